@@ -1,0 +1,67 @@
+# syntax=docker/dockerfile:1
+
+# ---------------------------------------------------------------------------
+# Stage 1: vendor the front-end JavaScript (htmx + its SSE extension).
+# Node is only needed to resolve the pinned npm packages; nothing from this
+# stage except the two minified files reaches the runtime image.
+# ---------------------------------------------------------------------------
+FROM node:20-slim AS assets
+
+WORKDIR /src
+
+# Lockfile first so `npm ci` is cached until the dependency set changes.
+COPY package.json package-lock.json ./
+RUN npm ci
+
+RUN mkdir -p /src/static/vendor \
+    && cp node_modules/htmx.org/dist/htmx.min.js /src/static/vendor/ \
+    && cp node_modules/htmx-ext-sse/dist/sse.min.js /src/static/vendor/
+
+# ---------------------------------------------------------------------------
+# Stage 2: the Python runtime that serves the app (and runs the worker).
+# ---------------------------------------------------------------------------
+FROM python:3.11-slim AS runtime
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    FLASK_APP=wsgi:app \
+    HOUSEPOINTS_CONFIG=production
+
+# Fixed uid so the Kubernetes securityContext (runAsUser: 10001) matches.
+RUN groupadd --system --gid 10001 housepoints \
+    && useradd --system --uid 10001 --gid housepoints --no-create-home \
+       --home-dir /app --shell /usr/sbin/nologin housepoints
+
+WORKDIR /app
+
+# pyproject.toml declares `packages = []`, so this installs only the pinned
+# runtime dependencies; the app code is copied (not installed) below. Copying
+# it alone first keeps the dependency layer cached across code changes.
+COPY pyproject.toml ./
+RUN pip install --no-cache-dir .
+
+COPY app ./app
+COPY templates ./templates
+COPY static ./static
+COPY migrations ./migrations
+COPY config.py wsgi.py ./
+COPY deploy/gunicorn.conf.py ./gunicorn.conf.py
+COPY deploy/entrypoint.sh ./entrypoint.sh
+COPY --from=assets /src/static/vendor ./static/vendor
+
+# The instance dir is the only path the app writes to (e.g. the embedded
+# SQLite default); everything else stays owned by root and read-only to the
+# app user.
+RUN chmod +x /app/entrypoint.sh \
+    && mkdir -p /app/instance \
+    && chown housepoints:housepoints /app/instance
+
+USER housepoints
+
+EXPOSE 8000
+
+# python:3.11-slim has no curl; urllib keeps the image free of extra packages.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"]
+
+ENTRYPOINT ["/app/entrypoint.sh"]

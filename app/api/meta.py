@@ -1,0 +1,32 @@
+"""Service metadata: version and the current family's info."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app.api import bp, platform_bp
+from app.db import engines
+
+
+@bp.get("/version")
+@platform_bp.get("/version")
+def version():  # noqa: ANN201
+    """The running version, in the previous service's shape."""
+    return jsonify(service="housepoints", version=current_app.config["VERSION"])
+
+
+@bp.get("/family/info")
+def family_info():  # noqa: ANN201
+    """Which family this host is, and which database holds it."""
+    family = g.family
+    return jsonify(family_id=str(family.id), family_slug=family.slug, family_name=family.name,
+                   plan=family.plan, status=family.status, database=_database_name(family.database_url))
+
+
+def _database_name(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return (parsed.database or "").rsplit("/", 1)[-1]
+    with engines().get(url).connect() as connection:
+        return connection.scalar(text("SELECT current_database()"))

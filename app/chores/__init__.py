@@ -1,0 +1,1 @@
+"""Chores: the family's library of jobs worth points."""

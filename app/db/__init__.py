@@ -1,0 +1,48 @@
+"""Database wiring: the engine registry, the request session and its teardown."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+
+from app.db.engines import EngineRegistry
+from app.db.session import TenantSession, open_session
+
+EXTENSION_KEY = "housepoints.engines"
+
+
+def init_app(app: Flask) -> None:
+    """Create the (empty) engine registry; engines themselves appear lazily after fork."""
+    app.extensions[EXTENSION_KEY] = EngineRegistry(
+        max_engines=app.config["ENGINE_CACHE_SIZE"],
+        pool_size=app.config["DB_POOL_SIZE"],
+        max_overflow=app.config["DB_MAX_OVERFLOW"],
+        pinned=(app.config["PLATFORM_DATABASE_URL"], app.config["FAMILY_DATABASE_URL"]),
+    )
+    app.teardown_appcontext(close_session)
+
+
+def engines() -> EngineRegistry:
+    """This app's engine registry."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def platform_engine():  # noqa: ANN201 - Engine
+    """The platform database's engine."""
+    return engines().get(current_app.config["PLATFORM_DATABASE_URL"])
+
+
+def get_session() -> TenantSession:
+    """The request's one session: platform tables always, the current family's tables when in a family."""
+    if "db_session" not in g:
+        family = g.get("family")
+        if family is None:
+            g.db_session = open_session(platform_engine())
+        else:
+            g.db_session = open_session(platform_engine(), engines().get(family.database_url), family.id)
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Teardown: anything the view did not commit is rolled back here."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,70 @@
+"""Error pages and JSON errors: `/api` answers JSON, everything else an HTML page, decided by path."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask.globals import request_ctx
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "That request doesn't look right",
+    403: "You can't go there",
+    404: "We couldn't find that",
+    405: "That isn't allowed here",
+    410: "This family has left HousePoints",
+    422: "Please check what you entered",
+    423: "This account is locked",
+    429: "Slow down a little",
+    500: "Something went wrong on our side",
+}
+
+API_MESSAGES = {404: "Not found", 405: "Method not allowed", 500: "Internal server error"}
+
+
+def wants_json() -> bool:
+    """JSON for the API path prefix; never by sniffing Accept."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    """Register one handler for every HTTP error and one for unexpected exceptions."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)
+
+
+def handle_http_error(error: HTTPException):  # noqa: ANN201
+    """Render an HTTP error as JSON under /api or as a friendly page elsewhere."""
+    code = error.code or 500
+    if isinstance(error, SecurityError):  # an untrusted Host: say so plainly, without echoing it
+        error = SecurityError("This address is not served here.")
+    if wants_json():
+        message = error.description if code not in API_MESSAGES or _custom(error) else API_MESSAGES[code]
+        response = jsonify(error=message)
+        response.status_code = code
+    else:
+        response = app_page(code, error.description if _custom(error) else None)
+    if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def handle_unexpected_error(error: Exception):  # noqa: ANN201
+    """Log the exception with its request id and answer a plain 500."""
+    log.exception("unhandled error", exc_info=error)
+    return handle_http_error(InternalServerError())
+
+
+def app_page(code: int, message: str | None):  # noqa: ANN201
+    """The HTML error page."""
+    title = TITLES.get(code, "Something went wrong")
+    # A Host we do not serve has no URL adapter, so that page cannot build links.
+    template = "errors/bare.html" if request_ctx.url_adapter is None else "errors/error.html"
+    return render_template(template, code=code, title=title, message=message), code
+
+
+def _custom(error: HTTPException) -> bool:
+    # Werkzeug's stock descriptions are long and technical; show only messages we wrote ourselves.
+    return error.description != type(error).description

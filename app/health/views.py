@@ -1,0 +1,54 @@
+"""`/health` answers whether this process can serve; `/health/detailed` adds pools and Redis."""
+from __future__ import annotations
+
+import redis
+from flask import current_app, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db import engines, platform_engine
+from app.health import bp
+from app.redis_store import get_redis
+
+
+def platform_database_ok() -> bool:
+    """One round trip to the platform database."""
+    try:
+        with platform_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+
+
+def redis_status() -> dict[str, bool]:
+    """Whether Redis is configured and answering."""
+    client = get_redis()
+    if client is None:
+        return {"configured": False, "ok": False}
+    try:
+        return {"configured": True, "ok": bool(client.ping())}
+    except redis.RedisError:
+        return {"configured": True, "ok": False}
+
+
+def _health_body() -> tuple[dict, int]:
+    ok = platform_database_ok()
+    body = {"status": "healthy" if ok else "unhealthy", "version": current_app.config["VERSION"], "db_platform": ok}
+    return body, 200 if ok else 503
+
+
+@bp.get("/health")
+def health():  # noqa: ANN201
+    """Liveness/readiness: 503 when the platform database is unreachable."""
+    body, status = _health_body()
+    return jsonify(body), status
+
+
+@bp.get("/health/detailed")
+def health_detailed():  # noqa: ANN201
+    """Health plus per-engine pool numbers and Redis status."""
+    body, status = _health_body()
+    pools = engines().stats()
+    body.update(db_pools=pools, total_pools=len(pools), redis=redis_status())
+    return jsonify(body), status

@@ -1,0 +1,1 @@
+"""The family's people: parents and children."""

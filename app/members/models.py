@@ -1,0 +1,64 @@
+"""Family database tables for the family's people and its settings."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, validates
+
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey
+
+MEMBER_ROLES = ("parent", "child")
+
+
+class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
+    """A person in the family: a parent or a child, with login means and cached point balances."""
+
+    __tablename__ = "members"
+    # Usernames are unique per family regardless of case; username_key is the lower-cased copy that enforces it.
+    __table_args__ = (UniqueConstraint("family_id", "username_key"),)
+
+    username: Mapped[str] = mapped_column(String(50))
+    username_key: Mapped[str] = mapped_column(String(50))
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(10), default="child")
+    color: Mapped[str] = mapped_column(String(7), default="#3498db")
+    avatar: Mapped[str | None] = mapped_column(String(255))
+    birthdate: Mapped[date | None] = mapped_column(Date)
+    email: Mapped[str | None] = mapped_column(String(254))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the platform account, for parents
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    login_enabled: Mapped[bool] = mapped_column(default=True)
+    auto_approve_work: Mapped[bool] = mapped_column(default=False)
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Cached balances: the ledger is the truth, these are updated in the same transaction as each ledger row.
+    total_points: Mapped[int] = mapped_column(default=0)
+    available_points: Mapped[int] = mapped_column(default=0)
+    weekly_points: Mapped[int] = mapped_column(default=0)
+    lifetime_points_earned: Mapped[int] = mapped_column(default=0)
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @validates("username")
+    def _keep_username_key(self, _key: str, username: str) -> str:
+        self.username_key = username.strip().lower()
+        return username.strip()
+
+    @property
+    def is_parent(self) -> bool:
+        return self.role == "parent"
+
+
+class FamilySetting(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
+    """One typed family setting (JSON value); private ones are hidden from children."""
+
+    __tablename__ = "family_settings"
+    __table_args__ = (UniqueConstraint("family_id", "key"),)
+
+    key: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Any] = mapped_column(JSON)
+    is_private: Mapped[bool] = mapped_column(default=False)
+    description: Mapped[str | None] = mapped_column(String(255))

@@ -1,0 +1,6 @@
+"""The platform area: families, global accounts, memberships, billing and audit (apex pages live here too)."""
+from flask import Blueprint
+
+bp = Blueprint("platform", __name__)
+
+from app.platform import views  # noqa: E402,F401  (routes register on bp)

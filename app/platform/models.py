@@ -1,0 +1,107 @@
+"""Platform database tables: the registry of families and the accounts that reach them."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db.bases import PlatformBase, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+
+FAMILY_STATUSES = ("trial", "active", "suspended", "cancelled")
+PLACEMENTS = ("pooled", "dedicated")
+PLANS = ("free", "premium")
+MEMBERSHIP_ROLES = ("owner", "admin", "member")
+
+
+class Family(UUIDPrimaryKey, Timestamps, PlatformBase):
+    """A family: its subdomain, plan, status and where its data lives."""
+
+    __tablename__ = "families"
+
+    slug: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    plan: Mapped[str] = mapped_column(String(20), default="free")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    placement: Mapped[str] = mapped_column(String(20), default="pooled")
+    # Dedicated families: the key substituted into DEDICATED_DATABASE_URL_TEMPLATE (never a URL with credentials).
+    database_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="family")
+
+
+class User(UUIDPrimaryKey, Timestamps, PlatformBase):
+    """A global account, by email; it reaches families through memberships."""
+
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_operator: Mapped[bool] = mapped_column(default=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="user")
+
+
+class FamilyMembership(UUIDPrimaryKey, PlatformBase):
+    """A user's role in one family, and the member record that represents them there."""
+
+    __tablename__ = "family_memberships"
+    __table_args__ = (UniqueConstraint("user_id", "family_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    family: Mapped[Family] = relationship(back_populates="memberships")
+
+
+class Subscription(UUIDPrimaryKey, Timestamps, PlatformBase):
+    """A family's plan over time (billing provider ids live here later)."""
+
+    __tablename__ = "subscriptions"
+
+    family_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    plan: Mapped[str] = mapped_column(String(20), default="free")
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlatformAnalytics(UUIDPrimaryKey, PlatformBase):
+    """One metric value per family (or platform-wide) per day, for the operator console."""
+
+    __tablename__ = "platform_analytics"
+    __table_args__ = (UniqueConstraint("family_id", "metric", "recorded_on"),)
+
+    family_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    metric: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float, default=0.0)
+    recorded_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditLog(UUIDPrimaryKey, PlatformBase):
+    """Who did what to which family; never holds secrets."""
+
+    __tablename__ = "audit_logs"
+
+    family_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    actor_member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str | None] = mapped_column(String(64))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

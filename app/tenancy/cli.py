@@ -1,0 +1,124 @@
+"""`flask families …`: provision, list and migrate family databases."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import engines, platform_engine
+from app.platform.models import PLACEMENTS, PLANS, Family
+from app.tenancy.databases import ensure_family_database, family_database_revision, upgrade_family_database
+from app.tenancy.provisioning import Placement, ProvisioningError, provision_family
+from app.tenancy.registry import family_database_url
+
+
+def placement_config() -> Placement:
+    """Where family data goes, from the app's config."""
+    return Placement(pooled_url=current_app.config["FAMILY_DATABASE_URL"],
+                     dedicated_template=current_app.config["DEDICATED_DATABASE_URL_TEMPLATE"])
+
+
+@click.group("families")
+def families_cli() -> None:
+    """Provision, list and migrate families."""
+
+
+@families_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The family's display name.")
+@click.option("--placement", type=click.Choice(PLACEMENTS), default=None, help="Default: FAMILY_PLACEMENT.")
+@click.option("--timezone", default="UTC", show_default=True)
+@click.option("--plan", type=click.Choice(PLANS), default="free", show_default=True)
+@with_appcontext
+def create_command(slug: str, name: str, placement: str | None, timezone: str, plan: str) -> None:
+    """Provision family SLUG (database, migrations, settings) and register it."""
+    placement = placement or current_app.config["FAMILY_PLACEMENT"]
+    started = time.perf_counter()
+    with Session(platform_engine(), expire_on_commit=False) as session:
+        try:
+            family = provision_family(session, engines(), placement_config(), slug=slug, name=name,
+                                      placement=placement, timezone=timezone, plan=plan)
+        except ProvisioningError as error:
+            hint = f" Free alternatives: {', '.join(error.alternatives)}." if error.alternatives else ""
+            raise click.ClickException(f"{error}{hint}") from None
+    click.echo(f"Created family {family.slug} ({family.placement}) in {time.perf_counter() - started:.2f}s")
+
+
+@families_cli.command("list")
+@with_appcontext
+def list_command() -> None:
+    """Show every family: slug, status, placement and database."""
+    config = placement_config()
+    with Session(platform_engine()) as session:
+        families = session.scalars(select(Family).order_by(Family.slug)).all()
+    click.echo(f"{'slug':<30} {'status':<10} {'placement':<10} database")
+    for family in families:
+        url = family_database_url(family, pooled_url=config.pooled_url, dedicated_template=config.dedicated_template)
+        status = "deleted" if family.deleted_at else family.status
+        click.echo(f"{family.slug:<30} {status:<10} {family.placement:<10} {_safe(url)}")
+
+
+@families_cli.command("upgrade")
+@click.argument("slug", required=False)
+@click.option("--all", "all_families", is_flag=True, help="Every distinct family database.")
+@with_appcontext
+def upgrade_command(slug: str | None, all_families: bool) -> None:
+    """Run the family migration chain on SLUG's database, or with --all on every family database once."""
+    if bool(slug) == all_families:
+        raise click.UsageError("give either a SLUG or --all")
+    config = placement_config()
+    with Session(platform_engine()) as session:
+        query = select(Family).where(Family.deleted_at.is_(None))
+        if slug:
+            query = query.where(Family.slug == slug)
+        families = session.scalars(query).all()
+    if slug and not families:
+        raise click.ClickException(f"no family with slug {slug!r}")
+    urls = [family_database_url(f, pooled_url=config.pooled_url, dedicated_template=config.dedicated_template)
+            for f in families]
+    if all_families:
+        urls.insert(0, config.pooled_url)  # the pooled database exists (and is migrated) even with no families yet
+    distinct = list(dict.fromkeys(urls))
+    with click.progressbar(distinct, label=f"Upgrading {len(distinct)} family database(s)",
+                           item_show_func=lambda u: _safe(u) if u else "") as bar:
+        for url in bar:
+            if url == config.pooled_url:
+                ensure_family_database(url)
+            else:
+                upgrade_family_database(url)
+    click.echo(f"{len(distinct)} family database(s) at {family_database_revision(distinct[0]) if distinct else '-'}")
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@families_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+@with_appcontext
+def revision_command(message: str) -> None:
+    """Autogenerate a family-chain revision by comparing the models with a scratch database at head."""
+    import tempfile
+
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from app.tenancy.databases import family_alembic_config
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{scratch}/family.db"
+        upgrade_family_database(url)
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            config = family_alembic_config()
+            config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+            config.attributes["connection"] = connection
+            command.revision(config, message=message, autogenerate=True)
+        engine.dispose()
+    click.echo("Review the new revision; add enable_row_level_security(op, '<table>') for each new family table.")

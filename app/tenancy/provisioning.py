@@ -1,0 +1,135 @@
+"""Provision a family: validate its slug, place its data, create its database if dedicated, register it.
+
+This spans two databases, so unlike area services it owns its transactions and compensates on failure:
+a family that fails to provision leaves no platform row and no database behind.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.engines import EngineRegistry
+from app.db.session import open_session
+from app.members.models import FamilySetting
+from app.platform.models import PLACEMENTS, PLANS, Family, Subscription
+from app.platform.slugs import propose_alternatives, slug_problem
+from app.tenancy.databases import create_database, database_exists, drop_database, ensure_family_database, \
+    upgrade_family_database
+from app.tenancy.registry import family_database_url
+
+DEFAULT_SETTINGS: dict[str, object] = {
+    "week_start": "monday",
+    "auto_approve": False,
+    "currency": "USD",
+    "points_per_currency_unit": 100,
+    "digest_hour": 18,
+    "reminder_lead_minutes": 30,
+}
+
+
+class ProvisioningError(ValueError):
+    """The family cannot be provisioned as asked; the message says why and nothing was created."""
+
+    def __init__(self, message: str, *, alternatives: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.alternatives = alternatives or []
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where family databases live, from config."""
+
+    pooled_url: str
+    dedicated_template: str | None
+
+
+def taken_slugs(session: Session, candidates: list[str]) -> set[str]:
+    """Which of `candidates` already name a family (deleted families keep their slug)."""
+    return set(session.scalars(select(Family.slug).where(Family.slug.in_(candidates))))
+
+
+def check_slug_available(session: Session, slug: str, *, city: str | None = None) -> None:
+    """Raise ProvisioningError (with free alternatives when taken) unless `slug` can be used."""
+    problem = slug_problem(slug)
+    if problem:
+        raise ProvisioningError(f"The address '{slug}' {problem}.")
+    if taken_slugs(session, [slug]):
+        alternatives = propose_alternatives(slug, lambda c: taken_slugs(session, list(c)), city=city)
+        raise ProvisioningError(f"The address '{slug}' is taken.", alternatives=alternatives)
+
+
+def provision_family(platform_session: Session, engines: EngineRegistry, placement_config: Placement, *,
+                     slug: str, name: str, placement: str = "pooled", timezone: str = "UTC",
+                     plan: str = "free", status: str = "active") -> Family:
+    """Create the family's data home and its platform row; commits both or neither."""
+    slug = slug.strip().lower()
+    name = name.strip()
+    check_slug_available(platform_session, slug)
+    if not 1 <= len(name) <= 120:
+        raise ProvisioningError("The family name must be 1-120 characters.")
+    if placement not in PLACEMENTS:
+        raise ProvisioningError(f"Placement must be one of {', '.join(PLACEMENTS)}.")
+    if plan not in PLANS:
+        raise ProvisioningError(f"Plan must be one of {', '.join(PLANS)}.")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ProvisioningError(f"Unknown timezone '{timezone}'.") from None
+
+    family = Family(slug=slug, name=name, placement=placement, timezone=timezone, plan=plan, status=status)
+    if placement == "dedicated":
+        if not placement_config.dedicated_template:
+            raise ProvisioningError("Dedicated placement is not configured (DEDICATED_DATABASE_URL_TEMPLATE).")
+        family.database_key = slug.replace("-", "_")
+    url = family_database_url(family, pooled_url=placement_config.pooled_url,
+                              dedicated_template=placement_config.dedicated_template)
+
+    created_database = False
+    try:
+        if placement == "dedicated":
+            if database_exists(url):
+                raise ProvisioningError(f"A database for '{slug}' already exists; refusing to reuse it.")
+            create_database(url)
+            created_database = True
+            upgrade_family_database(url)
+        else:
+            ensure_family_database(url)
+        platform_session.add(family)
+        platform_session.flush()
+        platform_session.add(Subscription(family_id=family.id, plan=plan, status="active"))
+        _seed_family_settings(engines, platform_session, url, family)
+        platform_session.commit()
+    except BaseException:
+        platform_session.rollback()
+        if created_database:
+            engines.discard(url)
+            drop_database(url)
+        elif placement == "pooled" and family.id is not None:
+            _delete_family_rows(engines, platform_session, url, family)
+        raise
+    return family
+
+
+def _seed_family_settings(engines: EngineRegistry, platform_session: Session, url: str, family: Family) -> None:
+    session = open_session(platform_session.get_bind(Family), engines.get(url), family.id)
+    try:
+        for key, value in DEFAULT_SETTINGS.items():
+            session.add(FamilySetting(key=key, value=value))
+        session.commit()
+    finally:
+        session.close()
+
+
+def _delete_family_rows(engines: EngineRegistry, platform_session: Session, url: str, family: Family) -> None:
+    from app.db.bases import FamilyBase
+
+    session = open_session(platform_session.get_bind(Family), engines.get(url), family.id)
+    try:
+        for table in reversed(FamilyBase.metadata.sorted_tables):
+            session.execute(table.delete().where(table.c.family_id == family.id))
+        session.commit()
+    finally:
+        session.close()

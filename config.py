@@ -1,0 +1,107 @@
+"""Configuration classes: read the environment once, when the app is created."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    """Defaults shared by every environment; the embedded SQLite default needs no services."""
+
+    def __init__(self) -> None:
+        sqlite_dir = INSTANCE_DIR
+        self.SECRET_KEY = _env("SECRET_KEY", "dev-secret-key-not-for-production")
+        self.JWT_SECRET = _env("JWT_SECRET", "dev-jwt-secret-not-for-production")
+        self.JWT_ISSUER = "housepoints-go"  # the previous service's issuer, kept for wire compatibility
+        self.JWT_LIFETIME_SECONDS = int(_env("JWT_LIFETIME_SECONDS", "86400"))
+        self.BASE_DOMAIN = (_env("BASE_DOMAIN", "localhost:5000") or "").lower()
+        self.PLATFORM_DATABASE_URL = _env("PLATFORM_DATABASE_URL", f"sqlite:///{sqlite_dir / 'platform.db'}")
+        self.FAMILY_DATABASE_URL = _env("FAMILY_DATABASE_URL", f"sqlite:///{sqlite_dir / 'families.db'}")
+        self.FAMILY_PLACEMENT = _env("FAMILY_PLACEMENT", "pooled")
+        self.DEDICATED_DATABASE_URL_TEMPLATE = _env(
+            "DEDICATED_DATABASE_URL_TEMPLATE", f"sqlite:///{sqlite_dir / 'families'}/family_{{slug}}.db"
+        )
+        self.REDIS_URL = _env("REDIS_URL")
+        self.REDIS_KEY_PREFIX = _env("REDIS_KEY_PREFIX", "hp")
+        self.FAMILY_CACHE_TTL = float(_env("FAMILY_CACHE_TTL", "30"))
+        self.ENGINE_CACHE_SIZE = int(_env("ENGINE_CACHE_SIZE", "32"))
+        self.DB_POOL_SIZE = int(_env("DB_POOL_SIZE", "3"))
+        self.DB_MAX_OVERFLOW = int(_env("DB_MAX_OVERFLOW", "2"))
+        self.VERSION = _env("HOUSEPOINTS_VERSION", "0.1.0")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = False
+        # Host-only cookies: never set a Domain, so one family's cookie never reaches a sibling subdomain.
+        self.SESSION_COOKIE_DOMAIN = False
+        self.INSTANCE_DIR = str(sqlite_dir)
+        self.LOG_REQUESTS = True
+        self.TESTING = False
+        self.DEBUG = False
+
+    @property
+    def SERVER_NAME(self) -> str:  # noqa: N802 - Flask setting name
+        return self.BASE_DOMAIN
+
+
+class DevelopmentConfig(Config):
+    """`make run`: SQLite files under instance/, Redis only if REDIS_URL is set."""
+
+
+class TestConfig(Config):
+    """The suite: real PostgreSQL and Redis, named by the environment the Makefile prepares."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.PLATFORM_DATABASE_URL = _env(
+            "TEST_PLATFORM_DATABASE_URL", "postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432/hp_test_platform"
+        )
+        self.FAMILY_DATABASE_URL = _env(
+            "TEST_FAMILY_DATABASE_URL", "postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432/hp_test_family"
+        )
+        self.DEDICATED_DATABASE_URL_TEMPLATE = _env(
+            "TEST_DEDICATED_DATABASE_URL_TEMPLATE",
+            "postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432/hp_test_family_{slug}",
+        )
+        self.REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        self.REDIS_KEY_PREFIX = "hptest"
+        self.LOG_REQUESTS = False
+
+
+class ProductionConfig(Config):
+    """No default secrets or database URLs: a missing one stops the app at start."""
+
+    REQUIRED = ("SECRET_KEY", "JWT_SECRET", "PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL")
+
+    def __init__(self) -> None:
+        missing = [name for name in self.REQUIRED if not _env(name)]
+        if missing:
+            raise RuntimeError(f"production config needs {', '.join(missing)} in the environment")
+        super().__init__()
+        self.BASE_DOMAIN = (_env("BASE_DOMAIN", "housepoints.ai") or "").lower()
+        self.SESSION_COOKIE_SECURE = True
+        self.DEDICATED_DATABASE_URL_TEMPLATE = _env("DEDICATED_DATABASE_URL_TEMPLATE")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by HOUSEPOINTS_CONFIG (default: development)."""
+    name = _env("HOUSEPOINTS_CONFIG", "development") or "development"
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"HOUSEPOINTS_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}") from None

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Bring up what `make test` needs: Chromium, PostgreSQL, Redis, and the test role and databases.
+# Installs missing Debian packages when running as root with apt; otherwise says exactly what to install.
+set -euo pipefail
+
+say() { printf '[services] %s\n' "$*"; }
+die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
+
+can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+apt_updated=0
+apt_install() {
+  can_apt || die "missing $*; install it (Debian: apt-get install -y $*) and run again"
+  if [ "$apt_updated" = 0 ]; then say "apt-get update"; apt-get update -qq; apt_updated=1; fi
+  say "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+command -v pg_isready >/dev/null 2>&1 || apt_install postgresql
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  say "starting PostgreSQL"
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$version" ] || die "PostgreSQL is installed but has no cluster in /etc/postgresql"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || die "could not start PostgreSQL $version"
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL did not come up on 127.0.0.1:5432"
+fi
+
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  say "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no >/dev/null
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+  redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || die "Redis did not come up on 127.0.0.1:6379"
+fi
+
+# A superuser shell for role and database setup: the postgres role over the socket, or the postgres OS user.
+psql_super() {
+  if psql -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
+    psql -v ON_ERROR_STOP=1 -U postgres -d postgres -Atq "$@"
+  elif [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then
+    runuser -u postgres -- psql -v ON_ERROR_STOP=1 -d postgres -Atq "$@"
+  else
+    die "cannot reach PostgreSQL as a superuser to create the test role (try running as root)"
+  fi
+}
+
+# The app's role is deliberately not a superuser: row-level security must apply to it.
+psql_super -c "DO \$\$BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hp_app') THEN
+    CREATE ROLE hp_app LOGIN PASSWORD 'hp_app' CREATEDB NOSUPERUSER NOBYPASSRLS;
+  END IF;
+END\$\$;"
+for db in hp_test_platform hp_test_family; do
+  exists=$(psql_super -c "SELECT 1 FROM pg_database WHERE datname = '$db'")
+  [ "$exists" = 1 ] || psql_super -c "CREATE DATABASE $db OWNER hp_app"
+done
+PGPASSWORD=hp_app psql -h 127.0.0.1 -U hp_app -d hp_test_platform -Atqc 'select 1' >/dev/null \
+  || die "the hp_app role cannot log in over TCP (check pg_hba.conf allows md5/scram/trust on 127.0.0.1)"
+say "ready: chromium, PostgreSQL (hp_app), Redis"

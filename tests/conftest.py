@@ -1,0 +1,229 @@
+"""Test rig: real PostgreSQL and Redis, a fresh family per test, clients that speak to one family host."""
+from __future__ import annotations
+
+import smtplib
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade as upgrade_platform
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.db import engines, platform_engine
+from app.members.models import Member
+from app.platform.models import Family
+from app.tenancy import registry
+from app.tenancy.cli import placement_config
+from app.tenancy.context import FamilyContext, family_context
+from app.tenancy.databases import create_database, drop_database, ensure_family_database
+from app.tenancy.provisioning import provision_family
+from app.tenancy.registry import FamilyRecord
+from config import Config, TestConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+PLATFORM_MIGRATIONS = str(ROOT / "migrations" / "platform")
+
+
+class FamilyClient(FlaskClient):
+    """A test client that sends every request to one host, so cookies stay host-only like a browser's."""
+
+    host: str = "localhost:5000"
+
+    def open(self, *args: Any, **kwargs: Any):  # noqa: ANN201
+        kwargs.setdefault("base_url", f"http://{self.host}")
+        return super().open(*args, **kwargs)
+
+
+def _reset_postgres(config: Config) -> None:
+    """Fresh test databases for the session; leftovers of earlier runs' dedicated families are dropped."""
+    maintenance = make_url(config.PLATFORM_DATABASE_URL).set(database="postgres")
+    engine = create_engine(maintenance, isolation_level="AUTOCOMMIT")
+    prefix = make_url(config.FAMILY_DATABASE_URL).database + "_"
+    with engine.connect() as conn:
+        leftovers = conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": prefix + "%"})
+        names = list(leftovers)
+    engine.dispose()
+    for name in names:
+        drop_database(make_url(config.FAMILY_DATABASE_URL).set(database=name).render_as_string(hide_password=False))
+    for url in (config.PLATFORM_DATABASE_URL, config.FAMILY_DATABASE_URL):
+        drop_database(url)
+        create_database(url)
+
+
+def build_migrated_app(config_class: type[Config] = TestConfig, **overrides: Any) -> Flask:
+    """An app whose platform and pooled family databases are at head."""
+    app = create_app(config_class, **overrides)
+    app.test_client_class = FamilyClient
+    with app.app_context():
+        upgrade_platform(directory=PLATFORM_MIGRATIONS)
+        ensure_family_database(app.config["FAMILY_DATABASE_URL"])
+    return app
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[Flask]:
+    """The app on the PostgreSQL test databases (the production engine) and a real Redis."""
+    config = TestConfig()
+    _reset_postgres(config)
+    redis.Redis.from_url(config.REDIS_URL).flushdb()
+    app = build_migrated_app()
+    yield app
+    with app.app_context():
+        engines().dispose_all()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
+    """The app on the embedded default: SQLite files in a temporary instance folder, no Redis."""
+    app = build_migrated_app(
+        TestConfig,
+        PLATFORM_DATABASE_URL=f"sqlite:///{tmp_path}/platform.db",
+        FAMILY_DATABASE_URL=f"sqlite:///{tmp_path}/families.db",
+        DEDICATED_DATABASE_URL_TEMPLATE=f"sqlite:///{tmp_path}/families/family_{{slug}}.db",
+        REDIS_URL=None,
+    )
+    yield app
+    with app.app_context():
+        engines().dispose_all()
+
+
+@pytest.fixture(params=["postgresql", pytest.param("sqlite", marks=pytest.mark.sqlite)])
+def any_app(request: pytest.FixtureRequest) -> Flask:
+    """The same test on PostgreSQL and on the SQLite embedded default."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_app")
+    return request.getfixturevalue("app")
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def make_family(app: Flask) -> Callable[..., FamilyRecord]:
+    """Factory: provision a family (fresh slug) on `app` and return its record."""
+    return family_factory(app)
+
+
+def family_factory(flask_app: Flask) -> Callable[..., FamilyRecord]:
+    def make(slug: str | None = None, *, name: str | None = None, placement: str = "pooled",
+             status: str = "active", timezone: str = "UTC", plan: str = "free") -> FamilyRecord:
+        slug = slug or f"fam-{uuid.uuid4().hex[:10]}"
+        with flask_app.app_context():
+            with Session(platform_engine(), expire_on_commit=False) as session:
+                family = provision_family(session, engines(), placement_config(), slug=slug,
+                                          name=name or f"Family {slug}", placement=placement,
+                                          timezone=timezone, plan=plan, status=status)
+                return registry().record_for(family)
+    return make
+
+
+@pytest.fixture
+def family(make_family: Callable[..., FamilyRecord]) -> FamilyRecord:
+    """A fresh family for this test."""
+    return make_family()
+
+
+@pytest.fixture
+def client_for(app: Flask) -> Callable[[str | FamilyRecord | None], FamilyClient]:
+    """Factory: a client bound to a family's host (or the apex for None)."""
+    return lambda target=None: host_client(app, target)
+
+
+def host_client(flask_app: Flask, target: str | FamilyRecord | None = None) -> FamilyClient:
+    base = flask_app.config["BASE_DOMAIN"]
+    slug = target.slug if isinstance(target, FamilyRecord) else target
+    client = flask_app.test_client()
+    assert isinstance(client, FamilyClient)
+    client.host = f"{slug}.{base}" if slug else base
+    return client
+
+
+@pytest.fixture
+def client(client_for: Callable[..., FamilyClient], family: FamilyRecord) -> FamilyClient:
+    """A client on this test's family host."""
+    return client_for(family)
+
+
+@pytest.fixture
+def apex_client(client_for: Callable[..., FamilyClient]) -> FamilyClient:
+    return client_for(None)
+
+
+@pytest.fixture
+def runner(app: Flask):  # noqa: ANN201
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def in_family(app: Flask) -> Callable[[str | FamilyRecord], AbstractContextManager[FamilyContext]]:
+    """Enter a family's context (session scoped to it), as CLI commands and jobs do."""
+    def enter(target: str | FamilyRecord) -> AbstractContextManager[FamilyContext]:
+        slug = target.slug if isinstance(target, FamilyRecord) else target
+        return _pushed(app, slug)
+    return enter
+
+
+class _pushed(AbstractContextManager[FamilyContext]):
+    def __init__(self, flask_app: Flask, slug: str) -> None:
+        self._app_ctx = flask_app.app_context()
+        self._slug = slug
+        self._family_ctx: Any = None
+
+    def __enter__(self) -> FamilyContext:
+        self._app_ctx.push()
+        self._family_ctx = family_context(self._slug)
+        return self._family_ctx.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self._family_ctx.__exit__(*exc)
+        finally:
+            self._app_ctx.pop()
+
+
+@pytest.fixture
+def create_member(in_family: Callable[..., AbstractContextManager[FamilyContext]], family: FamilyRecord
+                  ) -> Callable[..., Member]:
+    """Factory: add a member to a family (this test's family unless `family=` is given)."""
+    def create(*, family_record: FamilyRecord | None = None, **overrides: Any) -> Member:
+        target = family_record or family
+        fields: dict[str, Any] = {"username": f"kid{uuid.uuid4().hex[:6]}", "display_name": "Kid", "role": "child"}
+        fields.update(overrides)
+        with in_family(target) as ctx:
+            member = Member(**fields)
+            ctx.session.add(member)
+            ctx.session.commit()
+            return member
+    return create
+
+
+def set_family_status(app: Flask, family: FamilyRecord, **values: Any) -> None:
+    """Change a family's platform row and drop it from the registry cache (as the operator console will)."""
+    with app.app_context():
+        with Session(platform_engine()) as session, session.begin():
+            session.query(Family).filter(Family.id == family.id).update(values)
+        registry().invalidate(family.slug)
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_smtp(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Fail any test that reaches an SMTP server without asking for the local one."""
+    if "smtp_server" in request.fixturenames:
+        return
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("this test tried to send email without the smtp_server fixture")
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", refuse)
