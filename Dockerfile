@@ -62,6 +62,6 @@ EXPOSE 8000
 
 # python:3.11-slim has no curl; urllib keeps the image free of extra packages.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-c", "import os, sys, urllib.request; r = urllib.request.Request('http://127.0.0.1:8000/health', headers={'Host': os.environ.get('BASE_DOMAIN', 'housepoints.ai')}); sys.exit(0 if urllib.request.urlopen(r, timeout=4).status == 200 else 1)"]
 
 ENTRYPOINT ["/app/entrypoint.sh"]

@@ -144,6 +144,7 @@ def client_for(app: Flask) -> Callable[[str | FamilyRecord | None], FamilyClient
 def host_client(flask_app: Flask, target: str | FamilyRecord | None = None) -> FamilyClient:
     base = flask_app.config["BASE_DOMAIN"]
     slug = target.slug if isinstance(target, FamilyRecord) else target
+    flask_app.test_client_class = FamilyClient
     client = flask_app.test_client()
     assert isinstance(client, FamilyClient)
     client.host = f"{slug}.{base}" if slug else base

@@ -293,3 +293,12 @@ def test_entrypoint_migrates_in_order_then_execs_gunicorn():
     assert platform < families < serve
     assert 'exec "$@"' in lines
     assert any("SKIP_MIGRATIONS" in line for line in lines)
+
+
+def test_probes_present_the_apex_host() -> None:
+    """The tenancy hook rejects a bare pod IP, so every probe must send the apex Host header."""
+    deployment = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "deployment.yaml").read_text())
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    for probe in ("readinessProbe", "livenessProbe"):
+        headers = container[probe]["httpGet"].get("httpHeaders", [])
+        assert {"name": "Host", "value": "housepoints.ai"} in headers

@@ -23,7 +23,9 @@ def open_session(platform_engine: Engine, family_engine: Engine | None = None,
     binds: dict[type, Engine] = {PlatformBase: platform_engine}
     if family_engine is not None:
         binds[FamilyBase] = family_engine
-    return TenantSession(binds=binds, expire_on_commit=False, info={"family_id": family_id})
+    # Raw SQL (text()) has no mapper to route by: inside a family it goes to the family's database.
+    default_bind = family_engine if family_engine is not None else platform_engine
+    return TenantSession(bind=default_bind, binds=binds, expire_on_commit=False, info={"family_id": family_id})
 
 
 def _touches_family_tables(state: ORMExecuteState) -> bool:

@@ -1,0 +1,198 @@
+"""Browser tests need the real stack (gunicorn, PostgreSQL, Redis, *.localhost hosts), so this rig serves it."""
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from playwright.sync_api import Page
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.tenancy.databases import create_database, drop_database
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+
+PG = "postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432"
+PLATFORM_URL = f"{PG}/hp_e2e_platform"
+FAMILY_URL = f"{PG}/hp_e2e_family"
+DEDICATED_TEMPLATE = f"{PG}/hp_e2e_family_{{slug}}"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+STARTUP_TIMEOUT = 20.0
+SHUTDOWN_TIMEOUT = 10.0
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, never a Playwright-downloaded browser (see TOOLCHAIN.md)."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running gunicorn: `url("demo", "/x")` → http://demo.localhost:PORT/x, `url()` → the apex."""
+
+    port: int
+    log_path: Path
+
+    @property
+    def base_domain(self) -> str:
+        return f"localhost:{self.port}"
+
+    def url(self, slug: str | None = None, path: str = "/") -> str:
+        host = f"{slug}.{self.base_domain}" if slug else self.base_domain
+        return f"http://{host}{path}"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _reset_databases() -> None:
+    """Drop the e2e databases (and leftover dedicated family databases) and create empty ones."""
+    engine = create_engine(make_url(PLATFORM_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            names = list(conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                      {"p": r"hp\_e2e\_family\_%"}))
+    finally:
+        engine.dispose()
+    for name in names:
+        drop_database(make_url(FAMILY_URL).set(database=name).render_as_string(hide_password=False))
+    for url in (PLATFORM_URL, FAMILY_URL):
+        drop_database(url)
+        create_database(url)
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def _run_cli(args: list[str], env: dict[str, str], log_path: Path) -> None:
+    """Run one `flask …` command; its output goes to the setup log, and into the failure if it fails."""
+    command = f"flask {' '.join(args)}"
+    try:
+        result = subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=120, check=True)
+    except subprocess.CalledProcessError as error:
+        with log_path.open("a") as log:
+            log.write(f"$ {command}\n{error.stdout}{error.stderr}\n")
+        pytest.fail(f"`{command}` exited {error.returncode}:\n{error.stdout}{error.stderr}", pytrace=False)
+    with log_path.open("a") as log:
+        log.write(f"$ {command}\n{result.stdout}{result.stderr}\n")
+
+
+def _health_status(port: int) -> int | None:
+    """Status of GET /health on the apex host, or None if nothing answers yet."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request("GET", "/health", headers={"Host": f"localhost:{port}"})
+        response = conn.getresponse()
+        response.read()
+        response.close()
+        return response.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM gunicorn's master (graceful), then kill its process group if it does not stop in time."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=SHUTDOWN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session (start_new_session): only gunicorn's processes
+        process.wait(timeout=SHUTDOWN_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """gunicorn on a free port with fresh e2e databases, the demo family and a second family, `other-family`."""
+    port = _free_port()
+    logs = tmp_path_factory.mktemp("live_server")
+    setup_log, server_log = logs / "setup.log", logs / "gunicorn.log"
+
+    _reset_databases()
+    with redis.Redis.from_url(REDIS_URL) as client:
+        client.flushdb()
+
+    env = {
+        **os.environ,
+        "HOUSEPOINTS_CONFIG": "testing",
+        "TEST_PLATFORM_DATABASE_URL": PLATFORM_URL,
+        "TEST_FAMILY_DATABASE_URL": FAMILY_URL,
+        "TEST_DEDICATED_DATABASE_URL_TEMPLATE": DEDICATED_TEMPLATE,
+        "TEST_REDIS_URL": REDIS_URL,
+        "BASE_DOMAIN": f"localhost:{port}",
+        "FLASK_APP": "wsgi:app",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
+    for args in (["db", "upgrade"], ["families", "upgrade", "--all"], ["seed", "demo"],
+                 ["families", "create", "other-family", "--name", "The Others"]):
+        _run_cli(args, env, setup_log)
+
+    with server_log.open("wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+             "--workers", "2", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    died_early = False
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        status = None
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn exited {process.returncode} while starting:\n{_tail(server_log)}",
+                            pytrace=False)
+            status = _health_status(port)
+            if status == 200:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"GET /health did not answer 200 within {STARTUP_TIMEOUT:.0f}s (last: {status}):\n"
+                        f"{_tail(server_log)}", pytrace=False)
+
+        yield LiveServer(port=port, log_path=server_log)
+
+        died_early = process.poll() is not None
+    finally:
+        _stop(process)
+    if died_early:
+        print(f"gunicorn exited {process.returncode} before teardown; last lines of {server_log}:")
+        print(_tail(server_log))
+        pytest.fail(f"gunicorn died during the run (exit {process.returncode}); see {server_log}", pytrace=False)
+
+
+@pytest.fixture
+def shot(output_path: str) -> Callable[[Page, str], Path]:
+    """`shot(page, "name")` saves a full-page PNG in this test's folder under pytest's --output directory."""
+    def save(page: Page, name: str) -> Path:
+        path = Path(output_path) / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+        return path
+    return save

@@ -1,0 +1,78 @@
+"""The family registry cache and the engine LRU: fast when warm, correct after changes, bounded."""
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from app.db import platform_engine
+from app.db.engines import EngineRegistry
+from app.platform.models import Family
+from app.redis_store import get_redis, platform_key
+from app.tenancy import registry
+from app.tenancy.registry import FamilyRegistry
+
+
+def _rename(app: Flask, family_id, name: str) -> None:  # noqa: ANN001
+    with app.app_context(), Session(platform_engine()) as session, session.begin():
+        session.query(Family).filter(Family.id == family_id).update({"name": name})
+
+
+def test_lookup_is_cached_until_invalidated(app: Flask, family) -> None:  # noqa: ANN001
+    with app.app_context():
+        reg = registry()
+        assert reg.lookup(family.slug).name == family.name
+        _rename(app, family.id, "Renamed")
+        assert reg.lookup(family.slug).name == family.name  # still the cached record
+        reg.invalidate(family.slug)
+        assert reg.lookup(family.slug).name == "Renamed"
+
+
+def test_unknown_slugs_are_cached_briefly(app: Flask) -> None:
+    with app.app_context():
+        reg = registry()
+        assert reg.lookup("not-a-family-yet") is None
+        assert reg._cache["not-a-family-yet"][1] is None  # noqa: SLF001 - the negative entry itself
+
+
+def test_invalidation_reaches_other_processes_through_redis(app: Flask, family) -> None:  # noqa: ANN001
+    """A second registry (as in another gunicorn worker) drops its entry when the first publishes."""
+    with app.app_context():
+        other = FamilyRegistry(platform_engine, pooled_url=app.config["FAMILY_DATABASE_URL"],
+                               dedicated_template=app.config["DEDICATED_DATABASE_URL_TEMPLATE"], ttl=300,
+                               redis_client=get_redis(), channel=platform_key("registry-invalidate"))
+        assert other.lookup(family.slug).name == family.name
+        deadline = time.monotonic() + 5
+        while get_redis().pubsub_numsub(platform_key("registry-invalidate"))[0][1] < 1:
+            assert time.monotonic() < deadline, "listener never subscribed"
+            time.sleep(0.02)
+        _rename(app, family.id, "Renamed elsewhere")
+        registry().invalidate(family.slug)
+        deadline = time.monotonic() + 5
+        while family.slug in other._cache:  # noqa: SLF001
+            assert time.monotonic() < deadline, "invalidation never arrived"
+            time.sleep(0.02)
+        assert other.lookup(family.slug).name == "Renamed elsewhere"
+
+
+def test_engine_registry_is_a_bounded_lru_that_disposes(tmp_path) -> None:  # noqa: ANN001
+    pinned = f"sqlite:///{tmp_path}/pinned.db"
+    engines = EngineRegistry(max_engines=2, pool_size=1, max_overflow=0, pinned=(pinned,))
+    first = engines.get(pinned)
+    urls = [f"sqlite:///{tmp_path}/f{i}.db" for i in range(3)]
+    made = [engines.get(url) for url in urls]
+    assert engines.get(pinned) is first  # pinned engines survive eviction
+    assert len(engines) == 3  # pinned + the two most recent
+    assert engines.get(urls[2]) is made[2]
+    assert engines.get(urls[0]) is not made[0]  # evicted, then rebuilt on demand
+    engines.dispose_all()
+    assert len(engines) == 0
+
+
+def test_engine_is_created_once_per_url(app: Flask) -> None:
+    with app.app_context():
+        from app.db import engines
+
+        url = app.config["FAMILY_DATABASE_URL"]
+        assert engines().get(url) is engines().get(url)
