@@ -41,6 +41,15 @@ class Config:
         self.SESSION_COOKIE_SECURE = False
         # Host-only cookies: never set a Domain, so one family's cookie never reaches a sibling subdomain.
         self.SESSION_COOKIE_DOMAIN = False
+        self.MAIL_SERVER = _env("MAIL_SERVER")
+        self.MAIL_PORT = int(_env("MAIL_PORT", "25"))
+        self.MAIL_SENDER = _env("MAIL_SENDER", "HousePoints <no-reply@housepoints.ai>")
+        self.MAIL_USERNAME = _env("MAIL_USERNAME")
+        self.MAIL_PASSWORD = _env("MAIL_PASSWORD")
+        self.MAIL_USE_TLS = _env("MAIL_USE_TLS", "") in ("1", "true", "yes")
+        self.RATELIMIT_ENABLED = True
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.PREFERRED_URL_SCHEME = "http"
         self.INSTANCE_DIR = str(sqlite_dir)
         self.LOG_REQUESTS = True
         self.TESTING = False
@@ -88,6 +97,7 @@ class ProductionConfig(Config):
         super().__init__()
         self.BASE_DOMAIN = (_env("BASE_DOMAIN", "housepoints.ai") or "").lower()
         self.SESSION_COOKIE_SECURE = True
+        self.PREFERRED_URL_SCHEME = "https"
         self.DEDICATED_DATABASE_URL_TEMPLATE = _env("DEDICATED_DATABASE_URL_TEMPLATE")
 
 

@@ -18,8 +18,10 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.update(overrides)
     app.config["SERVER_NAME"] = app.config["BASE_DOMAIN"]
     app.config["TRUSTED_HOSTS"] = _trusted_hosts(app.config["BASE_DOMAIN"])
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit")
 
-    from app import db, errors, extensions, redis_store, request_log, seed, tenancy
+    from app import auth, db, errors, extensions, redis_store, request_log, seed, tenancy
 
     redis_store.init_app(app)
     db.init_app(app)
@@ -27,6 +29,8 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     request_log.init_app(app)
     extensions.csrf.init_app(app)
     extensions.htmx.init_app(app)
+    extensions.limiter.init_app(app)
+    auth.init_app(app)
     extensions.migrate.init_app(app, directory=str(Path(__file__).resolve().parents[1] / "migrations" / "platform"))
     register_blueprints(app)
     errors.init_app(app)
@@ -36,13 +40,15 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Areas: the platform apex, the operator console, the family site, health and the JSON API."""
-    from app import api, family_home, health, operator, platform
+    from app import accounts, api, family_home, health, members, onboarding, operator, platform, signup, tablet
 
     app.register_blueprint(health.bp)
     app.register_blueprint(health.bp, subdomain="<family>", name="family_health")
     app.register_blueprint(platform.bp)
+    app.register_blueprint(signup.bp)
     app.register_blueprint(operator.bp, subdomain="admin")
-    app.register_blueprint(family_home.bp, subdomain="<family>")
+    for family_area in (family_home, accounts, tablet, members, onboarding):
+        app.register_blueprint(family_area.bp, subdomain="<family>")
     app.register_blueprint(api.bp, url_prefix="/api", subdomain="<family>")
     app.register_blueprint(api.platform_bp, url_prefix="/api")
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+
+from app.domain import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ def wants_json() -> bool:
 def init_app(app: Flask) -> None:
     """Register one handler for every HTTP error and one for unexpected exceptions."""
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -48,6 +51,24 @@ def handle_http_error(error: HTTPException):  # noqa: ANN201
         response = app_page(code, error.description if _custom(error) else None)
     if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def handle_domain_error(error: DomainError):  # noqa: ANN201
+    """A rule said no and the view did not answer itself: JSON under /api, a page elsewhere."""
+    if wants_json():
+        body: dict[str, object] = {"error": error.message}
+        if error.fields:
+            body["fields"] = error.fields
+        body.update({k: v for k, v in error.extra.items() if isinstance(v, (str, int, float, bool, list))})
+        response = jsonify(body)
+        response.status_code = error.status
+    else:
+        response = app_page(error.status, error.message)
+    retry_after = error.extra.get("retry_after")
+    if retry_after is not None:
+        response = make_response(response)
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -11,3 +11,6 @@ max_requests = 5000  # recycle workers now and then so slow leaks cannot grow fo
 max_requests_jitter = 500
 accesslog = None  # the app writes one JSON line per request itself
 errorlog = "-"
+# gunicorn 27's control socket defaults to one path per OS user, so two servers (make run beside the e2e suite)
+# would fight over it; the app has no use for it.
+control_socket_disable = True

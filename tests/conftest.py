@@ -228,3 +228,84 @@ def no_unexpected_smtp(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureR
         raise AssertionError("this test tried to send email without the smtp_server fixture")
 
     monkeypatch.setattr(smtplib.SMTP, "connect", refuse)
+
+
+# --- signing in, mail -------------------------------------------------------------------------------------------
+
+class Auth:
+    """Sign a test client in as a member, the way the login page does (a server-side session + host-only cookie)."""
+
+    def __init__(self, flask_app: Flask) -> None:
+        self.app = flask_app
+
+    def sign_in(self, client: FamilyClient, member: Member, family: FamilyRecord) -> str:
+        from app.auth.services import start_session
+        from app.db.bases import utcnow
+
+        with self.app.app_context(), family_context(family.slug) as ctx:
+            started = start_session(ctx.session, ctx.session.get(Member, member.id), now=utcnow())
+            ctx.session.commit()
+        with client.session_transaction() as cookie_session:
+            cookie_session["family_id"] = str(family.id)
+            cookie_session["_user_id"] = started.token
+            cookie_session["_fresh"] = True
+        return started.token
+
+    def api_token(self, member: Member, family: FamilyRecord, **overrides: Any) -> str:
+        from datetime import timedelta
+
+        from app.auth.tokens import issue_api_token
+        from app.db.bases import utcnow
+
+        lifetime = overrides.pop("lifetime", timedelta(hours=1))
+        now = overrides.pop("now", utcnow())
+        return issue_api_token(member, family.id, secret=self.app.config["JWT_SECRET"],
+                               issuer=self.app.config["JWT_ISSUER"], lifetime=lifetime, now=now)
+
+    def bearer(self, member: Member, family: FamilyRecord) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_token(member, family)}"}
+
+
+@pytest.fixture
+def auth(app: Flask) -> Auth:
+    return Auth(app)
+
+
+class ReceivedMail:
+    """What the local SMTP server received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def last_to(self, address: str) -> Any:
+        matching = [m for m in self.messages if address in m["To"]]
+        assert matching, f"no mail to {address}; got {[m['To'] for m in self.messages]}"
+        return matching[-1]
+
+
+@pytest.fixture
+def smtp_server(app: Flask) -> Iterator[ReceivedMail]:
+    """A real SMTP server on loopback (aiosmtpd); the app sends to it for this test."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = ReceivedMail()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    previous = app.config.get("MAIL_SERVER"), app.config.get("MAIL_PORT")
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        yield handler
+    finally:
+        app.config.update(MAIL_SERVER=previous[0], MAIL_PORT=previous[1])
+        controller.stop()

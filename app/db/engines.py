@@ -87,7 +87,7 @@ class EngineRegistry:
             engine.dispose()
 
     def stats(self) -> dict[str, dict[str, int | str]]:
-        """Pool numbers per engine, with passwords hidden, for /health/detailed."""
+        """Pool numbers per engine, keyed by database name only (no user, host or password)."""
         out: dict[str, dict[str, int | str]] = {}
         with self._lock:
             for url, engine in self._engines.items():
@@ -97,7 +97,8 @@ class EngineRegistry:
                     method = getattr(pool, name, None)
                     if callable(method):
                         entry[name] = method()
-                out[make_url(url).render_as_string(hide_password=True)] = entry
+                database = make_url(url).database or url
+                out[database.rsplit("/", 1)[-1]] = entry
         return out
 
     def dispose_all(self) -> None:

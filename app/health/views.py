@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import redis
-from flask import current_app, jsonify
+from flask import abort, current_app, g, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -47,7 +47,9 @@ def health():  # noqa: ANN201
 
 @bp.get("/health/detailed")
 def health_detailed():  # noqa: ANN201
-    """Health plus per-engine pool numbers and Redis status."""
+    """Health plus per-engine pool numbers and Redis status; operators' view, so not on family hosts."""
+    if g.get("family") is not None:
+        abort(404)
     body, status = _health_body()
     pools = engines().stats()
     body.update(db_pools=pools, total_pools=len(pools), redis=redis_status())

@@ -34,6 +34,16 @@ class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     is_active: Mapped[bool] = mapped_column(default=True)
     login_enabled: Mapped[bool] = mapped_column(default=True)
     auto_approve_work: Mapped[bool] = mapped_column(default=False)
+    availability_notifications: Mapped[bool] = mapped_column(default=True)
+    usually_eats_dinner: Mapped[bool] = mapped_column(default=True)
+    daily_goal: Mapped[int] = mapped_column(default=0)
+    phone_number: Mapped[str | None] = mapped_column(String(32))
+    school: Mapped[str | None] = mapped_column(String(120))
+    notes: Mapped[str | None] = mapped_column(String(1000))
+    xp: Mapped[int] = mapped_column(default=0)
+    streak_days: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Cached balances: the ledger is the truth, these are updated in the same transaction as each ledger row.
     total_points: Mapped[int] = mapped_column(default=0)
@@ -50,6 +60,22 @@ class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     @property
     def is_parent(self) -> bool:
         return self.role == "parent"
+
+    @property
+    def level(self) -> int:
+        """Level from experience, as the previous service defined it."""
+        return self.xp // 100 + 1
+
+    def age_on(self, today: date) -> int | None:
+        """Age in whole years on `today`, when the birthdate is known."""
+        if self.birthdate is None:
+            return None
+        before_birthday = (today.month, today.day) < (self.birthdate.month, self.birthdate.day)
+        return today.year - self.birthdate.year - before_birthday
+
+    @property
+    def can_log_in(self) -> bool:
+        return self.is_active and self.login_enabled
 
 
 class FamilySetting(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):

@@ -1,11 +1,97 @@
 """Rules about the family's members, shared by pages, API, CLI and jobs."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.members.models import Member
+from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, ValidationFailed
+from app.members.models import MEMBER_ROLES, Member
+from app.platform.models import FamilyMembership
+from app.security import hash_secret
 
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,29}$")
+PIN_PATTERN = re.compile(r"^[0-9]{4,6}$")
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 128
+COMMON_PASSWORDS = frozenset({"password12", "password123", "1234567890", "qwertyuiop", "letmein123",
+                              "iloveyou12", "housepoints", "0123456789", "abcdefghij"})
+# Members a plan allows per role; None means unlimited.
+PLAN_LIMITS: dict[str, dict[str, int] | None] = {"free": {"parent": 2, "child": 5}, "premium": None}
+DEFAULT_COLOR = "#3498db"
+
+
+# --- validation of single values (used by forms and the API alike) --------------------------------------------
+
+def clean_display_name(name: str | None) -> str:
+    """1-80 characters after trimming; emoji welcome, HTML is escaped on output."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("Please enter a name", fields={"display_name": "required"})
+    if len(name) > 80:
+        raise ValidationFailed("Names can be at most 80 characters", fields={"display_name": "too long"})
+    return name
+
+
+def clean_username(username: str | None) -> str:
+    """2-30 letters, digits, dots, dashes or underscores, starting with a letter or digit."""
+    username = (username or "").strip()
+    if not USERNAME_PATTERN.match(username):
+        raise ValidationFailed("Usernames are 2-30 letters, digits, '.', '-' or '_', starting with a letter or digit",
+                               fields={"username": "invalid"})
+    return username
+
+
+def check_password_strength(password: str | None) -> str:
+    """At least 10 characters, not a well-known password, not one repeated character."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters; a short phrase works well",
+                               fields={"password": "too short"})
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed(f"Passwords can be at most {MAX_PASSWORD_LENGTH} characters",
+                               fields={"password": "too long"})
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 3:
+        raise ValidationFailed("That password is too easy to guess", fields={"password": "too common"})
+    return password
+
+
+def check_pin(pin: str | None) -> str:
+    """Four to six digits."""
+    pin = (pin or "").strip()
+    if not PIN_PATTERN.match(pin):
+        raise ValidationFailed("PINs are 4 to 6 digits", fields={"pin": "invalid"})
+    return pin
+
+
+def clean_color(color: str | None) -> str:
+    """A #rrggbb colour (the default blue when empty)."""
+    color = (color or "").strip() or DEFAULT_COLOR
+    if not COLOR_PATTERN.match(color):
+        raise ValidationFailed("Colours look like #3498db", fields={"color_theme": "invalid"})
+    return color.lower()
+
+
+def clean_birthdate(value: str | date | None, today: date) -> date | None:
+    """A real date in the past 120 years."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            raise ValidationFailed("Birth dates look like 2015-06-30", fields={"birthdate": "invalid"}) from None
+    if not date(today.year - 120, 1, 1) <= value <= today:
+        raise ValidationFailed("That birth date is not possible", fields={"birthdate": "out of range"})
+    return value
+
+
+# --- queries --------------------------------------------------------------------------------------------------
 
 def list_members(session: Session, *, include_inactive: bool = False) -> list[Member]:
     """The current family's members, parents first, then by name."""
@@ -13,3 +99,237 @@ def list_members(session: Session, *, include_inactive: bool = False) -> list[Me
     if not include_inactive:
         query = query.where(Member.is_active.is_(True))
     return list(session.scalars(query))
+
+
+def list_children(session: Session) -> list[Member]:
+    """Active kids, by name (the tablet's avatar wall)."""
+    return list(session.scalars(select(Member).where(Member.is_active.is_(True), Member.role == "child")
+                                .order_by(Member.display_name)))
+
+
+def get_member_or_404(session: Session, member_id: uuid.UUID | str, *, include_inactive: bool = False) -> Member:
+    """The member with this id in the current family, or NotFound (other families' ids are simply not found)."""
+    try:
+        key = member_id if isinstance(member_id, uuid.UUID) else uuid.UUID(str(member_id))
+    except ValueError:
+        raise NotFound("User not found") from None
+    member = session.get(Member, key)
+    if member is None or (not member.is_active and not include_inactive):
+        raise NotFound("User not found")
+    return member
+
+
+def username_taken(session: Session, username: str, *, exclude: uuid.UUID | None = None) -> bool:
+    """Usernames are unique per family regardless of case."""
+    query = select(Member.id).where(Member.username_key == username.strip().lower())
+    if exclude is not None:
+        query = query.where(Member.id != exclude)
+    return session.scalar(query) is not None
+
+
+def count_active(session: Session, role: str) -> int:
+    return session.scalar(select(func.count()).select_from(Member)
+                          .where(Member.role == role, Member.is_active.is_(True))) or 0
+
+
+def check_plan_allows(session: Session, plan: str, role: str) -> None:
+    """Raise PlanLimitReached when one more active member of `role` would exceed the plan."""
+    limits = PLAN_LIMITS.get(plan, PLAN_LIMITS["free"])
+    if limits is None:
+        return
+    limit = limits[role]
+    if count_active(session, role) >= limit:
+        noun = "parents" if role == "parent" else "kids"
+        raise PlanLimitReached(f"The free plan includes up to {limit} {noun}. Upgrade to premium to add more.")
+
+
+def _require_parent(actor: Member | None, message: str) -> None:
+    if actor is not None and not actor.is_parent:
+        raise Forbidden(message)
+
+
+# --- changes --------------------------------------------------------------------------------------------------
+
+def create_member(session: Session, *, actor: Member | None, plan: str, today: date, username: str,
+                  display_name: str, role: str = "child", password: str | None = None, pin: str | None = None,
+                  birthdate: str | date | None = None, color: str | None = None, avatar: str | None = None,
+                  email: str | None = None, login_enabled: bool = True, user_id: uuid.UUID | None = None,
+                  **profile: Any) -> Member:
+    """Add a parent or kid after checking every rule (actor None: the family's own sign-up)."""
+    _require_parent(actor, "Only parents can create users")
+    if role not in MEMBER_ROLES:
+        raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
+    username = clean_username(username)
+    display_name = clean_display_name(display_name)
+    if username_taken(session, username):
+        raise Conflict("Username already exists", fields={"username": "taken"})
+    check_plan_allows(session, plan, role)
+    member = Member(username=username, display_name=display_name, role=role, color=clean_color(color),
+                    avatar=(avatar or None), birthdate=clean_birthdate(birthdate, today),
+                    email=(email or "").strip().lower() or None, login_enabled=login_enabled, user_id=user_id,
+                    created_by=actor.id if actor else None)
+    if password:
+        member.password_hash = hash_secret(check_password_strength(password))
+    if pin:
+        member.pin_hash = hash_secret(check_pin(pin))
+    _apply_profile(member, profile)
+    session.add(member)
+    session.flush()
+    return member
+
+
+PROFILE_FIELDS = {
+    "phone_number": str, "school": str, "notes": str, "daily_goal": int, "usually_eats_dinner": bool,
+    "availability_notifications": bool, "auto_approve_work": bool, "avatar": str,
+}
+
+
+def _apply_profile(member: Member, profile: dict[str, Any]) -> None:
+    for key, value in profile.items():
+        kind = PROFILE_FIELDS.get(key)
+        if kind is None:
+            raise ValidationFailed(f"Unknown field {key}", fields={key: "unknown"})
+        if value is None:
+            continue
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10_000):
+            raise ValidationFailed(f"{key} must be a whole number from 0 to 10000", fields={key: "invalid"})
+        if kind is bool and not isinstance(value, bool):
+            raise ValidationFailed(f"{key} must be true or false", fields={key: "invalid"})
+        if kind is str:
+            if not isinstance(value, str) or len(value) > 1000:
+                raise ValidationFailed(f"{key} must be text of at most 1000 characters", fields={key: "invalid"})
+            value = value.strip() or None
+        setattr(member, key, value)
+
+
+def update_member(session: Session, member: Member, *, actor: Member, today: date, **changes: Any) -> Member:
+    """A parent edits a member: names, colour, role, login flags and profile fields."""
+    _require_parent(actor, "Only parents can update users")
+    if "username" in changes and changes["username"] is not None:
+        username = clean_username(changes.pop("username"))
+        if username_taken(session, username, exclude=member.id):
+            raise Conflict("Username already exists", fields={"username": "taken"})
+        member.username = username
+    if changes.get("display_name") is not None:
+        member.display_name = clean_display_name(changes.pop("display_name"))
+    if changes.get("color") is not None:
+        member.color = clean_color(changes.pop("color"))
+    if "birthdate" in changes:
+        member.birthdate = clean_birthdate(changes.pop("birthdate"), today)
+    if changes.get("email") is not None:
+        member.email = changes.pop("email").strip().lower() or None
+    if changes.get("login_enabled") is not None:
+        member.login_enabled = bool(changes.pop("login_enabled"))
+    if changes.get("role") is not None:
+        role = changes.pop("role")
+        if role not in MEMBER_ROLES:
+            raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
+        if role != member.role and member.id == actor.id:
+            raise Forbidden("You cannot change your own role")
+        member.role = role
+    for key in ("display_name", "color", "email", "login_enabled", "role", "username"):
+        changes.pop(key, None)
+    _apply_profile(member, changes)
+    member.updated_by = actor.id
+    session.flush()
+    return member
+
+
+def update_own_profile(session: Session, member: Member, *, today: date, **changes: Any) -> list[str]:
+    """A member edits their own profile; kids cannot grant themselves auto-approval. Returns the keys applied."""
+    applied = [key for key, value in changes.items() if value is not None]
+    if not member.is_parent and changes.get("auto_approve_work") is not None:
+        raise Forbidden("Only parents can change auto-approval")
+    if changes.get("display_name") is not None:
+        member.display_name = clean_display_name(changes.pop("display_name"))
+    if changes.get("color") is not None:
+        member.color = clean_color(changes.pop("color"))
+    if changes.get("email") is not None:
+        member.email = changes.pop("email").strip().lower() or None
+    if changes.get("birthdate") is not None:
+        member.birthdate = clean_birthdate(changes.pop("birthdate"), today)
+    for key in ("display_name", "color", "email", "birthdate"):
+        changes.pop(key, None)
+    _apply_profile(member, changes)
+    member.updated_by = member.id
+    session.flush()
+    return applied
+
+
+def set_preferences(member: Member, preferences: dict[str, Any]) -> None:
+    """Replace a member's preferences object (the previous service replaced, never merged)."""
+    if not isinstance(preferences, dict):
+        raise ValidationFailed("preferences must be a JSON object", fields={"preferences": "invalid"})
+    member.preferences = preferences
+
+
+def deactivate_member(session: Session, member: Member, *, actor: Member, now: datetime) -> Member:
+    """Soft-delete: the member disappears from lists and every session of theirs ends at once."""
+    from app.auth.services import end_all_sessions
+
+    _require_parent(actor, "Only parents can delete users")
+    if member.id == actor.id:
+        raise ValidationFailed("Cannot delete your own account")
+    if member.is_parent and member.user_id is not None and _is_owner(session, member):
+        raise Forbidden("Transfer ownership before removing the family owner")
+    member.is_active = False
+    member.login_enabled = False
+    member.updated_by = actor.id
+    end_all_sessions(session, member, now)
+    session.flush()
+    return member
+
+
+def reactivate_member(session: Session, member: Member, *, actor: Member, plan: str) -> Member:
+    """Bring a deactivated member back, within the plan's limits."""
+    _require_parent(actor, "Only parents can reactivate users")
+    if member.is_active:
+        return member
+    check_plan_allows(session, plan, member.role)
+    member.is_active = True
+    member.login_enabled = True
+    member.updated_by = actor.id
+    session.flush()
+    return member
+
+
+def reset_pin(session: Session, member: Member, *, actor: Member, pin: str) -> None:
+    """A parent sets a kid's tablet PIN."""
+    _require_parent(actor, "Only parents can reset PINs")
+    member.pin_hash = hash_secret(check_pin(pin))
+    member.updated_by = actor.id
+    session.flush()
+
+
+def reset_password(session: Session, member: Member, *, actor: Member, password: str, now: datetime) -> None:
+    """A parent sets a kid's password (members with a platform account reset their own by email)."""
+    from app.auth.services import end_all_sessions
+
+    _require_parent(actor, "Only parents can reset passwords")
+    if member.user_id is not None and member.id != actor.id:
+        raise Forbidden("Co-parents reset their own password from the sign-in page")
+    member.password_hash = hash_secret(check_password_strength(password))
+    member.updated_by = actor.id
+    end_all_sessions(session, member, now)
+    session.flush()
+
+
+def _is_owner(session: Session, member: Member) -> bool:
+    role = session.scalar(select(FamilyMembership.role).where(FamilyMembership.member_id == member.id))
+    return role == "owner"
+
+
+def transfer_ownership(session: Session, *, family_id: uuid.UUID, actor: Member, new_owner: Member) -> None:
+    """The owner hands the family to another parent with a platform account; the old owner becomes admin."""
+    if not _is_owner(session, actor):
+        raise Forbidden("Only the family owner can transfer ownership")
+    if not new_owner.is_parent or new_owner.user_id is None or not new_owner.is_active:
+        raise ValidationFailed("Ownership can only go to an active co-parent with an account")
+    memberships = {m.member_id: m for m in session.scalars(
+        select(FamilyMembership).where(FamilyMembership.family_id == family_id,
+                                       FamilyMembership.member_id.in_([actor.id, new_owner.id])))}
+    if new_owner.id not in memberships:
+        raise ValidationFailed("That parent has no account in this family yet")
+    memberships[actor.id].role = "admin"
+    memberships[new_owner.id].role = "owner"
+    session.flush()

@@ -5,6 +5,7 @@ a family that fails to provision leaves no platform row and no database behind.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -63,8 +64,13 @@ def check_slug_available(session: Session, slug: str, *, city: str | None = None
 
 def provision_family(platform_session: Session, engines: EngineRegistry, placement_config: Placement, *,
                      slug: str, name: str, placement: str = "pooled", timezone: str = "UTC",
-                     plan: str = "free", status: str = "active") -> Family:
-    """Create the family's data home and its platform row; commits both or neither."""
+                     plan: str = "free", status: str = "active",
+                     populate: Callable[[Session, Family], None] | None = None) -> Family:
+    """Create the family's data home and its platform row; commits both or neither.
+
+    `populate(family_session, family)` may add the family's first rows (and platform rows to `platform_session`)
+    inside the same all-or-nothing step.
+    """
     slug = slug.strip().lower()
     name = name.strip()
     check_slug_available(platform_session, slug)
@@ -100,7 +106,7 @@ def provision_family(platform_session: Session, engines: EngineRegistry, placeme
         platform_session.add(family)
         platform_session.flush()
         platform_session.add(Subscription(family_id=family.id, plan=plan, status="active"))
-        _seed_family_settings(engines, platform_session, url, family)
+        _seed_family(engines, platform_session, url, family, populate)
         platform_session.commit()
     except BaseException:
         platform_session.rollback()
@@ -113,11 +119,16 @@ def provision_family(platform_session: Session, engines: EngineRegistry, placeme
     return family
 
 
-def _seed_family_settings(engines: EngineRegistry, platform_session: Session, url: str, family: Family) -> None:
+def _seed_family(engines: EngineRegistry, platform_session: Session, url: str, family: Family,
+                 populate: Callable[[Session, Family], None] | None) -> None:
     session = open_session(platform_session.get_bind(Family), engines.get(url), family.id)
     try:
         for key, value in DEFAULT_SETTINGS.items():
             session.add(FamilySetting(key=key, value=value))
+        if populate is not None:
+            populate(session, family)
+        session.flush()
+        platform_session.flush()  # platform rows added by populate fail here, before the family data commits
         session.commit()
     finally:
         session.close()

@@ -1,0 +1,54 @@
+"""Server-side login state: browser sessions, registered family tablets and recent login failures."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.members.models import Member
+
+
+class MemberSession(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """One signed-in browser (or a kid's turn on the tablet); deleting or revoking it signs that browser out."""
+
+    __tablename__ = "member_sessions"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the cookie's token
+    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tablet_devices.id", ondelete="CASCADE"))
+    remember: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(lazy="joined")
+
+
+class TabletDevice(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """A browser a parent marked as the family tablet; its long-lived cookie opens the avatar wall."""
+
+    __tablename__ = "tablet_devices"
+
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    registered_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """A failed password or PIN try; five within the window lock that login."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_member_kind_at", "member_id", "kind", "failed_at"),)
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # "password" or "pin"
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

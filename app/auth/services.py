@@ -1,0 +1,231 @@
+"""Who may sign in, how, and for how long: passwords, PINs, lockouts, sessions and tablet devices."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from app.auth.models import LoginFailure, MemberSession, TabletDevice
+from app.domain import AuthenticationFailed, Forbidden, LockedOut, NotFound, ValidationFailed
+from app.members.models import Member
+from app.platform.models import FamilyMembership, User
+from app.security import hash_secret, verify_secret
+
+LOCKOUT_THRESHOLD = 5
+LOCKOUT_WINDOW = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=12)
+REMEMBERED_SESSION_LIFETIME = timedelta(days=30)
+TABLET_TURN_LIFETIME = timedelta(minutes=30)
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)  # write last_seen_at at most this often
+GENERIC_LOGIN_ERROR = "Invalid username or password"
+# Verifying against a real hash when the account does not exist keeps timing from revealing which names exist.
+_DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh random token and the sha256 hex digest that is stored instead of it."""
+    raw = secrets.token_urlsafe(32)
+    return raw, hash_token(raw)
+
+
+def hash_token(raw: str) -> str:
+    """The stored form of a session or device token."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# --- finding the member ---------------------------------------------------------------------------------------
+
+def find_member_by_login(session: Session, *, family_id: uuid.UUID, identifier: str) -> Member | None:
+    """The member a login name points at: an email (a parent's platform account) or a username."""
+    identifier = identifier.strip().lower()
+    if not identifier:
+        return None
+    if "@" in identifier:
+        member_id = session.scalar(
+            select(FamilyMembership.member_id).join(User, User.id == FamilyMembership.user_id)
+            .where(func.lower(User.email) == identifier, FamilyMembership.family_id == family_id))
+        return session.get(Member, member_id) if member_id else None
+    return session.scalar(select(Member).where(Member.username_key == identifier))
+
+
+def password_hash_of(session: Session, member: Member) -> str | None:
+    """Parents with a platform account use that account's password; others their own."""
+    if member.user_id is not None:
+        user = session.get(User, member.user_id)
+        if user is not None and user.password_hash:
+            return user.password_hash
+    return member.password_hash
+
+
+# --- lockout --------------------------------------------------------------------------------------------------
+
+def lockout_remaining(session: Session, member: Member, kind: str, now: datetime) -> timedelta | None:
+    """How long this login stays locked, or None when it is open."""
+    recent = list(session.scalars(
+        select(LoginFailure.failed_at)
+        .where(LoginFailure.member_id == member.id, LoginFailure.kind == kind,
+               LoginFailure.failed_at > now - LOCKOUT_WINDOW)
+        .order_by(LoginFailure.failed_at.desc()).limit(LOCKOUT_THRESHOLD)))
+    if len(recent) < LOCKOUT_THRESHOLD:
+        return None
+    # Locked from the fifth failure for a full window.
+    return recent[0] + LOCKOUT_WINDOW - now
+
+
+def _ensure_not_locked(session: Session, member: Member, kind: str, now: datetime) -> None:
+    remaining = lockout_remaining(session, member, kind, now)
+    if remaining is not None and remaining > timedelta(0):
+        minutes = max(1, int(remaining.total_seconds() // 60) + (remaining.total_seconds() % 60 > 0))
+        raise LockedOut(f"Too many tries. Please wait {minutes} minute{'s' * (minutes != 1)} or ask a parent.",
+                        retry_after=int(remaining.total_seconds()) + 1, member_id=str(member.id))
+
+
+def _record_failure(session: Session, member: Member, kind: str, now: datetime) -> None:
+    session.add(LoginFailure(member_id=member.id, kind=kind, failed_at=now))
+    session.flush()
+
+
+def _clear_failures(session: Session, member: Member, kind: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.member_id == member.id, LoginFailure.kind == kind))
+
+
+# --- authentication -------------------------------------------------------------------------------------------
+
+def authenticate_password(session: Session, *, family_id: uuid.UUID, identifier: str, password: str,
+                          now: datetime) -> Member:
+    """The member whose login name and password match; failures are recorded for the lockout.
+
+    The caller commits even when this raises, so the failure is remembered.
+    """
+    member = find_member_by_login(session, family_id=family_id, identifier=identifier)
+    if member is None:
+        verify_secret(_DUMMY_HASH, password)
+        raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
+    _ensure_not_locked(session, member, "password", now)
+    if not verify_secret(password_hash_of(session, member), password):
+        _record_failure(session, member, "password", now)
+        _ensure_not_locked(session, member, "password", now)
+        raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
+    if not member.can_log_in:
+        # Only someone who knows the password learns the account is disabled.
+        raise Forbidden("Login is disabled for this user")
+    _clear_failures(session, member, "password")
+    member.last_active_at = now
+    return member
+
+
+def authenticate_pin(session: Session, *, member: Member, pin: str, now: datetime) -> Member:
+    """A kid's PIN on the family tablet; five wrong PINs lock the kid's tablet login."""
+    if not member.is_active or member.pin_hash is None:
+        raise AuthenticationFailed("That PIN didn't work. Try again.")
+    _ensure_not_locked(session, member, "pin", now)
+    if not verify_secret(member.pin_hash, pin):
+        _record_failure(session, member, "pin", now)
+        _ensure_not_locked(session, member, "pin", now)
+        raise AuthenticationFailed("That PIN didn't work. Try again.")
+    _clear_failures(session, member, "pin")
+    member.last_active_at = now
+    return member
+
+
+# --- sessions -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SessionStart:
+    token: str
+    record: MemberSession
+
+
+def start_session(session: Session, member: Member, *, now: datetime, remember: bool = False,
+                  device: TabletDevice | None = None, user_agent: str | None = None,
+                  ip_address: str | None = None) -> SessionStart:
+    """Record a signed-in browser and return the token its cookie will carry."""
+    raw, digest = new_token()
+    if device is not None:
+        lifetime = TABLET_TURN_LIFETIME
+    else:
+        lifetime = REMEMBERED_SESSION_LIFETIME if remember else SESSION_LIFETIME
+    record = MemberSession(member_id=member.id, token_hash=digest, remember=remember,
+                           device_id=device.id if device else None, user_agent=(user_agent or "")[:255],
+                           ip_address=ip_address, created_at=now, last_seen_at=now, expires_at=now + lifetime)
+    session.add(record)
+    session.flush()
+    return SessionStart(token=raw, record=record)
+
+
+def load_session(session: Session, raw_token: str, now: datetime) -> MemberSession | None:
+    """The live session for a cookie token (its member active and allowed to log in), else None."""
+    record = session.scalar(select(MemberSession).where(MemberSession.token_hash == hash_token(raw_token)))
+    if record is None or record.revoked_at is not None or record.expires_at <= now:
+        return None
+    if not record.member.can_log_in:
+        return None
+    if now - record.last_seen_at > LAST_SEEN_RESOLUTION:
+        record.last_seen_at = now
+    return record
+
+
+def end_session(session: Session, raw_token: str, now: datetime) -> None:
+    """Sign this browser out."""
+    session.execute(update(MemberSession).where(MemberSession.token_hash == hash_token(raw_token),
+                                                MemberSession.revoked_at.is_(None)).values(revoked_at=now))
+
+
+def end_all_sessions(session: Session, member: Member, now: datetime) -> int:
+    """Sign a member out of every browser and tablet turn ("sign out everywhere")."""
+    result = session.execute(update(MemberSession).where(MemberSession.member_id == member.id,
+                                                         MemberSession.revoked_at.is_(None))
+                             .values(revoked_at=now))
+    return result.rowcount or 0
+
+
+# --- tablet devices -------------------------------------------------------------------------------------------
+
+def register_device(session: Session, actor: Member, *, name: str, now: datetime) -> tuple[TabletDevice, str]:
+    """Mark a browser as the family tablet; returns the device and the token for its cookie."""
+    if not actor.is_parent:
+        raise Forbidden("Only parents can set up the family tablet")
+    name = name.strip() or "Family tablet"
+    if len(name) > 80:
+        raise ValidationFailed("Device name is too long (80 characters at most)", fields={"name": "too long"})
+    raw, digest = new_token()
+    device = TabletDevice(name=name, token_hash=digest, registered_by=actor.id, created_at=now, last_seen_at=now)
+    session.add(device)
+    session.flush()
+    return device, raw
+
+
+def load_device(session: Session, raw_token: str | None, now: datetime) -> TabletDevice | None:
+    """The registered, unrevoked tablet a device cookie names."""
+    if not raw_token:
+        return None
+    device = session.scalar(select(TabletDevice).where(TabletDevice.token_hash == hash_token(raw_token)))
+    if device is None or device.revoked_at is not None:
+        return None
+    if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
+        device.last_seen_at = now
+    return device
+
+
+def list_devices(session: Session) -> list[TabletDevice]:
+    """The family's registered tablets, newest first, revoked ones included for the record."""
+    return list(session.scalars(select(TabletDevice).order_by(TabletDevice.created_at.desc())))
+
+
+def revoke_device(session: Session, actor: Member, device_id: uuid.UUID, now: datetime) -> TabletDevice:
+    """Stop a tablet working at once, ending any kid's turn on it."""
+    if not actor.is_parent:
+        raise Forbidden("Only parents can manage devices")
+    device = session.get(TabletDevice, device_id)
+    if device is None:
+        raise NotFound("Device not found")
+    if device.revoked_at is None:
+        device.revoked_at = now
+        session.execute(update(MemberSession).where(MemberSession.device_id == device.id,
+                                                    MemberSession.revoked_at.is_(None)).values(revoked_at=now))
+    return device

@@ -1,0 +1,57 @@
+"""API bearer tokens (JWT, HS256, the previous service's claims) and short-lived signed links."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.domain import AuthenticationFailed
+from app.members.models import Member
+
+ALGORITHM = "HS256"
+
+
+def issue_api_token(member: Member, family_id: uuid.UUID, *, secret: str, issuer: str, lifetime: timedelta,
+                    now: datetime) -> str:
+    """A bearer token with the previous service's claims: user_id, family_id, username, is_parent, iss, exp, nbf, iat."""
+    claims = {
+        "user_id": str(member.id), "family_id": str(family_id), "username": member.username,
+        "is_parent": member.is_parent, "iss": issuer, "exp": int((now + lifetime).timestamp()),
+        "nbf": int(now.timestamp()), "iat": int(now.timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_api_token(token: str, *, secret: str, issuer: str) -> dict[str, Any]:
+    """The claims of a valid token; only HS256, `exp` required, `iss` checked."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=issuer,
+                            options={"require": ["exp", "iat", "iss", "user_id", "family_id"]})
+    except jwt.ExpiredSignatureError:
+        raise AuthenticationFailed("Token has expired") from None
+    except jwt.PyJWTError:
+        raise AuthenticationFailed("Invalid token") from None
+    try:
+        claims["user_id"] = uuid.UUID(str(claims["user_id"]))
+        claims["family_id"] = uuid.UUID(str(claims["family_id"]))
+    except ValueError:
+        raise AuthenticationFailed("Invalid token") from None
+    return claims
+
+
+def sign_link(secret: str, purpose: str, payload: dict[str, Any]) -> str:
+    """A URL-safe signed token for `purpose` (hand-off, invite, reset, verify)."""
+    return URLSafeTimedSerializer(secret, salt=f"housepoints.{purpose}").dumps(payload)
+
+
+def read_link(secret: str, purpose: str, token: str, *, max_age: int) -> dict[str, Any]:
+    """The payload of a signed link, or AuthenticationFailed when forged, for another purpose or expired."""
+    try:
+        return URLSafeTimedSerializer(secret, salt=f"housepoints.{purpose}").loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise AuthenticationFailed("This link has expired. Ask for a new one.") from None
+    except BadSignature:
+        raise AuthenticationFailed("This link is not valid.") from None
