@@ -34,6 +34,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     extensions.migrate.init_app(app, directory=str(Path(__file__).resolve().parents[1] / "migrations" / "platform"))
     register_blueprints(app)
     errors.init_app(app)
+    app.jinja_env.globals.update(current_member=auth.current_member, current_app=app)
     seed.init_app(app)
     return app
 
@@ -49,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(operator.bp, subdomain="admin")
     for family_area in (family_home, accounts, tablet, members, onboarding):
         app.register_blueprint(family_area.bp, subdomain="<family>")
+    family_home.nav.init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api", subdomain="<family>")
     app.register_blueprint(api.platform_bp, url_prefix="/api")
 

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("family_home", __name__)
 
-from app.family_home import views  # noqa: E402,F401
+from app.family_home import nav, views  # noqa: E402,F401

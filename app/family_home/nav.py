@@ -1,0 +1,36 @@
+"""The family site's navigation, offered to templates; links appear once their area exists."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+
+from app.auth import current_member
+
+# (endpoint, label, parents only)
+NAV_ITEMS: tuple[tuple[str, str, bool], ...] = (
+    ("family_home.index", "Home", False),
+    ("tablet.kid_home", "My day", False),
+    ("members.index", "Members", True),
+    ("accounts.devices", "Devices", True),
+    ("tablet.wall", "Tablet", True),
+)
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(lambda: {"family_nav": family_nav})
+
+
+def family_nav() -> list[tuple[str, str]]:
+    """(endpoint, label) pairs the current member may use, in order."""
+    if g.get("family") is None:
+        return []
+    member = current_member()
+    if member is None:
+        return []
+    items = []
+    for endpoint, label, parents_only in NAV_ITEMS:
+        if endpoint not in current_app.view_functions or (parents_only and not member.is_parent):
+            continue
+        if endpoint == "tablet.kid_home" and member.is_parent:
+            continue
+        items.append((endpoint, label))
+    return items
