@@ -1,10 +1,19 @@
-"""Family database tables for the chore library (schedules and assignments join them later)."""
+"""Family database tables for the chore library: what a chore is worth, when it recurs and who may do it."""
 from __future__ import annotations
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+import uuid
+from datetime import date, time
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey
+
+ASSIGNMENT_STRATEGIES = ("fixed", "each", "round_robin", "fair_share", "random", "open")
+SCHEDULE_KINDS = ("once", "daily", "weekly", "interval", "monthly_day", "monthly_weekday", "yearly")
+INTERVAL_UNITS = ("days", "weeks", "months")
+DIFFICULTIES = ("easy", "medium", "hard")
 
 
 class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
@@ -24,4 +33,54 @@ class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     requires_verification: Mapped[bool] = mapped_column(default=True)
     requires_photo: Mapped[bool] = mapped_column(default=False)
     penalty_points: Mapped[int] = mapped_column(default=0)
+    # Archiving is the one soft-delete flag: every read hides inactive chores.
     active: Mapped[bool] = mapped_column(default=True)
+    bonus_eligible: Mapped[bool] = mapped_column(default=False)
+    rotation_eligible: Mapped[bool] = mapped_column(default=False)
+    tags: Mapped[list[str] | None] = mapped_column(JSON)
+    assignment_type: Mapped[str] = mapped_column(String(20), default="fixed")
+    due_time: Mapped[time | None] = mapped_column(Time)  # family-local; None = end of day
+    not_before_time: Mapped[time | None] = mapped_column(Time)
+    open_bonus_points: Mapped[int] = mapped_column(default=0)  # extra for claiming an open chore
+
+    schedule: Mapped[ChoreSchedule | None] = relationship(back_populates="chore", uselist=False, lazy="selectin",
+                                                          cascade="all, delete-orphan")
+    assignees: Mapped[list[ChoreAssignee]] = relationship(back_populates="chore", lazy="selectin",
+                                                          order_by="ChoreAssignee.position",
+                                                          cascade="all, delete-orphan")
+
+
+class ChoreSchedule(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """When a chore recurs, as the parts of a dateutil rrule, plus vacation pauses."""
+
+    __tablename__ = "chore_schedules"
+
+    chore_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chores.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="daily")
+    interval: Mapped[int] = mapped_column(default=1)
+    interval_unit: Mapped[str] = mapped_column(String(10), default="days")
+    weekdays: Mapped[list[int] | None] = mapped_column(JSON)  # 0 = Monday … 6 = Sunday
+    month_day: Mapped[int | None] = mapped_column()
+    week_of_month: Mapped[int | None] = mapped_column()  # 1-4, or -1 for "last"
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    rolling: Mapped[bool] = mapped_column(default=False)  # next counted from the last completion
+    paused_from: Mapped[date | None] = mapped_column(Date)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+
+    chore: Mapped[Chore] = relationship(back_populates="schedule")
+
+
+class ChoreAssignee(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """A member eligible for a chore, in the parent-set rotation order (the first is the fixed assignee)."""
+
+    __tablename__ = "chore_assignees"
+    __table_args__ = (UniqueConstraint("chore_id", "member_id"),)
+
+    chore_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chores.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+
+    chore: Mapped[Chore] = relationship(back_populates="assignees")
+
+

@@ -49,6 +49,7 @@ class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     total_points: Mapped[int] = mapped_column(default=0)
     available_points: Mapped[int] = mapped_column(default=0)
     weekly_points: Mapped[int] = mapped_column(default=0)
+    weekly_points_week: Mapped[date | None] = mapped_column(Date)  # the family week weekly_points belongs to
     lifetime_points_earned: Mapped[int] = mapped_column(default=0)
     last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -117,7 +117,7 @@ def revision_command(message: str) -> None:
         engine = create_engine(url)
         with engine.begin() as connection:
             config = family_alembic_config()
-            config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+            config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s")
             config.attributes["connection"] = connection
             command.revision(config, message=message, autogenerate=True)
         engine.dispose()

@@ -1,0 +1,1 @@
+"""Assignments: a chore materialised for one family-local day and one member (or open to claim)."""

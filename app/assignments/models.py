@@ -1,0 +1,65 @@
+"""Family database tables for daily assignments and the days already materialised."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.chores.models import Chore
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey
+from app.members.models import Member
+
+STATUSES = ("open", "pending", "pending_verification", "verified", "missed", "skipped")
+ACTIVE_STATUSES = ("open", "pending", "pending_verification")
+
+
+class Assignment(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
+    """One chore to do on one day; its status walks open → pending → pending_verification → verified."""
+
+    __tablename__ = "assignments"
+    # Materialisation is idempotent: one row per (chore, day, slot); manual assignments have no key.
+    __table_args__ = (
+        UniqueConstraint("family_id", "schedule_key"),
+        Index("ix_assignments_family_due_date", "family_id", "due_date"),
+        Index("ix_assignments_family_assigned_to_due_date", "family_id", "assigned_to", "due_date"),
+    )
+
+    chore_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chores.id", ondelete="CASCADE"), index=True)
+    assigned_to: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    assigned_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    schedule_key: Mapped[str | None] = mapped_column(String(120))
+    due_date: Mapped[date] = mapped_column(Date)  # the family-local day
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the family-local due time, in UTC
+    status: Mapped[str] = mapped_column(String(24), default="pending")
+    points_offered: Mapped[int] = mapped_column(default=10)
+    points_earned: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    completion_notes: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    verification_notes: Mapped[str | None] = mapped_column(Text)
+    rejection_reason: Mapped[str | None] = mapped_column(String(300))
+    photo_name: Mapped[str | None] = mapped_column(String(80))
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    skipped_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    chore: Mapped[Chore] = relationship(lazy="joined", innerjoin=True)
+    assignee: Mapped[Member | None] = relationship(lazy="joined", foreign_keys=[assigned_to])
+
+    @property
+    def is_bonus(self) -> bool:
+        return self.assigned_to is None or self.status == "open"
+
+
+class MaterialisedDay(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """Marks a family-local day whose assignments exist, so reads materialise a day once."""
+
+    __tablename__ = "materialised_days"
+    __table_args__ = (UniqueConstraint("family_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,470 @@
+"""The daily loop: materialise each day's assignments, then claim → complete → verify, with credits in the ledger."""
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.assignments.models import ACTIVE_STATUSES, Assignment, MaterialisedDay
+from app.chores.models import Chore
+from app.chores.schedules import occurs_on
+from app.domain import Forbidden, NotFound, ValidationFailed
+from app.family_time import FamilyClock, week_start_index
+from app.members.models import FamilySetting, Member
+from app.points.models import LedgerEntry
+from app.points.services import clean_points, post_entry
+from app.presence.services import presence_map
+
+FAIR_SHARE_WINDOW = timedelta(days=7)
+MAX_DAYS_AHEAD = 366
+
+
+@dataclass(frozen=True)
+class FamilyRules:
+    """The family settings the daily loop needs: its clock and whether completions are auto-approved."""
+
+    clock: FamilyClock
+    auto_approve: bool = False
+
+
+def load_family_rules(session: Session, timezone: str) -> FamilyRules:
+    """Read week start and auto-approval from the family's settings (one query)."""
+    settings = dict(session.execute(select(FamilySetting.key, FamilySetting.value)
+                                    .where(FamilySetting.key.in_(("week_start", "auto_approve")))).all())
+    return FamilyRules(clock=FamilyClock(timezone, week_start_index(settings.get("week_start", "monday"))),
+                       auto_approve=bool(settings.get("auto_approve", False)))
+
+
+# --- who does it ----------------------------------------------------------------------------------------------
+
+def eligible_members(chore: Chore, kids: list[Member], day: date) -> list[Member]:
+    """The chore's members in rotation order (all kids when none are chosen), old enough on `day`."""
+    by_id = {kid.id: kid for kid in kids}
+    if chore.assignees:
+        ordered = [by_id[a.member_id] for a in chore.assignees if a.member_id in by_id]
+    else:
+        ordered = sorted(kids, key=lambda k: (k.display_name.lower(), str(k.id)))
+    return [m for m in ordered if (m.age_on(day) is None or m.age_on(day) >= chore.min_age)]
+
+
+def _next_after(order: list[Member], present: set[uuid.UUID], last_id: uuid.UUID | None) -> Member | None:
+    if not order:
+        return None
+    start = next((i + 1 for i, m in enumerate(order) if m.id == last_id), 0)
+    for step in range(len(order)):
+        candidate = order[(start + step) % len(order)]
+        if candidate.id in present:
+            return candidate
+    return None
+
+
+@dataclass
+class History:
+    """What strategies look at: the last assignee per chore, recent completions and weekly points per member."""
+
+    last_assignee: dict[uuid.UUID, uuid.UUID]
+    recent_completions: dict[uuid.UUID, int]
+    weekly_points: dict[uuid.UUID, int]
+    last_completed: dict[uuid.UUID, date]
+    busy_rolling: set[uuid.UUID]
+
+
+def choose_assignees(chore: Chore, order: list[Member], present: set[uuid.UUID], history: History,
+                     rng: random.Random) -> list[Member | None]:
+    """Apply the chore's strategy to today's present, eligible members; [None] means open to claim."""
+    here = [m for m in order if m.id in present]
+    strategy = chore.assignment_type
+    if strategy == "open":
+        return [None]
+    if strategy == "each":
+        return list(here) or [None]
+    if not here:
+        return [None]
+    last = history.last_assignee.get(chore.id)
+    if strategy == "fixed":
+        # The first member in order is the fixed assignee; when away, the next present one covers.
+        return [_next_after(order, present, order[-1].id if order else None)]
+    if strategy == "round_robin":
+        return [_next_after(order, present, last)]
+    if strategy == "fair_share":
+        position = {m.id: i for i, m in enumerate(order)}
+        return [min(here, key=lambda m: (history.recent_completions.get(m.id, 0),
+                                         history.weekly_points.get(m.id, 0), position[m.id]))]
+    if strategy == "random":
+        pool = [m for m in here if m.id != last] or here
+        return [rng.choice(pool)]
+    raise ValidationFailed(f"Unknown assignment type {strategy}")
+
+
+def _history(session: Session, rules: FamilyRules, day: date, chores: list[Chore]) -> History:
+    chore_ids = [c.id for c in chores]
+    last_assignee: dict[uuid.UUID, uuid.UUID] = {}
+    latest = (select(Assignment.chore_id, Assignment.assigned_to, Assignment.due_date)
+              .where(Assignment.chore_id.in_(chore_ids), Assignment.assigned_to.is_not(None),
+                     Assignment.due_date < day)
+              .order_by(Assignment.chore_id, Assignment.due_date.desc(), Assignment.created_at.desc()))
+    for chore_id, assigned_to, _ in session.execute(latest):
+        last_assignee.setdefault(chore_id, assigned_to)
+    window_start = rules.clock.day_bounds(day - FAIR_SHARE_WINDOW)[0]
+    recent = dict(session.execute(
+        select(Assignment.assigned_to, func.count()).where(Assignment.status == "verified",
+                                                           Assignment.completed_at >= window_start)
+        .group_by(Assignment.assigned_to)).all())
+    weekly = {m_id: points for m_id, points in session.execute(select(Member.id, Member.weekly_points))}
+    last_completed = {}
+    for chore_id, completed in session.execute(
+            select(Assignment.chore_id, func.max(Assignment.completed_at))
+            .where(Assignment.chore_id.in_(chore_ids), Assignment.status == "verified")
+            .group_by(Assignment.chore_id)):
+        if completed is not None:
+            last_completed[chore_id] = rules.clock.today(completed)
+    busy = set(session.scalars(select(Assignment.chore_id).where(Assignment.chore_id.in_(chore_ids),
+                                                                 Assignment.status.in_(ACTIVE_STATUSES))))
+    return History(last_assignee, recent, weekly, last_completed, busy)
+
+
+def materialise_day(session: Session, rules: FamilyRules, day: date, now: datetime,
+                    chores: list[Chore] | None = None, rng: random.Random | None = None) -> int:
+    """Create the day's assignments; safe to run twice or concurrently (unique key, insert-or-ignore)."""
+    family_id = session.info["family_id"]
+    if chores is None:
+        chores = list(session.scalars(select(Chore).where(Chore.active.is_(True))))
+    chores = [c for c in chores if c.active and c.schedule is not None]
+    kids = list(session.scalars(select(Member).where(Member.is_active.is_(True), Member.role == "child")))
+    present_map = presence_map(session, [k.id for k in kids], day, day)
+    present = {k.id for k in kids if present_map[(k.id, day)]}
+    history = _history(session, rules, day, chores) if chores else None
+    rng = rng or random.Random()
+    rows: list[dict[str, Any]] = []
+    for chore in chores:
+        assert history is not None
+        schedule = chore.schedule
+        if schedule.rolling and chore.id in history.busy_rolling:
+            continue  # a rolling chore waits until its open assignment is done
+        if not occurs_on(schedule, day, last_completed=history.last_completed.get(chore.id)):
+            continue
+        order = eligible_members(chore, kids, day)
+        for member in choose_assignees(chore, order, present, history, rng):
+            slot = member.id if (member is not None and chore.assignment_type == "each") else "one"
+            rows.append({
+                "id": uuid.uuid4(), "family_id": family_id, "chore_id": chore.id,
+                "assigned_to": member.id if member else None, "schedule_key": f"{chore.id}:{day.isoformat()}:{slot}",
+                "due_date": day, "due_at": rules.clock.at(day, chore.due_time),
+                "status": "pending" if member else "open",
+                "points_offered": chore.base_points + (0 if member else chore.open_bonus_points),
+                "points_earned": 0, "created_at": now, "updated_at": now,
+            })
+            if member is not None:
+                history.last_assignee[chore.id] = member.id
+    inserted = _insert_ignoring_duplicates(session, Assignment, rows, ("family_id", "schedule_key"))
+    _insert_ignoring_duplicates(session, MaterialisedDay, [{"id": uuid.uuid4(), "family_id": family_id, "day": day,
+                                                            "created_at": now}], ("family_id", "day"))
+    return inserted
+
+
+def _insert_ignoring_duplicates(session: Session, model: type, rows: list[dict[str, Any]],
+                                keys: tuple[str, ...]) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind(model).dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=list(keys)).returning(table.c.id)
+    return len(session.execute(statement).all())
+
+
+def ensure_day(session: Session, rules: FamilyRules, day: date, now: datetime) -> None:
+    """Materialise `day` on its first read (one cheap query when it already is)."""
+    done = session.scalar(select(MaterialisedDay.id).where(MaterialisedDay.day == day))
+    if done is None:
+        materialise_day(session, rules, day, now)
+
+
+# --- reading ----------------------------------------------------------------------------------------------------
+
+def get_assignment_or_404(session: Session, assignment_id: uuid.UUID | str) -> Assignment:
+    """An assignment of this family (another family's id is simply not found)."""
+    try:
+        key = assignment_id if isinstance(assignment_id, uuid.UUID) else uuid.UUID(str(assignment_id))
+    except ValueError:
+        raise NotFound("Assignment not found") from None
+    assignment = session.get(Assignment, key)
+    if assignment is None:
+        raise NotFound("Assignment not found")
+    return assignment
+
+
+def assignments_for_day(session: Session, day: date, *, member_id: uuid.UUID | None = None) -> list[Assignment]:
+    """A day's assignments (one member's, plus open ones to claim, when member_id is given)."""
+    query = select(Assignment).join(Assignment.chore).where(Assignment.due_date == day, Chore.active.is_(True))
+    if member_id is not None:
+        query = query.where(or_(Assignment.assigned_to == member_id, Assignment.status == "open"))
+    return list(session.scalars(query.order_by(Assignment.due_at, Chore.name)).unique())
+
+
+def last_days_summary(session: Session, start: date, end: date) -> dict[tuple[uuid.UUID, date], dict[str, int]]:
+    """Per (member, day): how many assignments and how many verified, for week-at-a-glance and streaks."""
+    rows = session.execute(select(Assignment.assigned_to, Assignment.due_date, Assignment.status, func.count())
+                           .where(Assignment.due_date >= start, Assignment.due_date <= end,
+                                  Assignment.assigned_to.is_not(None), Assignment.status != "skipped")
+                           .group_by(Assignment.assigned_to, Assignment.due_date, Assignment.status))
+    summary: dict[tuple[uuid.UUID, date], dict[str, int]] = defaultdict(lambda: {"total": 0, "verified": 0})
+    for member_id, day, status, count in rows:
+        entry = summary[(member_id, day)]
+        entry["total"] += count
+        if status == "verified":
+            entry["verified"] += count
+    return summary
+
+
+def compute_streak(session: Session, member_id: uuid.UUID, today: date, *, max_days: int = 366) -> int:
+    """Consecutive family-local days, back from today (or yesterday while today is unfinished), with all done."""
+    summary = last_days_summary(session, today - timedelta(days=max_days), today)
+    streak, day = 0, today
+    today_entry = summary.get((member_id, today))
+    if today_entry is None or today_entry["verified"] < today_entry["total"]:
+        day = today - timedelta(days=1)  # today still counts once everything is done
+    while day >= today - timedelta(days=max_days):
+        entry = summary.get((member_id, day))
+        if entry is None:
+            day -= timedelta(days=1)  # a day with nothing assigned neither counts nor breaks the streak
+            continue
+        if entry["verified"] < entry["total"]:
+            break
+        streak += 1
+        day -= timedelta(days=1)
+    return streak
+
+
+# --- the lifecycle ----------------------------------------------------------------------------------------------
+
+def lock_assignment(session: Session, assignment_id: uuid.UUID) -> Assignment:
+    """The assignment row, locked: concurrent claims, completions and verifications take turns."""
+    assignment = session.scalar(select(Assignment).where(Assignment.id == assignment_id).with_for_update(of=Assignment)
+                                .execution_options(populate_existing=True))
+    if assignment is None:
+        raise NotFound("Assignment not found")
+    return assignment
+
+
+def _credit(session: Session, assignment: Assignment, points: int, rules: FamilyRules, now: datetime,
+            actor_id: uuid.UUID) -> None:
+    assignment.points_earned = points
+    if points and assignment.assigned_to is not None:
+        post_entry(session, assignment.assigned_to, amount=points, kind="chore",
+                   description=f"Completed: {assignment.chore.name}", clock=rules.clock, now=now,
+                   actor_id=actor_id, assignment_id=assignment.id)
+        _refresh_streak(session, assignment.assigned_to, rules, now)
+
+
+def _refresh_streak(session: Session, member_id: uuid.UUID, rules: FamilyRules, now: datetime) -> None:
+    member = session.get(Member, member_id)
+    if member is not None:
+        member.streak_days = compute_streak(session, member_id, rules.clock.today(now))
+
+
+def claim_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, now: datetime) -> Assignment:
+    """First claim wins: an open chore becomes the claimer's."""
+    assignment = lock_assignment(session, assignment_id)
+    if assignment.status != "open":
+        raise ValidationFailed("Assignment is not available to claim")
+    assignment.assigned_to = actor.id
+    assignment.status = "pending"
+    assignment.claimed_at = now
+    session.flush()
+    return assignment
+
+
+def complete_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, rules: FamilyRules,
+                        now: datetime, notes: str | None = None, photo_name: str | None = None) -> Assignment:
+    """Mark a chore done; auto-approved when no check is needed, else waiting for a parent."""
+    assignment = lock_assignment(session, assignment_id)
+    if not actor.is_parent and assignment.assigned_to != actor.id:
+        raise Forbidden("Not authorized to complete this assignment")
+    if assignment.status != "pending":
+        raise ValidationFailed(f"Cannot complete assignment with status: {assignment.status}")
+    chore = assignment.chore
+    if chore.not_before_time is not None and not actor.is_parent:
+        opens = rules.clock.at(assignment.due_date, chore.not_before_time)
+        if now < opens:
+            raise ValidationFailed(f"Not yet: this chore opens at {chore.not_before_time.strftime('%H:%M')}")
+    if chore.requires_photo and photo_name is None and not actor.is_parent:
+        raise ValidationFailed("This chore needs a photo", fields={"photo": "required"})
+    assignment.completed_at = now
+    assignment.completed_by = actor.id
+    assignment.completion_notes = (notes or "").strip()[:1000] or None
+    assignment.rejection_reason = None
+    if photo_name is not None:
+        assignment.photo_name = photo_name
+    assignee = assignment.assignee
+    auto = (not chore.requires_verification or rules.auto_approve or actor.is_parent
+            or (assignee is not None and assignee.auto_approve_work))
+    if auto:
+        assignment.status = "verified"
+        assignment.verified_at = now
+        assignment.verified_by = actor.id if actor.is_parent else None
+        _credit(session, assignment, assignment.points_offered, rules, now, actor.id)
+    else:
+        assignment.status = "pending_verification"
+        assignment.points_earned = 0
+    session.flush()
+    return assignment
+
+
+def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, approved: bool,
+                      rules: FamilyRules, now: datetime, points_awarded: Any = None,
+                      notes: str | None = None) -> Assignment:
+    """A parent approves (credit once) or rejects (back to the kid, with the reason they will see)."""
+    if not actor.is_parent:
+        raise Forbidden("Only parents can verify assignments")
+    assignment = lock_assignment(session, assignment_id)
+    if assignment.status != "pending_verification":
+        raise ValidationFailed(f"Cannot verify assignment with status: {assignment.status}")
+    if assignment.assigned_to is None:
+        raise ValidationFailed("Assignment has no assignee")
+    assignment.verification_notes = (notes or "").strip()[:1000] or None
+    if approved:
+        points = assignment.points_offered if points_awarded is None else clean_points(points_awarded,
+                                                                                          field="points_awarded",
+                                                                                          allow_zero=True)
+        assignment.status = "verified"
+        assignment.verified_at = now
+        assignment.verified_by = actor.id
+        _credit(session, assignment, points, rules, now, actor.id)
+    else:
+        assignment.status = "pending"
+        assignment.rejection_reason = assignment.verification_notes or "Please try again"
+    session.flush()
+    return assignment
+
+
+def undo_completion(session: Session, *, actor: Member, assignment_id: uuid.UUID, rules: FamilyRules,
+                    now: datetime) -> Assignment:
+    """A parent takes a completion back; credited points are reversed by a new ledger row."""
+    if not actor.is_parent:
+        raise Forbidden("Only parents can undo a completion")
+    assignment = lock_assignment(session, assignment_id)
+    if assignment.status not in ("verified", "pending_verification"):
+        raise ValidationFailed(f"Cannot undo assignment with status: {assignment.status}")
+    if assignment.status == "verified" and assignment.points_earned and assignment.assigned_to is not None:
+        post_entry(session, assignment.assigned_to, amount=-assignment.points_earned, kind="chore",
+                   description=f"Undone: {assignment.chore.name}", clock=rules.clock, now=now, actor_id=actor.id,
+                   assignment_id=assignment.id)
+    assignment.status = "pending"
+    assignment.points_earned = 0
+    assignment.completed_at = assignment.verified_at = None
+    assignment.verified_by = assignment.completed_by = None
+    session.flush()
+    if assignment.assigned_to is not None:
+        _refresh_streak(session, assignment.assigned_to, rules, now)
+    return assignment
+
+
+def skip_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, now: datetime) -> Assignment:
+    """A parent excuses a chore for the day (no points, no penalty)."""
+    if not actor.is_parent:
+        raise Forbidden("Only parents can skip a chore")
+    assignment = lock_assignment(session, assignment_id)
+    if assignment.status not in ACTIVE_STATUSES + ("missed",):
+        raise ValidationFailed(f"Cannot skip assignment with status: {assignment.status}")
+    assignment.status = "skipped"
+    assignment.skipped_by = actor.id
+    session.flush()
+    return assignment
+
+
+def reopen_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, rules: FamilyRules,
+                      now: datetime) -> Assignment:
+    """A parent gives a missed chore another chance; a penalty it cost is given back."""
+    if not actor.is_parent:
+        raise Forbidden("Only parents can re-open a chore")
+    assignment = lock_assignment(session, assignment_id)
+    if assignment.status != "missed":
+        raise ValidationFailed(f"Cannot re-open assignment with status: {assignment.status}")
+    penalty = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+                             .where(LedgerEntry.assignment_id == assignment.id, LedgerEntry.kind == "penalty"))
+    if penalty and assignment.assigned_to is not None:
+        post_entry(session, assignment.assigned_to, amount=-penalty, kind="penalty",
+                   description=f"Penalty returned: {assignment.chore.name}", clock=rules.clock, now=now,
+                   actor_id=actor.id, assignment_id=assignment.id)
+    assignment.status = "pending" if assignment.assigned_to else "open"
+    assignment.missed_at = None
+    session.flush()
+    return assignment
+
+
+def mark_missed(session: Session, rules: FamilyRules, now: datetime) -> int:
+    """Past-due chores become missed; an assigned one costs the chore's penalty points (once)."""
+    overdue = list(session.scalars(select(Assignment).where(Assignment.status.in_(("open", "pending")),
+                                                            Assignment.due_at < now)
+                                   .with_for_update(of=Assignment, skip_locked=True)))
+    for assignment in overdue:
+        assignment.status = "missed"
+        assignment.missed_at = now
+        penalty = assignment.chore.penalty_points
+        if penalty and assignment.assigned_to is not None:
+            post_entry(session, assignment.assigned_to, amount=-penalty, kind="penalty",
+                       description=f"Missed: {assignment.chore.name}", clock=rules.clock, now=now,
+                       assignment_id=assignment.id)
+    session.flush()
+    return len(overdue)
+
+
+def create_assignment(session: Session, *, actor: Member, chore_id: Any, assigned_to: Any, points_offered: Any,
+                      due_date: Any, rules: FamilyRules, now: datetime) -> Assignment:
+    """A parent hands out a one-off assignment (API)."""
+    if not actor.is_parent:
+        raise Forbidden("Only parents can create assignments")
+    chore = session.get(Chore, _uuid(chore_id, "chore_id"))
+    if chore is None or not chore.active:
+        raise NotFound("Chore not found")
+    member = None
+    if assigned_to not in (None, ""):
+        member = session.get(Member, _uuid(assigned_to, "assigned_to"))
+        if member is None or not member.is_active:
+            raise NotFound("Assigned user not found")
+    points = chore.base_points if points_offered in (None, 0) else clean_points(points_offered,
+                                                                                 field="points_offered")
+    today = rules.clock.today(now)
+    day, due_at = _parse_due(due_date, rules, today)
+    if not today - timedelta(days=MAX_DAYS_AHEAD) <= day <= today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationFailed("due_date must be within a year of today", fields={"due_date": "range"})
+    assignment = Assignment(chore_id=chore.id, assigned_to=member.id if member else None, assigned_by=actor.id,
+                            due_date=day, due_at=due_at, status="pending" if member else "open",
+                            points_offered=points)
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def _parse_due(value: Any, rules: FamilyRules, today: date) -> tuple[date, datetime]:
+    if value in (None, ""):
+        return today, rules.clock.at(today, None)
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return day, rules.clock.at(day, None)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed("Invalid due_date format. Use YYYY-MM-DD or RFC3339") from None
+    if moment.tzinfo is None:
+        raise ValidationFailed("Invalid due_date format. Use YYYY-MM-DD or RFC3339")
+    return rules.clock.today(moment), moment
+
+
+def _uuid(value: Any, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationFailed(f"Invalid {field}", fields={field: "invalid"}) from None
+
+
+

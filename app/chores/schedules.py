@@ -1,0 +1,183 @@
+"""Recurrence: a chore's schedule as a dateutil rrule (no hand-written date math), with pauses and rolling mode."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, weekday
+
+from app.chores.models import INTERVAL_UNITS, SCHEDULE_KINDS, ChoreSchedule
+from app.domain import ValidationFailed
+
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+MAX_YEARS_AHEAD = 5
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """Validated schedule fields, ready to store on a ChoreSchedule."""
+
+    kind: str
+    interval: int
+    interval_unit: str
+    weekdays: list[int] | None
+    month_day: int | None
+    week_of_month: int | None
+    start_date: date
+    end_date: date | None
+    rolling: bool
+    paused_from: date | None
+    paused_until: date | None
+
+    def apply_to(self, schedule: ChoreSchedule) -> None:
+        for field in self.__dataclass_fields__:
+            setattr(schedule, field, getattr(self, field))
+
+
+def _as_date(value: Any, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ValidationFailed(f"{field} must be a date like 2026-01-31", fields={field: "invalid"}) from None
+
+
+def _as_int(value: Any, field: str, low: int, high: int, default: int | None = None) -> int | None:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{field} must be a whole number", fields={field: "invalid"}) from None
+    if not low <= number <= high:
+        raise ValidationFailed(f"{field} must be between {low} and {high}", fields={field: "range"})
+    return number
+
+
+def clean_schedule(data: dict[str, Any], *, today: date) -> ScheduleSpec:
+    """Check a schedule from a form or the API and prove it fires at least once."""
+    kind = str(data.get("kind") or "daily")
+    if kind not in SCHEDULE_KINDS:
+        raise ValidationFailed(f"Schedule kind must be one of {', '.join(SCHEDULE_KINDS)}", fields={"kind": "invalid"})
+    unit = str(data.get("interval_unit") or "days")
+    if unit not in INTERVAL_UNITS:
+        raise ValidationFailed("Repeat every … days, weeks or months", fields={"interval_unit": "invalid"})
+    weekdays_raw = data.get("weekdays") or []
+    if isinstance(weekdays_raw, str):
+        weekdays_raw = [w for w in weekdays_raw.split(",") if w.strip()]
+    weekdays = sorted({_as_int(w, "weekdays", 0, 6) for w in weekdays_raw}) or None  # type: ignore[type-var]
+    start = _as_date(data.get("start_date"), "start_date") or today
+    end = _as_date(data.get("end_date"), "end_date")
+    if start < today - timedelta(days=366) or start > today + relativedelta(years=MAX_YEARS_AHEAD):
+        raise ValidationFailed("The start date must be within a year ago and five years ahead",
+                               fields={"start_date": "range"})
+    if end is not None and end < start:
+        raise ValidationFailed("The end date is before the start date", fields={"end_date": "before start"})
+    spec = ScheduleSpec(
+        kind=kind,
+        interval=_as_int(data.get("interval"), "interval", 1, 365, 1) or 1,
+        interval_unit=unit,
+        weekdays=weekdays,
+        month_day=_as_int(data.get("month_day"), "month_day", 1, 31),
+        week_of_month=_as_int(data.get("week_of_month"), "week_of_month", -1, 4),
+        start_date=start,
+        end_date=end,
+        rolling=bool(data.get("rolling")),
+        paused_from=_as_date(data.get("paused_from"), "paused_from"),
+        paused_until=_as_date(data.get("paused_until"), "paused_until"),
+    )
+    if kind == "weekly" and not weekdays:
+        raise ValidationFailed("Pick at least one weekday", fields={"weekdays": "required"})
+    if kind == "monthly_day" and spec.month_day is None:
+        raise ValidationFailed("Pick the day of the month", fields={"month_day": "required"})
+    if kind == "monthly_weekday" and (spec.week_of_month in (None, 0) or not weekdays or len(weekdays) != 1):
+        raise ValidationFailed("Pick which week (1st-4th or last) and one weekday",
+                               fields={"week_of_month": "required"})
+    if (spec.paused_from is None) != (spec.paused_until is None):
+        raise ValidationFailed("A pause needs both a first and a last day", fields={"paused_until": "required"})
+    if spec.paused_from and spec.paused_until and spec.paused_until < spec.paused_from:
+        raise ValidationFailed("The pause ends before it starts", fields={"paused_until": "before start"})
+    if not next_occurrences(spec, after=start - timedelta(days=1), count=1):
+        raise ValidationFailed("This schedule never happens: check the dates, weekdays and pauses",
+                               fields={"kind": "never fires"})
+    return spec
+
+
+def build_rrule(spec: ScheduleSpec | ChoreSchedule) -> rrule:
+    """The dateutil rule for a schedule (start and end included, pauses not yet applied)."""
+    start = datetime.combine(spec.start_date, time(0))
+    until = datetime.combine(spec.end_date, time(0)) if spec.end_date else None
+    weekdays = [weekday(d) for d in (spec.weekdays or [])]
+    if spec.kind == "once":
+        return rrule(DAILY, dtstart=start, count=1)
+    if spec.kind == "daily":
+        return rrule(DAILY, dtstart=start, until=until)
+    if spec.kind == "weekly":
+        return rrule(WEEKLY, dtstart=start, until=until, byweekday=weekdays, interval=1)
+    if spec.kind == "interval":
+        frequency = {"days": DAILY, "weeks": WEEKLY, "months": MONTHLY}[spec.interval_unit]
+        return rrule(frequency, dtstart=start, until=until, interval=spec.interval,
+                     byweekday=weekdays or None if spec.interval_unit == "weeks" else None)
+    if spec.kind == "monthly_day":
+        # "the 31st" in a 30-day month means its last day, as a parent would expect.
+        day = spec.month_day or 1
+        return rrule(MONTHLY, dtstart=start, until=until, interval=spec.interval,
+                     bymonthday=(day,) if day <= 28 else (day, -1), bysetpos=1 if day > 28 else None)
+    if spec.kind == "monthly_weekday":
+        return rrule(MONTHLY, dtstart=start, until=until, interval=spec.interval,
+                     byweekday=weekday(spec.weekdays[0])(spec.week_of_month))  # type: ignore[index]
+    return rrule(YEARLY, dtstart=start, until=until, interval=spec.interval)
+
+
+def _paused(spec: ScheduleSpec | ChoreSchedule, day: date) -> bool:
+    return bool(spec.paused_from and spec.paused_until and spec.paused_from <= day <= spec.paused_until)
+
+
+def occurs_on(spec: ScheduleSpec | ChoreSchedule, day: date, *, last_completed: date | None = None) -> bool:
+    """Whether a chore is due on `day`. Rolling schedules count from the last completion instead of the start."""
+    if _paused(spec, day) or day < spec.start_date or (spec.end_date and day > spec.end_date):
+        return False
+    if spec.rolling and spec.kind == "interval" and last_completed is not None:
+        step = {"days": relativedelta(days=spec.interval), "weeks": relativedelta(weeks=spec.interval),
+                "months": relativedelta(months=spec.interval)}[spec.interval_unit]
+        return day >= last_completed + step
+    moment = datetime.combine(day, time(0))
+    return build_rrule(spec).after(moment, inc=True) == moment
+
+
+def next_occurrences(spec: ScheduleSpec | ChoreSchedule, *, after: date, count: int = 5) -> list[date]:
+    """The next `count` days (after `after`) the chore happens, skipping pauses, looking at most five years ahead."""
+    rule = build_rrule(spec)
+    horizon = datetime.combine(after + relativedelta(years=MAX_YEARS_AHEAD), time(0))
+    found: list[date] = []
+    cursor = datetime.combine(after, time(0))
+    while len(found) < count:
+        nxt = rule.after(cursor, inc=False)
+        if nxt is None or nxt > horizon:
+            break
+        if not _paused(spec, nxt.date()):
+            found.append(nxt.date())
+        cursor = nxt
+    return found
+
+
+def describe(spec: ScheduleSpec | ChoreSchedule) -> str:
+    """A human sentence for a schedule ("Every 2 weeks on Mon, Thu")."""
+    names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    days = ", ".join(names[d] for d in (spec.weekdays or []))
+    ordinal = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
+    text = {
+        "once": f"Once, on {spec.start_date.isoformat()}",
+        "daily": "Every day",
+        "weekly": f"Every week on {days}",
+        "interval": f"Every {spec.interval} {spec.interval_unit}" + (f" on {days}" if days else ""),
+        "monthly_day": f"Monthly on day {spec.month_day}",
+        "monthly_weekday": f"Monthly on the {ordinal.get(spec.week_of_month or 1, '')} {days}",
+        "yearly": f"Every year on {spec.start_date.strftime('%b %d')}",
+    }[spec.kind]
+    return text + (" (counted from the last completion)" if spec.rolling else "")

@@ -1,0 +1,1 @@
+"""Points: the append-only ledger and the balances cached from it."""

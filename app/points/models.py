@@ -1,0 +1,42 @@
+"""The points ledger: append-only, the only source of truth for every balance."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, utcnow
+
+LEDGER_KINDS = ("chore", "bonus", "deduction", "penalty", "redemption", "refund", "conversion", "adjustment",
+                "achievement")
+# Kinds that count as earning (or losing) points, as opposed to spending them.
+EARNING_KINDS = ("chore", "bonus", "deduction", "penalty", "adjustment", "achievement")
+
+
+class LedgerEntry(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """One signed movement of a member's points; rows are never updated or deleted."""
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (Index("ix_points_ledger_family_member_created", "family_id", "member_id", "created_at"),)
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    amount: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(300))
+    assignment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # who caused it (a parent, or the member)
+    reference_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # a redemption, conversion… of later issues
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PointPreset(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """A one-tap bonus or deduction reason the family keeps ("Not listening", "Extra helpful")."""
+
+    __tablename__ = "point_presets"
+
+    kind: Mapped[str] = mapped_column(String(20))  # "bonus" or "deduction"
+    label: Mapped[str] = mapped_column(String(80))
+    amount: Mapped[int] = mapped_column()
+    position: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,181 @@
+"""The points ledger's rules: every change of a balance is one appended row, cached balances move with it."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from app.domain import Forbidden, NotFound, ValidationFailed
+from app.family_time import FamilyClock
+from app.members.models import Member
+from app.points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, PointPreset
+
+MAX_POINTS = 10_000
+# Kinds that add to lifetime earnings (and experience) when positive.
+LIFETIME_KINDS = ("chore", "bonus", "achievement", "adjustment")
+SPENDING_KINDS = ("redemption", "conversion")
+DEFAULT_PRESETS = (("bonus", "Extra helpful", 5), ("bonus", "Great attitude", 5), ("bonus", "Went above and beyond", 10),
+                   ("deduction", "Not listening", 5), ("deduction", "Unkind words", 5),
+                   ("deduction", "Left a mess", 3))
+
+
+def lock_member(session: Session, member_id: uuid.UUID) -> Member:
+    """The member row, locked for this transaction (money-like changes serialise per member)."""
+    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if member is None:
+        raise NotFound("User not found")
+    return member
+
+
+def clean_points(value: object, *, field: str = "points", allow_zero: bool = False,
+                 allow_negative: bool = False) -> int:
+    """A whole number of points within ±10,000."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise ValidationFailed(f"{field} must be a whole number", fields={field: "invalid"}) from None
+    if value > MAX_POINTS or value < -MAX_POINTS:
+        raise ValidationFailed(f"{field} must be between -{MAX_POINTS} and {MAX_POINTS}", fields={field: "range"})
+    if value < 0 and not allow_negative:
+        raise ValidationFailed(f"{field} cannot be negative", fields={field: "negative"})
+    if value == 0 and not allow_zero:
+        raise ValidationFailed(f"{field} must not be zero", fields={field: "zero"})
+    return value
+
+
+def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str, description: str,
+               clock: FamilyClock, now: datetime, actor_id: uuid.UUID | None = None,
+               assignment_id: uuid.UUID | None = None, reference_id: uuid.UUID | None = None) -> LedgerEntry:
+    """Append one ledger row and move the member's cached balances in the same transaction."""
+    if kind not in LEDGER_KINDS:
+        raise ValidationFailed(f"Unknown ledger kind {kind}")
+    clean_points(amount, field="amount", allow_negative=True)
+    member = lock_member(session, member_id)
+    if kind in SPENDING_KINDS and member.available_points + amount < 0:
+        raise ValidationFailed("Not enough points", points_available=member.available_points,
+                               points_required=-amount, points_short=-amount - member.available_points)
+    week = clock.week_start_date(clock.today(now))
+    if member.weekly_points_week != week:
+        member.weekly_points, member.weekly_points_week = 0, week
+    member.available_points += amount
+    if kind in EARNING_KINDS:
+        member.total_points += amount
+        member.weekly_points += amount
+    if kind in LIFETIME_KINDS and amount > 0:
+        member.lifetime_points_earned += amount
+        member.xp += amount
+    entry = LedgerEntry(member_id=member.id, amount=amount, kind=kind, description=description[:300],
+                        actor_id=actor_id, assignment_id=assignment_id, reference_id=reference_id, created_at=now)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def give_points(session: Session, *, actor: Member, member: Member, kind: str, amount: int, reason: str,
+                clock: FamilyClock, now: datetime) -> LedgerEntry:
+    """A parent's one-tap bonus or deduction, with a reason the kid sees."""
+    if not actor.is_parent:
+        raise Forbidden("Only parents can give bonuses or deductions")
+    if kind not in ("bonus", "deduction"):
+        raise ValidationFailed("kind must be bonus or deduction", fields={"kind": "invalid"})
+    if member.is_parent or not member.is_active:
+        raise ValidationFailed("Bonuses and deductions are for active kids", fields={"user_id": "invalid"})
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= 200:
+        raise ValidationFailed("Please give a reason (up to 200 characters)", fields={"reason": "required"})
+    points = clean_points(amount)
+    signed = points if kind == "bonus" else -points
+    return post_entry(session, member.id, amount=signed, kind=kind, description=reason, clock=clock, now=now,
+                      actor_id=actor.id)
+
+
+def list_transactions(session: Session, member_id: uuid.UUID, *, kind: str | None = None, limit: int = 50,
+                      offset: int = 0) -> list[LedgerEntry]:
+    """A member's ledger rows, newest first."""
+    query = select(LedgerEntry).where(LedgerEntry.member_id == member_id)
+    if kind:
+        query = query.where(LedgerEntry.kind == kind)
+    return list(session.scalars(query.order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+                                .limit(limit).offset(offset)))
+
+
+def list_presets(session: Session) -> list[PointPreset]:
+    """The family's one-tap reasons; the defaults are created on first use."""
+    presets = list(session.scalars(select(PointPreset).order_by(PointPreset.kind, PointPreset.position)))
+    if not presets:
+        for position, (kind, label, amount) in enumerate(DEFAULT_PRESETS):
+            session.add(PointPreset(kind=kind, label=label, amount=amount, position=position))
+        session.flush()
+        presets = list(session.scalars(select(PointPreset).order_by(PointPreset.kind, PointPreset.position)))
+    return presets
+
+
+def save_preset(session: Session, *, actor: Member, kind: str, label: str, amount: int) -> PointPreset:
+    """Add a one-tap reason."""
+    if not actor.is_parent:
+        raise Forbidden("Only parents can edit presets")
+    if kind not in ("bonus", "deduction"):
+        raise ValidationFailed("kind must be bonus or deduction", fields={"kind": "invalid"})
+    label = (label or "").strip()
+    if not 1 <= len(label) <= 80:
+        raise ValidationFailed("Labels are 1-80 characters", fields={"label": "invalid"})
+    preset = PointPreset(kind=kind, label=label, amount=clean_points(amount), position=len(list_presets(session)))
+    session.add(preset)
+    session.flush()
+    return preset
+
+
+# --- proof --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BalanceMismatch:
+    member_id: uuid.UUID
+    username: str
+    field: str
+    cached: int
+    ledger: int
+
+
+def ledger_balances(session: Session, clock: FamilyClock, now: datetime) -> dict[uuid.UUID, dict[str, int]]:
+    """Every balance recomputed from the ledger, per member."""
+    week_start, week_end = clock.week_bounds(now)
+    earning = LedgerEntry.kind.in_(EARNING_KINDS)
+    lifetime = LedgerEntry.kind.in_(LIFETIME_KINDS) & (LedgerEntry.amount > 0)
+    this_week = earning & (LedgerEntry.created_at >= week_start) & (LedgerEntry.created_at < week_end)
+    rows = session.execute(select(
+        LedgerEntry.member_id,
+        func.sum(LedgerEntry.amount),
+        func.sum(case((earning, LedgerEntry.amount), else_=0)),
+        func.sum(case((this_week, LedgerEntry.amount), else_=0)),
+        func.sum(case((lifetime, LedgerEntry.amount), else_=0)),
+    ).group_by(LedgerEntry.member_id))
+    return {member_id: {"available_points": int(available or 0), "total_points": int(total or 0),
+                        "weekly_points": int(weekly or 0), "lifetime_points_earned": int(lifetime_sum or 0)}
+            for member_id, available, total, weekly, lifetime_sum in rows}
+
+
+def reconcile_balances(session: Session, clock: FamilyClock, now: datetime) -> list[BalanceMismatch]:
+    """Compare every member's cached balances with the ledger; an empty list is the proof."""
+    truth = ledger_balances(session, clock, now)
+    current_week = clock.week_start_date(clock.today(now))
+    mismatches = []
+    for member in session.scalars(select(Member).order_by(Member.username_key)):
+        expected = truth.get(member.id, {"available_points": 0, "total_points": 0, "weekly_points": 0,
+                                         "lifetime_points_earned": 0})
+        cached = {"available_points": member.available_points, "total_points": member.total_points,
+                  "weekly_points": member.weekly_points if member.weekly_points_week == current_week else 0,
+                  "lifetime_points_earned": member.lifetime_points_earned}
+        for field, value in expected.items():
+            if cached[field] != value:
+                mismatches.append(BalanceMismatch(member.id, member.username, field, cached[field], value))
+    return mismatches
+
+
+def weekly_points_now(member: Member, clock: FamilyClock, now: datetime) -> int:
+    """The cached weekly points, zero when they belong to an earlier week."""
+    return member.weekly_points if member.weekly_points_week == clock.week_start_date(clock.today(now)) else 0

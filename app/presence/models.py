@@ -1,0 +1,39 @@
+"""Family database tables for recurring presence patterns and date-range exceptions."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, time
+
+from sqlalchemy import JSON, Date, ForeignKey, String, Time
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey
+
+PATTERN_KINDS = ("weekly", "alternate_weeks")
+
+
+class PresencePattern(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
+    """A recurring rule: on these weekdays (every week, or every other week from an anchor) the member is home/away."""
+
+    __tablename__ = "presence_patterns"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="weekly")
+    weekdays: Mapped[list[int]] = mapped_column(JSON)  # 0 = Monday … 6 = Sunday
+    anchor_date: Mapped[date] = mapped_column(Date)  # for alternate weeks: a day inside an "on" week
+    present: Mapped[bool] = mapped_column(default=True)
+    transition_time: Mapped[time | None] = mapped_column(Time)
+    label: Mapped[str | None] = mapped_column(String(80))
+
+
+class PresenceException(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
+    """A date range (one day for an override) when the member is home or away regardless of patterns."""
+
+    __tablename__ = "presence_exceptions"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    present: Mapped[bool] = mapped_column(default=False)
+    transition_time: Mapped[time | None] = mapped_column(Time)
+    note: Mapped[str | None] = mapped_column(String(200))
