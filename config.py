@@ -81,7 +81,7 @@ class TestConfig(Config):
             "postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432/hp_test_family_{slug}",
         )
         self.REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-        self.REDIS_KEY_PREFIX = "hptest"
+        self.REDIS_KEY_PREFIX = _env("TEST_REDIS_KEY_PREFIX", "hptest")
         self.LOG_REQUESTS = False
 
 

@@ -1,6 +1,7 @@
 """The application factory: a table of contents of extensions, tenancy, areas and error handling."""
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit")
 
-    from app import auth, db, errors, extensions, redis_store, request_log, seed, tenancy
+    from app import auth, db, errors, extensions, jobs, redis_store, request_log, seed, tenancy
 
     redis_store.init_app(app)
     db.init_app(app)
@@ -36,12 +37,25 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     errors.init_app(app)
     app.jinja_env.globals.update(current_member=auth.current_member, current_app=app)
     seed.init_app(app)
+    jobs.init_app(app)
     return app
+
+
+VIEW_MODULES = (
+    "app.health.views", "app.platform.views", "app.signup.views", "app.operator.views", "app.family_home.views",
+    "app.family_home.nav", "app.accounts.views", "app.accounts.handoff", "app.tablet.views", "app.members.views",
+    "app.onboarding.views",
+)
 
 
 def register_blueprints(app: Flask) -> None:
     """Areas: the platform apex, the operator console, the family site, health and the JSON API."""
     from app import accounts, api, family_home, health, members, onboarding, operator, platform, signup, tablet
+
+    # Views register their routes on their area's blueprint when imported. Areas' __init__ modules only define
+    # the blueprint, so lower layers can import an area's models without pulling in its views.
+    for module in VIEW_MODULES:
+        importlib.import_module(module)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(health.bp, subdomain="<family>", name="family_health")
@@ -50,7 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(operator.bp, subdomain="admin")
     for family_area in (family_home, accounts, tablet, members, onboarding):
         app.register_blueprint(family_area.bp, subdomain="<family>")
-    family_home.nav.init_app(app)
+    importlib.import_module("app.family_home.nav").init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api", subdomain="<family>")
     app.register_blueprint(api.platform_bp, url_prefix="/api")
 

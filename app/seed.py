@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.chores.models import Chore
+from app.chores.services import create_chore
 from app.db import engines, platform_engine
 from app.members.models import Member
 from app.platform.models import Family
@@ -31,19 +32,21 @@ DEMO_KIDS = [
     ("zoe", "Zoe", "3456", date(2019, 1, 23), "🐼", "#2980b9"),
 ]
 DEMO_CHORES = [
-    # (name, category, icon, points, minutes, difficulty, min age)
-    ("Make your bed", "bedroom", "🛏️", 5, 5, "easy", 4),
-    ("Tidy your room", "bedroom", "🧸", 10, 15, "easy", 4),
-    ("Feed the cat", "pets", "🐈", 5, 5, "easy", 5),
-    ("Set the table", "kitchen", "🍽️", 5, 5, "easy", 5),
-    ("Clear the table", "kitchen", "🧽", 5, 10, "easy", 5),
-    ("Empty the dishwasher", "kitchen", "🍴", 10, 10, "medium", 7),
-    ("Take out the trash", "household", "🗑️", 10, 5, "easy", 8),
-    ("Water the plants", "garden", "🪴", 5, 5, "easy", 6),
-    ("Vacuum the living room", "household", "🧹", 15, 20, "medium", 9),
-    ("Fold the laundry", "laundry", "👕", 15, 20, "medium", 8),
-    ("Homework done", "school", "📚", 10, 45, "medium", 6),
-    ("Wash the car", "outdoor", "🚗", 25, 45, "hard", 11),
+    # (name, category, icon, points, minutes, difficulty, min age, who does it, schedule)
+    ("Make your bed", "bedroom", "🛏️", 5, 5, "easy", 4, "each", {"kind": "daily"}),
+    ("Tidy your room", "bedroom", "🧸", 10, 15, "easy", 4, "each", {"kind": "weekly", "weekdays": [2, 5]}),
+    ("Feed the cat", "pets", "🐈", 5, 5, "easy", 5, "round_robin", {"kind": "daily"}),
+    ("Set the table", "kitchen", "🍽️", 5, 5, "easy", 5, "round_robin", {"kind": "daily"}),
+    ("Clear the table", "kitchen", "🧽", 5, 10, "easy", 5, "fair_share", {"kind": "daily"}),
+    ("Empty the dishwasher", "kitchen", "🍴", 10, 10, "medium", 7, "fair_share", {"kind": "daily"}),
+    ("Take out the trash", "household", "🗑️", 10, 5, "easy", 8, "fixed",
+     {"kind": "weekly", "weekdays": [0, 3]}),
+    ("Water the plants", "garden", "🪴", 5, 5, "easy", 6, "random", {"kind": "interval", "interval": 3}),
+    ("Vacuum the living room", "household", "🧹", 15, 20, "medium", 9, "open", {"kind": "weekly", "weekdays": [5]}),
+    ("Fold the laundry", "laundry", "👕", 15, 20, "medium", 8, "open", {"kind": "weekly", "weekdays": [1, 4]}),
+    ("Homework done", "school", "📚", 10, 45, "medium", 6, "each", {"kind": "weekly", "weekdays": [0, 1, 2, 3]}),
+    ("Wash the car", "outdoor", "🚗", 25, 45, "hard", 11, "open", {"kind": "monthly_weekday", "week_of_month": 1,
+                                                                   "weekdays": [5]}),
 ]
 
 
@@ -86,9 +89,22 @@ def seed_demo_family(session: Session) -> None:
         if username not in existing:
             session.add(Member(username=username, display_name=name, role="child", avatar=avatar, color=color,
                                birthdate=birthdate, pin_hash=hash_secret(pin)))
-    chore_names = set(session.scalars(select(Chore.name)))
-    for name, category, icon, points, minutes, difficulty, min_age in DEMO_CHORES:
-        if name not in chore_names:
-            session.add(Chore(name=name, category=category, icon=icon, base_points=points,
-                              estimated_minutes=minutes, difficulty=difficulty, min_age=min_age))
     session.flush()
+    chore_names = set(session.scalars(select(Chore.name)))
+    parent = session.scalar(select(Member).where(Member.username_key == DEMO_PARENTS[0][0]))
+    today = date.today()
+    for name, category, icon, points, minutes, difficulty, min_age, strategy, schedule in DEMO_CHORES:
+        if name not in chore_names:
+            create_chore(session, actor=parent, today=today, data={
+                "name": name, "category": category, "icon": icon, "base_points": points,
+                "estimated_minutes": minutes, "difficulty": difficulty, "min_age": min_age,
+                "assignment_type": strategy, "requires_verification": strategy != "each",
+                "schedule": {**schedule, "start_date": today.isoformat()},
+                "assignees": [] if strategy == "open" else _kids_old_enough(session, min_age, today),
+            })
+    session.flush()
+
+
+def _kids_old_enough(session: Session, min_age: int, today: date) -> list:
+    kids = session.scalars(select(Member).where(Member.role == "child").order_by(Member.birthdate))
+    return [kid.id for kid in kids if (kid.age_on(today) or 0) >= min_age]

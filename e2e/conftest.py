@@ -24,10 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 
 PG = "postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432"
-PLATFORM_URL = f"{PG}/hp_e2e_platform"
-FAMILY_URL = f"{PG}/hp_e2e_family"
-DEDICATED_TEMPLATE = f"{PG}/hp_e2e_family_{{slug}}"
+# Per-run names (this process id), so concurrent runs never share databases or Redis keys.
+RUN = f"r{os.getpid()}"
+PLATFORM_URL = f"{PG}/hp_e2e_platform_{RUN}"
+FAMILY_URL = f"{PG}/hp_e2e_family_{RUN}"
+DEDICATED_TEMPLATE = f"{PG}/hp_e2e_family_{RUN}_{{slug}}"
 REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_KEY_PREFIX = f"hpe2e{RUN}"
 
 STARTUP_TIMEOUT = 20.0
 SHUTDOWN_TIMEOUT = 10.0
@@ -63,17 +66,40 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _reset_databases() -> None:
-    """Drop the e2e databases (and leftover dedicated family databases) and create empty ones."""
+def _e2e_databases() -> list[str]:
+    """Every e2e database on the server, with the pid of the run that made it."""
     engine = create_engine(make_url(PLATFORM_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            names = list(conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                                      {"p": r"hp\_e2e\_family\_%"}))
+            return list(conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE 'hp\\_e2e\\_%'")))
     finally:
         engine.dispose()
-    for name in names:
+
+
+def _drop_databases(*, mine: bool) -> None:
+    """Drop this run's databases (mine=True) or those of runs whose process is gone (crashed runs)."""
+    for name in _e2e_databases():
+        owner = name.split("_r")[-1].split("_")[0] if "_r" in name else ""
+        if mine and owner != RUN[1:]:
+            continue
+        if not mine and owner.isdigit() and _alive(int(owner)):
+            continue
         drop_database(make_url(FAMILY_URL).set(database=name).render_as_string(hide_password=False))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reset_databases() -> None:
+    """Clean up after crashed runs, then create this run's empty databases."""
+    _drop_databases(mine=False)
     for url in (PLATFORM_URL, FAMILY_URL):
         drop_database(url)
         create_database(url)
@@ -135,8 +161,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     setup_log, server_log = logs / "setup.log", logs / "gunicorn.log"
 
     _reset_databases()
-    with redis.Redis.from_url(REDIS_URL) as client:
-        client.flushdb()
 
     env = {
         **os.environ,
@@ -145,6 +169,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "TEST_FAMILY_DATABASE_URL": FAMILY_URL,
         "TEST_DEDICATED_DATABASE_URL_TEMPLATE": DEDICATED_TEMPLATE,
         "TEST_REDIS_URL": REDIS_URL,
+        "TEST_REDIS_KEY_PREFIX": REDIS_KEY_PREFIX,
         "BASE_DOMAIN": f"localhost:{port}",
         "FLASK_APP": "wsgi:app",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
@@ -181,6 +206,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         died_early = process.poll() is not None
     finally:
         _stop(process)
+        with redis.Redis.from_url(REDIS_URL) as client:
+            for key in client.scan_iter(f"{REDIS_KEY_PREFIX}:*"):
+                client.delete(key)
+        _drop_databases(mine=True)
     if died_early:
         print(f"gunicorn exited {process.returncode} before teardown; last lines of {server_log}:")
         print(_tail(server_log))

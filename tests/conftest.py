@@ -1,6 +1,7 @@
 """Test rig: real PostgreSQL and Redis, a fresh family per test, clients that speak to one family host."""
 from __future__ import annotations
 
+import os
 import smtplib
 import uuid
 from collections.abc import Callable, Iterator
@@ -43,20 +44,61 @@ class FamilyClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
-def _reset_postgres(config: Config) -> None:
-    """Fresh test databases for the session; leftovers of earlier runs' dedicated families are dropped."""
+def _run_database_urls(config: Config) -> dict[str, str]:
+    """Per-run database names (suffix = this process id), so concurrent test runs never share databases."""
+    suffix = f"_r{os.getpid()}"
+    platform = make_url(config.PLATFORM_DATABASE_URL)
+    family = make_url(config.FAMILY_DATABASE_URL)
+    dedicated = config.DEDICATED_DATABASE_URL_TEMPLATE.replace("{slug}", f"{suffix[1:]}_{{slug}}")
+    return {
+        "PLATFORM_DATABASE_URL": platform.set(database=platform.database + suffix).render_as_string(False),
+        "FAMILY_DATABASE_URL": family.set(database=family.database + suffix).render_as_string(False),
+        "DEDICATED_DATABASE_URL_TEMPLATE": dedicated,
+    }
+
+
+def _drop_stale_run_databases(config: Config) -> None:
+    """Drop databases left by test runs whose process is gone (a crashed or killed run)."""
     maintenance = make_url(config.PLATFORM_DATABASE_URL).set(database="postgres")
     engine = create_engine(maintenance, isolation_level="AUTOCOMMIT")
-    prefix = make_url(config.FAMILY_DATABASE_URL).database + "_"
     with engine.connect() as conn:
-        leftovers = conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": prefix + "%"})
-        names = list(leftovers)
+        names = list(conn.scalars(text("SELECT datname FROM pg_database WHERE datname ~ '_r[0-9]+'")))
     engine.dispose()
     for name in names:
-        drop_database(make_url(config.FAMILY_DATABASE_URL).set(database=name).render_as_string(hide_password=False))
-    for url in (config.PLATFORM_DATABASE_URL, config.FAMILY_DATABASE_URL):
-        drop_database(url)
-        create_database(url)
+        pid = int(name.split("_r")[-1].split("_")[0])
+        if name.startswith("hp_test") and not _process_alive(pid):
+            drop_database(maintenance.set(database=name).render_as_string(hide_password=False))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _create_run_databases(urls: dict[str, str]) -> None:
+    for key in ("PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL"):
+        drop_database(urls[key])
+        create_database(urls[key])
+
+
+def _drop_run_databases(urls: dict[str, str]) -> None:
+    maintenance = make_url(urls["PLATFORM_DATABASE_URL"]).set(database="postgres")
+    engine = create_engine(maintenance, isolation_level="AUTOCOMMIT")
+    prefix = make_url(urls["FAMILY_DATABASE_URL"]).database
+    dedicated_prefix = make_url(urls["DEDICATED_DATABASE_URL_TEMPLATE"].replace("{slug}", "")).database
+    with engine.connect() as conn:
+        names = list(conn.scalars(text("SELECT datname FROM pg_database WHERE datname = :a OR datname = :b "
+                                       "OR starts_with(datname, :c)"),
+                                  {"a": make_url(urls["PLATFORM_DATABASE_URL"]).database, "b": prefix,
+                                   "c": dedicated_prefix}))
+    engine.dispose()
+    for name in names:
+        drop_database(maintenance.set(database=name).render_as_string(hide_password=False))
 
 
 def build_migrated_app(config_class: type[Config] = TestConfig, **overrides: Any) -> Flask:
@@ -73,12 +115,18 @@ def build_migrated_app(config_class: type[Config] = TestConfig, **overrides: Any
 def app() -> Iterator[Flask]:
     """The app on the PostgreSQL test databases (the production engine) and a real Redis."""
     config = TestConfig()
-    _reset_postgres(config)
-    redis.Redis.from_url(config.REDIS_URL).flushdb()
-    app = build_migrated_app()
+    _drop_stale_run_databases(config)
+    urls = _run_database_urls(config)
+    _create_run_databases(urls)
+    prefix = f"hptest{os.getpid()}"
+    app = build_migrated_app(TestConfig, REDIS_KEY_PREFIX=prefix, **urls)
     yield app
     with app.app_context():
         engines().dispose_all()
+    client = redis.Redis.from_url(config.REDIS_URL)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    _drop_run_databases(urls)
 
 
 @pytest.fixture

@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
-
-from app.accounts import handoff, views  # noqa: E402,F401

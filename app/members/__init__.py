@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("members", __name__)
-
-from app.members import views  # noqa: E402,F401

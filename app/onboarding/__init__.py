@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("onboarding", __name__)
-
-from app.onboarding import views  # noqa: E402,F401

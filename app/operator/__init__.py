@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("operator", __name__)
-
-from app.operator import views  # noqa: E402,F401

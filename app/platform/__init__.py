@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("platform", __name__)
-
-from app.platform import views  # noqa: E402,F401  (routes register on bp)

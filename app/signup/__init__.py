@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("signup", __name__)
-
-from app.signup import views  # noqa: E402,F401

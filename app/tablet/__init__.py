@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("tablet", __name__)
-
-from app.tablet import views  # noqa: E402,F401

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 from app.members.models import Member
+from tests.accounts.helpers import HostAuth
 from tests.conftest import family_factory, host_client, set_family_status
 
 
@@ -14,9 +16,12 @@ def test_family_home_lists_its_members(any_app: Flask) -> None:
         from app.tenancy.context import family_context
 
         with family_context(family.slug) as ctx:
-            ctx.session.add(Member(username="maya", display_name="Maya <b>", role="child"))
+            maya = Member(username="maya", display_name="Maya <b>", role="child")
+            ctx.session.add(maya)
             ctx.session.commit()
-    response = host_client(any_app, family).get("/")
+    client = host_client(any_app, family)
+    HostAuth(any_app).sign_in(client, maya, family)  # the member list is for signed-in members only
+    response = client.get("/")
     assert response.status_code == 200
     assert b"The Riveras" in response.data
     assert b"Maya &lt;b&gt;" in response.data  # names are escaped on output
@@ -93,9 +98,11 @@ def test_family_info_reports_the_database(app: Flask, make_family) -> None:  # n
     dedicated = make_family(placement="dedicated")
     info = host_client(app, pooled).get("/api/family/info").get_json()
     assert info == {"family_id": str(pooled.id), "family_slug": pooled.slug, "family_name": pooled.name,
-                    "plan": "free", "status": "active", "database": "hp_test_family"}
+                    "plan": "free", "status": "active",
+                    "database": make_url(app.config["FAMILY_DATABASE_URL"]).database}
     info = host_client(app, dedicated).get("/api/family/info").get_json()
-    assert info["database"] == "hp_test_family_" + dedicated.slug.replace("-", "_")
+    expected = app.config["DEDICATED_DATABASE_URL_TEMPLATE"].format(slug=dedicated.slug.replace("-", "_"))
+    assert info["database"] == make_url(expected).database
 
 
 def test_static_files_are_served_on_the_family_host(client) -> None:  # noqa: ANN001

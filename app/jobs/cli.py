@@ -1,0 +1,96 @@
+"""`flask jobs tick` (cron / k8s CronJob, every minute) and `flask points reconcile`."""
+from __future__ import annotations
+
+import sys
+import uuid
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.assignments.services import load_family_rules
+from app.db import platform_engine
+from app.db.bases import utcnow
+from app.platform.models import Family
+from app.points.services import reconcile_balances
+from app.redis_store import get_redis, platform_key
+from app.tenancy.context import family_context
+
+TICK_LOCK_SECONDS = 55  # under a minute: the next cron run can take over if this one died
+
+
+def live_family_slugs(slug: str | None = None) -> list[str]:
+    """Slugs of families that are not deleted or suspended (or just `slug`)."""
+    with Session(platform_engine()) as session:
+        query = select(Family.slug).where(Family.deleted_at.is_(None), Family.status.in_(("active", "trial")))
+        if slug:
+            query = query.where(Family.slug == slug)
+        return list(session.scalars(query.order_by(Family.slug)))
+
+
+@click.group("jobs")
+def jobs_cli() -> None:
+    """Scheduled work."""
+
+
+@jobs_cli.command("tick")
+@click.option("--family", "slug", default=None, help="Only this family.")
+@with_appcontext
+def tick_command(slug: str | None) -> None:
+    """Materialise today and tomorrow and mark missed chores, for every family (safe to run concurrently)."""
+    from app.jobs.tick import tick_family
+
+    redis = get_redis()
+    token = uuid.uuid4().hex
+    lock_key = platform_key("tick-lock")
+    # With several pods the lock lets one run at a time; without Redis the unique keys still prevent duplicates.
+    if redis is not None and not redis.set(lock_key, token, nx=True, ex=TICK_LOCK_SECONDS):
+        click.echo("another tick is running; nothing to do")
+        return
+    try:
+        now = utcnow()
+        slugs = live_family_slugs(slug)
+        created = missed = 0
+        with click.progressbar(slugs, label=f"Ticking {len(slugs)} families", file=sys.stderr) as bar:
+            for family_slug in bar:
+                with family_context(family_slug) as ctx:
+                    result = tick_family(ctx.session, timezone=ctx.family.timezone, now=now)
+                    ctx.session.commit()
+                created += result.created
+                missed += result.missed
+        click.echo(f"tick: {len(slugs)} families, {created} assignments created, {missed} marked missed")
+    finally:
+        if redis is not None and redis.get(lock_key) == token.encode():
+            redis.delete(lock_key)
+
+
+@click.group("points")
+def points_cli() -> None:
+    """The points ledger."""
+
+
+@points_cli.command("reconcile")
+@click.option("--family", "slug", default=None, help="Only this family.")
+@with_appcontext
+def reconcile_command(slug: str | None) -> None:
+    """Prove every cached balance equals the ledger; exit 1 on any mismatch."""
+    now = utcnow()
+    slugs = live_family_slugs(slug)
+    if slug and not slugs:
+        raise click.ClickException(f"no live family with slug {slug!r}")
+    problems = 0
+    with click.progressbar(slugs, label=f"Reconciling {len(slugs)} families", file=sys.stderr) as bar:
+        for family_slug in bar:
+            with family_context(family_slug) as ctx:
+                rules = load_family_rules(ctx.session, ctx.family.timezone)
+                for mismatch in reconcile_balances(ctx.session, rules.clock, now):
+                    problems += 1
+                    click.echo(f"MISMATCH {family_slug}/{mismatch.username} {mismatch.field}: "
+                               f"cached {mismatch.cached} != ledger {mismatch.ledger}")
+    if problems:
+        click.echo(f"{problems} mismatch(es)")
+        current_app.logger.error("points reconcile found %s mismatches", problems)
+        sys.exit(1)
+    click.echo(f"ok: {len(slugs)} families, every balance equals its ledger")
