@@ -8,7 +8,10 @@ from app.auth import current_member
 # (endpoint, label, parents only)
 NAV_ITEMS: tuple[tuple[str, str, bool], ...] = (
     ("family_home.index", "Home", False),
+    ("dashboard.index", "Today", True),
     ("tablet.kid_home", "My day", False),
+    ("chores.index", "Chores", True),
+    ("presence.calendar", "Calendar", True),
     ("members.index", "Members", True),
     ("accounts.devices", "Devices", True),
     ("tablet.wall", "Tablet", True),

@@ -1,0 +1,29 @@
+"""Request-level helpers shared by family pages and the API: the family's rules and clock for this request."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import g
+
+from app.assignments.services import FamilyRules, load_family_rules
+from app.db import get_session
+from app.db.bases import utcnow
+
+
+def current_rules() -> FamilyRules:
+    """The current family's clock and approval rules (read once per request)."""
+    if "family_rules" not in g:
+        g.family_rules = load_family_rules(get_session(), g.family.timezone)
+    return g.family_rules
+
+
+def request_now() -> datetime:
+    """One 'now' per request, so every rule in a request sees the same instant."""
+    if "request_now" not in g:
+        g.request_now = utcnow()
+    return g.request_now
+
+
+def family_today() -> date:
+    """Today in the family's timezone."""
+    return current_rules().clock.today(request_now())
