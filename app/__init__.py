@@ -35,7 +35,8 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     extensions.migrate.init_app(app, directory=str(Path(__file__).resolve().parents[1] / "migrations" / "platform"))
     register_blueprints(app)
     errors.init_app(app)
-    app.jinja_env.globals.update(current_member=auth.current_member, current_app=app)
+    app.jinja_env.globals.update(current_member=auth.current_member, current_app=app,
+                                 live_updates="sse" if app.config.get("REDIS_URL") else "poll")
     seed.init_app(app)
     jobs.init_app(app)
     return app
@@ -44,14 +45,14 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
 VIEW_MODULES = (
     "app.health.views", "app.platform.views", "app.signup.views", "app.operator.views", "app.family_home.views",
     "app.family_home.nav", "app.accounts.views", "app.accounts.handoff", "app.tablet.views", "app.members.views",
-    "app.onboarding.views", "app.chores.views", "app.presence.views", "app.dashboard.views",
+    "app.onboarding.views", "app.chores.views", "app.presence.views", "app.dashboard.views", "app.live.views",
 )
 
 
 def register_blueprints(app: Flask) -> None:
     """Areas: the platform apex, the operator console, the family site, health and the JSON API."""
-    from app import (accounts, api, chores, dashboard, family_home, health, members, onboarding, operator, platform,
-                     presence, signup, tablet)
+    from app import (accounts, api, chores, dashboard, family_home, health, live, members, onboarding, operator,
+                     platform, presence, signup, tablet)
 
     # Views register their routes on their area's blueprint when imported. Areas' __init__ modules only define
     # the blueprint, so lower layers can import an area's models without pulling in its views.
@@ -63,7 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(platform.bp)
     app.register_blueprint(signup.bp)
     app.register_blueprint(operator.bp, subdomain="admin")
-    for family_area in (family_home, accounts, tablet, members, onboarding, chores, presence, dashboard):
+    for family_area in (family_home, accounts, tablet, members, onboarding, chores, presence, dashboard, live):
         app.register_blueprint(family_area.bp, subdomain="<family>")
     importlib.import_module("app.family_home.nav").init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api", subdomain="<family>")

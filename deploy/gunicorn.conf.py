@@ -1,9 +1,17 @@
-"""gunicorn settings: sync workers give the best tail latency for database work on small machines."""
+"""gunicorn settings.
+
+Worker model: gthread. Family pages hold Server-Sent Events streams open (/events); a sync worker would be pinned by
+each stream and two tablets would starve the site. With gthread each stream holds one thread that sleeps in
+select() on Redis, while the other threads keep serving pages. The app caps streams per process
+(MAX_STREAMS_PER_PROCESS, below `threads`) so page requests always find a thread; a stream over the cap gets 503 and
+the browser retries later (pages refresh themselves meanwhile). docs/PERFORMANCE.md has the measurements.
+"""
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "sync"
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

@@ -43,6 +43,11 @@ class FamilyClient(FlaskClient):
         kwargs.setdefault("base_url", f"http://{self.host}")
         return super().open(*args, **kwargs)
 
+    def session_transaction(self, *args: Any, **kwargs: Any):  # noqa: ANN201
+        # The cookie session lives on this client's host too (host-only cookies).
+        kwargs.setdefault("base_url", f"http://{self.host}")
+        return super().session_transaction(*args, **kwargs)
+
 
 def _run_database_urls(config: Config) -> dict[str, str]:
     """Per-run database names (suffix = this process id), so concurrent test runs never share databases."""

@@ -1,0 +1,38 @@
+"""Publishing family events (after commit) on the family's own Redis channel."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+import redis
+
+from app.redis_store import family_key, get_redis
+
+log = logging.getLogger(__name__)
+
+# The event names pages listen for (`hx-trigger="sse:<name>"`); one vocabulary for SSE and HX-Trigger.
+EVENTS = frozenset({"assignmentChanged", "pointsChanged", "membersChanged", "rewardChanged", "notification"})
+
+
+def events_channel(family_id: uuid.UUID) -> str:
+    """The pub/sub channel of one family: no family can subscribe to another's."""
+    return family_key(family_id, "events")
+
+
+def publish_event(family_id: uuid.UUID, name: str, data: dict | None = None) -> bool:
+    """Tell every open page of this family that something changed; call only after the commit.
+
+    Losing an event is harmless (pages also refresh on their own), so Redis errors are logged, not raised.
+    """
+    if name not in EVENTS:
+        raise ValueError(f"unknown live event {name!r}")
+    client = get_redis()
+    if client is None:
+        return False
+    try:
+        client.publish(events_channel(family_id), json.dumps({"event": name, "data": data or {}}))
+        return True
+    except redis.RedisError:
+        log.warning("live event %s for family %s not published", name, family_id, exc_info=True)
+        return False

@@ -1,0 +1,74 @@
+"""`/events`: a Server-Sent Events stream of the family's live events (polling pages need no stream)."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+from flask import Response, abort, current_app, g, request
+
+from app.auth import current_member
+from app.auth.services import load_device
+from app.db import get_session
+from app.db.bases import utcnow
+from app.live import bp
+from app.live.events import events_channel
+from app.redis_store import get_redis
+
+STREAM_SECONDS = 300  # streams end and reconnect now and then, so a worker's threads turn over
+KEEPALIVE_SECONDS = 15
+# Each stream holds one gthread thread; cap them so page requests always find a free thread.
+_stream_slots = threading.BoundedSemaphore(1)
+_slots_lock = threading.Lock()
+_slots_initialised = False
+
+
+def _slots() -> threading.BoundedSemaphore:
+    global _stream_slots, _slots_initialised
+    with _slots_lock:
+        if not _slots_initialised:
+            _stream_slots = threading.BoundedSemaphore(current_app.config["MAX_STREAMS_PER_PROCESS"])
+            _slots_initialised = True
+    return _stream_slots
+
+
+@bp.get("/events")
+def events() -> Response:
+    """Stream this family's events to a signed-in member or the registered family tablet."""
+    from app.auth import DEVICE_COOKIE
+
+    if current_member() is None and load_device(get_session(), request.cookies.get(DEVICE_COOKIE), utcnow()) is None:
+        abort(401)
+    client = get_redis()
+    if client is None:
+        abort(404, description="Live updates need Redis; this page refreshes by polling.")
+    slots = _slots()
+    if not slots.acquire(blocking=False):
+        response = Response("retry: 10000\n\n", status=503, mimetype="text/event-stream")
+        response.headers["Retry-After"] = "10"
+        return response
+    channel = events_channel(g.family.id)
+    get_session().commit()  # nothing to keep: the stream must not hold a database connection
+
+    def stream() -> Iterator[str]:
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(channel)
+            yield "retry: 2000\n\n"
+            deadline = time.monotonic() + STREAM_SECONDS
+            while time.monotonic() < deadline:
+                message = pubsub.get_message(timeout=KEEPALIVE_SECONDS)
+                if message is None:
+                    yield ": keepalive\n\n"
+                    continue
+                payload = json.loads(message["data"])
+                yield f"event: {payload['event']}\ndata: {json.dumps(payload['data'])}\n\n"
+        finally:
+            pubsub.close()
+            slots.release()
+
+    response = Response(stream(), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"  # proxies must not buffer the stream
+    return response
