@@ -47,6 +47,7 @@ class Config:
         self.MAIL_USERNAME = _env("MAIL_USERNAME")
         self.MAIL_PASSWORD = _env("MAIL_PASSWORD")
         self.MAIL_USE_TLS = _env("MAIL_USE_TLS", "") in ("1", "true", "yes")
+        self.MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # a 10 MB photo plus its form; larger bodies get 413
         self.MAX_STREAMS_PER_PROCESS = int(_env("MAX_STREAMS_PER_PROCESS", "24"))
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
-from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 
 from app.domain import DomainError
 
@@ -23,6 +23,9 @@ TITLES = {
     500: "Something went wrong on our side",
 }
 
+# Extra keys a DomainError may show callers (anything else, such as internal ids, stays server-side).
+PUBLIC_EXTRAS = frozenset({"points_available", "points_required", "points_short", "alternatives", "retry_after"})
+
 API_MESSAGES = {404: "Not found", 405: "Method not allowed", 500: "Internal server error"}
 
 
@@ -35,6 +38,7 @@ def init_app(app: Flask) -> None:
     """Register one handler for every HTTP error and one for unexpected exceptions."""
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(RecursionError, handle_too_deep)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -60,7 +64,7 @@ def handle_domain_error(error: DomainError):  # noqa: ANN201
         body: dict[str, object] = {"error": error.message}
         if error.fields:
             body["fields"] = error.fields
-        body.update({k: v for k, v in error.extra.items() if isinstance(v, (str, int, float, bool, list))})
+        body.update({k: v for k, v in error.extra.items() if k in PUBLIC_EXTRAS})
         response = jsonify(body)
         response.status_code = error.status
     else:
@@ -70,6 +74,11 @@ def handle_domain_error(error: DomainError):  # noqa: ANN201
         response = make_response(response)
         response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def handle_too_deep(_error: RecursionError):  # noqa: ANN201
+    """Absurdly nested JSON makes the parser recurse too deep: that is the client's bad input."""
+    return handle_http_error(BadRequest("The request body is nested too deeply."))
 
 
 def handle_unexpected_error(error: Exception):  # noqa: ANN201

@@ -6,7 +6,17 @@ from playwright.sync_api import BrowserContext, Page, Request, expect
 from e2e.conftest import LiveServer
 
 
+def sign_in(page: Page, live_server: LiveServer, login: str, password: str) -> None:
+    """The family's people are shown to signed-in members only."""
+    page.goto(live_server.url("demo", "/login"))
+    page.get_by_label("Email or username").fill(login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Signed in as")).to_be_visible()
+
+
 def test_demo_home_page_shows_the_family_and_its_kids(page: Page, live_server: LiveServer, shot) -> None:
+    sign_in(page, live_server, "alex", "demo-parent-1")
     page.goto(live_server.url("demo"))
 
     expect(page.get_by_role("heading", level=1, name="The Demo Family")).to_be_visible()

@@ -1,4 +1,185 @@
-"""Family-host sign-in pages."""
+"""Family-host sign-in pages: the login form, signing out (here or everywhere) and the family tablet's devices."""
 from __future__ import annotations
 
-from app.accounts import bp  # noqa: F401
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, g, make_response, redirect, render_template, request, url_for
+from flask.globals import request_ctx
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.accounts import bp
+from app.audit import record_audit
+from app.auth import DEVICE_COOKIE, current_member, sign_in, sign_out
+from app.auth.decorators import login_required, parent_required
+from app.auth.models import TabletDevice
+from app.auth.services import (
+    authenticate_password,
+    end_all_sessions,
+    hash_token,
+    list_devices,
+    register_device,
+    revoke_device,
+)
+from app.db import get_session
+from app.db.bases import utcnow
+from app.domain import AuthenticationFailed, Forbidden, LockedOut, ValidationFailed
+from app.extensions import limiter
+
+# Browsers cap cookie lifetimes at 400 days; the tablet keeps its registration that long unless a parent revokes it.
+DEVICE_COOKIE_MAX_AGE = timedelta(days=400)
+
+
+def safe_next(target: str | None) -> str:
+    """A same-host path to continue to after signing in; anything else (other hosts, schemes) means home."""
+    home = url_for("family_home.index")
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return home
+    if any(ord(char) < 32 for char in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home
+    try:
+        # Only pages one can GET: after a session expired, `next` may name a form's POST-only address.
+        request_ctx.url_adapter.match(parts.path, method="GET")
+    except HTTPException:
+        return home
+    return target
+
+
+def audit(action: str, *, member_id: uuid.UUID | str | None = None, target_type: str | None = None,
+          target_id: object = None, **details: object) -> None:
+    """Add a sign-in event for this family to the request's transaction (never a secret)."""
+    actor = uuid.UUID(str(member_id)) if member_id is not None else None
+    record_audit(get_session(), action, family_id=g.family.id, actor_member_id=actor, target_type=target_type,
+                 target_id=target_id, ip_address=request.remote_addr, details=details or None)
+
+
+# --- signing in and out ---------------------------------------------------------------------------------------
+
+def _login_page(*, status: int = 200, error: str | None = None, login: str = "", remember: bool = False,
+                retry_after: object = None) -> Response:
+    response = make_response(render_template("accounts/login.html", error=error, login=login, remember=remember,
+                                             next_url=safe_next(request.values.get("next"))), status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30/minute", methods=["POST"])
+def login() -> BaseResponse:
+    """One form for parents (email or username) and older kids (username); failures count towards the lockout."""
+    if request.method == "GET":
+        if current_member() is not None:
+            return redirect(safe_next(request.args.get("next")))
+        return _login_page()
+    login_name = request.form.get("login", "").strip()
+    remember = request.form.get("remember") is not None
+    session = get_session()
+    try:
+        member = authenticate_password(session, family_id=g.family.id, identifier=login_name,
+                                       password=request.form.get("password", ""), now=utcnow())
+    except LockedOut as error:
+        audit("auth.locked_out", member_id=error.extra.get("member_id"), method="password")
+        session.commit()  # the failure that locked the login must be remembered
+        return _login_page(status=423, error=error.message, login=login_name, remember=remember,
+                           retry_after=error.extra.get("retry_after"))
+    except Forbidden as error:
+        audit("auth.login_failed", method="password", reason="login disabled")
+        session.commit()
+        return _login_page(status=403, error=error.message, login=login_name, remember=remember)
+    except AuthenticationFailed as error:
+        audit("auth.login_failed", method="password", reason="invalid credentials")
+        session.commit()  # the lockout counts this failure
+        return _login_page(status=422, error=error.message, login=login_name, remember=remember)
+    sign_in(member, remember=remember)
+    audit("auth.login_succeeded", member_id=member.id, method="password", remember=remember)
+    session.commit()
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    """Sign this browser out: its server-side session ends, so a copy of the cookie is worthless too."""
+    member = current_member()
+    sign_out()
+    if member is not None:
+        audit("auth.logout", member_id=member.id)
+    get_session().commit()
+    return redirect(url_for("family_home.index"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> BaseResponse:
+    """End every session of mine (other browsers, tablet turns, this one) after a lost phone or a shared computer."""
+    member = current_member()
+    assert member is not None  # login_required
+    ended = end_all_sessions(get_session(), member, utcnow())
+    sign_out()
+    audit("auth.signed_out_everywhere", member_id=member.id, sessions=ended)
+    get_session().commit()
+    return redirect(url_for("accounts.login"))
+
+
+# --- the family tablet's devices ------------------------------------------------------------------------------
+
+def _this_browsers_device_hash() -> str | None:
+    raw = request.cookies.get(DEVICE_COOKIE)
+    return hash_token(raw) if raw else None
+
+
+def _devices_page(*, status: int = 200, error: str | None = None, name: str = "") -> Response:
+    devices = list_devices(get_session())
+    return make_response(render_template("accounts/devices.html", devices=devices, error=error, name=name,
+                                         this_browser=_this_browsers_device_hash()), status)
+
+
+@bp.get("/settings/devices")
+@parent_required
+def devices() -> Response:
+    """The family's registered tablets: when each was added and last seen, and which are revoked."""
+    return _devices_page()
+
+
+@bp.post("/settings/devices")
+@parent_required
+def register_this_browser() -> BaseResponse:
+    """Make this browser the family tablet: a long-lived host-only cookie opens the avatar wall."""
+    parent = current_member()
+    assert parent is not None  # parent_required
+    name = request.form.get("name", "")
+    try:
+        device, raw_token = register_device(get_session(), parent, name=name, now=utcnow())
+    except ValidationFailed as error:
+        return _devices_page(status=422, error=error.message, name=name)
+    audit("device.registered", member_id=parent.id, target_type="tablet_device", target_id=device.id,
+          name=device.name)
+    # A parent's session left on the shared tablet would let kids into parent pages: the tablet starts signed out.
+    sign_out()
+    get_session().commit()
+    response = redirect(url_for("tablet.wall"))
+    response.set_cookie(DEVICE_COOKIE, raw_token, max_age=DEVICE_COOKIE_MAX_AGE, path="/", domain=None,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+    return response
+
+
+@bp.post("/settings/devices/<uuid:device_id>/revoke")
+@parent_required
+def revoke(device_id: uuid.UUID) -> BaseResponse:
+    """Stop a tablet at once (lost, sold, or simply replaced), ending any kid's turn on it."""
+    parent = current_member()
+    assert parent is not None  # parent_required
+    device: TabletDevice = revoke_device(get_session(), parent, device_id, utcnow())
+    audit("device.revoked", member_id=parent.id, target_type="tablet_device", target_id=device.id,
+          name=device.name)
+    get_session().commit()
+    response = redirect(url_for("accounts.devices"))
+    if _this_browsers_device_hash() == device.token_hash:
+        response.delete_cookie(DEVICE_COOKIE, path="/", domain=None)
+    return response
+

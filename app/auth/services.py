@@ -163,7 +163,9 @@ def load_session(session: Session, raw_token: str, now: datetime) -> MemberSessi
     record = session.scalar(select(MemberSession).where(MemberSession.token_hash == hash_token(raw_token)))
     if record is None or record.revoked_at is not None or record.expires_at <= now:
         return None
-    if not record.member.can_log_in:
+    member = record.member
+    # A kid's turn on the family tablet needs only an active member (PIN); browser sessions need login enabled.
+    if not member.is_active or (record.device_id is None and not member.login_enabled):
         return None
     if now - record.last_seen_at > LAST_SEEN_RESOLUTION:
         record.last_seen_at = now

@@ -30,6 +30,8 @@ DEFAULT_COLOR = "#3498db"
 
 def clean_display_name(name: str | None) -> str:
     """1-80 characters after trimming; emoji welcome, HTML is escaped on output."""
+    if name is not None and not isinstance(name, str):
+        raise ValidationFailed("Names are text", fields={"display_name": "invalid"})
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("Please enter a name", fields={"display_name": "required"})
@@ -40,7 +42,7 @@ def clean_display_name(name: str | None) -> str:
 
 def clean_username(username: str | None) -> str:
     """2-30 letters, digits, dots, dashes or underscores, starting with a letter or digit."""
-    username = (username or "").strip()
+    username = username.strip() if isinstance(username, str) else ""
     if not USERNAME_PATTERN.match(username):
         raise ValidationFailed("Usernames are 2-30 letters, digits, '.', '-' or '_', starting with a letter or digit",
                                fields={"username": "invalid"})
@@ -49,7 +51,7 @@ def clean_username(username: str | None) -> str:
 
 def check_password_strength(password: str | None) -> str:
     """At least 10 characters, not a well-known password, not one repeated character."""
-    password = password or ""
+    password = password if isinstance(password, str) else ""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters; a short phrase works well",
                                fields={"password": "too short"})
@@ -63,15 +65,25 @@ def check_password_strength(password: str | None) -> str:
 
 def check_pin(pin: str | None) -> str:
     """Four to six digits."""
-    pin = (pin or "").strip()
+    pin = pin.strip() if isinstance(pin, str) else ""
     if not PIN_PATTERN.match(pin):
         raise ValidationFailed("PINs are 4 to 6 digits", fields={"pin": "invalid"})
     return pin
 
 
+def clean_member_email(email: object) -> str | None:
+    """An optional contact email: lower-cased, plausible, at most 254 characters."""
+    if email in (None, ""):
+        return None
+    if not isinstance(email, str) or len(email.strip()) > EMAIL_LIMIT or not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                                                                                    email.strip()):
+        raise ValidationFailed("Please enter a valid email address", fields={"email": "invalid"})
+    return email.strip().lower()
+
+
 def clean_color(color: str | None) -> str:
     """A #rrggbb colour (the default blue when empty)."""
-    color = (color or "").strip() or DEFAULT_COLOR
+    color = (color.strip() if isinstance(color, str) else "") or DEFAULT_COLOR
     if not COLOR_PATTERN.match(color):
         raise ValidationFailed("Colours look like #3498db", fields={"color_theme": "invalid"})
     return color.lower()
@@ -81,6 +93,8 @@ def clean_birthdate(value: str | date | None, today: date) -> date | None:
     """A real date in the past 120 years."""
     if value in (None, ""):
         return None
+    if not isinstance(value, (str, date)):
+        raise ValidationFailed("Birth dates look like 2015-06-30", fields={"birthdate": "invalid"})
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value.strip()[:10])
@@ -166,7 +180,7 @@ def create_member(session: Session, *, actor: Member | None, plan: str, today: d
     check_plan_allows(session, plan, role)
     member = Member(username=username, display_name=display_name, role=role, color=clean_color(color),
                     avatar=(avatar or None), birthdate=clean_birthdate(birthdate, today),
-                    email=(email or "").strip().lower() or None, login_enabled=login_enabled, user_id=user_id,
+                    email=clean_member_email(email), login_enabled=login_enabled, user_id=user_id,
                     created_by=actor.id if actor else None)
     if password:
         member.password_hash = hash_secret(check_password_strength(password))
@@ -182,6 +196,9 @@ PROFILE_FIELDS = {
     "phone_number": str, "school": str, "notes": str, "daily_goal": int, "usually_eats_dinner": bool,
     "availability_notifications": bool, "auto_approve_work": bool, "avatar": str,
 }
+# Text profile fields' column sizes, so an over-long value is a clear 400 rather than a database error.
+TEXT_FIELD_LIMITS = {"phone_number": 32, "school": 120, "notes": 1000, "avatar": 255}
+EMAIL_LIMIT = 254
 
 
 def _apply_profile(member: Member, profile: dict[str, Any]) -> None:
@@ -196,14 +213,16 @@ def _apply_profile(member: Member, profile: dict[str, Any]) -> None:
         if kind is bool and not isinstance(value, bool):
             raise ValidationFailed(f"{key} must be true or false", fields={key: "invalid"})
         if kind is str:
-            if not isinstance(value, str) or len(value) > 1000:
-                raise ValidationFailed(f"{key} must be text of at most 1000 characters", fields={key: "invalid"})
+            limit = TEXT_FIELD_LIMITS[key]
+            if not isinstance(value, str) or len(value) > limit:
+                raise ValidationFailed(f"{key} must be text of at most {limit} characters", fields={key: "invalid"})
             value = value.strip() or None
         setattr(member, key, value)
 
 
-def update_member(session: Session, member: Member, *, actor: Member, today: date, **changes: Any) -> Member:
-    """A parent edits a member: names, colour, role, login flags and profile fields."""
+def update_member(session: Session, member: Member, *, actor: Member, today: date, plan: str | None = None,
+                  **changes: Any) -> Member:
+    """A parent edits a member: names, colour, role (within the plan's limits), login flags and profile fields."""
     _require_parent(actor, "Only parents can update users")
     if "username" in changes and changes["username"] is not None:
         username = clean_username(changes.pop("username"))
@@ -217,15 +236,20 @@ def update_member(session: Session, member: Member, *, actor: Member, today: dat
     if "birthdate" in changes:
         member.birthdate = clean_birthdate(changes.pop("birthdate"), today)
     if changes.get("email") is not None:
-        member.email = changes.pop("email").strip().lower() or None
+        member.email = clean_member_email(changes.pop("email"))
     if changes.get("login_enabled") is not None:
-        member.login_enabled = bool(changes.pop("login_enabled"))
+        enabled = bool(changes.pop("login_enabled"))
+        if not enabled and member.id == actor.id:
+            raise Forbidden("You cannot turn off your own login")
+        member.login_enabled = enabled
     if changes.get("role") is not None:
         role = changes.pop("role")
         if role not in MEMBER_ROLES:
             raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
         if role != member.role and member.id == actor.id:
             raise Forbidden("You cannot change your own role")
+        if role != member.role and member.is_active and plan is not None:
+            check_plan_allows(session, plan, role)
         member.role = role
     for key in ("display_name", "color", "email", "login_enabled", "role", "username"):
         changes.pop(key, None)
@@ -245,7 +269,7 @@ def update_own_profile(session: Session, member: Member, *, today: date, **chang
     if changes.get("color") is not None:
         member.color = clean_color(changes.pop("color"))
     if changes.get("email") is not None:
-        member.email = changes.pop("email").strip().lower() or None
+        member.email = clean_member_email(changes.pop("email"))
     if changes.get("birthdate") is not None:
         member.birthdate = clean_birthdate(changes.pop("birthdate"), today)
     for key in ("display_name", "color", "email", "birthdate"):
@@ -306,8 +330,9 @@ def reset_password(session: Session, member: Member, *, actor: Member, password:
     from app.auth.services import end_all_sessions
 
     _require_parent(actor, "Only parents can reset passwords")
-    if member.user_id is not None and member.id != actor.id:
-        raise Forbidden("Co-parents reset their own password from the sign-in page")
+    if member.user_id is not None:
+        # Their password belongs to their platform account; it is reset by email from the sign-in page.
+        raise Forbidden("Parents with an account reset their own password from the sign-in page")
     member.password_hash = hash_secret(check_password_strength(password))
     member.updated_by = actor.id
     end_all_sessions(session, member, now)
@@ -333,3 +358,61 @@ def transfer_ownership(session: Session, *, family_id: uuid.UUID, actor: Member,
     memberships[actor.id].role = "admin"
     memberships[new_owner.id].role = "owner"
     session.flush()
+
+
+# --- helpers for the members pages and the onboarding wizard (appended) -----------------------------------------
+
+MAX_KID_AGE = 25
+
+
+def approximate_birthdate(age: int | str | None, today: date) -> date:
+    """A birth date for someone `age` whole years old today (about half-way to their next birthday)."""
+    from datetime import timedelta
+
+    try:
+        years = int(str(age).strip())
+    except ValueError:
+        raise ValidationFailed("Ages are whole numbers of years", fields={"age": "invalid"}) from None
+    if not 0 <= years <= MAX_KID_AGE:
+        raise ValidationFailed(f"Ages go from 0 to {MAX_KID_AGE} years", fields={"age": "out of range"})
+    try:
+        birthday = today.replace(year=today.year - years)
+    except ValueError:  # 29 February in a year without one
+        birthday = today.replace(year=today.year - years, day=28)
+    return birthday - timedelta(days=182)
+
+
+def unique_username(session: Session, display_name: str, *, fallback: str = "kid") -> str:
+    """A free username derived from a display name ("Ana María" → "ana", then "ana-2", …; emoji-only → fallback)."""
+    import unicodedata
+
+    first_word = (display_name.split() or [""])[0]
+    ascii_word = unicodedata.normalize("NFKD", first_word).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_word).strip("-")[:26]
+    if not USERNAME_PATTERN.match(base):
+        base = fallback
+    username, n = base, 2
+    while username_taken(session, username):
+        username, n = f"{base}-{n}", n + 1
+    return username
+
+
+def promote_to_parent(session: Session, member: Member, *, actor: Member, plan: str, today: date) -> Member:
+    """Make a member a parent, within the plan's parent limit and only if they can sign in with a password."""
+    _require_parent(actor, "Only parents can change roles")
+    if member.is_parent:
+        return member
+    if not member.is_active:
+        raise ValidationFailed("Reactivate this member before changing their role")
+    if member.password_hash is None and member.user_id is None:
+        raise ValidationFailed("Set a password for them first: parents sign in with a password",
+                               fields={"password": "required"})
+    check_plan_allows(session, plan, "parent")
+    return update_member(session, member, actor=actor, today=today, role="parent")
+
+
+def membership_roles(session: Session, family_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """Member id → platform membership role (owner/admin/member) for the family's parents with an account."""
+    rows = session.execute(select(FamilyMembership.member_id, FamilyMembership.role)
+                           .where(FamilyMembership.family_id == family_id, FamilyMembership.member_id.is_not(None)))
+    return {member_id: role for member_id, role in rows}

@@ -124,12 +124,14 @@ class FamilyRegistry:
 
     def _listen(self) -> None:
         assert self._redis is not None
+        reconnecting = False
         while True:
             try:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self._channel)
-                # A reconnect may have missed messages: start from an empty cache.
-                self.clear()
+                if reconnecting:
+                    self.clear()  # messages may have been missed while disconnected: start from an empty cache
+                reconnecting = True
                 while True:
                     # get_message waits with select(), so the client's short socket timeout does not apply.
                     message = pubsub.get_message(timeout=30.0)

@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from app.members.models import Member
+from tests.accounts.helpers import HostAuth
 from tests.conftest import family_factory, host_client, set_family_status
 
 
@@ -15,9 +16,12 @@ def test_family_home_lists_its_members(any_app: Flask) -> None:
         from app.tenancy.context import family_context
 
         with family_context(family.slug) as ctx:
-            ctx.session.add(Member(username="maya", display_name="Maya <b>", role="child"))
+            maya = Member(username="maya", display_name="Maya <b>", role="child")
+            ctx.session.add(maya)
             ctx.session.commit()
-    response = host_client(any_app, family).get("/")
+    client = host_client(any_app, family)
+    HostAuth(any_app).sign_in(client, maya, family)  # the member list is for signed-in members only
+    response = client.get("/")
     assert response.status_code == 200
     assert b"The Riveras" in response.data
     assert b"Maya &lt;b&gt;" in response.data  # names are escaped on output

@@ -11,6 +11,7 @@ from sqlalchemy.exc import ProgrammingError
 from app.db import platform_engine
 from app.db.session import FamilyScopeError, open_session
 from app.members.models import Member
+from tests.accounts.helpers import HostAuth
 from tests.conftest import family_factory, host_client
 
 
@@ -30,11 +31,18 @@ def _two_families_with_members(flask_app: Flask):  # noqa: ANN202
     return a, b, ids
 
 
+def _signed_in_client(flask_app: Flask, family, member_id: uuid.UUID):  # noqa: ANN001, ANN202
+    """A client on `family`'s host signed in as one of its members (the member list needs a session)."""
+    client = host_client(flask_app, family)
+    HostAuth(flask_app).sign_in(client, Member(id=member_id), family)
+    return client
+
+
 def test_host_of_a_never_shows_b(any_app: Flask) -> None:
-    a, b, _ = _two_families_with_members(any_app)
-    page_a = host_client(any_app, a).get("/").data
+    a, b, ids = _two_families_with_members(any_app)
+    page_a = _signed_in_client(any_app, a, ids[a.slug]).get("/").data
     assert b"Alice-of-A" in page_a and b"Bob-of-B" not in page_a
-    page_b = host_client(any_app, b).get("/").data
+    page_b = _signed_in_client(any_app, b, ids[b.slug]).get("/").data
     assert b"Bob-of-B" in page_b and b"Alice-of-A" not in page_b
 
 

@@ -1,0 +1,93 @@
+"""API sign-in: exchange a username (or a parent's email) and password for a bearer token; who am I."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, current_app, g, jsonify, request
+
+from app.api import bp
+from app.api.serializers import user_detail
+from app.api.users import family_today
+from app.audit import record_audit
+from app.auth.decorators import api_auth_required
+from app.auth.services import authenticate_password, find_member_by_login
+from app.auth.tokens import issue_api_token
+from app.db import get_session
+from app.db.bases import utcnow
+from app.domain import AuthenticationFailed, Forbidden, LockedOut
+from app.extensions import limiter
+
+# Anything longer is not a credential; refusing it early keeps hashing bounded.
+MAX_CREDENTIAL_LENGTH = 1024
+
+
+@bp.post("/auth/login")
+@limiter.limit("30/minute", error_message="Too many sign-in attempts from this address. Please wait a minute.")
+def login() -> Response | tuple[Response, int]:
+    """Exchange credentials for a bearer token; every failure is remembered for the lockout."""
+    credentials = _read_credentials(request.get_json(silent=True))
+    if isinstance(credentials, str):
+        return jsonify(error="Invalid request", details=credentials), 400
+    identifier, password = credentials
+    session = get_session()
+    family = g.family
+    now = utcnow()
+    try:
+        member = authenticate_password(session, family_id=family.id, identifier=identifier, password=password,
+                                       now=now)
+    except (AuthenticationFailed, Forbidden, LockedOut) as refusal:
+        _audit_refusal(refusal, identifier)
+        session.commit()  # the recorded failure must survive, or the lockout would never trigger
+        response = jsonify(error=refusal.message)
+        response.status_code = refusal.status
+        if isinstance(refusal, LockedOut):
+            response.headers["Retry-After"] = str(refusal.extra["retry_after"])
+        return response
+    token = issue_api_token(member, family.id, secret=current_app.config["JWT_SECRET"],
+                            issuer=current_app.config["JWT_ISSUER"],
+                            lifetime=timedelta(seconds=current_app.config["JWT_LIFETIME_SECONDS"]), now=now)
+    record_audit(session, "auth.token_issued", family_id=family.id, actor_member_id=member.id,
+                 target_type="member", target_id=member.id, ip_address=request.remote_addr)
+    session.commit()
+    return jsonify(token=token, user_id=str(member.id), username=member.username, is_parent=member.is_parent,
+                   family_id=str(family.id))
+
+
+@bp.get("/auth/me")
+@api_auth_required
+def auth_me() -> Response:
+    """The token's member, for clients checking who they are signed in as."""
+    return jsonify(user_detail(g.member, today=family_today()))
+
+
+def _read_credentials(body: Any) -> tuple[str, str] | str:
+    """(username, password) from the login body, or the reason it is unusable."""
+    if not isinstance(body, dict):
+        return "The request body must be a JSON object with username and password"
+    problems = []
+    for key in ("username", "password"):
+        value = body.get(key)
+        if not isinstance(value, str) or not value:
+            problems.append(f"{key} is required and must be a non-empty string")
+        elif len(value) > MAX_CREDENTIAL_LENGTH:
+            problems.append(f"{key} is too long")
+    if problems:
+        return "; ".join(problems)
+    return body["username"], body["password"]
+
+
+def _audit_refusal(refusal: AuthenticationFailed | Forbidden | LockedOut, identifier: str) -> None:
+    """One audit row per refused sign-in (never the password); the member is named when the login name exists."""
+    session = get_session()
+    locked_member = refusal.extra.get("member_id")
+    member_id = uuid.UUID(str(locked_member)) if locked_member else None
+    if member_id is None:
+        member = find_member_by_login(session, family_id=g.family.id, identifier=identifier)
+        member_id = member.id if member is not None else None
+    action = "auth.locked_out" if isinstance(refusal, LockedOut) else "auth.login_failed"
+    record_audit(session, action, family_id=g.family.id, actor_member_id=member_id,
+                 target_type="member" if member_id else None, target_id=member_id,
+                 ip_address=request.remote_addr,
+                 details={"via": "api", "reason": refusal.message, "login": identifier.strip()[:100]})
