@@ -1,0 +1,48 @@
+"""Family database tables for allowance: money paid out (from points or fixed) and weekly schedules."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+
+PAYOUT_KINDS = ("conversion", "allowance")
+ALLOWANCE_MODES = ("fixed_amount", "convert_week")
+
+
+class Payout(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """Money given to a kid: points converted (with its ledger row) or a fixed allowance."""
+
+    __tablename__ = "payouts"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    points: Mapped[int] = mapped_column(default=0)
+    amount_cents: Mapped[int] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(40), default="cash")
+    note: Mapped[str | None] = mapped_column(String(300))
+    ledger_entry_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    paid_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    paid_on: Mapped[date] = mapped_column(Date)  # family-local payday (unique per schedule run)
+    schedule_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("family_id", "schedule_id", "paid_on"),)
+
+
+class AllowanceSchedule(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
+    """A kid's weekly allowance: on payday pay a fixed amount or convert the week's points."""
+
+    __tablename__ = "allowance_schedules"
+    __table_args__ = (UniqueConstraint("family_id", "member_id"),)
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(20), default="fixed_amount")
+    payday: Mapped[int] = mapped_column(default=5)  # 0 = Monday … 6 = Sunday
+    amount_cents: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    last_paid_on: Mapped[date | None] = mapped_column(Date)

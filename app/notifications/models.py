@@ -1,0 +1,92 @@
+"""Family database tables for notifications, per-member preferences, webhooks and their deliveries, iCal feeds."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, utcnow
+
+NOTIFICATION_EVENTS = (
+    "chore_waiting", "chore_approved", "chore_rejected", "chore_missed", "reward_requested", "reward_approved",
+    "reward_rejected", "reward_fulfilled", "badge_earned", "points_bonus", "points_deduction", "coparent_joined",
+    "chore_reminder", "chore_overdue", "daily_digest",
+)
+CHANNELS = ("in_app", "email", "webhook")
+DELIVERY_STATUSES = ("queued", "delivered", "retrying", "dead")
+
+
+class Notification(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """One in-app notification for one member (the bell)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_family_member_created", "family_id", "member_id", "created_at"),)
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationPreference(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """Whether a member wants an event on a channel (absent = the family default)."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (UniqueConstraint("family_id", "member_id", "event", "channel"),)
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20))
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+
+class Webhook(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """An outbound webhook: events are POSTed to its URL, signed with HMAC-SHA256 of its secret."""
+
+    __tablename__ = "webhooks"
+
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(128))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty = every event
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """One outbound message (email or webhook) and its attempts: the delivery log and the dead-letter list."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_family_status_next", "family_id", "status", "next_attempt_at"),)
+
+    channel: Mapped[str] = mapped_column(String(20))
+    event: Mapped[str] = mapped_column(String(40))
+    webhook_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    recipient: Mapped[str | None] = mapped_column(String(500))  # email address (webhooks use their URL)
+    subject: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    response_code: Mapped[int | None] = mapped_column()
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarFeed(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """A member's secret iCal URL (its token is stored hashed; revoking stops the feed at once)."""
+
+    __tablename__ = "calendar_feeds"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

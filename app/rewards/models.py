@@ -1,0 +1,68 @@
+"""Family database tables for the rewards store, redemptions and savings goals."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+
+AVAILABILITY_KINDS = ("always", "date_range", "weekdays")
+REDEMPTION_STATUSES = ("pending", "approved", "rejected", "fulfilled")
+
+
+class Reward(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
+    """Something a kid can spend points on, with its price, stock, limits and when it is available."""
+
+    __tablename__ = "rewards"
+
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    icon: Mapped[str] = mapped_column(String(16), default="🎁")
+    photo_name: Mapped[str | None] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(50), default="treat")
+    cost: Mapped[int] = mapped_column()
+    requires_approval: Mapped[bool] = mapped_column(default=True)
+    stock: Mapped[int | None] = mapped_column()  # None = unlimited
+    max_per_week: Mapped[int | None] = mapped_column()
+    max_per_month: Mapped[int | None] = mapped_column()
+    availability: Mapped[str] = mapped_column(String(20), default="always")
+    available_from: Mapped[date | None] = mapped_column(Date)
+    available_until: Mapped[date | None] = mapped_column(Date)
+    available_weekdays: Mapped[list[int] | None] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Redemption(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
+    """A kid's request for a reward: points held at once, then approved, rejected (refunded) or fulfilled."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (Index("ix_redemptions_family_member_requested", "family_id", "member_id", "requested_at"),)
+
+    reward_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rewards.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    points_spent: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    rejection_reason: Mapped[str | None] = mapped_column(String(300))
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    reward: Mapped[Reward] = relationship(lazy="joined")
+
+
+class SavingsGoal(UUIDPrimaryKey, FamilyScoped, FamilyBase):
+    """The one reward a kid is saving for (progress bar on their view and the wall)."""
+
+    __tablename__ = "savings_goals"
+    __table_args__ = (UniqueConstraint("family_id", "member_id"),)
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    reward_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rewards.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reward: Mapped[Reward] = relationship(lazy="joined")
