@@ -1,12 +1,236 @@
-"""Apex pages: the landing page (sign-up and login arrive with the accounts area)."""
+"""Apex pages: the landing page, sign-in and the family picker, password resets and email verification."""
 from __future__ import annotations
 
-from flask import render_template
+import logging
+import smtplib
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from app.db import get_session
+from app.db.bases import utcnow
+from app.domain import AuthenticationFailed, ValidationFailed
+from app.extensions import limiter
+from app.mail import deliver
 from app.platform import bp
+from app.platform.models import User
 
+# app/platform/__init__.py imports this module, and almost every module imports app.platform.models, so this module
+# runs while others (app.audit, app.auth, …) are half-imported: it imports them inside the views that use them.
+
+log = logging.getLogger(__name__)
+
+PLATFORM_USER_KEY = "platform_user_id"
+
+
+# --- the apex's own session (a host-only cookie: family hosts never see it) -------------------------------------
+
+def remember_platform_user(user: User) -> None:
+    """Sign `user` in on the apex, in a fresh session."""
+    session.clear()
+    session[PLATFORM_USER_KEY] = str(user.id)
+
+
+def signed_in_platform_user() -> User | None:
+    """The platform account signed in on the apex, if any."""
+    try:
+        user_id = uuid.UUID(session.get(PLATFORM_USER_KEY) or "")
+    except ValueError:
+        return None
+    return get_session().get(User, user_id)
+
+
+def platform_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Apex pages for a signed-in platform account; g.platform_user is that account."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        user = signed_in_platform_user()
+        if user is None:
+            session.pop(PLATFORM_USER_KEY, None)
+            return redirect(url_for("platform.login", next=request.full_path.rstrip("?")))
+        g.platform_user = user
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def send_mail_after_commit(*, to: str, subject: str, body: str) -> bool:
+    """Send a mail whose failure must not undo what was committed (nor reveal, by a 500, that an account exists)."""
+    try:
+        deliver(to=to, subject=subject, body=body)
+    except (OSError, smtplib.SMTPException):
+        log.exception("could not send %r", subject)
+        return False
+    return True
+
+
+# --- pages ------------------------------------------------------------------------------------------------------
 
 @bp.get("/")
-def landing():  # noqa: ANN201
+def landing() -> ResponseReturnValue:
     """What HousePoints is, and where to go next."""
     return render_template("platform/landing.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20/minute", methods=["POST"])
+def login() -> ResponseReturnValue:
+    """Sign in with the platform account, then on to the family (or the picker when there are several)."""
+    from app.accounts.handoff import navigate_to, safe_next
+    from app.audit import record_audit
+    from app.platform.services import authenticate_user
+
+    next_path = request.values.get("next", "")
+    if request.method == "GET":
+        return render_template("platform/login.html", email="", error=None, next_path=next_path)
+    email = request.form.get("email", "").strip()
+    db = get_session()
+    try:
+        user = authenticate_user(db, email=email, password=request.form.get("password", ""), now=utcnow())
+    except AuthenticationFailed as error:
+        record_audit(db, "user.login_failed", ip_address=request.remote_addr, details={"email": email.lower()[:254]})
+        db.commit()
+        return render_template("platform/login.html", email=email, error=error.message, next_path=next_path), 422
+    record_audit(db, "user.login_succeeded", actor_user_id=user.id, target_type="user", target_id=user.id,
+                 ip_address=request.remote_addr)
+    db.commit()
+    remember_platform_user(user)
+    # The picker may send the browser straight to a family host, so this must be a full navigation.
+    target = safe_next(next_path) if next_path else url_for("platform.families")
+    return navigate_to(target)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Forget the platform account on this browser (family hosts keep their own sessions)."""
+    session.clear()
+    return redirect(url_for("platform.landing"), 303)
+
+
+@bp.get("/families")
+@platform_login_required
+def families() -> ResponseReturnValue:
+    """The family picker: one family opens at once, several are listed, none gets a way to start one."""
+    from app.accounts.handoff import can_open, send_into_family
+    from app.platform.services import families_of
+
+    user = g.platform_user
+    choices = families_of(get_session(), user.id)
+    if len(choices) == 1 and can_open(*choices[0]):
+        family = choices[0][0]
+        return send_into_family(slug=family.slug, user_id=user.id, family_id=family.id)
+    return render_template("platform/families.html", user=user, choices=choices, can_open=can_open)
+
+
+@bp.post("/families/<slug>/open")
+@platform_login_required
+def open_family(slug: str) -> ResponseReturnValue:
+    """Enter one of the user's families, signed in, without typing a password again."""
+    from app.accounts.handoff import find_openable_family, send_into_family
+
+    user = g.platform_user
+    family = find_openable_family(get_session(), user.id, slug)
+    if family is None:
+        abort(404)
+    return send_into_family(slug=family.slug, user_id=user.id, family_id=family.id)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("5/minute;20/hour", methods=["POST"])
+def forgot_password() -> ResponseReturnValue:
+    """Ask for a reset link; the answer is the same whether or not the email has an account."""
+    from app.audit import record_audit
+    from app.platform.services import RESET_LIFETIME, password_reset_token
+
+    if request.method == "GET":
+        return render_template("platform/forgot_password.html", email="", error=None)
+    email = request.form.get("email", "").strip()
+    if not email:
+        return render_template("platform/forgot_password.html", email="",
+                               error="Please enter the email you signed up with"), 422
+    db = get_session()
+    found = password_reset_token(db, current_app.config["SECRET_KEY"], email)
+    if found is not None:
+        user, token = found
+        record_audit(db, "user.password_reset_requested", actor_user_id=user.id, target_type="user",
+                     target_id=user.id, ip_address=request.remote_addr)
+        db.commit()
+        link = url_for("platform.reset_password", token=token, _external=True)
+        minutes = int(RESET_LIFETIME.total_seconds() // 60)
+        send_mail_after_commit(to=user.email, subject="Reset your HousePoints password", body=(
+            f"Hi {user.display_name},\n\nSomeone (hopefully you) asked to reset your HousePoints password.\n"
+            f"Choose a new one here within {minutes} minutes:\n\n{link}\n\n"
+            "The link works once. If you didn't ask, ignore this email: your password stays as it is.\n"))
+    return render_template("platform/forgot_password_sent.html", email=email)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    """Choose a new password from an emailed link; expired, used or forged links get a clear 400 page."""
+    from app.platform.services import reset_password_with_token
+
+    db = get_session()
+    secret = current_app.config["SECRET_KEY"]
+    error = None
+    if request.method == "POST" and request.form.get("password", "") == request.form.get("password_confirm", ""):
+        try:
+            reset_password_with_token(db, secret, token, password=request.form.get("password", ""), now=utcnow())
+        except AuthenticationFailed as problem:
+            return _link_problem(problem.message)
+        except ValidationFailed as problem:
+            error = problem.message
+        else:
+            db.commit()
+            return render_template("platform/reset_password_done.html")
+    else:
+        problem = _reset_link_problem(token)
+        if problem is not None:
+            return _link_problem(problem)
+        if request.method == "POST":
+            error = "The two passwords don't match"
+    return render_template("platform/reset_password.html", token=token, error=error), 422 if error else 200
+
+
+def _reset_link_problem(token: str) -> str | None:
+    # The service has no read-only check, so try the reset with an empty password: a bad link fails first
+    # (AuthenticationFailed), a good one then fails the strength rule before anything is written.
+    from app.platform.services import reset_password_with_token
+
+    db = get_session()
+    try:
+        reset_password_with_token(db, current_app.config["SECRET_KEY"], token, password="", now=utcnow())
+    except AuthenticationFailed as problem:
+        return problem.message
+    except ValidationFailed:
+        return None
+    finally:
+        db.rollback()
+    raise RuntimeError("an empty password was accepted")  # pragma: no cover - the strength rule forbids it
+
+
+@bp.get("/verify-email/<token>", endpoint="verify_email")
+def verify_email_page(token: str) -> ResponseReturnValue:
+    """Confirm the account's email address from the link sent at sign-up."""
+    from app.audit import record_audit
+    from app.platform.services import verify_email
+
+    db = get_session()
+    now = utcnow()
+    try:
+        user = verify_email(db, current_app.config["SECRET_KEY"], token, now=now)
+    except AuthenticationFailed as problem:
+        return _link_problem(problem.message)
+    newly_verified = user.email_verified_at == now
+    if newly_verified:
+        record_audit(db, "user.email_verified", actor_user_id=user.id, target_type="user", target_id=user.id,
+                     ip_address=request.remote_addr)
+    db.commit()
+    return render_template("platform/verify_email.html", user=user, newly_verified=newly_verified)
+
+
+def _link_problem(message: str) -> tuple[str, int]:
+    return render_template("platform/link_problem.html", message=message,
+                           title="That link didn't work"), 400
