@@ -7,8 +7,9 @@ from flask import Response, request
 
 
 def is_htmx() -> bool:
-    """An htmx request that is not a boosted navigation (so it wants a fragment)."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+    """An htmx request that wants a fragment: not a boosted navigation, not a history restore (whole page)."""
+    return (bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+            and not request.headers.get("HX-History-Restore-Request"))
 
 
 def trigger(response: Response, *events: str, **events_with_detail: object) -> Response:
@@ -37,6 +38,12 @@ def reswap(response: Response, swap: str, target: str | None = None) -> Response
     response.headers["HX-Reswap"] = swap
     if target:
         response.headers["HX-Retarget"] = target
+    return response
+
+
+def push_url(response: Response, url: str) -> Response:
+    """Make htmx put `url` in the address bar (and history) after the swap."""
+    response.headers["HX-Push-Url"] = url
     return response
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import uuid
 from collections.abc import Callable, Iterator
@@ -70,8 +71,8 @@ def _drop_stale_run_databases(config: Config) -> None:
         names = list(conn.scalars(text("SELECT datname FROM pg_database WHERE datname ~ '_r[0-9]+'")))
     engine.dispose()
     for name in names:
-        pid = int(name.split("_r")[-1].split("_")[0])
-        if name.startswith("hp_test") and not _process_alive(pid):
+        match = re.search(r"_r(\d+)", name)
+        if match and name.startswith("hp_test") and not _process_alive(int(match.group(1))):
             drop_database(maintenance.set(database=name).render_as_string(hide_password=False))
 
 

@@ -24,7 +24,7 @@ CLOSED_STATUSES = ("suspended", "cancelled")
 
 # --- helpers shared with the apex pages -------------------------------------------------------------------------
 
-def safe_next(target: str | None) -> str:
+def local_path(target: str | None) -> str:
     """A path on this host to continue to; anything that could lead to another site becomes "/"."""
     target = (target or "").strip()
     # "//x" and "/\x" are read by browsers as another host; control characters have no place in a path.
@@ -79,7 +79,7 @@ def handoff() -> ResponseReturnValue:
                  actor_member_id=member.id, target_type="member", target_id=member.id,
                  ip_address=request.remote_addr)
     session.commit()
-    return redirect(safe_next(request.args.get("next")))
+    return redirect(local_path(request.args.get("next")))
 
 
 @bp.get("/auth/switch")

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.accounts import bp
+from app.accounts.handoff import local_path
 from app.audit import record_audit
 from app.auth import DEVICE_COOKIE, current_member, sign_in, sign_out
 from app.auth.decorators import login_required, parent_required
@@ -33,13 +34,11 @@ DEVICE_COOKIE_MAX_AGE = timedelta(days=400)
 
 
 def safe_next(target: str | None) -> str:
-    """A same-host path to continue to after signing in; anything else (other hosts, schemes) means home."""
+    """A page on this host to continue to after signing in (one you can GET); anything else means home."""
     home = url_for("family_home.index")
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if local_path(target) == "/" and target != "/":
         return home
-    if any(ord(char) < 32 for char in target):
-        return home
-    parts = urlsplit(target)
+    parts = urlsplit(target or "")
     if parts.scheme or parts.netloc:
         return home
     try:

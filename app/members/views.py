@@ -1,4 +1,355 @@
-"""Member management pages."""
+"""Member management pages: list, add, edit, deactivate/reactivate, reset PINs and passwords, roles, ownership."""
 from __future__ import annotations
 
-from app.members import bp  # noqa: F401
+from typing import Any
+
+from flask import Response, g, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.audit import record_audit
+from app.auth import current_member
+from app.auth.decorators import parent_required
+from app.db import get_session
+from app.domain import DomainError
+from app.htmx import is_htmx, trigger, vary_on_htmx
+from app.members import bp
+from app.members.forms import (
+    AVATAR_CHOICES,
+    COLOR_SUGGESTIONS,
+    FormState,
+    edit_values,
+    family_today,
+    login_means,
+    now,
+    read_edit_form,
+    read_kid_form,
+    read_parent_form,
+    read_password_form,
+    read_pin_form,
+)
+from app.members.models import Member
+from app.members.services import (
+    create_member,
+    deactivate_member,
+    get_member_or_404,
+    list_members,
+    membership_roles,
+    promote_to_parent,
+    reactivate_member,
+    reset_password,
+    reset_pin,
+    transfer_ownership,
+    update_member,
+)
+
+MEMBERS_CHANGED = "membersChanged"  # the lists reload themselves on this event
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+def _load(member_id: str) -> Member:
+    # Another family's id is simply not found: the session only sees this family's rows.
+    return get_member_or_404(get_session(), member_id, include_inactive=True)
+
+
+def _audit(action: str, member: Member, **details: Any) -> None:
+    record_audit(get_session(), action, family_id=g.family.id, actor_member_id=current_member().id,
+                 target_type="member", target_id=member.id, ip_address=request.remote_addr, details=details)
+
+
+def _row_context() -> dict[str, Any]:
+    return {"me": current_member(), "roles": membership_roles(get_session(), g.family.id), "today": family_today(),
+            "login_means": login_means}
+
+
+def _list_context() -> dict[str, Any]:
+    members = list_members(get_session(), include_inactive=True)
+    return {"active": [m for m in members if m.is_active], "inactive": [m for m in members if not m.is_active],
+            **_row_context()}
+
+
+def _form_context(state: FormState, **extra: Any) -> dict[str, Any]:
+    return {"state": state, "avatars": AVATAR_CHOICES, "colors": COLOR_SUGGESTIONS,
+            "cancel_url": url_for("members.index"), **extra}
+
+
+def _page_or_fragment(fragment: str, context: dict[str, Any], *, title: str, status: int = 200,
+                      in_list: bool = False) -> Response:
+    """The fragment for an htmx swap, the same fragment inside a full page otherwise."""
+    if is_htmx():
+        body = render_template(fragment, **context)
+    else:
+        body = render_template("members/form_page.html", fragment=fragment, page_title=title, in_list=in_list,
+                               **context)
+    return vary_on_htmx(make_response(body, status))
+
+
+def _kid_form(state: FormState, status: int = 200) -> Response:
+    action = url_for("members.add_kid")
+    return _page_or_fragment("members/_kid_form.html", _form_context(state, form_action=action),
+                             title="Add a kid", status=status)
+
+
+def _parent_form(state: FormState, status: int = 200) -> Response:
+    action = url_for("members.add_parent")
+    return _page_or_fragment("members/_parent_form.html", _form_context(state, form_action=action),
+                             title="Add a parent", status=status)
+
+
+ROW_FORMS = {
+    # kind: (title, fields template, submit label, POST endpoint)
+    "edit": ("Edit {name}", "members/_edit_fields.html", "Save", "members.update"),
+    "pin": ("New PIN for {name}", "members/_pin_fields.html", "Set PIN", "members.reset_pin"),
+    "password": ("New password for {name}", "members/_password_fields.html", "Set password",
+                 "members.reset_password"),
+}
+
+
+def _row_form(kind: str, member: Member, state: FormState, status: int = 200) -> Response:
+    title, body, submit, endpoint = ROW_FORMS[kind]
+    title = title.format(name=member.display_name)
+    context = _form_context(state, m=member, form_title=title, form_body=body, submit_label=submit,
+                            form_action=url_for(endpoint, member_id=member.id))
+    return _page_or_fragment("members/_row_form.html", context, title=title, status=status, in_list=True)
+
+
+def _row_result(member: Member, *, status: int = 200, error: str | None = None, notice: str | None = None,
+                lists_changed: bool = False) -> Response | BaseResponse:
+    """After a row action: the row (htmx), else back to the list; a refusal re-renders with its message (422)."""
+    if is_htmx():
+        response = make_response(render_template("members/_row.html", m=member, row_error=error,
+                                                 row_notice=notice, **_row_context()), status)
+        return trigger(response, MEMBERS_CHANGED) if lists_changed else response
+    if error is not None:
+        return make_response(render_template("members/index.html", page_error=error, **_list_context()), status)
+    return redirect(url_for("members.index"), 303)
+
+
+def _refused(member: Member, error: DomainError) -> Response | BaseResponse:
+    get_session().rollback()
+    return _row_result(member, status=422, error=error.message)
+
+
+# --- the list --------------------------------------------------------------------------------------------------
+
+@bp.get("/members")
+@parent_required
+def index() -> Response:
+    """Everyone in the family, active and deactivated, with what a parent can do to each."""
+    context = _list_context()
+    template = "members/_lists.html" if is_htmx() else "members/index.html"
+    return vary_on_htmx(make_response(render_template(template, **context)))
+
+
+@bp.get("/members/<member_id>")
+@parent_required
+def show(member_id: str) -> Response:
+    """One member's row (a cancelled form swaps back to it)."""
+    member = _load(member_id)
+    return _page_or_fragment("members/_row.html", {"m": member, **_row_context()}, title=member.display_name,
+                             in_list=True)
+
+
+# --- adding ----------------------------------------------------------------------------------------------------
+
+@bp.get("/members/new-kid")
+@parent_required
+def new_kid() -> Response:
+    """The add-a-kid form."""
+    return _kid_form(FormState())
+
+
+@bp.post("/members/kids")
+@parent_required
+def add_kid() -> Response | BaseResponse:
+    """Add a kid: a PIN for the tablet, optionally a username and password."""
+    state, fields = read_kid_form(request.form, get_session(), family_today())
+    member = create_from_form(state, fields)
+    if member is None:
+        return _kid_form(state, 422)
+    if is_htmx():
+        return trigger(_kid_form(FormState(notice=f"{member.display_name} was added.")), MEMBERS_CHANGED)
+    return redirect(url_for("members.index"), 303)
+
+
+@bp.get("/members/new-parent")
+@parent_required
+def new_parent() -> Response:
+    """The add-a-parent form (a parent without a platform account)."""
+    return _parent_form(FormState())
+
+
+@bp.post("/members/parents")
+@parent_required
+def add_parent() -> Response | BaseResponse:
+    """Add a parent who signs in with a username and password."""
+    state, fields = read_parent_form(request.form)
+    member = create_from_form(state, fields)
+    if member is None:
+        return _parent_form(state, 422)
+    if is_htmx():
+        return trigger(_parent_form(FormState(notice=f"{member.display_name} was added.")), MEMBERS_CHANGED)
+    return redirect(url_for("members.index"), 303)
+
+
+def create_from_form(state: FormState, fields: dict[str, Any]) -> Member | None:
+    """Create the member a valid add form describes, audit and commit; None (messages in `state`) if refused."""
+    if not state.ok:
+        return None
+    session = get_session()
+    try:
+        member = create_member(session, actor=current_member(), plan=g.family.plan, today=family_today(), **fields)
+    except DomainError as error:
+        session.rollback()
+        state.refuse(error)
+        return None
+    _audit("member.added", member, role=member.role, username=member.username)
+    session.commit()
+    return member
+
+
+# --- editing ---------------------------------------------------------------------------------------------------
+
+@bp.get("/members/<member_id>/edit")
+@parent_required
+def edit(member_id: str) -> Response:
+    """The edit form, in place of the member's row."""
+    member = _load(member_id)
+    return _row_form("edit", member, FormState(values=edit_values(member)))
+
+
+@bp.post("/members/<member_id>")
+@parent_required
+def update(member_id: str) -> Response | BaseResponse:
+    """Save names, username, colour, avatar, birth date and the sign-in and auto-approve switches."""
+    member = _load(member_id)
+    session = get_session()
+    state, changes = read_edit_form(request.form, member, family_today())
+    if member.id == current_member().id and not changes["login_enabled"]:
+        state.errors["login_enabled"] = "You can't turn off your own sign-in."
+    if state.ok:
+        try:
+            update_member(session, member, actor=current_member(), today=family_today(), **changes)
+        except DomainError as error:
+            session.rollback()
+            state.refuse(error)
+    if not state.ok:
+        return _row_form("edit", member, state, 422)
+    _audit("member.updated", member, fields=sorted(changes))
+    session.commit()
+    return _row_result(member, notice="Saved.")
+
+
+# --- activation ------------------------------------------------------------------------------------------------
+
+@bp.post("/members/<member_id>/deactivate")
+@parent_required
+def deactivate(member_id: str) -> Response | BaseResponse:
+    """Deactivate a member: hidden from lists and signed out everywhere (never yourself or the owner)."""
+    member = _load(member_id)
+    try:
+        deactivate_member(get_session(), member, actor=current_member(), now=now())
+    except DomainError as error:
+        return _refused(member, error)
+    _audit("member.deactivated", member, role=member.role)
+    get_session().commit()
+    return _row_result(member, notice=f"{member.display_name} was deactivated.", lists_changed=True)
+
+
+@bp.post("/members/<member_id>/reactivate")
+@parent_required
+def reactivate(member_id: str) -> Response | BaseResponse:
+    """Bring a member back, if the plan has room."""
+    member = _load(member_id)
+    try:
+        reactivate_member(get_session(), member, actor=current_member(), plan=g.family.plan)
+    except DomainError as error:
+        return _refused(member, error)
+    _audit("member.reactivated", member, role=member.role)
+    get_session().commit()
+    return _row_result(member, notice=f"{member.display_name} is back.", lists_changed=True)
+
+
+# --- secrets ---------------------------------------------------------------------------------------------------
+
+@bp.get("/members/<member_id>/pin")
+@parent_required
+def pin_form(member_id: str) -> Response:
+    """The new-PIN form, in place of the row."""
+    return _row_form("pin", _load(member_id), FormState())
+
+
+@bp.post("/members/<member_id>/pin", endpoint="reset_pin")
+@parent_required
+def reset_pin_view(member_id: str) -> Response | BaseResponse:
+    """Set a kid's tablet PIN."""
+    member = _load(member_id)
+    state, pin = read_pin_form(request.form)
+    if state.ok:
+        try:
+            reset_pin(get_session(), member, actor=current_member(), pin=pin)
+        except DomainError as error:
+            get_session().rollback()
+            state.refuse(error)
+    if not state.ok:
+        return _row_form("pin", member, state, 422)
+    _audit("member.pin_reset", member)
+    get_session().commit()
+    return _row_result(member, notice="PIN changed.")
+
+
+@bp.get("/members/<member_id>/password")
+@parent_required
+def password_form(member_id: str) -> Response:
+    """The new-password form, in place of the row."""
+    return _row_form("password", _load(member_id), FormState())
+
+
+@bp.post("/members/<member_id>/password", endpoint="reset_password")
+@parent_required
+def reset_password_view(member_id: str) -> Response | BaseResponse:
+    """Set the password of a kid or of a parent without an account (they are signed out everywhere)."""
+    member = _load(member_id)
+    state, password = read_password_form(request.form)
+    if state.ok:
+        try:
+            reset_password(get_session(), member, actor=current_member(), password=password, now=now())
+        except DomainError as error:
+            get_session().rollback()
+            state.refuse(error)
+    if not state.ok:
+        return _row_form("password", member, state, 422)
+    _audit("member.password_reset", member)
+    get_session().commit()
+    return _row_result(member, notice="Password changed.")
+
+
+# --- roles and ownership ---------------------------------------------------------------------------------------
+
+@bp.post("/members/<member_id>/make-parent")
+@parent_required
+def make_parent(member_id: str) -> Response | BaseResponse:
+    """Promote a kid (with a password) to parent."""
+    member = _load(member_id)
+    previous = member.role
+    try:
+        promote_to_parent(get_session(), member, actor=current_member(), plan=g.family.plan, today=family_today())
+    except DomainError as error:
+        return _refused(member, error)
+    _audit("member.role_changed", member, **{"from": previous, "to": member.role})
+    get_session().commit()
+    return _row_result(member, notice=f"{member.display_name} is now a parent.", lists_changed=True)
+
+
+@bp.post("/members/<member_id>/make-owner")
+@parent_required
+def make_owner(member_id: str) -> Response | BaseResponse:
+    """The owner hands the family to a co-parent with an account (the old owner stays a parent)."""
+    member = _load(member_id)
+    try:
+        transfer_ownership(get_session(), family_id=g.family.id, actor=current_member(), new_owner=member)
+    except DomainError as error:
+        return _refused(member, error)
+    _audit("family.ownership_transferred", member, previous_owner=str(current_member().id))
+    get_session().commit()
+    return _row_result(member, notice=f"{member.display_name} now owns the family.", lists_changed=True)

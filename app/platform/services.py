@@ -187,12 +187,18 @@ def password_reset_token(session: Session, secret: str, email: str) -> tuple[Use
     return user, sign_link(secret, "reset", {"u": str(user.id), "p": _password_fingerprint(user)})
 
 
-def reset_password_with_token(session: Session, secret: str, token: str, *, password: str, now: datetime) -> User:
-    """Set a new password from a valid, unused reset link."""
+def check_password_reset_token(session: Session, secret: str, token: str) -> User:
+    """The account a reset link is for, if the link is valid and unused (nothing is changed)."""
     payload = read_link(secret, "reset", token, max_age=int(RESET_LIFETIME.total_seconds()))
     user = session.get(User, uuid.UUID(payload["u"]))
     if user is None or payload.get("p") != _password_fingerprint(user):
         raise AuthenticationFailed("This link has already been used or is no longer valid.")
+    return user
+
+
+def reset_password_with_token(session: Session, secret: str, token: str, *, password: str, now: datetime) -> User:
+    """Set a new password from a valid, unused reset link."""
+    user = check_password_reset_token(session, secret, token)
     user.password_hash = hash_secret(check_password_strength(password))
     user.updated_at = now
     record_audit(session, "user.password_reset", actor_user_id=user.id, target_type="user", target_id=user.id)
@@ -255,6 +261,11 @@ def accept_invitation(session: Session, invitation: Invitation, *, plan: str, di
     session.add(FamilyMembership(user_id=user.id, family_id=invitation.family_id, role=invitation.role,
                                  member_id=member.id))
     invitation.accepted_at = now
+    try:
+        session.flush()
+    except IntegrityError:
+        # A double-submitted join form: the first one made the membership.
+        raise Conflict("You have already joined this family. Sign in instead.") from None
     record_audit(session, "invitation.accepted", family_id=invitation.family_id, actor_user_id=user.id,
                  actor_member_id=member.id, target_type="member", target_id=member.id, ip_address=ip_address)
     return member

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from app.accounts.handoff import safe_next
+from app.accounts.handoff import local_path
 from app.members.models import Member
 from app.platform.services import issue_handoff
 from app.tenancy.context import family_context
@@ -123,7 +123,7 @@ def test_hand_offs_are_family_pages_only(apex) -> None:
     ("/ok\r\nSet-Cookie: x=1", "/"), ("javascript:alert(1)", "/"),
 ])
 def test_next_only_ever_stays_on_this_host(target: str | None, expected: str) -> None:
-    assert safe_next(target) == expected
+    assert local_path(target) == expected
 
 
 def test_an_unsafe_next_is_replaced_by_home(app: Flask, make_account, family, family_client) -> None:
