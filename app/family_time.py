@@ -34,12 +34,10 @@ class FamilyClock:
         A wall time skipped by a spring-forward gap moves forward by the gap; an ambiguous autumn time takes
         its first occurrence.
         """
+        # fold=0 (PEP 495) does both: a skipped time is read with the pre-gap offset (02:30 EST = 03:30 EDT), a
+        # repeated one as its first occurrence. fold=1 would move a skipped time back an hour, before the gap.
         wall = datetime.combine(day, wall_time or END_OF_DAY, tzinfo=self.zone)
-        instant = wall.astimezone(timezone.utc)
-        if instant.astimezone(self.zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
-            # Non-existent local time (spring forward): zoneinfo resolved it with the pre-gap offset.
-            instant = wall.replace(fold=1).astimezone(timezone.utc)
-        return instant
+        return wall.astimezone(timezone.utc)
 
     def day_bounds(self, day: date) -> tuple[datetime, datetime]:
         """[start, end) of a family-local day in UTC (23 or 25 hours long on DST days)."""

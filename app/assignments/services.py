@@ -117,7 +117,10 @@ def _history(session: Session, rules: FamilyRules, day: date, chores: list[Chore
         select(Assignment.assigned_to, func.count()).where(Assignment.status == "verified",
                                                            Assignment.completed_at >= window_start)
         .group_by(Assignment.assigned_to)).all())
-    weekly = {m_id: points for m_id, points in session.execute(select(Member.id, Member.weekly_points))}
+    # Cached weekly points belong to the week they were earned in: an earlier week's count as none this week.
+    week = rules.clock.week_start_date(day)
+    weekly = {m_id: points if points_week == week else 0 for m_id, points, points_week in
+              session.execute(select(Member.id, Member.weekly_points, Member.weekly_points_week))}
     last_completed = {}
     for chore_id, completed in session.execute(
             select(Assignment.chore_id, func.max(Assignment.completed_at))
@@ -275,6 +278,9 @@ def claim_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUI
     assignment = lock_assignment(session, assignment_id)
     if assignment.status != "open":
         raise ValidationFailed("Assignment is not available to claim")
+    age = actor.age_on(assignment.due_date)
+    if not actor.is_parent and age is not None and age < assignment.chore.min_age:
+        raise Forbidden("You are not old enough for this chore yet")
     assignment.assigned_to = actor.id
     assignment.status = "pending"
     assignment.claimed_at = now
@@ -340,7 +346,8 @@ def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
         _credit(session, assignment, points, rules, now, actor.id)
     else:
         assignment.status = "pending"
-        assignment.rejection_reason = assignment.verification_notes or "Please try again"
+        # The notes may be 1,000 characters; the reason the kid sees is a 300-character column.
+        assignment.rejection_reason = (assignment.verification_notes or "Please try again")[:300]
     session.flush()
     return assignment
 
@@ -396,6 +403,10 @@ def reopen_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
                    actor_id=actor.id, assignment_id=assignment.id)
     assignment.status = "pending" if assignment.assigned_to else "open"
     assignment.missed_at = None
+    end_of_today = rules.clock.at(rules.clock.today(now), None)
+    if assignment.due_at < end_of_today:
+        # Still past due, the next tick would mark it missed (and charge the penalty) again within a minute.
+        assignment.due_at = end_of_today
     session.flush()
     return assignment
 
@@ -453,11 +464,14 @@ def _parse_due(value: Any, rules: FamilyRules, today: date) -> tuple[date, datet
             day = date.fromisoformat(text)
             return day, rules.clock.at(day, None)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return rules.clock.today(moment), moment
     except ValueError:
         raise ValidationFailed("Invalid due_date format. Use YYYY-MM-DD or RFC3339") from None
-    if moment.tzinfo is None:
-        raise ValidationFailed("Invalid due_date format. Use YYYY-MM-DD or RFC3339")
-    return rules.clock.today(moment), moment
+    except OverflowError:
+        # 9999-12-31 or 0001-01-01 cannot be moved into the family's timezone: far outside the allowed year anyway.
+        raise ValidationFailed("due_date must be within a year of today", fields={"due_date": "range"}) from None
 
 
 def _uuid(value: Any, field: str) -> uuid.UUID:

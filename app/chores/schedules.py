@@ -120,18 +120,29 @@ def build_rrule(spec: ScheduleSpec | ChoreSchedule) -> rrule:
     if spec.kind == "weekly":
         return rrule(WEEKLY, dtstart=start, until=until, byweekday=weekdays, interval=1)
     if spec.kind == "interval":
-        frequency = {"days": DAILY, "weeks": WEEKLY, "months": MONTHLY}[spec.interval_unit]
+        if spec.interval_unit == "months":
+            # Every N months from the 31st lands on the last day of shorter months (rrule alone skips them).
+            return rrule(MONTHLY, dtstart=start, until=until, interval=spec.interval,
+                         **_day_or_last(spec.start_date.day))
+        frequency = {"days": DAILY, "weeks": WEEKLY}[spec.interval_unit]
         return rrule(frequency, dtstart=start, until=until, interval=spec.interval,
                      byweekday=weekdays or None if spec.interval_unit == "weeks" else None)
     if spec.kind == "monthly_day":
         # "the 31st" in a 30-day month means its last day, as a parent would expect.
-        day = spec.month_day or 1
-        return rrule(MONTHLY, dtstart=start, until=until, interval=spec.interval,
-                     bymonthday=(day,) if day <= 28 else (day, -1), bysetpos=1 if day > 28 else None)
+        return rrule(MONTHLY, dtstart=start, until=until, interval=spec.interval, **_day_or_last(spec.month_day or 1))
     if spec.kind == "monthly_weekday":
         return rrule(MONTHLY, dtstart=start, until=until, interval=spec.interval,
                      byweekday=weekday(spec.weekdays[0])(spec.week_of_month))  # type: ignore[index]
-    return rrule(YEARLY, dtstart=start, until=until, interval=spec.interval)
+    # Yearly from 29 Feb happens on 28 Feb in common years (rrule alone waits for the next leap year).
+    return rrule(YEARLY, dtstart=start, until=until, interval=spec.interval, bymonth=spec.start_date.month,
+                 **_day_or_last(spec.start_date.day))
+
+
+def _day_or_last(day: int) -> dict[str, Any]:
+    """rrule arguments for "day N of the month, or its last day when the month is shorter"."""
+    if day <= 28:
+        return {"bymonthday": day}
+    return {"bymonthday": (day, -1), "bysetpos": 1}
 
 
 def _paused(spec: ScheduleSpec | ChoreSchedule, day: date) -> bool:
@@ -155,14 +166,13 @@ def next_occurrences(spec: ScheduleSpec | ChoreSchedule, *, after: date, count: 
     rule = build_rrule(spec)
     horizon = datetime.combine(after + relativedelta(years=MAX_YEARS_AHEAD), time(0))
     found: list[date] = []
-    cursor = datetime.combine(after, time(0))
-    while len(found) < count:
-        nxt = rule.after(cursor, inc=False)
-        if nxt is None or nxt > horizon:
+    # One walk along the rule: calling rule.after() per hit restarts from dtstart each time, which made a long
+    # pause cost seconds.
+    for nxt in rule.xafter(datetime.combine(after, time(0)), inc=False):
+        if nxt > horizon or len(found) >= count:
             break
         if not _paused(spec, nxt.date()):
             found.append(nxt.date())
-        cursor = nxt
     return found
 
 

@@ -53,14 +53,23 @@ def tick_command(slug: str | None) -> None:
         now = utcnow()
         slugs = live_family_slugs(slug)
         created = missed = 0
+        failed: list[str] = []
         with click.progressbar(slugs, label=f"Ticking {len(slugs)} families", file=sys.stderr) as bar:
             for family_slug in bar:
-                with family_context(family_slug) as ctx:
-                    result = tick_family(ctx.session, timezone=ctx.family.timezone, now=now)
-                    ctx.session.commit()
+                try:
+                    with family_context(family_slug) as ctx:
+                        result = tick_family(ctx.session, timezone=ctx.family.timezone, now=now)
+                        ctx.session.commit()
+                except Exception:  # noqa: BLE001 - one broken family (its database down…) must not stop the rest
+                    current_app.logger.exception("tick failed for family %s", family_slug)
+                    failed.append(family_slug)
+                    continue
                 created += result.created
                 missed += result.missed
         click.echo(f"tick: {len(slugs)} families, {created} assignments created, {missed} marked missed")
+        if failed:
+            click.echo(f"FAILED {len(failed)} families: {', '.join(failed)}")
+            sys.exit(1)
     finally:
         if redis is not None and redis.get(lock_key) == token.encode():
             redis.delete(lock_key)

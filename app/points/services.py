@@ -60,12 +60,14 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
         raise ValidationFailed("Not enough points", points_available=member.available_points,
                                points_required=-amount, points_short=-amount - member.available_points)
     week = clock.week_start_date(clock.today(now))
-    if member.weekly_points_week != week:
+    if member.weekly_points_week is None or week > member.weekly_points_week:
         member.weekly_points, member.weekly_points_week = 0, week
     member.available_points += amount
     if kind in EARNING_KINDS:
         member.total_points += amount
-        member.weekly_points += amount
+        # A row stamped in an earlier week (its clock read just before the lock was won) leaves this week's alone.
+        if week == member.weekly_points_week:
+            member.weekly_points += amount
     if kind in LIFETIME_KINDS and amount > 0:
         member.lifetime_points_earned += amount
         member.xp += amount

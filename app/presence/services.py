@@ -29,25 +29,35 @@ def pattern_matches(pattern: PresencePattern, day: date) -> bool:
     return True
 
 
+def _deciding_rule(day: date, patterns: list[PresencePattern], exceptions: list[PresenceException]
+                   ) -> PresencePattern | PresenceException | None:
+    """The rule that speaks for `day`: the narrowest covering exception (newest on a tie), else the newest
+    matching pattern, else none."""
+    covering = [e for e in exceptions if e.start_date <= day <= e.end_date]
+    if covering:
+        # A one-day override inside a longer range (a visit home during camp) wins whichever was added first.
+        return max(covering, key=lambda e: (-(e.end_date - e.start_date).days, e.created_at, e.start_date))
+    matching = [p for p in patterns if pattern_matches(p, day)]
+    if matching:
+        return max(matching, key=lambda p: p.created_at)
+    return None
+
+
 def is_present(day: date, patterns: list[PresencePattern], exceptions: list[PresenceException]) -> bool:
     """Presence of one member on `day`.
 
-    The newest exception covering the day wins. Otherwise a matching pattern decides (a later pattern beats an
-    earlier one). With no match, a member who has "home on …" patterns is away; anyone else is home.
+    The narrowest exception covering the day wins (the newest of equal ones). Otherwise a matching pattern decides
+    (a later pattern beats an earlier one). With no match, a member who has "home on …" patterns is away; anyone
+    else is home.
     """
-    covering = [e for e in exceptions if e.start_date <= day <= e.end_date]
-    if covering:
-        return max(covering, key=lambda e: (e.created_at, e.start_date)).present
-    matching = [p for p in patterns if pattern_matches(p, day)]
-    if matching:
-        return max(matching, key=lambda p: p.created_at).present
+    rule = _deciding_rule(day, patterns, exceptions)
+    if rule is not None:
+        return rule.present
     return not any(p.present for p in patterns)
 
 
-def presence_map(session: Session, member_ids: Iterable[uuid.UUID], start: date, end: date
-                 ) -> dict[tuple[uuid.UUID, date], bool]:
-    """Presence for every (member, day) in [start, end], loading patterns and exceptions once."""
-    ids = list(member_ids)
+def _load_rules(session: Session, ids: list[uuid.UUID], start: date, end: date
+                ) -> tuple[dict[uuid.UUID, list[PresencePattern]], dict[uuid.UUID, list[PresenceException]]]:
     patterns: dict[uuid.UUID, list[PresencePattern]] = defaultdict(list)
     exceptions: dict[uuid.UUID, list[PresenceException]] = defaultdict(list)
     if ids:
@@ -57,6 +67,14 @@ def presence_map(session: Session, member_ids: Iterable[uuid.UUID], start: date,
                 PresenceException.member_id.in_(ids), PresenceException.end_date >= start,
                 PresenceException.start_date <= end)):
             exceptions[exception.member_id].append(exception)
+    return patterns, exceptions
+
+
+def presence_map(session: Session, member_ids: Iterable[uuid.UUID], start: date, end: date
+                 ) -> dict[tuple[uuid.UUID, date], bool]:
+    """Presence for every (member, day) in [start, end], loading patterns and exceptions once."""
+    ids = list(member_ids)
+    patterns, exceptions = _load_rules(session, ids, start, end)
     result = {}
     day = start
     while day <= end:
@@ -69,26 +87,20 @@ def presence_map(session: Session, member_ids: Iterable[uuid.UUID], start: date,
 def transitions_on(session: Session, day: date) -> list[tuple[Member, time | None, str]]:
     """Members arriving or leaving on `day` (for the calendar's transition time and type)."""
     previous = day - timedelta(days=1)
-    kids = list(session.scalars(select(Member).where(Member.is_active.is_(True))))
-    presence = presence_map(session, [k.id for k in kids], previous, day)
+    members = list(session.scalars(select(Member).where(Member.is_active.is_(True))))
+    patterns, exceptions = _load_rules(session, [m.id for m in members], previous, day)
     changes = []
-    for kid in kids:
-        before, now = presence[(kid.id, previous)], presence[(kid.id, day)]
+    for member in members:
+        mine = patterns[member.id], exceptions[member.id]
+        before, now = is_present(previous, *mine), is_present(day, *mine)
         if before != now:
-            changes.append((kid, _transition_time(session, kid.id, day), "arrival" if now else "departure"))
+            # The rule that starts today gives the time; on a plain day after it, the rule that just ended does.
+            rule = _deciding_rule(day, *mine)
+            if rule is None or rule.transition_time is None:
+                rule = _deciding_rule(previous, *mine)
+            changes.append((member, rule.transition_time if rule is not None else None,
+                            "arrival" if now else "departure"))
     return changes
-
-
-def _transition_time(session: Session, member_id: uuid.UUID, day: date) -> time | None:
-    exception = session.scalar(select(PresenceException).where(
-        PresenceException.member_id == member_id, PresenceException.start_date <= day,
-        PresenceException.end_date >= day).order_by(PresenceException.created_at.desc()))
-    if exception is not None and exception.transition_time is not None:
-        return exception.transition_time
-    for pattern in session.scalars(select(PresencePattern).where(PresencePattern.member_id == member_id)):
-        if pattern.transition_time is not None:
-            return pattern.transition_time
-    return None
 
 
 # --- changes --------------------------------------------------------------------------------------------------

@@ -1,0 +1,196 @@
+"""`flask jobs tick` and `flask points reconcile`, run the way cron runs them, against PostgreSQL and Redis."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time as stopwatch
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, text
+
+from app.assignments.models import Assignment
+from app.assignments.services import create_assignment, load_family_rules, materialise_day
+from app.db.bases import utcnow
+from app.family_time import FamilyClock
+from app.members.models import Member
+from app.points.models import LedgerEntry
+from app.points.services import give_points
+from app.redis_store import get_redis, platform_key
+from app.tenancy.databases import drop_database
+from tests.assignments.conftest import make_chore, make_parent
+from tests.conftest import set_family_status
+
+ROOT = Path(__file__).resolve().parents[2]
+ZONE = "America/New_York"
+
+
+def _today(zone: str = ZONE) -> date:
+    return FamilyClock(zone).today(utcnow())
+
+
+def _tick(runner, slug: str):  # noqa: ANN001, ANN202
+    return runner.invoke(args=["jobs", "tick", "--family", slug])
+
+
+def _lock_value(app: Flask) -> bytes | None:
+    with app.app_context():
+        return get_redis().get(platform_key("tick-lock"))
+
+
+@pytest.fixture
+def home(make_family, in_family):  # noqa: ANN001, ANN201
+    """A New York family with two kids, a chore each every day and one open chore; returns the family."""
+    family = make_family(timezone=ZONE)
+    with in_family(family) as ctx:
+        s = ctx.session
+        kids = [Member(username=n, display_name=n.title(), role="child") for n in ("ava", "ben")]
+        s.add_all(kids)
+        s.flush()
+        make_chore(s, name="Beds", strategy="each", assignees=kids)
+        make_chore(s, name="Trash", strategy="open")
+        s.commit()
+    return family
+
+
+def test_tick_creates_today_and_tomorrow_once(app, runner, in_family, home) -> None:  # noqa: ANN001
+    first = _tick(runner, home.slug)
+    assert first.exit_code == 0, first.output
+    assert "tick: 1 families, 6 assignments created, 0 marked missed" in first.output
+    again = _tick(runner, home.slug)
+    assert again.exit_code == 0 and "tick: 1 families, 0 assignments created, 0 marked missed" in again.output
+    with in_family(home) as ctx:
+        days = Counter(ctx.session.scalars(select(Assignment.due_date)))
+    assert days == {_today(): 3, _today() + timedelta(days=1): 3}
+    assert _lock_value(app) is None, "the lock is released when the tick ends"
+
+
+def test_tick_marks_overdue_chores_missed_with_one_penalty(app, runner, in_family, home) -> None:  # noqa: ANN001
+    with in_family(home) as ctx:
+        s = ctx.session
+        parent = make_parent(s)
+        ava = s.scalar(select(Member).where(Member.username == "ava"))
+        chore = make_chore(s, name="Homework", penalty_points=4,
+                           schedule={"kind": "once", "start_date": date(2026, 1, 1)})
+        rules = load_family_rules(s, home.timezone)
+        yesterday = (_today() - timedelta(days=1)).isoformat()
+        overdue = create_assignment(s, actor=parent, chore_id=chore.id, assigned_to=ava.id, points_offered=None,
+                                    due_date=yesterday, rules=rules, now=utcnow())
+        s.commit()
+    first = _tick(runner, home.slug)
+    assert first.exit_code == 0 and "1 marked missed" in first.output, first.output
+    second = _tick(runner, home.slug)
+    assert second.exit_code == 0 and "0 marked missed" in second.output, second.output
+    with in_family(home) as ctx:
+        s = ctx.session
+        assert s.get(Assignment, overdue.id).status == "missed"
+        penalties = s.execute(select(LedgerEntry.member_id, LedgerEntry.amount, LedgerEntry.kind)).all()
+        assert penalties == [(ava.id, -4, "penalty")]
+        assert s.get(Member, ava.id).available_points == -4
+    reconcile = runner.invoke(args=["points", "reconcile", "--family", home.slug])
+    assert reconcile.exit_code == 0, reconcile.output
+
+
+def test_a_held_lock_makes_a_tick_stand_down(app, runner, in_family, home) -> None:  # noqa: ANN001
+    with app.app_context():
+        get_redis().set(platform_key("tick-lock"), b"another-pod", ex=30)
+    try:
+        result = _tick(runner, home.slug)
+        assert result.exit_code == 0
+        assert result.output.strip() == "another tick is running; nothing to do"
+        assert _lock_value(app) == b"another-pod", "a tick never releases a lock it does not hold"
+    finally:
+        with app.app_context():
+            get_redis().delete(platform_key("tick-lock"))
+    with in_family(home) as ctx:
+        assert ctx.session.scalars(select(Assignment)).all() == []
+
+
+def _flask_env(app: Flask) -> dict[str, str]:
+    """The environment for a real `flask` process on this run's databases and Redis keys."""
+    keys = ("PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL", "DEDICATED_DATABASE_URL_TEMPLATE", "REDIS_URL",
+            "REDIS_KEY_PREFIX", "BASE_DOMAIN")
+    return {**os.environ, "HOUSEPOINTS_CONFIG": "development", "FLASK_APP": "wsgi:app",
+            **{key: str(app.config[key]) for key in keys}}
+
+
+def test_a_second_tick_stands_down_while_a_real_one_runs(app, runner, in_family, home) -> None:  # noqa: ANN001
+    """A real `flask jobs tick` process is held mid-run (its insert waits for our open transaction, which holds
+    today's rows); a tick started meanwhile stands down; when we commit, the first finishes without duplicates."""
+    with in_family(home) as ctx:
+        s = ctx.session
+        rules = load_family_rules(s, home.timezone)
+        assert materialise_day(s, rules, _today(), utcnow()) == 3  # uncommitted: the unique keys are ours for now
+        process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "flask"), "jobs", "tick", "--family", home.slug],
+                                   cwd=ROOT, env=_flask_env(app), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        try:
+            deadline = stopwatch.monotonic() + 30
+            while _lock_value(app) is None and process.poll() is None and stopwatch.monotonic() < deadline:
+                stopwatch.sleep(0.05)  # bounded polling: wait for the first tick to hold the lock
+            assert _lock_value(app) is not None, process.communicate(timeout=5) if process.poll() is not None else ""
+            second = _tick(runner, home.slug)
+            assert second.exit_code == 0 and "another tick is running" in second.output
+            s.commit()
+            out, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert process.returncode == 0, err
+        assert "tick: 1 families, 3 assignments created, 0 marked missed" in out  # tomorrow's; today's were ours
+    with in_family(home) as ctx:
+        keys = ctx.session.scalars(select(Assignment.schedule_key)).all()
+        assert len(keys) == len(set(keys)) == 6
+    assert _lock_value(app) is None
+
+
+def test_one_broken_family_does_not_stop_the_others(app, runner, make_family, in_family, home,  # noqa: ANN001
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = make_family(placement="dedicated")
+    drop_database(broken.database_url)  # its database is gone: every tick of it fails
+    try:
+        # Cron ticks every live family; here "every family" is the broken one first, then the healthy one.
+        monkeypatch.setattr("app.jobs.cli.live_family_slugs", lambda slug=None: [broken.slug, home.slug])
+        result = runner.invoke(args=["jobs", "tick"])
+        assert result.exit_code == 1
+        assert "tick: 2 families, 6 assignments created, 0 marked missed" in result.output
+        assert f"FAILED 1 families: {broken.slug}" in result.output
+        assert _lock_value(app) is None
+    finally:
+        # Gone for good: later ticks and `flask families upgrade --all` in this run must not trip over it.
+        set_family_status(app, broken, status="cancelled", deleted_at=utcnow())
+    with in_family(home) as ctx:
+        assert len(ctx.session.scalars(select(Assignment)).all()) == 6
+
+
+# --- flask points reconcile ----------------------------------------------------------------------------------------
+
+def test_reconcile_exits_1_with_mismatch_lines_after_corruption(runner, in_family, home) -> None:  # noqa: ANN001
+    with in_family(home) as ctx:
+        s = ctx.session
+        parent = make_parent(s)
+        ava = s.scalar(select(Member).where(Member.username == "ava"))
+        give_points(s, actor=parent, member=ava, kind="bonus", amount=9, reason="Helpful",
+                    clock=FamilyClock(home.timezone), now=utcnow())
+        s.commit()
+    clean = runner.invoke(args=["points", "reconcile", "--family", home.slug])
+    assert clean.exit_code == 0, clean.output
+    assert "ok: 1 families, every balance equals its ledger" in clean.output
+    with in_family(home) as ctx:
+        ctx.session.execute(text("UPDATE members SET available_points = available_points + 5 WHERE username = 'ava'"))
+        ctx.session.commit()
+    broken = runner.invoke(args=["points", "reconcile", "--family", home.slug])
+    assert broken.exit_code == 1
+    mismatches = [line for line in broken.output.splitlines() if line.startswith("MISMATCH")]
+    assert mismatches == [f"MISMATCH {home.slug}/ava available_points: cached 14 != ledger 9"]
+    assert "1 mismatch(es)" in broken.output
+
+
+def test_reconcile_refuses_an_unknown_family(runner) -> None:  # noqa: ANN001
+    result = runner.invoke(args=["points", "reconcile", "--family", "no-such-family"])
+    assert result.exit_code != 0 and "no live family with slug 'no-such-family'" in result.output
+
