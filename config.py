@@ -84,6 +84,7 @@ class TestConfig(Config):
         )
         self.REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
         self.REDIS_KEY_PREFIX = _env("TEST_REDIS_KEY_PREFIX", "hptest")
+        self.ENGINE_CACHE_SIZE = 8  # tests make many dedicated families; keep idle connections few
         self.LOG_REQUESTS = False
 
 

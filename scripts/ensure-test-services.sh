@@ -46,6 +46,17 @@ psql_super() {
   fi
 }
 
+# Each test run opens its own engines (platform, pooled, some dedicated families, race tests' threads): give the
+# server room for a run plus the e2e server. Raising max_connections needs a restart, done once.
+max_conn=$(psql_super -c "SHOW max_connections")
+if [ "${max_conn:-0}" -lt 300 ]; then
+  say "raising PostgreSQL max_connections from $max_conn to 300 (restart)"
+  psql_super -c "ALTER SYSTEM SET max_connections = 300"
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  pg_ctlcluster --skip-systemctl-redirect "$version" main restart || die "could not restart PostgreSQL"
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+
 # The app's role is deliberately not a superuser: row-level security must apply to it.
 psql_super -c "DO \$\$BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hp_app') THEN

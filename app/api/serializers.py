@@ -26,6 +26,14 @@ def _without_nulls(body: dict[str, Any], optional: tuple[str, ...]) -> dict[str,
     return {key: value for key, value in body.items() if not (key in optional and value is None)}
 
 
+def _weekly_points(member: Member, today: date) -> int:
+    # The cache belongs to one family week; a member with no points yet this week has 0, not last week's sum.
+    from app.web import current_rules
+
+    week = current_rules().clock.week_start_date(today)
+    return member.weekly_points if member.weekly_points_week == week else 0
+
+
 def user_list_item(member: Member, *, today: date) -> dict[str, Any]:
     """UserListItem: one row of GET /api/users."""
     return _without_nulls({
@@ -36,7 +44,7 @@ def user_list_item(member: Member, *, today: date) -> dict[str, Any]:
         "color_theme": member.color,
         "avatar_url": member.avatar,
         "total_points": member.total_points,
-        "weekly_points": member.weekly_points,
+        "weekly_points": _weekly_points(member, today),
         "level": member.level,
         "is_parent": member.is_parent,
         "is_active": member.is_active,
@@ -53,7 +61,7 @@ def user_detail(member: Member, *, today: date) -> dict[str, Any]:
         "color_theme": member.color,
         "avatar_url": member.avatar,
         "total_points": member.total_points,
-        "weekly_points": member.weekly_points,
+        "weekly_points": _weekly_points(member, today),
         "level": member.level,
         "xp": member.xp,
         "streak_days": member.streak_days,

@@ -137,8 +137,10 @@ def materialise_day(session: Session, rules: FamilyRules, day: date, now: dateti
                     chores: list[Chore] | None = None, rng: random.Random | None = None) -> int:
     """Create the day's assignments; safe to run twice or concurrently (unique key, insert-or-ignore)."""
     family_id = session.info["family_id"]
+    whole_day = chores is None
     if chores is None:
-        chores = list(session.scalars(select(Chore).where(Chore.active.is_(True))))
+        # A stable order: two concurrent runs lock and insert in the same sequence.
+        chores = list(session.scalars(select(Chore).where(Chore.active.is_(True)).order_by(Chore.id)))
     chores = [c for c in chores if c.active and c.schedule is not None]
     kids = list(session.scalars(select(Member).where(Member.is_active.is_(True), Member.role == "child")))
     present_map = presence_map(session, [k.id for k in kids], day, day)
@@ -167,8 +169,10 @@ def materialise_day(session: Session, rules: FamilyRules, day: date, now: dateti
             if member is not None:
                 history.last_assignee[chore.id] = member.id
     inserted = _insert_ignoring_duplicates(session, Assignment, rows, ("family_id", "schedule_key"))
-    _insert_ignoring_duplicates(session, MaterialisedDay, [{"id": uuid.uuid4(), "family_id": family_id, "day": day,
-                                                            "created_at": now}], ("family_id", "day"))
+    if whole_day:
+        # Only a run over every chore may mark the day done; a single new chore's run must not hide the others.
+        _insert_ignoring_duplicates(session, MaterialisedDay, [{"id": uuid.uuid4(), "family_id": family_id,
+                                                                "day": day, "created_at": now}], ("family_id", "day"))
     return inserted
 
 
@@ -375,7 +379,7 @@ def undo_completion(session: Session, *, actor: Member, assignment_id: uuid.UUID
 
 
 def skip_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, now: datetime) -> Assignment:
-    """A parent excuses a chore for the day (no points, no penalty)."""
+    """A parent excuses a chore for the day: no points; a penalty already charged for missing it stands."""
     if not actor.is_parent:
         raise Forbidden("Only parents can skip a chore")
     assignment = lock_assignment(session, assignment_id)

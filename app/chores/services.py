@@ -90,7 +90,7 @@ def _int(data: dict[str, Any], key: str, low: int, high: int) -> int | None:
 
 
 def _apply_fields(chore: Chore, data: dict[str, Any], *, creating: bool) -> None:
-    name = _text(data, "name", required=creating)
+    name = _text(data, "name", required=creating or "name" in data)
     if name is not None:
         chore.name = name
     for key in ("description", "instructions"):
@@ -148,6 +148,10 @@ def _apply_assignees(session: Session, chore: Chore, member_ids: list[Any]) -> N
     members = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids), Member.is_active.is_(True)))}
     if len(members) != len(ids):
         raise ValidationFailed("Unknown member in assignees", fields={"assignees": "invalid"})
+    if chore.assignees:
+        # Remove the old order first: keeping a member would otherwise collide on (chore, member).
+        chore.assignees = []
+        session.flush()
     chore.assignees = [ChoreAssignee(member_id=member_id, position=i) for i, member_id in enumerate(ids)]
 
 
@@ -155,7 +159,8 @@ def create_chore(session: Session, *, actor: Member, data: dict[str, Any], today
     """Add a chore (with an optional schedule and assignee order)."""
     if not actor.is_parent:
         raise Forbidden("Only parents can create chores")
-    chore = Chore(name="", category="other", base_points=10, difficulty="easy", active=True)
+    chore = Chore(name="", category="other", base_points=10, difficulty="easy", active=True, assignment_type="fixed",
+                  requires_verification=True, requires_photo=False, min_age=0, penalty_points=0, open_bonus_points=0)
     _apply_fields(chore, data, creating=True)
     if data.get("schedule") is not None:
         spec = clean_schedule(data["schedule"], today=today)

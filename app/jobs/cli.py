@@ -18,6 +18,7 @@ from app.points.services import reconcile_balances
 from app.redis_store import get_redis, platform_key
 from app.tenancy.context import family_context
 
+RELEASE_LOCK_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 TICK_LOCK_SECONDS = 55  # under a minute: the next cron run can take over if this one died
 
 
@@ -71,8 +72,9 @@ def tick_command(slug: str | None) -> None:
             click.echo(f"FAILED {len(failed)} families: {', '.join(failed)}")
             sys.exit(1)
     finally:
-        if redis is not None and redis.get(lock_key) == token.encode():
-            redis.delete(lock_key)
+        if redis is not None:
+            # Compare-and-delete in one step: never release a lock another tick took after ours expired.
+            redis.eval(RELEASE_LOCK_SCRIPT, 1, lock_key, token)
 
 
 @click.group("points")

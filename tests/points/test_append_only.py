@@ -1,0 +1,29 @@
+"""The ledger refuses to change history in both databases: no UPDATE, DELETE (SQLite, PostgreSQL) or TRUNCATE."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.members.models import Member
+from app.points.models import LedgerEntry
+from app.tenancy.context import family_context
+from tests.conftest import family_factory
+
+
+@pytest.mark.parametrize("statement", ["UPDATE points_ledger SET amount = 1000", "DELETE FROM points_ledger",
+                                       "TRUNCATE points_ledger"])
+def test_history_cannot_change(any_app, statement: str) -> None:  # noqa: ANN001
+    if statement.startswith("TRUNCATE") and any_app.config["FAMILY_DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite has no TRUNCATE")
+    family = family_factory(any_app)()
+    with any_app.app_context(), family_context(family.slug) as ctx:
+        kid = Member(username="kid", display_name="Kid", role="child")
+        ctx.session.add(kid)
+        ctx.session.flush()
+        ctx.session.add(LedgerEntry(member_id=kid.id, amount=5, kind="bonus", description="seed"))
+        ctx.session.commit()
+        with pytest.raises(DBAPIError, match="append-only"):
+            ctx.session.execute(text(statement))
+        ctx.session.rollback()
+        assert ctx.session.execute(text("SELECT amount FROM points_ledger")).scalars().all() == [5]
