@@ -87,7 +87,7 @@ def clean_schedule(data: dict[str, Any], *, today: date) -> ScheduleSpec:
         week_of_month=_as_int(data.get("week_of_month"), "week_of_month", -1, 4),
         start_date=start,
         end_date=end,
-        rolling=bool(data.get("rolling")),
+        rolling=data.get("rolling") in (True, "true", "on", "1", "yes", 1),
         paused_from=_as_date(data.get("paused_from"), "paused_from"),
         paused_until=_as_date(data.get("paused_until"), "paused_until"),
     )

@@ -1,4 +1,199 @@
-"""Chore library pages."""
+"""Chore library pages: the list by category, the new/edit form with live validation, archive and restore."""
 from __future__ import annotations
 
-from app.chores import bp  # noqa: F401
+from itertools import groupby
+from typing import Any
+
+from flask import Response, g, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.assignments.services import materialise_day
+from app.auth import current_member
+from app.auth.decorators import parent_required
+from app.chores import bp
+from app.chores.forms import (
+    CATEGORY_SUGGESTIONS,
+    ICON_CHOICES,
+    SCHEDULE_KINDS,
+    STRATEGIES,
+    WEEK_OF_MONTH,
+    WEEKDAY_NAMES,
+    ChoreFormState,
+    apply_move,
+    chore_data,
+    chore_values,
+    new_chore_values,
+    ordered_kids,
+    posted_values,
+    preview_schedule,
+)
+from app.chores.models import DIFFICULTIES, Chore
+from app.chores.schedules import describe
+from app.chores.services import archive_chore, create_chore, get_chore_or_404, list_chores, update_chore
+from app.db import get_session
+from app.domain import DomainError
+from app.live.events import publish_event
+from app.members.services import list_children, list_members
+from app.web import current_rules, family_today, request_now
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+def _load(chore_id: str) -> Chore:
+    # Archived chores can still be opened (to restore them); another family's id is simply not found.
+    return get_chore_or_404(get_session(), chore_id, include_archived=True)
+
+
+def _form_page(state: ChoreFormState, *, chore: Chore | None, status: int = 200,
+               moved: str | None = None) -> Response:
+    """The whole new/edit page (the form, its assignee list and the live schedule preview)."""
+    kids = list_children(get_session())
+    body = render_template(
+        "chores/form.html", state=state, values=state.values, chore=chore, moved=moved,
+        kids=ordered_kids(state.values, kids), preview=preview_schedule(state.values, family_today()),
+        icons=ICON_CHOICES, categories=CATEGORY_SUGGESTIONS, difficulties=DIFFICULTIES, schedule_kinds=SCHEDULE_KINDS,
+        weekday_names=WEEKDAY_NAMES, weeks_of_month=WEEK_OF_MONTH, strategies=STRATEGIES,
+        form_action=url_for("chores.edit", chore_id=chore.id) if chore else url_for("chores.new"))
+    return make_response(body, status)
+
+
+def _refused(state: ChoreFormState, error: DomainError, chore: Chore | None) -> Response:
+    """The form again, with what was wrong (422); nothing of the attempt is kept."""
+    get_session().rollback()
+    state.add_error(error)
+    return _form_page(state, chore=chore, status=422)
+
+
+def _publish(chore: Chore) -> None:
+    # After the commit: today's assignments may have changed, so open dashboards, tablets and the wall refresh.
+    publish_event(g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
+
+
+def _who(chore: Chore, names: dict[Any, str]) -> str:
+    """Who does the chore, in a few words, for the list."""
+    label = STRATEGIES.get(chore.assignment_type, (chore.assignment_type, ""))[0]
+    if chore.assignment_type == "open":
+        return label + (f" (+{chore.open_bonus_points} bonus)" if chore.open_bonus_points else "")
+    people = [names[a.member_id] for a in chore.assignees if a.member_id in names]
+    if not people:
+        return f"{label}: every kid old enough"
+    joiner = " → " if chore.assignment_type in ("round_robin", "fixed") else ", "
+    return f"{label}: {joiner.join(people)}"
+
+
+# --- the library -----------------------------------------------------------------------------------------------
+
+@bp.get("/chores")
+@parent_required
+def index() -> Response:
+    """The family's chores by category, or the archived ones."""
+    archived = request.args.get("archived") == "1"
+    session = get_session()
+    chores = [c for c in list_chores(session, include_archived=archived) if c.active != archived]
+    names = {m.id: m.display_name for m in list_members(session)}
+    groups = [(category, list(items)) for category, items in groupby(chores, key=lambda c: c.category)]
+    return make_response(render_template("chores/index.html", groups=groups, archived=archived,
+                                         who={c.id: _who(c, names) for c in chores},
+                                         when={c.id: describe(c.schedule) if c.schedule else None
+                                               for c in chores}))
+
+
+@bp.route("/chores/new", methods=["GET", "POST"])
+@parent_required
+def new() -> BaseResponse:
+    """Add a chore; today's assignments for it appear at once."""
+    if request.method == "GET":
+        return _form_page(ChoreFormState(new_chore_values(family_today())), chore=None)
+    state = ChoreFormState(posted_values(request.form))
+    if request.form.get("move"):  # an up/down button without JavaScript: show the new order, save nothing
+        return _form_page(state, chore=None, moved=apply_move(state.values, request.form["move"]))
+    session = get_session()
+    try:
+        chore = create_chore(session, actor=current_member(), data=chore_data(state.values), today=family_today())
+        materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
+    except DomainError as error:
+        return _refused(state, error, None)
+    session.commit()
+    _publish(chore)
+    return redirect(url_for("chores.index"), 303)
+
+
+@bp.route("/chores/<chore_id>/edit", methods=["GET", "POST"])
+@parent_required
+def edit(chore_id: str) -> BaseResponse:
+    """Change a chore; today's assignments follow the new rules."""
+    chore = _load(chore_id)
+    if request.method == "GET":
+        return _form_page(ChoreFormState(chore_values(chore, family_today())), chore=chore)
+    state = ChoreFormState(posted_values(request.form))
+    if request.form.get("move"):
+        return _form_page(state, chore=chore, moved=apply_move(state.values, request.form["move"]))
+    session = get_session()
+    try:
+        data = chore_data(state.values)
+        update_chore(session, chore, actor=current_member(), data=data, today=family_today())
+        materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
+    except DomainError as error:
+        return _refused(state, error, chore)
+    session.commit()
+    _publish(chore)
+    return redirect(url_for("chores.index", archived="1" if not chore.active else None), 303)
+
+
+@bp.post("/chores/validate")
+@parent_required
+def validate() -> Response:
+    """Live validation: the form's errors and the schedule's next five dates, as the parent types.
+
+    It runs the real service on the posted data and never commits, so the rules live in one place.
+    """
+    state = ChoreFormState(posted_values(request.form))
+    session = get_session()
+    chore = _load(request.form["chore_id"]) if request.form.get("chore_id") else None
+    try:
+        data = chore_data(state.values)
+        if chore is None:
+            create_chore(session, actor=current_member(), data=data, today=family_today())
+        else:
+                update_chore(session, chore, actor=current_member(), data=data, today=family_today())
+    except DomainError as error:
+        state.add_error(error)
+    session.rollback()
+    preview = preview_schedule(state.values, family_today())
+    return make_response(render_template("chores/_feedback.html", state=state, preview=preview, checked=True))
+
+
+@bp.post("/chores/assignees")
+@parent_required
+def assignees() -> Response:
+    """The "who does it" list after an up/down tap (htmx); nothing is saved until the form is."""
+    state = ChoreFormState(posted_values(request.form))
+    moved = apply_move(state.values, request.form.get("move", ""))
+    kids = ordered_kids(state.values, list_children(get_session()))
+    return make_response(render_template("chores/_assignees.html", values=state.values, kids=kids, moved=moved,
+                                         state=state))
+
+
+@bp.post("/chores/<chore_id>/archive")
+@parent_required
+def archive(chore_id: str) -> BaseResponse:
+    """Archive a chore: it leaves the list and is no longer assigned (its history stays)."""
+    chore = _load(chore_id)
+    archive_chore(get_session(), chore, actor=current_member(), now=request_now())
+    get_session().commit()
+    _publish(chore)
+    return redirect(url_for("chores.index"), 303)
+
+
+@bp.post("/chores/<chore_id>/restore")
+@parent_required
+def restore(chore_id: str) -> BaseResponse:
+    """Bring an archived chore back."""
+    chore = _load(chore_id)
+    session = get_session()
+    update_chore(session, chore, actor=current_member(), data={"active": True}, today=family_today())
+    materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
+    session.commit()
+    _publish(chore)
+    return redirect(url_for("chores.index", archived="1"), 303)
+

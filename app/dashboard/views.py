@@ -1,4 +1,386 @@
-"""Parent dashboard pages."""
+"""The parent dashboard: today per kid (done, waiting, to do, overdue), approvals, quick points, the week at a glance.
+
+Every action is a thin POST: load (another family's id → 404), call one service, commit, then answer htmx with the
+updated kid card (plus HX-Trigger events other widgets listen for) or a plain browser with a redirect.
+"""
 from __future__ import annotations
 
-from app.dashboard import bp  # noqa: F401
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Response, g, make_response, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.assignments.models import Assignment
+from app.assignments.services import (
+    assignments_for_day,
+    complete_assignment,
+    ensure_day,
+    get_assignment_or_404,
+    last_days_summary,
+    reopen_assignment,
+    skip_assignment,
+    undo_completion,
+    verify_assignment,
+)
+from app.auth import current_member
+from app.auth.decorators import parent_required
+from app.dashboard import bp
+from app.db import get_session
+from app.domain import DomainError, NotFound, ValidationFailed
+from app.family_time import END_OF_DAY
+from app.htmx import is_htmx, reswap, trigger, vary_on_htmx
+from app.live.events import publish_event
+from app.members.models import Member
+from app.members.services import get_member_or_404, list_children
+from app.points.models import PointPreset
+from app.points.services import give_points, list_presets, weekly_points_now
+from app.web import current_rules, family_today, request_now
+
+MAX_REASON = 300  # the rejection reason column's size
+FORM_STATUS = 422  # an invalid form (a missing reason, a bad amount), as opposed to a refused state change
+
+
+# --- what a kid card shows ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WeekDay:
+    """One bar of the week at a glance."""
+
+    day: date
+    done: int
+    total: int
+    is_today: bool
+    is_future: bool
+
+
+@dataclass
+class KidCard:
+    """One kid's day sorted into what the parent acts on, and their week."""
+
+    kid: Member
+    waiting: list[Assignment] = field(default_factory=list)
+    overdue: list[Assignment] = field(default_factory=list)
+    todo: list[Assignment] = field(default_factory=list)
+    done: list[Assignment] = field(default_factory=list)
+    skipped: list[Assignment] = field(default_factory=list)
+    week: list[WeekDay] = field(default_factory=list)
+    weekly_points: int = 0
+    error: str | None = None  # a refused action, shown at the top of the card
+    error_item: uuid.UUID | None = None  # the item a form error belongs to (its reject form stays open)
+
+    @property
+    def week_done(self) -> int:
+        return sum(d.done for d in self.week)
+
+    @property
+    def week_total(self) -> int:
+        return sum(d.total for d in self.week)
+
+    @property
+    def week_max(self) -> int:
+        return max([d.total for d in self.week] + [1])
+
+
+def _sort_into(card: KidCard, assignments: list[Assignment], now: datetime) -> None:
+    for assignment in assignments:
+        status = assignment.status
+        if status == "verified":
+            card.done.append(assignment)
+        elif status == "pending_verification":
+            card.waiting.append(assignment)
+        elif status == "skipped":
+            card.skipped.append(assignment)
+        elif status == "missed" or assignment.due_at < now:
+            card.overdue.append(assignment)
+        else:
+            card.todo.append(assignment)
+
+
+def _week(kid_id: uuid.UUID, summary: dict[tuple[uuid.UUID, date], dict[str, int]], first: date,
+          today: date) -> list[WeekDay]:
+    days = []
+    for offset in range(7):
+        day = first + timedelta(days=offset)
+        entry = summary.get((kid_id, day), {"total": 0, "verified": 0})
+        days.append(WeekDay(day, entry["verified"], entry["total"], day == today, day > today))
+    return days
+
+
+def _cards(kids: list[Member], assignments: list[Assignment]) -> list[KidCard]:
+    """A card per kid: their assignments for today, sorted; their family week from one summary query."""
+    rules, today, now = current_rules(), family_today(), request_now()
+    first = rules.clock.week_start_date(today)
+    summary = last_days_summary(get_session(), first, first + timedelta(days=6))
+    by_kid: dict[uuid.UUID, list[Assignment]] = defaultdict(list)
+    for assignment in assignments:
+        if assignment.assigned_to is not None:
+            by_kid[assignment.assigned_to].append(assignment)
+    cards = []
+    for kid in kids:
+        card = KidCard(kid, week=_week(kid.id, summary, first, today),
+                       weekly_points=weekly_points_now(kid, rules.clock, now))
+        _sort_into(card, by_kid[kid.id], now)
+        cards.append(card)
+    return cards
+
+
+def _presets() -> dict[str, list[PointPreset]]:
+    """The family's one-tap reasons by kind (list_presets creates the defaults on first use)."""
+    presets = list_presets(get_session())
+    return {"bonus": [p for p in presets if p.kind == "bonus"],
+            "deduction": [p for p in presets if p.kind == "deduction"]}
+
+
+def _due_label(assignment: Assignment) -> str:
+    local = current_rules().clock.local(assignment.due_at)
+    return "today" if local.time().replace(microsecond=0) == END_OF_DAY else local.strftime("%H:%M")
+
+
+def _render(template: str, **context: Any) -> str:
+    return render_template(template, due_label=_due_label, today=family_today(), **context)
+
+
+def _dashboard(*, presets: dict[str, list[PointPreset]] | None = None, error: str | None = None,
+               status: int = 200) -> Response:
+    """The whole page: the summary, a card per kid, the open chores."""
+    session = get_session()
+    kids = list_children(session)
+    assignments = assignments_for_day(session, family_today())
+    cards = _cards(kids, assignments)
+    body = _render("dashboard/index.html", cards=cards, presets=presets or _presets(), page_error=error,
+                   open_chores=[a for a in assignments if a.status == "open"])
+    return vary_on_htmx(make_response(body, status))
+
+
+def _kid_card(kid: Member, *, error: str | None = None, error_item: uuid.UUID | None = None,
+              status: int = 200) -> Response:
+    """One kid's card, fresh from the database."""
+    mine = [a for a in assignments_for_day(get_session(), family_today(), member_id=kid.id)
+            if a.assigned_to == kid.id]
+    card = _cards([kid], mine)[0]
+    card.error, card.error_item = error, error_item
+    response = make_response(_render("dashboard/_kid_card.html", card=card, presets=_presets()), status)
+    if status >= 400:
+        # htmx only swaps 4xx answers that name their target (see the hx-on handler in dashboard/index.html).
+        reswap(response, "outerHTML", f"#kid-{kid.id}")
+    return response
+
+
+def _open_chores(*, error: str | None = None, status: int = 200) -> Response:
+    assignments = assignments_for_day(get_session(), family_today())
+    response = make_response(_render("dashboard/_open_chores.html", open_chores=[a for a in assignments
+                                                                                  if a.status == "open"],
+                                     open_error=error), status)
+    if status >= 400:
+        reswap(response, "outerHTML", "#open-chores")
+    return response
+
+
+# --- answers after an action -------------------------------------------------------------------------------------
+
+def _events(kid_id: uuid.UUID | None, names: tuple[str, ...]) -> dict[str, object]:
+    detail = {"member_id": str(kid_id) if kid_id else None}
+    return {name: detail for name in names}
+
+
+def _publish(assignment: Assignment | None, member_id: uuid.UUID | None, *, points: bool) -> None:
+    """Tell the family's other open pages (the kid's tablet, the wall, other dashboards), after the commit."""
+    who = str(member_id) if member_id else None
+    if assignment is not None:
+        publish_event(g.family.id, "assignmentChanged", {"assignment_id": str(assignment.id),
+                                                         "status": assignment.status, "member_id": who})
+    if points and who:
+        publish_event(g.family.id, "pointsChanged", {"member_id": who})
+
+
+def _after(kid_id: uuid.UUID | None, *events: str) -> BaseResponse:
+    """Done: the kid's card (or the open chores) for htmx, with events; a plain form goes back to the page."""
+    if not is_htmx():
+        return redirect(url_for("dashboard.index", _anchor=f"kid-{kid_id}" if kid_id else "open-chores"), 303)
+    if kid_id is None:
+        response = _open_chores()
+    else:
+        response = _kid_card(get_member_or_404(get_session(), kid_id, include_inactive=True))
+    return trigger(response, **_events(kid_id, events))
+
+
+def _refused(kid_id: uuid.UUID | None, error: DomainError, *, status: int | None = None,
+             item: uuid.UUID | None = None) -> Response:
+    """A rule said no: the card again with the message (htmx), or the page with it; nothing was kept."""
+    get_session().rollback()
+    status = status or error.status
+    if not is_htmx():
+        return _dashboard(error=error.message, status=status)
+    if kid_id is None:
+        return _open_chores(error=error.message, status=status)
+    return _kid_card(get_member_or_404(get_session(), kid_id, include_inactive=True), error=error.message,
+                     error_item=item, status=status)
+
+
+def _not_found(error: NotFound) -> Response:
+    """An id that is not this family's: a short message in the page's toast region (htmx) or the 404 page."""
+    if not is_htmx():
+        raise error
+    response = make_response(render_template("dashboard/_toast.html", message=error.message), error.status)
+    return reswap(response, "innerHTML", "#dashboard-toast")
+
+
+AssignmentAction = Callable[[Session, Member, uuid.UUID], Any]
+
+
+def _act(assignment_id: str, action: AssignmentAction, *events: str) -> BaseResponse:
+    """Load the assignment, run one service on it, commit, answer."""
+    session = get_session()
+    try:
+        assignment = get_assignment_or_404(session, assignment_id)
+    except NotFound as error:
+        return _not_found(error)
+    kid_id = assignment.assigned_to
+    try:
+        action(session, current_member(), assignment.id)
+    except DomainError as error:
+        return _refused(kid_id, error)
+    session.commit()
+    _publish(assignment, kid_id, points="pointsChanged" in events)
+    return _after(kid_id, *events, "assignmentChanged" if kid_id else "openChoresChanged")
+
+
+# --- pages and fragments -----------------------------------------------------------------------------------------
+
+@bp.get("/today")
+@parent_required
+def index() -> Response:
+    """Today for every kid, ready to approve, with the week at a glance."""
+    ensure_day(get_session(), current_rules(), family_today(), request_now())
+    response = _dashboard(presets=_presets())
+    # One commit for the day's assignments and the default presets a first visit may have created; after the
+    # reads, so an already-materialised day costs no second transaction.
+    get_session().commit()
+    return response
+
+
+@bp.get("/today/kids/<member_id>")
+@parent_required
+def kid_card(member_id: str) -> BaseResponse:
+    """One kid's card (htmx refreshes it on kidChanged); a browser landing here gets the page at that card."""
+    kid = get_member_or_404(get_session(), member_id)
+    if not is_htmx():
+        return redirect(url_for("dashboard.index", _anchor=f"kid-{kid.id}"))
+    return vary_on_htmx(_kid_card(kid))
+
+
+@bp.get("/today/open")
+@parent_required
+def open_chores() -> BaseResponse:
+    """The open chores nobody has claimed (htmx refreshes them on openChoresChanged)."""
+    if not is_htmx():
+        return redirect(url_for("dashboard.index", _anchor="open-chores"))
+    return vary_on_htmx(_open_chores())
+
+
+@bp.get("/today/summary")
+@parent_required
+def summary() -> BaseResponse:
+    """The counts across kids and the waiting list (htmx refreshes it on assignmentChanged)."""
+    if not is_htmx():
+        return redirect(url_for("dashboard.index"))
+    session = get_session()
+    cards = _cards(list_children(session), assignments_for_day(session, family_today()))
+    return vary_on_htmx(make_response(_render("dashboard/_summary.html", cards=cards)))
+
+
+@bp.post("/today/assignments/<assignment_id>/approve")
+@parent_required
+def approve(assignment_id: str) -> BaseResponse:
+    """One tap: the chore is done right, the points land (once)."""
+    return _act(assignment_id, lambda s, me, key: verify_assignment(
+        s, actor=me, assignment_id=key, approved=True, rules=current_rules(), now=request_now()),
+        "assignmentVerified", "pointsChanged")
+
+
+@bp.post("/today/assignments/<assignment_id>/reject")
+@parent_required
+def reject(assignment_id: str) -> BaseResponse:
+    """Send a chore back with a reason the kid will see."""
+    session = get_session()
+    try:
+        assignment = get_assignment_or_404(session, assignment_id)
+    except NotFound as error:
+        return _not_found(error)
+    reason = request.form.get("reason", "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        problem = ValidationFailed(f"Say what to fix (up to {MAX_REASON} characters), so they know why",
+                                   fields={"reason": "required" if not reason else "too long"})
+        return _refused(assignment.assigned_to, problem, status=FORM_STATUS, item=assignment.id)
+    return _act(assignment_id, lambda s, me, key: verify_assignment(
+        s, actor=me, assignment_id=key, approved=False, rules=current_rules(), now=request_now(), notes=reason),
+        "assignmentRejected")
+
+
+@bp.post("/today/assignments/<assignment_id>/complete")
+@parent_required
+def complete(assignment_id: str) -> BaseResponse:
+    """A parent marks a kid's chore done for them (approved at once, points credited)."""
+    return _act(assignment_id, lambda s, me, key: complete_assignment(
+        s, actor=me, assignment_id=key, rules=current_rules(), now=request_now()),
+        "assignmentCompleted", "pointsChanged")
+
+
+@bp.post("/today/assignments/<assignment_id>/undo")
+@parent_required
+def undo(assignment_id: str) -> BaseResponse:
+    """Take a completion back (credited points are reversed)."""
+    return _act(assignment_id, lambda s, me, key: undo_completion(
+        s, actor=me, assignment_id=key, rules=current_rules(), now=request_now()),
+        "assignmentUndone", "pointsChanged")
+
+
+@bp.post("/today/assignments/<assignment_id>/skip")
+@parent_required
+def skip(assignment_id: str) -> BaseResponse:
+    """Excuse a chore for today (no points, no penalty)."""
+    return _act(assignment_id, lambda s, me, key: skip_assignment(s, actor=me, assignment_id=key,
+                                                                   now=request_now()),
+                "assignmentSkipped")
+
+
+@bp.post("/today/assignments/<assignment_id>/reopen")
+@parent_required
+def reopen(assignment_id: str) -> BaseResponse:
+    """Give a missed chore another chance (a penalty it cost is given back)."""
+    return _act(assignment_id, lambda s, me, key: reopen_assignment(
+        s, actor=me, assignment_id=key, rules=current_rules(), now=request_now()),
+        "assignmentReopened", "pointsChanged")
+
+
+@bp.post("/today/kids/<member_id>/points")
+@parent_required
+def points(member_id: str) -> BaseResponse:
+    """A quick bonus or deduction: one of the family's presets, or a custom amount with a reason."""
+    session = get_session()
+    try:
+        kid = get_member_or_404(session, member_id)
+    except NotFound as error:
+        return _not_found(error)
+    form = request.form
+    if form.get("preset"):
+        preset = next((p for p in list_presets(session) if str(p.id) == form["preset"]), None)
+        if preset is None:
+            return _not_found(NotFound("That bonus or deduction is no longer offered"))
+        kind, amount, reason = preset.kind, preset.amount, preset.label
+    else:
+        kind, amount, reason = form.get("kind", ""), form.get("amount", ""), form.get("reason", "")
+    try:
+        give_points(session, actor=current_member(), member=kid, kind=kind, amount=amount,  # type: ignore[arg-type]
+                    reason=reason, clock=current_rules().clock, now=request_now())
+    except DomainError as error:
+        return _refused(kid.id, error, status=FORM_STATUS if isinstance(error, ValidationFailed) else None)
+    session.commit()
+    _publish(None, kid.id, points=True)
+    return _after(kid.id, "pointsChanged")
