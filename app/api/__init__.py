@@ -10,4 +10,4 @@ platform_bp = Blueprint("platform_api", __name__)
 csrf.exempt(bp)
 csrf.exempt(platform_bp)
 
-from app.api import assignments, auth, chores, leaderboards, meta, points, schedule, users  # noqa: E402,F401
+from app.api import assignments, auth, chores, leaderboards, meta, openapi, points, schedule, users  # noqa: E402,F401
