@@ -24,7 +24,8 @@ TITLES = {
 }
 
 # Extra keys a DomainError may show callers (anything else, such as internal ids, stays server-side).
-PUBLIC_EXTRAS = frozenset({"points_available", "points_required", "points_short", "alternatives", "retry_after"})
+PUBLIC_EXTRAS = frozenset({"points_available", "points_required", "points_short", "alternatives", "retry_after",
+                           "details"})
 
 API_MESSAGES = {404: "Not found", 405: "Method not allowed", 500: "Internal server error"}
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -79,7 +80,8 @@ def _e2e_databases() -> list[str]:
 def _drop_databases(*, mine: bool) -> None:
     """Drop this run's databases (mine=True) or those of runs whose process is gone (crashed runs)."""
     for name in _e2e_databases():
-        owner = name.split("_r")[-1].split("_")[0] if "_r" in name else ""
+        match = re.search(r"_r(\d+)(?:_|$)", name)
+        owner = match.group(1) if match else ""
         if mine and owner != RUN[1:]:
             continue
         if not mine and owner.isdigit() and _alive(int(owner)):

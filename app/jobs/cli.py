@@ -42,6 +42,7 @@ def jobs_cli() -> None:
 def tick_command(slug: str | None) -> None:
     """Materialise today and tomorrow and mark missed chores, for every family (safe to run concurrently)."""
     from app.jobs.tick import tick_family
+    from app.live.events import publish_event
 
     redis = get_redis()
     token = uuid.uuid4().hex
@@ -53,7 +54,7 @@ def tick_command(slug: str | None) -> None:
     try:
         now = utcnow()
         slugs = live_family_slugs(slug)
-        created = missed = 0
+        created = missed = paid = 0
         failed: list[str] = []
         with click.progressbar(slugs, label=f"Ticking {len(slugs)} families", file=sys.stderr) as bar:
             for family_slug in bar:
@@ -61,13 +62,19 @@ def tick_command(slug: str | None) -> None:
                     with family_context(family_slug) as ctx:
                         result = tick_family(ctx.session, timezone=ctx.family.timezone, now=now)
                         ctx.session.commit()
+                        if result.created or result.missed or result.paid:
+                            publish_event(ctx.family.id, "assignmentChanged", {"source": "tick"})
+                        if result.missed or result.paid:
+                            publish_event(ctx.family.id, "pointsChanged", {"source": "tick"})
                 except Exception:  # noqa: BLE001 - one broken family (its database down…) must not stop the rest
                     current_app.logger.exception("tick failed for family %s", family_slug)
                     failed.append(family_slug)
                     continue
                 created += result.created
                 missed += result.missed
-        click.echo(f"tick: {len(slugs)} families, {created} assignments created, {missed} marked missed")
+                paid += result.paid
+        click.echo(f"tick: {len(slugs)} families, {created} assignments created, {missed} marked missed, "
+                   f"{paid} allowances paid")
         if failed:
             click.echo(f"FAILED {len(failed)} families: {', '.join(failed)}")
             sys.exit(1)

@@ -1,4 +1,5 @@
-"""The tick: for every live family, materialise today and tomorrow and mark overdue chores missed."""
+"""The tick: for every live family, materialise today and tomorrow, mark overdue chores missed, pay allowances,
+and queue reminders and digests."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from app.allowance.services import pay_due_allowances
 from app.assignments.services import load_family_rules, mark_missed, materialise_day
 
 
@@ -13,6 +15,7 @@ from app.assignments.services import load_family_rules, mark_missed, materialise
 class TickResult:
     created: int
     missed: int
+    paid: int = 0
 
 
 def tick_family(session: Session, *, timezone: str, now: datetime) -> TickResult:
@@ -22,4 +25,5 @@ def tick_family(session: Session, *, timezone: str, now: datetime) -> TickResult
     created = materialise_day(session, rules, today, now) + materialise_day(session, rules, today + timedelta(days=1),
                                                                             now)
     missed = mark_missed(session, rules, now)
-    return TickResult(created=created, missed=missed)
+    paid = len(pay_due_allowances(session, rules, now))
+    return TickResult(created=created, missed=missed, paid=paid)

@@ -1,4 +1,364 @@
-"""Rewards pages."""
+"""Rewards pages: a kid's store (request, save for it, my requests) and a parent's catalogue and decisions.
+
+Every action is a thin POST: load (another family's id → 404), call one service, commit, publish the live event,
+then answer htmx with the refreshed fragment or a plain browser with a redirect. Refusals come back as the fragment
+with the message: 422 for a form that needs fixing, the rule's own 4xx otherwise.
+"""
 from __future__ import annotations
 
-from app.rewards import bp  # noqa: F401
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, abort, g, make_response, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.auth import current_member
+from app.auth.decorators import login_required, parent_required
+from app.db import get_session
+from app.domain import DomainError, NotFound, ValidationFailed
+from app.htmx import is_htmx, reswap, trigger, vary_on_htmx
+from app.live.events import publish_event
+from app.members.models import Member
+from app.rewards import bp
+from app.rewards.forms import (
+    AVAILABILITY_CHOICES,
+    CATEGORY_SUGGESTIONS,
+    ICON_CHOICES,
+    WEEKDAY_SHORT,
+    RewardFormState,
+    new_reward_values,
+    posted_values,
+    reward_data,
+    reward_values,
+)
+from app.rewards.models import Redemption, Reward
+from app.rewards.services import (
+    approve_redemption,
+    archive_reward,
+    clear_savings_goal,
+    create_reward,
+    describe_availability,
+    fulfil_redemption,
+    get_redemption_or_404,
+    get_reward_or_404,
+    goal_progress,
+    list_redemptions,
+    list_rewards,
+    list_store,
+    reject_redemption,
+    request_reward,
+    set_savings_goal,
+    update_reward,
+)
+from app.web import current_rules, request_now
+
+FORM_STATUS = 422
+MY_REQUESTS_SHOWN = 20
+RECENT_DECISIONS_SHOWN = 10
+
+
+def _published(*names: str, **data: Any) -> None:
+    """After the commit: every open page of the family refreshes what changed."""
+    for name in names:
+        publish_event(g.family.id, name, {key: str(value) for key, value in data.items()})
+
+
+def _members(session: Session, redemptions: list[Redemption]) -> dict[uuid.UUID, Member]:
+    ids = {r.member_id for r in redemptions}
+    return {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids)))} if ids else {}
+
+
+# --- the kid's store ---------------------------------------------------------------------------------------------
+
+def _store_context(kid: Member, *, error: str | None = None) -> dict[str, Any]:
+    session = get_session()
+    return {"kid": kid, "items": list_store(session, kid, current_rules(), request_now()),
+            "goal": goal_progress(session, kid), "error": error,
+            "requests": list_redemptions(session, member_id=kid.id, limit=MY_REQUESTS_SHOWN)}
+
+
+def _store_fragment(kid: Member, *, error: str | None = None, notice: str | None = None,
+                    status: int = 200) -> Response:
+    """The kid's store (balance, goal, cards, requests) as one fragment, fresh from the database."""
+    body = render_template("rewards/_store.html", **_store_context(kid, error=error))
+    if notice:
+        body += render_template("rewards/_toast.html", region="store-toast", notice=notice, oob=True)
+    response = make_response(body, status)
+    if status >= 400:
+        # htmx swaps a refusal only when it names its target (see hx-on::before-swap on the page).
+        reswap(response, "outerHTML", "#reward-store")
+    return response
+
+
+def _me() -> Member:
+    """The signed-in member (the access decorators have made sure there is one)."""
+    member = current_member()
+    assert member is not None
+    return member
+
+
+def _kid_only() -> Member:
+    """The signed-in kid; parents manage the store rather than shop in it."""
+    member = _me()
+    if member.is_parent:
+        abort(403, description="Rewards are requested by kids; parents decide on this page.")
+    return member
+
+
+def _store_answer(kid: Member, *, notice: str | None = None, events: tuple[str, ...] = ()) -> BaseResponse:
+    if not is_htmx():
+        return redirect(url_for("rewards.store"), 303)
+    return trigger(_store_fragment(kid, notice=notice), *events)
+
+
+def _store_refused(kid: Member, error: DomainError) -> Response:
+    """A rule said no: the store again with the message; nothing of the attempt was kept."""
+    get_session().rollback()
+    if not is_htmx():
+        return make_response(render_template("rewards/store.html", **_store_context(kid, error=error.message)),
+                             error.status)
+    return _store_fragment(kid, error=error.message, status=error.status)
+
+
+@bp.get("/rewards")
+@login_required
+def store() -> Response:
+    """Kids: the store with what they can afford and their requests. Parents: requests to decide and the catalogue."""
+    member = _me()
+    if member.is_parent:
+        return vary_on_htmx(_manage_page(archived=request.args.get("archived") == "1"))
+    return vary_on_htmx(make_response(render_template("rewards/store.html", **_store_context(member))))
+
+
+@bp.get("/rewards/panel")
+@login_required
+def store_panel() -> BaseResponse:
+    """The kid's store fragment (htmx refreshes it on live reward and points events)."""
+    member = _me()
+    if not is_htmx() or member.is_parent:
+        return redirect(url_for("rewards.store"))
+    return vary_on_htmx(_store_fragment(member))
+
+
+@bp.post("/rewards/<reward_id>/request")
+@login_required
+def request_item(reward_id: str) -> BaseResponse:
+    """Spend points on a reward: they are held at once, and a parent approves unless none is needed."""
+    kid = _kid_only()
+    session = get_session()
+    try:
+        redemption = request_reward(session, kid, reward_id, current_rules(), request_now())
+    except DomainError as error:
+        return _store_refused(kid, error)
+    name, status = redemption.reward.name, redemption.status
+    session.commit()
+    _published("rewardChanged", "pointsChanged", member_id=kid.id, redemption_id=redemption.id)
+    notice = (f"{name} is yours! A parent will hand it over." if status == "approved"
+              else f"You asked for {name}. A parent will look at it soon.")
+    return _store_answer(kid, notice=notice, events=("rewardChanged", "pointsChanged"))
+
+
+@bp.post("/rewards/<reward_id>/goal")
+@login_required
+def save_for(reward_id: str) -> BaseResponse:
+    """Pin a reward as the kid's savings goal."""
+    kid = _kid_only()
+    session = get_session()
+    try:
+        goal = set_savings_goal(session, kid, kid, reward_id)
+    except DomainError as error:
+        return _store_refused(kid, error)
+    name = goal.reward.name
+    session.commit()
+    _published("rewardChanged", member_id=kid.id)
+    return _store_answer(kid, notice=f"Saving for {name}.", events=("rewardChanged",))
+
+
+@bp.post("/rewards/goal/clear")
+@login_required
+def stop_saving() -> BaseResponse:
+    """Unpin the kid's savings goal."""
+    kid = _kid_only()
+    session = get_session()
+    try:
+        clear_savings_goal(session, kid, kid)
+    except DomainError as error:
+        return _store_refused(kid, error)
+    session.commit()
+    _published("rewardChanged", member_id=kid.id)
+    return _store_answer(kid, events=("rewardChanged",))
+
+
+# --- the parent's side: requests ---------------------------------------------------------------------------------
+
+def _requests_context(*, error: str | None = None, error_item: uuid.UUID | None = None) -> dict[str, Any]:
+    session = get_session()
+    pending = list_redemptions(session, statuses=("pending",))
+    approved = list_redemptions(session, statuses=("approved",))
+    recent = list_redemptions(session, statuses=("fulfilled", "rejected"), limit=RECENT_DECISIONS_SHOWN)
+    return {"pending": pending, "approved": approved, "recent": recent,
+            "members": _members(session, pending + approved + recent), "requests_error": error,
+            "error_item": error_item}
+
+
+def _requests_fragment(*, error: str | None = None, error_item: uuid.UUID | None = None,
+                       status: int = 200) -> Response:
+    response = make_response(render_template("rewards/_requests.html",
+                                             **_requests_context(error=error, error_item=error_item)), status)
+    if status >= 400:
+        reswap(response, "outerHTML", "#reward-requests")
+    return response
+
+
+def _manage_page(*, archived: bool = False, error: str | None = None, error_item: uuid.UUID | None = None,
+                 status: int = 200) -> Response:
+    """The parent's page: requests waiting, then the catalogue (or the archived rewards)."""
+    session = get_session()
+    rewards = [r for r in list_rewards(session, include_archived=archived) if r.active != archived]
+    return make_response(render_template("rewards/manage.html", rewards=rewards, archived=archived,
+                                         describe_availability=describe_availability,
+                                         **_requests_context(error=error, error_item=error_item)), status)
+
+
+@bp.get("/rewards/requests")
+@parent_required
+def requests_panel() -> BaseResponse:
+    """The requests fragment (htmx refreshes it on live reward events)."""
+    if not is_htmx():
+        return redirect(url_for("rewards.store", _anchor="reward-requests"))
+    return vary_on_htmx(_requests_fragment())
+
+
+Decision = Callable[[Session, Member, uuid.UUID], Redemption]
+
+
+def _decide(redemption_id: str, decide: Decision, *events: str) -> BaseResponse:
+    """Load the request, run one decision on it, commit, answer with the refreshed requests."""
+    session = get_session()
+    try:
+        redemption = get_redemption_or_404(session, redemption_id)
+    except NotFound as error:
+        if not is_htmx():
+            raise
+        return _requests_fragment(error=error.message, status=error.status)
+    key = redemption.id
+    try:
+        decided = decide(session, _me(), key)
+    except DomainError as error:
+        session.rollback()
+        status = FORM_STATUS if error.fields else error.status
+        if not is_htmx():
+            return _manage_page(error=error.message, error_item=key if error.fields else None, status=status)
+        return _requests_fragment(error=error.message, error_item=key if error.fields else None, status=status)
+    member_id = decided.member_id
+    session.commit()
+    _published("rewardChanged", *events, member_id=member_id, redemption_id=key)
+    if not is_htmx():
+        return redirect(url_for("rewards.store", _anchor="reward-requests"), 303)
+    return trigger(_requests_fragment(), "rewardChanged", *events)
+
+
+@bp.post("/rewards/requests/<redemption_id>/approve")
+@parent_required
+def approve(redemption_id: str) -> BaseResponse:
+    """Say yes to a waiting request."""
+    return _decide(redemption_id, lambda s, me, key: approve_redemption(s, me, key, request_now()))
+
+
+@bp.post("/rewards/requests/<redemption_id>/reject")
+@parent_required
+def reject(redemption_id: str) -> BaseResponse:
+    """Say no, with a reason the kid sees; the points go back."""
+    reason = request.form.get("reason", "")
+    return _decide(redemption_id, lambda s, me, key: reject_redemption(s, me, key, reason, current_rules(),
+                                                                       request_now()), "pointsChanged")
+
+
+@bp.post("/rewards/requests/<redemption_id>/fulfil")
+@parent_required
+def fulfil(redemption_id: str) -> BaseResponse:
+    """Mark an approved request as handed over."""
+    return _decide(redemption_id, lambda s, me, key: fulfil_redemption(s, me, key, request_now()))
+
+
+# --- the parent's side: the catalogue ----------------------------------------------------------------------------
+
+def _form_page(state: RewardFormState, *, reward: Reward | None, status: int = 200) -> Response:
+    action = url_for("rewards.edit", reward_id=reward.id) if reward else url_for("rewards.new")
+    return make_response(render_template("rewards/form.html", state=state, values=state.values, reward=reward,
+                                         form_action=action, icons=ICON_CHOICES, categories=CATEGORY_SUGGESTIONS,
+                                         availability_choices=AVAILABILITY_CHOICES, weekdays=WEEKDAY_SHORT),
+                         status)
+
+
+def _form_refused(state: RewardFormState, error: DomainError, reward: Reward | None) -> Response:
+    """The form again with what was wrong (422); nothing of the attempt is kept."""
+    get_session().rollback()
+    state.add_error(error)
+    return _form_page(state, reward=reward, status=FORM_STATUS)
+
+
+@bp.route("/rewards/new", methods=["GET", "POST"])
+@parent_required
+def new() -> BaseResponse:
+    """Add a reward to the store."""
+    if request.method == "GET":
+        return _form_page(RewardFormState(new_reward_values()), reward=None)
+    state = RewardFormState(posted_values(request.form))
+    session = get_session()
+    try:
+        reward = create_reward(session, actor=_me(), data=reward_data(state.values))
+    except DomainError as error:
+        return _form_refused(state, error, None)
+    session.commit()
+    _published("rewardChanged", reward_id=reward.id)
+    return redirect(url_for("rewards.store"), 303)
+
+
+@bp.route("/rewards/<reward_id>/edit", methods=["GET", "POST"])
+@parent_required
+def edit(reward_id: str) -> BaseResponse:
+    """Change a reward (price, stock, limits, when it is available, whether it needs approval)."""
+    session = get_session()
+    reward = get_reward_or_404(session, reward_id, include_archived=True)
+    if request.method == "GET":
+        return _form_page(RewardFormState(reward_values(reward)), reward=reward)
+    state = RewardFormState(posted_values(request.form))
+    try:
+        update_reward(session, reward, actor=_me(), data=reward_data(state.values))
+    except DomainError as error:
+        return _form_refused(state, error, reward)
+    session.commit()
+    _published("rewardChanged", reward_id=reward.id)
+    return redirect(url_for("rewards.store", archived="1" if not reward.active else None), 303)
+
+
+@bp.post("/rewards/<reward_id>/archive")
+@parent_required
+def archive(reward_id: str) -> BaseResponse:
+    """Take a reward out of the store (its history stays)."""
+    session = get_session()
+    reward = get_reward_or_404(session, reward_id, include_archived=True)
+    archive_reward(session, reward, actor=_me())
+    session.commit()
+    _published("rewardChanged", reward_id=reward.id)
+    return redirect(url_for("rewards.store"), 303)
+
+
+@bp.post("/rewards/<reward_id>/restore")
+@parent_required
+def restore(reward_id: str) -> BaseResponse:
+    """Put an archived reward back in the store."""
+    session = get_session()
+    reward = get_reward_or_404(session, reward_id, include_archived=True)
+    try:
+        update_reward(session, reward, actor=_me(), data={"active": True})
+    except ValidationFailed as error:
+        get_session().rollback()
+        return _manage_page(archived=True, error=error.message, status=error.status)
+    session.commit()
+    _published("rewardChanged", reward_id=reward.id)
+    return redirect(url_for("rewards.store", archived="1"), 303)

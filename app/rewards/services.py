@@ -1,0 +1,604 @@
+"""The rewards store's rules: the reward catalogue, requests that hold points, parents' decisions, savings goals."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from app.assignments.services import FamilyRules
+from app.domain import Conflict, Forbidden, NotFound, ValidationFailed
+from app.family_time import WEEKDAY_NAMES, FamilyClock
+from app.members.models import Member
+from app.notifications.services import family_parents, notify
+from app.points.services import lock_member, post_entry
+from app.rewards.models import AVAILABILITY_KINDS, REDEMPTION_STATUSES, Redemption, Reward, SavingsGoal
+
+MAX_COST = 10_000
+MAX_STOCK = 100_000
+MAX_LIMIT = 1_000
+TEXT_LIMITS = {"name": 100, "description": 2000, "icon": 16, "category": 50}
+MAX_REASON = 300  # the rejection_reason column
+MAX_NOTES = 500
+DEFAULT_ICON = "🎁"
+DEFAULT_CATEGORY = "treat"
+# Requests that count against stock-like limits: a rejected request gave its points (and its slot) back.
+COUNTED_STATUSES = ("pending", "approved", "fulfilled")
+# Where notifications send people (services know no Flask, so the store's path is spelled out once here).
+STORE_LINK = "/rewards"
+REWARD_FIELDS = ("name", "description", "icon", "category", "cost", "requires_approval", "stock", "max_per_week",
+                 "max_per_month", "availability", "available_from", "available_until", "available_weekdays",
+                 "active")
+
+
+# --- validating a reward ----------------------------------------------------------------------------------------
+
+def _text(value: Any, key: str, *, required: bool = False) -> str | None:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{key} must be text", fields={key: "invalid"})
+    value = value.strip()
+    if "\x00" in value:
+        raise ValidationFailed(f"{key} contains a character that cannot be stored", fields={key: "invalid"})
+    if required and not value:
+        raise ValidationFailed(f"Please give the reward a {key}", fields={key: "required"})
+    if len(value) > TEXT_LIMITS[key]:
+        raise ValidationFailed(f"{key} can be at most {TEXT_LIMITS[key]} characters", fields={key: "too long"})
+    return value or None
+
+
+def _whole(value: Any, key: str, *, low: int, high: int, label: str) -> int | None:
+    """A whole number in [low, high]; None (or blank) means "no value"."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValidationFailed(f"{label} must be a whole number", fields={key: "invalid"})
+    try:
+        number = int(value.strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{label} must be a whole number", fields={key: "invalid"}) from None
+    if not low <= number <= high:
+        raise ValidationFailed(f"{label} must be between {low:,} and {high:,}", fields={key: "range"})
+    return number
+
+
+def _flag(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "on", "1", "yes", "false", "off", "0", "no"):
+        return value.strip().lower() in ("true", "on", "1", "yes")
+    raise ValidationFailed(f"{key} must be true or false", fields={key: "invalid"})
+
+
+def _day(value: Any, key: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        if not isinstance(value, str) or len(value.strip()) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationFailed(f"{key} must be a date like 2026-06-01", fields={key: "invalid"}) from None
+
+
+def _weekdays(value: Any) -> list[int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)):
+        raise ValidationFailed("available_weekdays must be a list of weekdays 0-6 (Monday = 0)",
+                               fields={"available_weekdays": "invalid"})
+    days: set[int] = set()
+    for item in value:
+        number = _whole(item, "available_weekdays", low=0, high=6, label="Each weekday")
+        if number is None:
+            raise ValidationFailed("available_weekdays must be a list of weekdays 0-6 (Monday = 0)",
+                                   fields={"available_weekdays": "invalid"})
+        days.add(number)
+    return sorted(days)
+
+
+def _apply_reward_fields(reward: Reward, data: dict[str, Any], *, creating: bool) -> None:
+    """Copy the keys present in `data` onto the reward, each checked; then check the whole is consistent."""
+    unknown = set(data) - set(REWARD_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown reward fields {sorted(unknown)}")  # a programming error, not user input
+    if creating or "name" in data:
+        reward.name = _text(data.get("name"), "name", required=True) or ""
+    if "description" in data:
+        reward.description = _text(data["description"], "description")
+    if "icon" in data:
+        reward.icon = _text(data["icon"], "icon") or DEFAULT_ICON
+    if "category" in data:
+        reward.category = _text(data["category"], "category") or DEFAULT_CATEGORY
+    if creating or "cost" in data:
+        cost = _whole(data.get("cost"), "cost", low=-MAX_COST * 100, high=MAX_COST * 100, label="Cost")
+        if cost is None:
+            raise ValidationFailed("Please give the reward a cost in points", fields={"cost": "required"})
+        if not 1 <= cost <= MAX_COST:
+            raise ValidationFailed(f"Cost must be between 1 and {MAX_COST:,} points", fields={"cost": "range"})
+        reward.cost = cost
+    if "stock" in data:
+        stock = _whole(data["stock"], "stock", low=-MAX_STOCK, high=MAX_STOCK, label="Stock")
+        if stock is not None and stock < 0:
+            raise ValidationFailed("Stock cannot be negative (leave it empty for unlimited)", fields={"stock": "range"})
+        reward.stock = stock
+    for key, label in (("max_per_week", "The weekly limit"), ("max_per_month", "The monthly limit")):
+        if key in data:
+            limit = _whole(data[key], key, low=-MAX_LIMIT, high=MAX_LIMIT, label=label)
+            if limit is not None and limit < 1:
+                raise ValidationFailed(f"{label} must be at least 1 (leave it empty for no limit)",
+                                       fields={key: "range"})
+            setattr(reward, key, limit)
+    for key in ("requires_approval", "active"):
+        if data.get(key) is not None:
+            setattr(reward, key, _flag(data[key], key))
+    if data.get("availability") is not None:
+        if data["availability"] not in AVAILABILITY_KINDS:
+            raise ValidationFailed(f"availability must be one of {', '.join(AVAILABILITY_KINDS)}",
+                                   fields={"availability": "invalid"})
+        reward.availability = data["availability"]
+    if "available_from" in data:
+        reward.available_from = _day(data["available_from"], "available_from")
+    if "available_until" in data:
+        reward.available_until = _day(data["available_until"], "available_until")
+    if "available_weekdays" in data:
+        reward.available_weekdays = _weekdays(data["available_weekdays"])
+    _settle_availability(reward)
+
+
+def _settle_availability(reward: Reward) -> None:
+    """Keep only the window the availability kind uses, and check it makes sense."""
+    if reward.availability == "date_range":
+        reward.available_weekdays = None
+        if reward.available_from is None and reward.available_until is None:
+            raise ValidationFailed("Give a start date, an end date or both", fields={"available_from": "required"})
+        if (reward.available_from and reward.available_until
+                and reward.available_from > reward.available_until):
+            raise ValidationFailed("The start date must be on or before the end date",
+                                   fields={"available_until": "order"})
+    elif reward.availability == "weekdays":
+        reward.available_from = reward.available_until = None
+        if not reward.available_weekdays:
+            raise ValidationFailed("Pick at least one day of the week", fields={"available_weekdays": "required"})
+    else:
+        reward.available_from = reward.available_until = None
+        reward.available_weekdays = None
+
+
+def _require_parent(actor: Member, message: str) -> None:
+    if not actor.is_parent or not actor.is_active:
+        raise Forbidden(message)
+
+
+# --- the catalogue ----------------------------------------------------------------------------------------------
+
+def list_rewards(session: Session, *, include_archived: bool = False) -> list[Reward]:
+    """The family's rewards by name (archived ones only when asked for)."""
+    query = select(Reward).order_by(Reward.name, Reward.id)
+    if not include_archived:
+        query = query.where(Reward.active.is_(True))
+    return list(session.scalars(query))
+
+
+def get_reward_or_404(session: Session, reward_id: uuid.UUID | str, *, include_archived: bool = False) -> Reward:
+    """A reward of this family; another family's id (or an archived reward, unless asked for) is not found."""
+    key = _uuid_or_404(reward_id, "Reward not found")
+    reward = session.get(Reward, key)
+    if reward is None or (not reward.active and not include_archived):
+        raise NotFound("Reward not found")
+    return reward
+
+
+def create_reward(session: Session, *, actor: Member, data: dict[str, Any]) -> Reward:
+    """A parent adds a reward; it is active and needs approval unless told otherwise."""
+    _require_parent(actor, "Only parents can create rewards")
+    reward = Reward(icon=DEFAULT_ICON, category=DEFAULT_CATEGORY, requires_approval=True, active=True,
+                    availability="always")
+    _apply_reward_fields(reward, data, creating=True)
+    session.add(reward)
+    session.flush()
+    return reward
+
+
+def update_reward(session: Session, reward: Reward, *, actor: Member, data: dict[str, Any]) -> Reward:
+    """A parent changes the keys given (stock, limits and the window included); `active: true` restores it."""
+    _require_parent(actor, "Only parents can update rewards")
+    _apply_reward_fields(reward, data, creating=False)
+    session.flush()
+    return reward
+
+
+def archive_reward(session: Session, reward: Reward, *, actor: Member) -> Reward:
+    """Take a reward out of the store; its history stays and open requests can still be decided.
+
+    Kids saving for it lose the goal, since it can no longer be requested.
+    """
+    _require_parent(actor, "Only parents can delete rewards")
+    reward.active = False
+    for goal in session.scalars(select(SavingsGoal).where(SavingsGoal.reward_id == reward.id)):
+        session.delete(goal)
+    session.flush()
+    return reward
+
+
+# --- when a reward can be had -----------------------------------------------------------------------------------
+
+def is_available_on(reward: Reward, day: date) -> bool:
+    """Whether the reward's window is open on this family-local day."""
+    if reward.availability == "date_range":
+        return ((reward.available_from is None or reward.available_from <= day)
+                and (reward.available_until is None or day <= reward.available_until))
+    if reward.availability == "weekdays":
+        return day.weekday() in (reward.available_weekdays or [])
+    return True
+
+
+def describe_availability(reward: Reward) -> str | None:
+    """The window in words ("Saturdays and Sundays", "1 Jun 2026 - 31 Aug 2026"), None when always open."""
+    if reward.availability == "weekdays":
+        names = [WEEKDAY_NAMES[d].title() + "s" for d in reward.available_weekdays or []]
+        return "On " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names))
+    if reward.availability == "date_range":
+        start, end = reward.available_from, reward.available_until
+        if start and end:
+            return f"From {start:%-d %b %Y} to {end:%-d %b %Y}"
+        if start:
+            return f"From {start:%-d %b %Y}"
+        if end:
+            return f"Until {end:%-d %b %Y}"
+    return None
+
+
+def _month_bounds(clock: FamilyClock, day: date) -> tuple[datetime, datetime]:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return clock.day_bounds(first)[0], clock.day_bounds(following)[0]
+
+
+def _counts(session: Session, member_id: uuid.UUID, clock: FamilyClock, now: datetime,
+            reward_id: uuid.UUID | None = None) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per reward: the member's counted requests in this family week and this family-local month."""
+    week_start, week_end = clock.week_bounds(now)
+    month_start, month_end = _month_bounds(clock, clock.today(now))
+    in_week = (Redemption.requested_at >= week_start) & (Redemption.requested_at < week_end)
+    in_month = (Redemption.requested_at >= month_start) & (Redemption.requested_at < month_end)
+    query = (select(Redemption.reward_id, func.sum(case((in_week, 1), else_=0)),
+                    func.sum(case((in_month, 1), else_=0)))
+             .where(Redemption.member_id == member_id, Redemption.status.in_(COUNTED_STATUSES),
+                    Redemption.requested_at >= min(week_start, month_start))
+             .group_by(Redemption.reward_id))
+    if reward_id is not None:
+        query = query.where(Redemption.reward_id == reward_id)
+    return {rid: (int(week or 0), int(month or 0)) for rid, week, month in session.execute(query)}
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
+
+
+# --- requesting and deciding ------------------------------------------------------------------------------------
+
+def _uuid_or_404(value: uuid.UUID | str, message: str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(message) from None
+
+
+def lock_reward(session: Session, reward_id: uuid.UUID | str) -> Reward:
+    """The reward row, locked: requests for one reward take turns, so stock and limits hold under concurrency."""
+    key = _uuid_or_404(reward_id, "Reward not found")
+    reward = session.scalar(select(Reward).where(Reward.id == key).with_for_update()
+                            .execution_options(populate_existing=True))
+    if reward is None:
+        raise NotFound("Reward not found")
+    return reward
+
+
+def lock_redemption(session: Session, redemption_id: uuid.UUID | str) -> Redemption:
+    """The request row, locked: two parents deciding at once take turns (the second sees the first's answer)."""
+    key = _uuid_or_404(redemption_id, "Redemption not found")
+    redemption = session.scalar(select(Redemption).where(Redemption.id == key).with_for_update(of=Redemption)
+                                .execution_options(populate_existing=True))
+    if redemption is None:
+        raise NotFound("Redemption not found")
+    return redemption
+
+
+def request_reward(session: Session, kid: Member, reward_id: uuid.UUID | str, rules: FamilyRules, now: datetime,
+                   *, notes: str | None = None) -> Redemption:
+    """A member spends points on a reward: the points are held at once; a parent approves unless none is needed.
+
+    Order matters for concurrency: the reward row is locked first (stock and limits are then read by one request
+    at a time), then the ledger locks the member (so the balance never goes below zero).
+    """
+    if not kid.is_active:
+        raise Forbidden("Inactive members cannot request rewards")
+    reward = lock_reward(session, reward_id)
+    if not reward.active:
+        raise ValidationFailed("Reward is not active")
+    today = rules.clock.today(now)
+    if not is_available_on(reward, today):
+        window = describe_availability(reward) or ""
+        raise ValidationFailed(f"{reward.name} is not available today ({window[:1].lower() + window[1:]})")
+    if reward.stock is not None and reward.stock <= 0:
+        raise ValidationFailed("Reward is out of stock")
+    week_count, month_count = _counts(session, kid.id, rules.clock, now, reward.id).get(reward.id, (0, 0))
+    if reward.max_per_week is not None and week_count >= reward.max_per_week:
+        raise Conflict(f"Weekly limit reached: {reward.name} can be requested {_times(reward.max_per_week)} a week")
+    if reward.max_per_month is not None and month_count >= reward.max_per_month:
+        raise Conflict(f"Monthly limit reached: {reward.name} can be requested {_times(reward.max_per_month)} "
+                       "a month")
+    if notes is not None and not isinstance(notes, str):
+        raise ValidationFailed("notes must be text", fields={"notes": "invalid"})
+    notes = (notes or "").replace("\x00", "").strip()[:MAX_NOTES] or None
+    redemption_id = uuid.uuid4()
+    try:
+        post_entry(session, kid.id, amount=-reward.cost, kind="redemption", description=f"Redeemed: {reward.name}",
+                   clock=rules.clock, now=now, actor_id=kid.id, reference_id=redemption_id)
+    except ValidationFailed as error:
+        if "points_short" in error.extra:
+            raise ValidationFailed("Insufficient points", **error.extra) from None
+        raise
+    if reward.stock is not None:
+        reward.stock -= 1
+    approved = not reward.requires_approval
+    redemption = Redemption(id=redemption_id, reward_id=reward.id, member_id=kid.id, points_spent=reward.cost,
+                            status="approved" if approved else "pending", requested_at=now,
+                            decided_at=now if approved else None, notes=notes)
+    session.add(redemption)
+    title = (f"{kid.display_name} got {reward.name}: ready to hand over" if approved
+             else f"{kid.display_name} asked for {reward.name}")
+    notify(session, event="reward_requested", recipients=[p for p in family_parents(session) if p.id != kid.id],
+           title=title, body=f"{reward.cost} points" + (f" · “{notes}”" if notes else ""), link=STORE_LINK,
+           data={"redemption_id": str(redemption_id), "reward_id": str(reward.id), "member_id": str(kid.id),
+                 "status": redemption.status})
+    session.flush()
+    return redemption
+
+
+def _requester(session: Session, redemption: Redemption) -> Member | None:
+    return session.get(Member, redemption.member_id)
+
+
+def _tell_requester(session: Session, redemption: Redemption, event: str, title: str,
+                    body: str | None = None) -> None:
+    member = _requester(session, redemption)
+    if member is not None and member.is_active:
+        notify(session, event=event, recipients=[member], title=title, body=body, link=STORE_LINK,
+               data={"redemption_id": str(redemption.id), "reward_id": str(redemption.reward_id),
+                     "status": redemption.status})
+
+
+def approve_redemption(session: Session, actor: Member, redemption_id: uuid.UUID | str,
+                       now: datetime) -> Redemption:
+    """A parent says yes to a waiting request (once); it is then ready to hand over."""
+    _require_parent(actor, "Only parents can approve rewards")
+    redemption = lock_redemption(session, redemption_id)
+    if redemption.status != "pending":
+        raise ValidationFailed(f"Redemption is already {redemption.status}")
+    redemption.status = "approved"
+    redemption.decided_at = now
+    redemption.decided_by = actor.id
+    _tell_requester(session, redemption, "reward_approved", f"Yes! {redemption.reward.name} is approved")
+    session.flush()
+    return redemption
+
+
+def reject_redemption(session: Session, actor: Member, redemption_id: uuid.UUID | str, reason: str,
+                      rules: FamilyRules, now: datetime) -> Redemption:
+    """A parent says no, with a reason the kid sees: the held points come back (a refund row) and so does the stock."""
+    _require_parent(actor, "Only parents can reject rewards")
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason or len(reason) > MAX_REASON or "\x00" in reason:
+        raise ValidationFailed(f"Please give a reason (up to {MAX_REASON} characters)",
+                               fields={"reason": "required" if not reason else "invalid"})
+    redemption = lock_redemption(session, redemption_id)
+    if redemption.status not in ("pending", "approved"):
+        raise ValidationFailed(f"Redemption is already {redemption.status}")
+    reward = lock_reward(session, redemption.reward_id)  # stock is read-modify-write: take the reward's turn
+    post_entry(session, redemption.member_id, amount=redemption.points_spent, kind="refund",
+               description=f"Refund: {reward.name}", clock=rules.clock, now=now, actor_id=actor.id,
+               reference_id=redemption.id)
+    if reward.stock is not None:
+        reward.stock += 1
+    redemption.status = "rejected"
+    redemption.rejection_reason = reason
+    redemption.decided_at = now
+    redemption.decided_by = actor.id
+    _tell_requester(session, redemption, "reward_rejected", f"Not this time: {reward.name}",
+                    f"{reason} (your {redemption.points_spent} points are back)")
+    session.flush()
+    return redemption
+
+
+def fulfil_redemption(session: Session, actor: Member, redemption_id: uuid.UUID | str,
+                      now: datetime) -> Redemption:
+    """A parent marks an approved request as handed over (once)."""
+    _require_parent(actor, "Only parents can fulfil rewards")
+    redemption = lock_redemption(session, redemption_id)
+    if redemption.status == "pending":
+        raise ValidationFailed("Approve this request before marking it fulfilled")
+    if redemption.status != "approved":
+        raise ValidationFailed(f"Redemption is already {redemption.status}")
+    redemption.status = "fulfilled"
+    redemption.fulfilled_at = now
+    if redemption.decided_by is None:
+        redemption.decided_by = actor.id
+    _tell_requester(session, redemption, "reward_fulfilled", f"Enjoy your {redemption.reward.name}!")
+    session.flush()
+    return redemption
+
+
+# --- reading requests -------------------------------------------------------------------------------------------
+
+def get_redemption_or_404(session: Session, redemption_id: uuid.UUID | str) -> Redemption:
+    """A request of this family (another family's id is simply not found)."""
+    redemption = session.get(Redemption, _uuid_or_404(redemption_id, "Redemption not found"))
+    if redemption is None:
+        raise NotFound("Redemption not found")
+    return redemption
+
+
+def list_redemptions(session: Session, *, member_id: uuid.UUID | None = None, statuses: tuple[str, ...] = (),
+                     limit: int = 100) -> list[Redemption]:
+    """Requests newest first, optionally one member's and/or in some statuses."""
+    unknown = set(statuses) - set(REDEMPTION_STATUSES)
+    if unknown:
+        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(REDEMPTION_STATUSES)}")
+    query = select(Redemption)
+    if member_id is not None:
+        query = query.where(Redemption.member_id == member_id)
+    if statuses:
+        query = query.where(Redemption.status.in_(statuses))
+    return list(session.scalars(query.order_by(Redemption.requested_at.desc(), Redemption.id.desc()).limit(limit)))
+
+
+# --- savings goals ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GoalProgress:
+    """How far a kid is from the reward they are saving for."""
+
+    goal: SavingsGoal
+    reward: Reward
+    points: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.points * 100 // self.reward.cost) if self.reward.cost else 100
+
+    @property
+    def points_to_go(self) -> int:
+        return max(0, self.reward.cost - self.points)
+
+    @property
+    def reached(self) -> bool:
+        return self.points >= self.reward.cost
+
+
+def get_savings_goal(session: Session, member_id: uuid.UUID) -> SavingsGoal | None:
+    """The reward a member is saving for, if any (one query, reward included)."""
+    return session.scalar(select(SavingsGoal).where(SavingsGoal.member_id == member_id))
+
+
+def goal_progress(session: Session, member: Member) -> GoalProgress | None:
+    """The member's goal with their progress towards it (for the store, the kid's view and the wall)."""
+    goal = get_savings_goal(session, member.id)
+    if goal is None or not goal.reward.active:
+        return None
+    return GoalProgress(goal=goal, reward=goal.reward, points=member.available_points)
+
+
+def _check_goal_access(actor: Member, kid: Member) -> None:
+    if actor.id != kid.id and not actor.is_parent:
+        raise Forbidden("Children can only change their own savings goal")
+    if kid.is_parent or not kid.is_active:
+        raise ValidationFailed("Savings goals are for kids", fields={"user_id": "invalid"})
+
+
+def set_savings_goal(session: Session, actor: Member, kid: Member, reward_id: uuid.UUID | str) -> SavingsGoal:
+    """Pin one reward as the kid's goal (replacing any earlier one)."""
+    _check_goal_access(actor, kid)
+    try:
+        reward = get_reward_or_404(session, reward_id)
+    except NotFound:
+        raise NotFound("Reward not found") from None
+    lock_member(session, kid.id)  # two taps at once must not both insert a goal (one per kid)
+    goal = get_savings_goal(session, kid.id)
+    if goal is None:
+        goal = SavingsGoal(member_id=kid.id, reward=reward)
+        session.add(goal)
+    else:
+        goal.reward = reward
+    session.flush()
+    return goal
+
+
+def clear_savings_goal(session: Session, actor: Member, kid: Member) -> bool:
+    """Unpin the kid's goal; False when there was none."""
+    _check_goal_access(actor, kid)
+    goal = get_savings_goal(session, kid.id)
+    if goal is None:
+        return False
+    session.delete(goal)
+    session.flush()
+    return True
+
+
+# --- the store as a kid sees it ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StoreItem:
+    """One reward with what it means for this kid right now."""
+
+    reward: Reward
+    points: int  # the kid's available points
+    available: bool  # active, window open today, in stock
+    unavailable_reason: str | None
+    requested_this_week: int
+    requested_this_month: int
+    is_goal: bool
+
+    @property
+    def affordable(self) -> bool:
+        return self.points >= self.reward.cost
+
+    @property
+    def points_short(self) -> int:
+        return max(0, self.reward.cost - self.points)
+
+    @property
+    def remaining_this_week(self) -> int | None:
+        limit = self.reward.max_per_week
+        return None if limit is None else max(0, limit - self.requested_this_week)
+
+    @property
+    def remaining_this_month(self) -> int | None:
+        limit = self.reward.max_per_month
+        return None if limit is None else max(0, limit - self.requested_this_month)
+
+    @property
+    def limit_reached(self) -> bool:
+        return self.remaining_this_week == 0 or self.remaining_this_month == 0
+
+    @property
+    def can_request(self) -> bool:
+        return self.available and self.affordable and not self.limit_reached
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.points * 100 // self.reward.cost) if self.reward.cost else 100
+
+
+def list_store(session: Session, kid: Member, rules: FamilyRules, now: datetime) -> list[StoreItem]:
+    """The active rewards for this kid: what they can afford, how far they are, what is open and left (3 queries)."""
+    today = rules.clock.today(now)
+    counts = _counts(session, kid.id, rules.clock, now)
+    goal = get_savings_goal(session, kid.id)
+    items = []
+    for reward in list_rewards(session):
+        reason = None
+        if not is_available_on(reward, today):
+            reason = describe_availability(reward)
+        elif reward.stock is not None and reward.stock <= 0:
+            reason = "Sold out"
+        week, month = counts.get(reward.id, (0, 0))
+        items.append(StoreItem(reward=reward, points=kid.available_points, available=reason is None,
+                               unavailable_reason=reason, requested_this_week=week, requested_this_month=month,
+                               is_goal=goal is not None and goal.reward_id == reward.id))
+    return items
+
+
+def redemption_counts_all_time(session: Session, member_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """Per reward, the member's requests that were not rejected, ever (the API's `user_redemption_count`)."""
+    rows = session.execute(select(Redemption.reward_id, func.count())
+                           .where(Redemption.member_id == member_id, Redemption.status.in_(COUNTED_STATUSES))
+                           .group_by(Redemption.reward_id))
+    return {reward_id: int(count) for reward_id, count in rows}

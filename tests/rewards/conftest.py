@@ -1,0 +1,177 @@
+"""Fixtures for the rewards store: a household (a parent, kids with points), reward factories, real racing threads."""
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.assignments.services import FamilyRules, load_family_rules
+from app.db import engines
+from app.members.models import Member
+from app.points.services import post_entry
+from app.rewards.models import Reward
+from app.tenancy.context import family_context
+from app.tenancy.registry import FamilyRecord
+from config import TestConfig
+
+NOW = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)  # a Wednesday
+RACERS = 20
+T = TypeVar("T")
+
+
+@dataclass
+class Household:
+    """This test's family: one parent and two kids (ids, so each test reads them in its own session)."""
+
+    family: FamilyRecord
+    parent_id: uuid.UUID
+    kid_id: uuid.UUID
+    sibling_id: uuid.UUID
+
+
+def give(session: Session, member_id: uuid.UUID, points: int, rules: FamilyRules, now: datetime = NOW) -> None:
+    """Credit points through the ledger (a bonus), so balances and the ledger agree."""
+    post_entry(session, member_id, amount=points, kind="bonus", description="Test points", clock=rules.clock,
+               now=now)
+
+
+def make_reward(session: Session, **fields: Any) -> Reward:
+    """A reward straight into the table (services are tested separately); defaults: 50 points, unlimited."""
+    values: dict[str, Any] = {"name": "Ice cream", "cost": 50, "icon": "🍦", "category": "treat",
+                              "requires_approval": True, "availability": "always", "active": True}
+    values.update(fields)
+    reward = Reward(**values)
+    session.add(reward)
+    session.flush()
+    return reward
+
+
+@pytest.fixture
+def household(in_family: Callable[..., Any], family: FamilyRecord) -> Household:
+    """A parent, Maya (100 points) and Leo (0 points), committed."""
+    with in_family(family) as ctx:
+        s = ctx.session
+        parent = Member(username="mum", display_name="Mum", role="parent")
+        kid = Member(username="maya", display_name="Maya", role="child")
+        sibling = Member(username="leo", display_name="Leo", role="child")
+        s.add_all([parent, kid, sibling])
+        s.flush()
+        give(s, kid.id, 100, load_family_rules(s, family.timezone))
+        s.commit()
+        return Household(family=family, parent_id=parent.id, kid_id=kid.id, sibling_id=sibling.id)
+
+
+@pytest.fixture
+def rules_for(in_family: Callable[..., Any]) -> Callable[[FamilyRecord], FamilyRules]:
+    """The family's rules as the app reads them (its timezone and week start)."""
+    def load(family: FamilyRecord) -> FamilyRules:
+        with in_family(family) as ctx:
+            return load_family_rules(ctx.session, family.timezone)
+    return load
+
+
+# --- real concurrency ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def race_app(app: Flask) -> Iterator[Flask]:
+    """The same databases and Redis as `app`, with pools big enough that every racer holds a connection at once."""
+    shared = {key: app.config[key] for key in ("PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL",
+                                               "DEDICATED_DATABASE_URL_TEMPLATE", "REDIS_KEY_PREFIX")}
+    racing = create_app(TestConfig, DB_POOL_SIZE=RACERS + 2, DB_MAX_OVERFLOW=2, **shared)
+    yield racing
+    with racing.app_context():
+        engines().dispose_all()
+
+
+def run_together(flask_app: Flask, slug: str, workers: list[Callable[[Session], T]]) -> list[T | Exception]:
+    """Run each worker in its own thread and family session, all released at once by a barrier; each commits.
+
+    Returns each worker's result, or the exception it raised (its transaction rolled back).
+    """
+    barrier = threading.Barrier(len(workers))
+    results: list[Any] = [None] * len(workers)
+
+    def run(index: int) -> None:
+        try:
+            with flask_app.app_context(), family_context(slug) as ctx:
+                barrier.wait(timeout=30)
+                results[index] = workers[index](ctx.session)
+                ctx.session.commit()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each racer got
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,), name=f"racer-{i}") for i in range(len(workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert not any(thread.is_alive() for thread in threads), "a racer hung (deadlock or pool exhaustion)"
+    return results
+
+
+# --- pages ---------------------------------------------------------------------------------------------------------
+
+HTMX = {"HX-Request": "true"}
+
+
+def csrf_token(flask_app: Flask, client: Any) -> str:
+    """A valid CSRF token for the client's session, made as Flask-WTF makes the one in every page."""
+    import hashlib
+    import os
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    with client.session_transaction() as cookie_session:
+        raw = cookie_session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
+    return URLSafeTimedSerializer(flask_app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
+@pytest.fixture
+def post(app: Flask) -> Callable[..., Any]:
+    """POST as the pages do: the form's CSRF token, optionally as a (non-boosted) htmx request."""
+    def send(client: Any, path: str, data: dict[str, Any] | None = None, *, htmx: bool = False,
+             csrf: bool = True) -> Any:
+        form: dict[str, Any] = {"csrf_token": csrf_token(app, client)} if csrf else {}
+        form.update(data or {})
+        return client.post(path, data=form, headers=HTMX if htmx else {})
+    return send
+
+
+@pytest.fixture
+def browser(client_for: Callable[..., Any], auth: Any, household: Household, make_family: Callable[..., Any],
+            in_family: Callable[..., Any]) -> Callable[[str], Any]:
+    """Factory: a browser on the household's host as "anonymous", "kid", "other_kid", "parent" or "other_parent".
+
+    "other_parent" signs in on another family's host and replays that session cookie here (it must not work).
+    """
+    def make(who: str) -> Any:
+        client = client_for(household.family)
+        if who in ("kid", "other_kid", "parent"):
+            member_id = {"kid": household.kid_id, "other_kid": household.sibling_id,
+                         "parent": household.parent_id}[who]
+            with in_family(household.family) as ctx:
+                member = ctx.session.get(Member, member_id)
+            auth.sign_in(client, member, household.family)
+        elif who == "other_parent":
+            other = make_family()
+            with in_family(other) as ctx:
+                stranger = Member(username="olga", display_name="Olga", role="parent")
+                ctx.session.add(stranger)
+                ctx.session.commit()
+            theirs = client_for(other)
+            auth.sign_in(theirs, stranger, other)
+            csrf_token(theirs.application, theirs)
+            cookie = theirs.get_cookie("session", domain=theirs.host.split(":")[0])
+            client.set_cookie("session", cookie.value, domain=client.host.split(":")[0])
+        else:
+            assert who == "anonymous"
+        return client
+    return make
