@@ -53,6 +53,9 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.PREFERRED_URL_SCHEME = "http"
         self.INSTANCE_DIR = str(sqlite_dir)
+        # Webhooks to private or loopback addresses (SSRF guard): only where the receiver runs on this machine.
+        self.WEBHOOK_ALLOW_PRIVATE = False
+        self.UPLOADS_DIR = _env("UPLOADS_DIR", str(sqlite_dir / "uploads"))
         self.LOG_REQUESTS = True
         self.TESTING = False
         self.DEBUG = False
@@ -64,6 +67,10 @@ class Config:
 
 class DevelopmentConfig(Config):
     """`make run`: SQLite files under instance/, Redis only if REDIS_URL is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.WEBHOOK_ALLOW_PRIVATE = True
 
 
 class TestConfig(Config):
@@ -85,6 +92,7 @@ class TestConfig(Config):
         self.REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
         self.REDIS_KEY_PREFIX = _env("TEST_REDIS_KEY_PREFIX", "hptest")
         self.ENGINE_CACHE_SIZE = 8  # tests make many dedicated families; keep idle connections few
+        self.WEBHOOK_ALLOW_PRIVATE = True  # the tests' webhook receiver listens on 127.0.0.1
         self.LOG_REQUESTS = False
 
 

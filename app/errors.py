@@ -53,7 +53,7 @@ def handle_http_error(error: HTTPException):  # noqa: ANN201
         response = jsonify(error=message)
         response.status_code = code
     else:
-        response = app_page(code, error.description if _custom(error) else None)
+        response = make_response(app_page(code, error.description if _custom(error) else None))
     if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response

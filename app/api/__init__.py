@@ -12,3 +12,4 @@ csrf.exempt(platform_bp)
 
 from app.api import assignments, auth, chores, leaderboards, meta, openapi, points, schedule, users  # noqa: E402,F401
 from app.api import allowance, rewards  # noqa: E402,F401
+from app.api import notifications  # noqa: E402,F401

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from app.assignments.models import ACTIVE_STATUSES, Assignment, MaterialisedDay
 from app.chores.models import Chore
@@ -254,7 +254,10 @@ def compute_streak(session: Session, member_id: uuid.UUID, today: date, *, max_d
 
 def lock_assignment(session: Session, assignment_id: uuid.UUID) -> Assignment:
     """The assignment row, locked: concurrent claims, completions and verifications take turns."""
+    # The chore's schedule and rotation are not needed to change an assignment: don't load them on the hot path.
     assignment = session.scalar(select(Assignment).where(Assignment.id == assignment_id).with_for_update(of=Assignment)
+                                .options(defaultload(Assignment.chore).lazyload(Chore.schedule),
+                                         defaultload(Assignment.chore).lazyload(Chore.assignees))
                                 .execution_options(populate_existing=True))
     if assignment is None:
         raise NotFound("Assignment not found")

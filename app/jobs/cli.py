@@ -43,6 +43,7 @@ def tick_command(slug: str | None) -> None:
     """Materialise today and tomorrow and mark missed chores, for every family (safe to run concurrently)."""
     from app.jobs.tick import tick_family
     from app.live.events import publish_event
+    from app.notifications.delivery import requeue_stalled_deliveries
 
     redis = get_redis()
     token = uuid.uuid4().hex
@@ -61,6 +62,9 @@ def tick_command(slug: str | None) -> None:
                 try:
                     with family_context(family_slug) as ctx:
                         result = tick_family(ctx.session, timezone=ctx.family.timezone, now=now)
+                        # Deliveries whose job was lost (or, without Redis, whose inline send failed) go out again.
+                        requeue_stalled_deliveries(ctx.session, now,
+                                                   queued_by_worker=bool(current_app.config.get("REDIS_URL")))
                         ctx.session.commit()
                         if result.created or result.missed or result.paid:
                             publish_event(ctx.family.id, "assignmentChanged", {"source": "tick"})

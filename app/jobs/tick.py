@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.allowance.services import pay_due_allowances
 from app.assignments.services import load_family_rules, mark_missed, materialise_day
+from app.notifications.scheduled import queue_daily_digests, queue_reminders
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ def tick_family(session: Session, *, timezone: str, now: datetime) -> TickResult
     today = rules.clock.today(now)
     created = materialise_day(session, rules, today, now) + materialise_day(session, rules, today + timedelta(days=1),
                                                                             now)
+    # Reminders first: a chore that just became overdue gets its nudge in the same tick that may mark it missed.
+    queue_reminders(session, rules, now)
     missed = mark_missed(session, rules, now)
+    queue_daily_digests(session, rules, now)
     paid = len(pay_due_allowances(session, rules, now))
     return TickResult(created=created, missed=missed, paid=paid)

@@ -1,27 +1,50 @@
-"""The family tablet (kiosk): the avatar wall, a kid's PIN keypad, the kid's own view and ending a turn."""
+"""The family tablet and the kid's own view: avatar wall, PIN turns, today's chores, the family wall, photo proof."""
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
-from flask import Response, g, make_response, redirect, render_template, request, url_for
+from flask import (Response, abort, current_app, g, make_response, redirect, render_template, request, send_file,
+                   url_for)
 from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.accounts.views import audit
+from app.assignments.models import Assignment
+from app.assignments.photos import MIMETYPE, photo_path, prepare_photo, read_upload, stage_photo
+from app.assignments.services import (
+    assignments_for_day,
+    claim_assignment,
+    complete_assignment,
+    compute_streak,
+    ensure_day,
+    get_assignment_or_404,
+)
 from app.auth import DEVICE_COOKIE, current_member, sign_in, sign_out
 from app.auth.decorators import login_required
 from app.auth.models import TabletDevice
 from app.auth.services import authenticate_pin, load_device
 from app.db import get_session
 from app.db.bases import utcnow
-from app.domain import AuthenticationFailed, LockedOut, NotFound
+from app.domain import AuthenticationFailed, DomainError, LockedOut, NotFound
 from app.extensions import limiter
+from app.family_time import END_OF_DAY, FamilyClock
+from app.htmx import is_htmx, trigger
+from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
+from app.points.leaderboards import LeaderboardRow, leaderboard
+from app.points.models import LedgerEntry
+from app.points.services import LIFETIME_KINDS
 from app.tablet import bp
+from app.web import current_rules, family_today, request_now
 
 # A kid's turn ends after this long without a touch, so the next kid never finds someone else signed in.
 IDLE_SECONDS = 60
@@ -45,7 +68,9 @@ def load_tablet_pages_whole() -> BaseResponse | None:
     htmx keeps the old <head> (so the tablet's script and styles would be missing) and does not swap 4xx answers
     (so a refused browser would see nothing happen); HX-Redirect makes htmx load the page itself.
     """
-    if request.method == "GET" and request.headers.get("HX-Request"):
+    # Only navigations: the kiosk's own widgets fetch their fragments with plain (non-boosted) htmx requests.
+    navigation = request.headers.get("HX-Boosted") or request.headers.get("HX-History-Restore-Request")
+    if request.method == "GET" and request.headers.get("HX-Request") and navigation:
         response = make_response("", 200)
         response.headers["HX-Redirect"] = request.full_path.rstrip("?")
         return response
@@ -141,17 +166,6 @@ def unlock(member_id: uuid.UUID) -> BaseResponse:
     return redirect(url_for("tablet.kid_home"))
 
 
-@bp.get("/me")
-@login_required
-def kid_home() -> BaseResponse | str:
-    """The kid's own view: avatar, name and points (their chores arrive here next)."""
-    member = current_member()
-    assert member is not None  # login_required
-    if member.is_parent:
-        return redirect(url_for("family_home.index"))
-    return render_template("tablet/kid_home.html", kid=member)
-
-
 @bp.post("/tablet/done")
 def done() -> BaseResponse:
     """End the kid's turn (the Done button or the idle timer) and go back to the wall."""
@@ -159,3 +173,342 @@ def done() -> BaseResponse:
     on_tablet = this_browsers_device() is not None
     get_session().commit()
     return redirect(url_for("tablet.wall" if on_tablet else "family_home.index"))
+
+
+# --- the kid's day ---------------------------------------------------------------------------------------------
+
+# A kid's list: things to do first, then what waits for a parent, then what is done or missed.
+STATE_ORDER = {"rejected": 0, "todo": 0, "waiting": 1, "done": 2, "missed": 3}
+STATE_LABELS = {"todo": "To do", "rejected": "Try again", "waiting": "Waiting for a parent", "done": "Done!",
+                "missed": "Missed", "open": "Up for grabs"}
+
+
+@dataclass(frozen=True)
+class ChoreCard:
+    """One assignment as the kid sees it: its state in kid words and when it is due (family-local)."""
+
+    assignment: Assignment
+    state: str
+    due_label: str
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.state]
+
+
+@dataclass(frozen=True)
+class KidDay:
+    """The kid's chores today and the open ones they may claim."""
+
+    mine: list[ChoreCard]
+    up_for_grabs: list[ChoreCard]
+
+
+def chore_card(assignment: Assignment, clock: FamilyClock) -> ChoreCard:
+    """The card of one assignment."""
+    state = {"pending": "todo", "pending_verification": "waiting", "verified": "done", "missed": "missed",
+             "open": "open"}.get(assignment.status, assignment.status)
+    if state == "todo" and assignment.rejection_reason:
+        state = "rejected"
+    due = clock.local(assignment.due_at)
+    due_label = "Any time today" if due.time().replace(microsecond=0) == END_OF_DAY else f"By {due:%H:%M}"
+    return ChoreCard(assignment=assignment, state=state, due_label=due_label)
+
+
+def kid_day(session: Session, kid: Member, day: date, clock: FamilyClock) -> KidDay:
+    """Today's cards for one kid: their own (skipped ones hidden) and the open chores they are old enough for."""
+    mine, up_for_grabs = [], []
+    age = kid.age_on(day)
+    for assignment in assignments_for_day(session, day, member_id=kid.id):
+        if assignment.status == "open":
+            if age is None or age >= assignment.chore.min_age:
+                up_for_grabs.append(chore_card(assignment, clock))
+        elif assignment.assigned_to == kid.id and assignment.status != "skipped":
+            mine.append(chore_card(assignment, clock))
+    mine.sort(key=lambda card: STATE_ORDER.get(card.state, 9))  # stable: due time order within a state
+    return KidDay(mine=mine, up_for_grabs=up_for_grabs)
+
+
+def kid_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The kid's own actions and fragments: signed-in kids only (parents have the dashboard)."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_member().is_parent:
+            abort(403, description="This is a kid's page: parents approve chores on the Today page.")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def signed_in_kid() -> Member:
+    """The kid acting in this request (the decorators made sure there is one)."""
+    member = current_member()
+    assert member is not None and not member.is_parent
+    return member
+
+
+def check_own_assignment_or_404(kid: Member, assignment_id: uuid.UUID) -> None:
+    """Only the kid's own assignment may be tapped; a sibling's (or another family's) is simply not found.
+
+    One narrow query: the service loads and locks the whole row itself right after, so loading it here too would
+    cost the hot path three more queries (the chore and its schedule and rotation come with every assignment).
+    """
+    owner = get_session().execute(select(Assignment.assigned_to).where(Assignment.id == assignment_id)).first()
+    if owner is None or owner.assigned_to != kid.id:
+        raise NotFound("Assignment not found")
+
+
+def get_claimable_or_404(kid: Member, assignment_id: uuid.UUID) -> Assignment:
+    """An assignment every kid could see as open (still open, or claimed since), or the kid's own."""
+    assignment = get_assignment_or_404(get_session(), assignment_id)
+    if assignment.assigned_to != kid.id and assignment.status != "open" and assignment.claimed_at is None:
+        raise NotFound("Assignment not found")
+    return assignment
+
+
+def uploads_root() -> Path:
+    """Where photos live: instance/uploads/ unless UPLOADS_DIR says otherwise (tests use a temporary folder)."""
+    configured = current_app.config.get("UPLOADS_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+
+
+def _ensure_today() -> date:
+    """Materialise today's assignments on the first read of the day and commit them."""
+    today = family_today()
+    ensure_day(get_session(), current_rules(), today, request_now())
+    get_session().commit()
+    return today
+
+
+def _publish_assignment_change(assignment: Assignment, *, points: bool) -> None:
+    """Tell the parent dashboard and the wall (after the commit); the same event shapes as the API's."""
+    member_id = str(assignment.assigned_to) if assignment.assigned_to else None
+    publish_event(g.family.id, "assignmentChanged", {"assignment_id": str(assignment.id),
+                                                     "status": assignment.status, "member_id": member_id})
+    if points and member_id:
+        publish_event(g.family.id, "pointsChanged", {"member_id": member_id})
+
+
+def _chores_fragment(kid: Member, *, notice: str | None = None, status: int = 200) -> Response:
+    rules = current_rules()
+    day = kid_day(get_session(), kid, family_today(), rules.clock)
+    return make_response(render_template("tablet/_kid_chores.html", kid=kid, day=day, notice=notice), status)
+
+
+def _card_fragment(assignment: Assignment, *, error: str | None = None, flipped: bool = False,
+                   status: int = 200) -> Response:
+    card = chore_card(assignment, current_rules().clock)
+    return make_response(render_template("tablet/_chore_card.html", card=card, error=error, flipped=flipped),
+                         status)
+
+
+@bp.get("/me")
+@login_required
+def kid_home() -> BaseResponse | str:
+    """The kid's own view: my points and streak, today's chores as big cards, and open chores to claim."""
+    member = current_member()
+    assert member is not None  # login_required
+    if member.is_parent:
+        return redirect(url_for("family_home.index"))
+    session = get_session()
+    today = _ensure_today()
+    day = kid_day(session, member, today, current_rules().clock)
+    return render_template("tablet/kid_home.html", kid=member, day=day,
+                           streak=compute_streak(session, member.id, today))
+
+
+@bp.get("/me/chores")
+@kid_required
+def kid_chores() -> Response:
+    """The kid's cards alone (refreshed live when a parent approves, rejects or hands out a chore)."""
+    kid = signed_in_kid()
+    _ensure_today()
+    return _chores_fragment(kid)
+
+
+@bp.get("/me/stats")
+@kid_required
+def kid_stats() -> str:
+    """The kid's points and streak alone (refreshed live when points land)."""
+    kid = signed_in_kid()
+    return render_template("tablet/_kid_stats.html", kid=kid,
+                           streak=compute_streak(get_session(), kid.id, family_today()))
+
+
+@bp.post("/me/assignments/<uuid:assignment_id>/complete")
+@kid_required
+def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
+    """Tap → done in one step (with the photo when the chore needs one): the card flips, the points count up."""
+    kid = signed_in_kid()
+    session = get_session()
+    check_own_assignment_or_404(kid, assignment_id)
+    upload = request.files.get("photo")
+    staged = None
+    try:
+        if upload is not None and upload.filename:
+            # Checked and re-encoded before anything changes: a bad file leaves the assignment as it was.
+            photo = prepare_photo(read_upload(upload.stream))
+            staged = stage_photo(uploads_root(), g.family.id, assignment_id, photo)
+        assignment = complete_assignment(session, actor=kid, assignment_id=assignment_id, rules=current_rules(),
+                                         now=request_now(), photo_name=staged.name if staged else None)
+        session.commit()
+    except DomainError as refused:
+        session.rollback()
+        if staged is not None:
+            staged.discard()
+        if not is_htmx():
+            raise
+        assignment = get_assignment_or_404(session, assignment_id)
+        if assignment.status in ("pending_verification", "verified") and assignment.completed_by == kid.id:
+            return _card_fragment(assignment)  # a second tap on a card that already flipped
+        return _card_fragment(assignment, error=refused.message, status=refused.status)
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
+    if staged is not None:
+        staged.publish()
+    _publish_assignment_change(assignment, points=assignment.status == "verified")
+    if not is_htmx():
+        return redirect(url_for("tablet.kid_home"), 303)
+    response = _card_fragment(assignment, flipped=True)
+    return trigger(response, pointsChanged={"points": kid.available_points})
+
+
+@bp.post("/me/assignments/<uuid:assignment_id>/claim")
+@kid_required
+def claim_chore(assignment_id: uuid.UUID) -> BaseResponse:
+    """"I'll do it!": the first kid to claim an open chore gets it, and the card moves into their list."""
+    kid = signed_in_kid()
+    session = get_session()
+    assignment = get_claimable_or_404(kid, assignment_id)
+    try:
+        claim_assignment(session, actor=kid, assignment_id=assignment.id, now=request_now())
+        session.commit()
+    except DomainError as refused:
+        session.rollback()
+        if not is_htmx():
+            raise
+        if assignment.assigned_to == kid.id:
+            return _chores_fragment(kid)  # already mine: a second tap
+        too_late = assignment.assigned_to is not None
+        return _chores_fragment(kid, notice="Too late: someone else is already doing that one!" if too_late
+                                else refused.message, status=409 if too_late else refused.status)
+    _publish_assignment_change(assignment, points=False)
+    if not is_htmx():
+        return redirect(url_for("tablet.kid_home"), 303)
+    return _chores_fragment(kid)
+
+
+# --- the family wall -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KidProgress:
+    """One kid on the wall: today's chores done out of all, waiting for a parent, and points earned today."""
+
+    kid: Member
+    done: int
+    waiting: int
+    total: int
+    points_today: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def wall_viewer_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The wall shows on the registered family tablet and to any signed-in member of the family."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        device = this_browsers_device()
+        if device is not None:
+            g.tablet_device = device  # family_base.html gives the kiosk the live stream too
+        elif current_member() is None:
+            return login_required(view)(*args, **kwargs)  # its sign-in redirect (or 401 for htmx)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _points_earned_on(session: Session, day: date, clock: FamilyClock) -> dict[uuid.UUID, int]:
+    """Points each member earned on a family-local day (chores, bonuses, achievements; never spending)."""
+    start, end = clock.day_bounds(day)
+    rows = session.execute(select(LedgerEntry.member_id, func.sum(LedgerEntry.amount))
+                           .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end,
+                                  LedgerEntry.amount > 0, LedgerEntry.kind.in_(LIFETIME_KINDS))
+                           .group_by(LedgerEntry.member_id))
+    return {member_id: int(total or 0) for member_id, total in rows}
+
+
+def wall_progress(session: Session, day: date, clock: FamilyClock) -> list[KidProgress]:
+    """Every active kid's progress today, in name order (the wall's rings)."""
+    counts: dict[uuid.UUID, dict[str, int]] = {}
+    for assignment in assignments_for_day(session, day):
+        if assignment.assigned_to is None or assignment.status == "skipped":
+            continue
+        mine = counts.setdefault(assignment.assigned_to, {"done": 0, "waiting": 0, "total": 0})
+        mine["total"] += 1
+        mine["done"] += assignment.status == "verified"
+        mine["waiting"] += assignment.status == "pending_verification"
+    earned = _points_earned_on(session, day, clock)
+    empty = {"done": 0, "waiting": 0, "total": 0}
+    return [KidProgress(kid=kid, points_today=earned.get(kid.id, 0), **counts.get(kid.id, empty))
+            for kid in list_children(session)]
+
+
+def _wall_board() -> dict[str, object]:
+    session = get_session()
+    rules = current_rules()
+    today = family_today()
+    leaders: list[LeaderboardRow] = leaderboard(session, "week", clock=rules.clock, now=request_now())
+    return {"progress": wall_progress(session, today, rules.clock), "leaders": leaders,
+            "link_to_keypads": g.get("tablet_device") is not None and current_member() is None}
+
+
+@bp.get("/wall")
+@wall_viewer_required
+def family_wall() -> str:
+    """The family wall (the tablet's kiosk home): everyone's progress today and this week's leaderboard, live."""
+    _ensure_today()  # also stores the device's last-seen time
+    return render_template("tablet/family_wall.html", **_wall_board())
+
+
+@bp.get("/wall/board")
+@wall_viewer_required
+def wall_board() -> str:
+    """The wall's progress rings and leaderboard alone (refreshed on every assignment or points event)."""
+    _ensure_today()
+    return render_template("tablet/_wall_board.html", **_wall_board())
+
+
+# --- photo proof -----------------------------------------------------------------------------------------------
+
+def _photo(assignment_id: uuid.UUID, *, thumb: bool) -> Response:
+    member = current_member()
+    assert member is not None  # login_required
+    assignment = get_assignment_or_404(get_session(), assignment_id)
+    if not member.is_parent and assignment.assigned_to != member.id:
+        raise NotFound("Photo not found")  # kids see only their own photos
+    path = photo_path(uploads_root(), g.family.id, assignment.photo_name, thumb=thumb)
+    get_session().commit()
+    if path is None:
+        raise NotFound("Photo not found")
+    response = send_file(path, mimetype=MIMETYPE, conditional=True, etag=True, max_age=None)
+    # Family photos: only this browser may keep a copy, and it asks again before reusing it (a redo replaces it).
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/photos/<uuid:assignment_id>")
+@login_required
+def photo(assignment_id: uuid.UUID) -> Response:
+    """The photo a kid sent as proof (parents: any of the family's; kids: their own)."""
+    return _photo(assignment_id, thumb=False)
+
+
+@bp.get("/photos/<uuid:assignment_id>/thumb")
+@login_required
+def photo_thumb(assignment_id: uuid.UUID) -> Response:
+    """The proof photo's 320 px thumbnail (the parent dashboard's approval cards)."""
+    return _photo(assignment_id, thumb=True)

@@ -1,4 +1,5 @@
-// The family tablet: the on-screen PIN keypad and the idle timer that ends a kid's turn.
+// The family tablet: the on-screen PIN keypad, the idle timer that ends a kid's turn, and the kid's chore cards
+// (the points counter that counts up, refused taps explained on their card, a photo that is too big caught early).
 // Loaded on every family page of the accounts area (a no-op elsewhere); listeners are delegated to the document,
 // so pages swapped in by htmx need no re-binding, and loading the file twice changes nothing.
 (function () {
@@ -10,6 +11,7 @@
 
   var MIN_DOTS = 4;
   var idleTimer = null;
+  var idleRoot = null;
 
   function pinInput(keypad) {
     return keypad.querySelector("[data-pin-input]");
@@ -73,6 +75,7 @@
     window.clearTimeout(idleTimer);
     idleTimer = null;
     var root = document.querySelector("[data-idle-seconds]");
+    idleRoot = root;
     if (!root) {
       return;
     }
@@ -89,12 +92,149 @@
   ["pointerdown", "touchstart", "keydown", "wheel"].forEach(function (name) {
     document.addEventListener(name, armIdleTimer, { passive: true });
   });
-  document.addEventListener("htmx:load", armIdleTimer);
+  // New content re-arms the timer only when it brought a new page: live refreshes of a widget (a parent approved,
+  // the bell rang) are not the kid touching the tablet, so they must not keep a forgotten turn open.
+  document.addEventListener("htmx:load", function () {
+    if (idleTimer === null || document.querySelector("[data-idle-seconds]") !== idleRoot) {
+      armIdleTimer();
+    }
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", armIdleTimer);
   } else {
     armIdleTimer();
   }
+
+  // --- the kid's chore cards -------------------------------------------------------------------------------------
+
+  var COUNT_MS = 700;
+
+  function reducedMotion() {
+    return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  }
+
+  // Count the points shown from `from` up (or down) to `to`.
+  function animateCounter(counter, from, to) {
+    if (!counter || isNaN(from) || isNaN(to) || from === to || reducedMotion()) {
+      if (counter && !isNaN(to)) {
+        counter.textContent = String(to);
+      }
+      return;
+    }
+    var started = null;
+    counter.classList.add("counting");
+    function step(now) {
+      if (started === null) {
+        started = now;
+      }
+      var progress = Math.min(1, (now - started) / COUNT_MS);
+      var eased = 1 - Math.pow(1 - progress, 3);
+      counter.textContent = String(Math.round(from + (to - from) * eased));
+      if (progress < 1) {
+        window.requestAnimationFrame(step);
+      } else {
+        counter.classList.remove("counting");
+      }
+    }
+    window.requestAnimationFrame(step);
+  }
+
+  // The server answers a tap with HX-Trigger {"pointsChanged": {"points": <new balance>}}.
+  document.addEventListener("pointsChanged", function (event) {
+    var counter = document.querySelector("[data-points-counter]");
+    var points = event.detail && parseInt(event.detail.points, 10);
+    if (counter && !isNaN(points)) {
+      animateCounter(counter, parseInt(counter.textContent, 10), points);
+    }
+  });
+
+  // A live refresh of the stats (a parent approved) counts up from the number shown before.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var counter = target && target.querySelector && target.querySelector("[data-points-counter]");
+    if (counter) {
+      target.dataset.pointsBefore = counter.textContent;
+    }
+    // Refusals the server explains on the card itself (a bad photo, "too late") are swapped in like successes.
+    var status = event.detail.xhr.status;
+    var body = event.detail.serverResponse || "";
+    if (status >= 400 && status < 500 && body.indexOf("data-swap-on-error") !== -1) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.dataset && target.dataset.pointsBefore !== undefined) {
+      var counter = target.querySelector("[data-points-counter]");
+      var before = parseInt(target.dataset.pointsBefore, 10);
+      delete target.dataset.pointsBefore;
+      if (counter) {
+        var after = parseInt(counter.textContent, 10);
+        counter.textContent = String(before);
+        animateCounter(counter, before, after);
+      }
+    }
+  });
+
+  // Any other failure (signed out, the server unreachable, a body over the limit) is said on the card tapped.
+  function sayOnCard(element, message) {
+    var card = element && element.closest && element.closest("[data-chore-card]");
+    if (!card) {
+      return;
+    }
+    var note = card.querySelector(".chore-error");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "chore-error";
+      note.setAttribute("role", "alert");
+      (card.querySelector(".chore-info") || card).appendChild(note);
+    }
+    note.textContent = message;
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    sayOnCard(event.detail.elt, status === 413 ? "That photo is too big. Try again with a smaller one."
+      : status === 401 ? "Your turn has ended. Sign in again." : "That didn't work. Please try again.");
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    sayOnCard(event.detail.elt, "No connection. Please try again.");
+  });
+
+  // A photo over the limit is refused before it is sent (the server refuses it too).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) {
+      return;
+    }
+    var limit = parseInt(input.dataset.maxBytes, 10);
+    var file = input.files && input.files[0];
+    var tooBig = file && file.size > limit;
+    input.setCustomValidity(tooBig ? "That photo is too big. Try again with a smaller one." : "");
+    var picker = input.closest(".photo-picker");
+    if (picker) {
+      picker.classList.toggle("chosen", Boolean(file) && !tooBig);
+    }
+    if (tooBig) {
+      sayOnCard(input, "That photo is too big. Try again with a smaller one.");
+      input.reportValidity();
+    }
+  });
+
+  // A live refresh of the cards waits while a photo is chosen but not yet sent, so the choice is not lost.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var element = event.detail.elt;
+    if (!element.hasAttribute || !element.hasAttribute("data-keep-while-choosing")) {
+      return;
+    }
+    var inputs = element.querySelectorAll("input[type=file]");
+    for (var i = 0; i < inputs.length; i++) {
+      if (inputs[i].files && inputs[i].files.length) {
+        event.preventDefault();
+        return;
+      }
+    }
+  });
 
   window.housePointsTablet = { armIdleTimer: armIdleTimer };
 })();

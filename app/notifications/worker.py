@@ -1,0 +1,101 @@
+"""Background delivery: the RQ job that sends one delivery, the queue it runs on, and `flask jobs worker`."""
+from __future__ import annotations
+
+import uuid
+
+import click
+import redis
+from flask import Flask, current_app, has_app_context
+from flask.cli import with_appcontext
+from rq import Queue, Retry, Worker, get_current_job
+from rq.job import Job
+
+from app.db.bases import utcnow
+from app.notifications.delivery import SendSettings, attempt_delivery
+from app.redis_store import get_redis, platform_key
+from app.tenancy.context import FamilyNotFound, family_context
+
+JOB_TIMEOUT = 60  # one SMTP conversation or one 5-second webhook POST, with room to spare
+RESULT_TTL = 3600
+FAILURE_TTL = 7 * 24 * 3600
+QUEUED_TTL = 24 * 3600  # a job nobody picked up in a day is dropped; the tick's sweep re-dispatches its row
+
+_worker_app: Flask | None = None
+
+
+class DeliveryFailed(Exception):
+    """Raised by the job so RQ schedules the next attempt (the delivery row already says when and why)."""
+
+
+def delivery_queue_name() -> str:
+    """The "deliveries" queue, inside this deployment's Redis key prefix (test runs never share a queue)."""
+    return platform_key("deliveries")
+
+
+def delivery_queue(connection: redis.Redis) -> Queue:
+    """The deliveries queue on a Redis connection."""
+    return Queue(delivery_queue_name(), connection=connection)
+
+
+def enqueue_delivery(family_slug: str, delivery_id: uuid.UUID) -> Job:
+    """Queue `deliver(family_slug, delivery_id)` with exponential backoff retries (call after the commit)."""
+    connection = get_redis()
+    if connection is None:
+        raise redis.ConnectionError("REDIS_URL is set but the app has no Redis client")
+    intervals = SendSettings.from_config(current_app.config).retry_intervals
+    return delivery_queue(connection).enqueue(
+        deliver, family_slug, str(delivery_id), retry=Retry(max=len(intervals), interval=list(intervals)),
+        job_timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, ttl=QUEUED_TTL,
+        description=f"deliver {delivery_id} for {family_slug}")
+
+
+def deliver(family_slug: str, delivery_id: str) -> str:
+    """The RQ job: enter the family, send, record; raise to be retried, or mark the delivery dead at the last try."""
+    job = get_current_job()
+    last_chance = job is None or not job.retries_left
+    with _app().app_context():
+        status = run_delivery(family_slug, uuid.UUID(delivery_id), last_chance=last_chance)
+    if status == "retrying":
+        raise DeliveryFailed(f"delivery {delivery_id} failed; retrying with backoff")
+    return status
+
+
+def run_delivery(family_slug: str, delivery_id: uuid.UUID, *, last_chance: bool) -> str:
+    """One attempt at one delivery inside its family, committed; the resulting status."""
+    settings = SendSettings.from_config(current_app.config)
+    try:
+        with family_context(family_slug) as ctx:
+            attempt = attempt_delivery(ctx.session, delivery_id, family_slug=family_slug, settings=settings,
+                                       now=utcnow(), last_chance=last_chance)
+            ctx.session.commit()
+    except FamilyNotFound:
+        return "missing"
+    return attempt.status
+
+
+def _app() -> Flask:
+    """The app the job runs in: the current one (CLI worker, tests), else one built from the environment."""
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    if _worker_app is None:
+        from app import create_app
+        from config import config_from_env
+
+        _worker_app = create_app(config_from_env())
+    return _worker_app
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Send queued emails and webhooks (RQ), retrying failures with backoff."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: deliveries are sent inline after each commit")
+    # Its own connection: the app's client has a 2-second socket timeout, too short for the worker's blocking pop.
+    connection = redis.Redis.from_url(url)
+    worker = Worker([delivery_queue(connection)], connection=connection)
+    click.echo(f"delivery worker on queue {delivery_queue_name()}")
+    worker.work(burst=burst, with_scheduler=True)
