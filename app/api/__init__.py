@@ -13,3 +13,4 @@ csrf.exempt(platform_bp)
 from app.api import assignments, auth, chores, leaderboards, meta, openapi, points, schedule, users  # noqa: E402,F401
 from app.api import allowance, rewards  # noqa: E402,F401
 from app.api import notifications  # noqa: E402,F401
+from app.api import achievements, reports, settings  # noqa: E402,F401

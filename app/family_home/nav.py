@@ -13,6 +13,7 @@ NAV_ITEMS: tuple[tuple[str, str, bool], ...] = (
     ("chores.index", "Chores", True),
     ("presence.calendar", "Calendar", True),
     ("rewards.store", "Rewards", False),
+    ("achievements.index", "Badges", False),
     ("allowance.index", "Allowance", True),
     ("reports.index", "Reports", True),
     ("settings.index", "Settings", True),

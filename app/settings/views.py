@@ -1,4 +1,136 @@
-"""Settings pages."""
+"""Settings pages: the family's settings (a form per group, saved with htmx) and each member's calendar link."""
 from __future__ import annotations
 
-from app.settings import bp  # noqa: F401
+import dataclasses
+from typing import Any
+
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.achievements.rules import BADGE_RULES
+from app.auth import current_member
+from app.auth.decorators import login_required, parent_required
+from app.db import get_session
+from app.domain import ValidationFailed
+from app.family_time import WEEKDAY_NAMES
+from app.htmx import is_htmx, trigger
+from app.reports.ical import active_feed, create_feed, revoke_feeds
+from app.settings import bp
+from app.settings.forms import CHANNELS, GroupForm, notification_grid, parse_group
+from app.settings.services import (
+    GROUP_KEYS,
+    GROUPS,
+    KNOWN_SETTINGS,
+    SettingChange,
+    get_settings,
+    save_settings,
+    timezone_names,
+)
+from app.tenancy import registry
+from app.web import request_now
+
+FORM_STATUS = 422
+
+
+def _context(values: dict[str, Any], forms: dict[str, GroupForm] | None = None) -> dict[str, Any]:
+    forms = forms or {}
+    shown = dict(values)
+    for form in forms.values():
+        shown.update(form.values)  # what the parent typed stays in a refused form
+    return {
+        "groups": GROUPS, "group_keys": GROUP_KEYS, "specs": KNOWN_SETTINGS, "values": shown,
+        "forms": {group: forms.get(group, GroupForm(group)) for group, _label in GROUPS},
+        "custom": {key: value for key, value in values.items() if key not in KNOWN_SETTINGS},
+        "timezones": timezone_names(), "weekdays": WEEKDAY_NAMES, "badges": BADGE_RULES, "channels": CHANNELS,
+        "notification_rows": notification_grid(shown.get("notification_defaults") or {}),
+    }
+
+
+@bp.get("/settings")
+@parent_required
+def index() -> str:
+    """Every family setting, a form per group."""
+    return render_template("settings/index.html", **_context(get_settings(get_session(), include_private=True)))
+
+
+def _after_platform_change(changes: list[SettingChange]) -> bool:
+    """The family's name or timezone changed: every process must re-read the family, this request too."""
+    platform = {change.key: change.value for change in changes if change.platform}
+    if not platform:
+        return False
+    registry().invalidate(g.family.slug)
+    g.family = dataclasses.replace(g.family, name=platform.get("family_name", g.family.name),
+                                   timezone=platform.get("timezone", g.family.timezone))
+    return True
+
+
+@bp.post("/settings/groups/<group>")
+@parent_required
+def save(group: str) -> BaseResponse:
+    """Save one group; htmx gets the group's form back (422 with the reasons when a value is refused)."""
+    if group not in GROUP_KEYS:
+        abort(404)
+    values = parse_group(group, request.form)
+    session = get_session()
+    try:
+        changes = save_settings(session, current_member(), values)
+    except ValidationFailed as refusal:
+        session.rollback()
+        form = GroupForm(group, values=values, errors=dict(refusal.fields), message=refusal.message)
+        context = _context(get_settings(session, include_private=True), {group: form})
+        template = "settings/_group.html" if is_htmx() else "settings/index.html"
+        return make_response(render_template(template, group=group, **context), FORM_STATUS)
+    session.commit()
+    platform_changed = _after_platform_change(changes)
+    if not is_htmx():
+        flash("Settings saved.")
+        return redirect(url_for("settings.index") + f"#settings-{group}", code=303)
+    if platform_changed:
+        # The family's name and clock show on every page: reload this one whole.
+        flash("Settings saved.")
+        response = make_response("", 200)
+        response.headers["HX-Refresh"] = "true"
+        return response
+    context = _context(get_settings(session, include_private=True), {group: GroupForm(group, saved=True)})
+    return trigger(make_response(render_template("settings/_group.html", group=group, **context)),
+                   "settingsChanged")
+
+
+# --- the calendar link ------------------------------------------------------------------------------------------
+
+def _calendar_page(token: str | None = None) -> str:
+    member = current_member()
+    feed_url = url_for("reports.calendar_feed", token=token, _external=True) if token else None
+    return render_template("settings/calendar.html", feed=active_feed(get_session(), member.id), feed_url=feed_url,
+                           webcal_url=feed_url.replace("https://", "webcal://").replace("http://", "webcal://")
+                           if feed_url else None)
+
+
+@bp.get("/settings/calendar")
+@login_required
+def calendar() -> str:
+    """Whether this member has a calendar link, and buttons to make a new one or turn it off."""
+    return _calendar_page()
+
+
+@bp.post("/settings/calendar")
+@login_required
+def create_calendar() -> BaseResponse:
+    """A new secret calendar URL, shown this once (any older URL stops working)."""
+    session = get_session()
+    token = create_feed(session, current_member(), request_now())
+    session.commit()
+    response = make_response(_calendar_page(token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/settings/calendar/revoke")
+@login_required
+def revoke_calendar() -> BaseResponse:
+    """Turn this member's calendar URL off at once."""
+    session = get_session()
+    revoke_feeds(session, current_member(), request_now())
+    session.commit()
+    flash("Your calendar link is turned off.")
+    return redirect(url_for("settings.calendar"), code=303)

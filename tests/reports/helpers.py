@@ -1,0 +1,128 @@
+"""Helpers shared by the achievements, reports and settings tests: a household, hand-made rows, CSRF and races."""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from app.assignments.models import Assignment
+from app.chores.models import Chore
+from app.members.models import FamilySetting, Member
+from app.points.models import LedgerEntry
+from app.tenancy.context import family_context
+from app.tenancy.registry import FamilyRecord
+from tests.conftest import FamilyClient
+
+HTMX = {"HX-Request": "true"}
+T = TypeVar("T")
+
+
+def csrf_token(app: Flask, client: FamilyClient) -> str:
+    """A valid CSRF token for this client's session, made the way Flask-WTF makes the one in every page."""
+    with client.session_transaction() as cookie_session:
+        raw = cookie_session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
+    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
+def post_form(app: Flask, client: FamilyClient, path: str, data: dict[str, Any] | None = None, *,
+              htmx: bool = False, csrf: bool = True):  # noqa: ANN201
+    """POST a form as the pages do (with the CSRF token unless told not to), optionally as htmx."""
+    form: dict[str, Any] = {"csrf_token": csrf_token(app, client)} if csrf else {}
+    form.update(data or {})
+    return client.post(path, data=form, headers=HTMX if htmx else {})
+
+
+@dataclass
+class Household:
+    """This test's family: a parent and two kids (Maya, Leo)."""
+
+    family: FamilyRecord
+    parent: Member
+    kid: Member
+    sibling: Member
+
+
+def make_household(create_member: Callable[..., Member], family: FamilyRecord) -> Household:
+    parent = create_member(role="parent", username="mum", display_name="Mum")
+    kid = create_member(username="maya", display_name="Maya", color="#aa3366")
+    sibling = create_member(username="leo", display_name="Leo", color="#3366aa")
+    return Household(family, parent, kid, sibling)
+
+
+def add_chore(session: Session, name: str = "Dishes", **fields: Any) -> Chore:
+    """An active chore without a schedule (assignments are made by hand)."""
+    chore = Chore(name=name, **fields)
+    session.add(chore)
+    session.flush()
+    return chore
+
+
+def add_assignment(session: Session, chore: Chore, member: Member | None, day: date, *, status: str = "pending",
+                   points: int | None = None, due: time = time(18, 0), zone: str = "UTC",
+                   **fields: Any) -> Assignment:
+    """An assignment due on a family-local `day` at `due` in `zone`."""
+    due_at = datetime.combine(day, due, tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    assignment = Assignment(chore_id=chore.id, assigned_to=member.id if member else None, due_date=day,
+                            due_at=due_at, status=status,
+                            points_offered=points if points is not None else chore.base_points, **fields)
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def add_ledger(session: Session, member: Member, amount: int, kind: str, at: datetime, *,
+               assignment: Assignment | None = None, description: str = "test") -> LedgerEntry:
+    """A ledger row written directly (no balance change: for report and export tests only)."""
+    entry = LedgerEntry(member_id=member.id, amount=amount, kind=kind, description=description, created_at=at,
+                        assignment_id=assignment.id if assignment else None)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def put_setting(session: Session, key: str, value: Any) -> None:
+    """Write one family setting row directly."""
+    from sqlalchemy import select
+
+    row = session.scalar(select(FamilySetting).where(FamilySetting.key == key))
+    if row is None:
+        session.add(FamilySetting(key=key, value=value))
+    else:
+        row.value = value
+    session.flush()
+
+
+def run_together(flask_app: Flask, slug: str, workers: list[Callable[[Session], T]]) -> list[T | Exception]:
+    """Each worker in its own thread and family session, released together by a barrier; each commits."""
+    barrier = threading.Barrier(len(workers))
+    results: list[Any] = [None] * len(workers)
+
+    def run(index: int) -> None:
+        try:
+            with flask_app.app_context(), family_context(slug) as ctx:
+                barrier.wait(timeout=20)
+                results[index] = workers[index](ctx.session)
+                ctx.session.commit()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each racer got
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,), name=f"racer-{i}") for i in range(len(workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a racer hung (deadlock or pool exhaustion)"
+    return results
+
+
+def days_before(day: date, count: int) -> date:
+    return day - timedelta(days=count)
