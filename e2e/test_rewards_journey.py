@@ -1,6 +1,7 @@
 """The rewards store in real browsers: a kid asks on the tablet, a parent decides, the kid's screen follows live."""
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -133,7 +134,12 @@ def test_a_kid_asks_on_the_tablet_and_sees_the_parents_answers_live(browser: Bro
         wait_for_live_stream(kid)
 
         parent = desktop.new_page()
-        sign_in_as_parent(parent, live_server, "/rewards")
+        sign_in_as_parent(parent, live_server, "/")
+        # The parent gets there from the notification bell: the request's notification links to the requests.
+        parent.get_by_role("link", name=re.compile(r"^Notifications: [1-9]\d* unread$")).click()
+        expect(parent.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
+        asked = parent.get_by_role("listitem").filter(has_text=f"Maya asked for {store.movie}")
+        asked.get_by_role("button", name=f"Open: Maya asked for {store.movie}").click()
         requests = parent.get_by_role("region", name="Requests", exact=True)
         waiting = requests.get_by_role("list", name="Waiting for you")
         expect(waiting.get_by_role("listitem").filter(has_text=store.movie)).to_contain_text("Maya")

@@ -67,7 +67,7 @@ def test_the_celebration_shows_new_badges_once(app, client, auth, family, home, 
     again = client.get("/badges/celebrate", headers=HTMX)
     post_form(app, client, "/badges/celebrate", {"badge_id": ["not-a-uuid"]}, htmx=True)
 
-    assert shown.status_code == 200 and 'role="dialog"' in page and "hp-confetti" in page
+    assert shown.status_code == 200 and 'role="status"' in page and "hp-confetti" in page
     assert "First chore" in page and "@keyframes hp-fall" in page and "prefers-reduced-motion" in page
     assert closed.status_code == 200 and closed.get_data(as_text=True) == ""
     assert again.status_code == 200 and "3-day streak" in again.get_data(as_text=True)
