@@ -1,7 +1,7 @@
 """The chore form: posted fields → the chore service's data dict, and a chore or a post → values to re-render."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from app.chores.models import ASSIGNMENT_STRATEGIES, Chore
 from app.chores.schedules import ScheduleSpec, clean_schedule, describe, next_occurrences
 from app.domain import DomainError, ValidationFailed
 from app.members.models import Member
+from app.forms import FormState
 
 ICON_CHOICES = ("🧹", "🛏️", "🧸", "🍽️", "🧽", "🍴", "🗑️", "🐈", "🐕", "🐾", "🪴", "🌱", "👕", "🧺", "📚", "🎒",
                 "🚗", "🛒", "🍳", "🧼", "🚿", "🪥", "📦", "⭐")
@@ -57,21 +58,8 @@ OCCURRENCES_SHOWN = 5
 assert set(STRATEGIES) == set(ASSIGNMENT_STRATEGIES)
 
 
-@dataclass
-class ChoreFormState:
-    """What the chore form shows: input values (as posted or as stored), field errors and a general message."""
-
-    values: dict[str, Any]
-    errors: dict[str, str] = field(default_factory=dict)
-    message: str | None = None
-
-    def add_error(self, error: DomainError) -> None:
-        """Attach a service's refusal to the fields it names (or to the form as a whole)."""
-        if error.fields:
-            for name in error.fields:
-                self.errors.setdefault(name, error.message)
-        else:
-            self.message = error.message
+# The area's forms use the shared form state.
+ChoreFormState = FormState
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, time
-from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship

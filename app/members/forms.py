@@ -7,12 +7,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import g, request
+from flask import g
 from sqlalchemy.orm import Session
 
 from app.db.bases import utcnow
 from app.domain import DomainError, ValidationFailed
-from app.htmx import is_htmx
 from app.members.models import Member
 from app.members.services import (
     approximate_birthdate,

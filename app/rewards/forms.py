@@ -1,13 +1,12 @@
 """The reward form: posted fields → the reward service's data, and a reward or a post → values to re-render."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from app.domain import DomainError
 from app.rewards.models import Reward
+from app.forms import FormState
 
 ICON_CHOICES = ("🎁", "🍦", "🍕", "🍿", "🍫", "🧁", "🎮", "📺", "🎬", "🎟️", "🧸", "📚", "🎨", "⚽", "🛹", "🎧",
                 "🛝", "🌙", "💵", "⭐")
@@ -18,21 +17,8 @@ TEXT_FIELDS = ("name", "description", "category", "cost", "stock", "max_per_week
                "available_from", "available_until")
 
 
-@dataclass
-class RewardFormState:
-    """What the reward form shows: input values (as posted or as stored), field errors and a general message."""
-
-    values: dict[str, Any]
-    errors: dict[str, str] = field(default_factory=dict)
-    message: str | None = None
-
-    def add_error(self, error: DomainError) -> None:
-        """Attach a service's refusal to the fields it names (or to the form as a whole)."""
-        if error.fields:
-            for name in error.fields:
-                self.errors.setdefault(name, error.message)
-        else:
-            self.message = error.message
+# The area's forms use the shared form state.
+RewardFormState = FormState
 
 
 def new_reward_values() -> dict[str, Any]:
