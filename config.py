@@ -109,6 +109,7 @@ class ProductionConfig(Config):
         self.BASE_DOMAIN = (_env("BASE_DOMAIN", "housepoints.ai") or "").lower()
         self.SESSION_COOKIE_SECURE = True
         self.PREFERRED_URL_SCHEME = "https"
+        self.MAIL_LOG_BODY = False  # reset and invite links are secrets
         self.DEDICATED_DATABASE_URL_TEMPLATE = _env("DEDICATED_DATABASE_URL_TEMPLATE")
 
 

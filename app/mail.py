@@ -17,6 +17,7 @@ class MailSettings:
     username: str | None = None
     password: str | None = None
     use_tls: bool = False
+    log_body: bool = True  # without a server, development logs the message; production never logs links or codes
 
 
 def settings_from_config(config: dict) -> MailSettings:
@@ -24,7 +25,7 @@ def settings_from_config(config: dict) -> MailSettings:
     return MailSettings(server=config.get("MAIL_SERVER"), port=int(config.get("MAIL_PORT") or 25),
                         sender=config.get("MAIL_SENDER") or "HousePoints <no-reply@housepoints.ai>",
                         username=config.get("MAIL_USERNAME"), password=config.get("MAIL_PASSWORD"),
-                        use_tls=bool(config.get("MAIL_USE_TLS")))
+                        use_tls=bool(config.get("MAIL_USE_TLS")), log_body=bool(config.get("MAIL_LOG_BODY", True)))
 
 
 def send_email(settings: MailSettings, *, to: str, subject: str, body: str) -> None:
@@ -35,7 +36,10 @@ def send_email(settings: MailSettings, *, to: str, subject: str, body: str) -> N
     message["Subject"] = subject
     message.set_content(body)
     if not settings.server:
-        log.info("email (no MAIL_SERVER, logged instead) to=%s subject=%s\n%s", to, subject, body)
+        if settings.log_body:
+            log.info("email (no MAIL_SERVER, logged instead) to=%s subject=%s\n%s", to, subject, body)
+        else:
+            log.warning("email not sent: no MAIL_SERVER configured (subject=%s)", subject)
         return
     with smtplib.SMTP(settings.server, settings.port, timeout=10) as smtp:
         if settings.use_tls:
