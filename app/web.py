@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
-from flask import g
+from flask import current_app, g
 
 from app.assignments.services import FamilyRules, load_family_rules
 from app.db import get_session
@@ -27,3 +28,9 @@ def request_now() -> datetime:
 def family_today() -> date:
     """Today in the family's timezone."""
     return current_rules().clock.today(request_now())
+
+
+def uploads_root() -> Path:
+    """Where photos live: instance/uploads/ unless UPLOADS_DIR says otherwise (tests use a temporary folder)."""
+    configured = current_app.config.get("UPLOADS_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"

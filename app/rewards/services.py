@@ -602,3 +602,12 @@ def redemption_counts_all_time(session: Session, member_id: uuid.UUID) -> dict[u
                            .where(Redemption.member_id == member_id, Redemption.status.in_(COUNTED_STATUSES))
                            .group_by(Redemption.reward_id))
     return {reward_id: int(count) for reward_id, count in rows}
+
+
+def set_reward_photo(session: Session, reward: Reward, *, actor: Member, photo_name: str | None) -> Reward:
+    """Show a photo for the reward in the store (None: back to its icon)."""
+    if not actor.is_parent:
+        raise Forbidden("Only parents can change rewards")
+    reward.photo_name = photo_name
+    session.flush()
+    return reward

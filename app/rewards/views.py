@@ -10,11 +10,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, g, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, g, make_response, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.assignments.photos import MIMETYPE, StagedPhoto, photo_path, prepare_photo, read_upload, stage_photo
 from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
@@ -52,8 +53,9 @@ from app.rewards.services import (
     request_reward,
     set_savings_goal,
     update_reward,
+    set_reward_photo,
 )
-from app.web import current_rules, request_now
+from app.web import current_rules, request_now, uploads_root
 
 FORM_STATUS = 422
 MY_REQUESTS_SHOWN = 20
@@ -301,6 +303,34 @@ def _form_refused(state: RewardFormState, error: DomainError, reward: Reward | N
     return _form_page(state, reward=reward, status=FORM_STATUS)
 
 
+def _stage_reward_photo(reward: Reward) -> StagedPhoto | None:
+    """Check, re-encode and stage an uploaded reward photo (published after the commit), or None without one."""
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        return None
+    staged = stage_photo(uploads_root(), g.family.id, reward.id, prepare_photo(read_upload(upload.stream)))
+    set_reward_photo(get_session(), reward, actor=_me(), photo_name=staged.name)
+    return staged
+
+
+def _discard(staged: StagedPhoto | None) -> None:
+    if staged is not None:
+        staged.discard()
+
+
+@bp.get("/rewards/<uuid:reward_id>/photo")
+@login_required
+def reward_photo(reward_id: uuid.UUID) -> Response:
+    """A reward's photo (its 320 px version: the store shows it as a card picture)."""
+    reward = get_reward_or_404(get_session(), reward_id, include_archived=True)
+    path = photo_path(uploads_root(), g.family.id, reward.photo_name, thumb=True)
+    if path is None:
+        raise NotFound("Photo not found")
+    response = send_file(path, mimetype=MIMETYPE, max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 @bp.route("/rewards/new", methods=["GET", "POST"])
 @parent_required
 def new() -> BaseResponse:
@@ -309,11 +339,20 @@ def new() -> BaseResponse:
         return _form_page(RewardFormState(new_reward_values()), reward=None)
     state = RewardFormState(posted_values(request.form))
     session = get_session()
+    staged = None
     try:
         reward = create_reward(session, actor=_me(), data=reward_data(state.values))
+        staged = _stage_reward_photo(reward)
+        session.commit()
     except DomainError as error:
+        session.rollback()
+        _discard(staged)
         return _form_refused(state, error, None)
-    session.commit()
+    except BaseException:
+        _discard(staged)
+        raise
+    if staged is not None:
+        staged.publish()
     _published("rewardChanged", reward_id=reward.id)
     return redirect(url_for("rewards.store"), 303)
 
@@ -327,11 +366,22 @@ def edit(reward_id: str) -> BaseResponse:
     if request.method == "GET":
         return _form_page(RewardFormState(reward_values(reward)), reward=reward)
     state = RewardFormState(posted_values(request.form))
+    staged = None
     try:
         update_reward(session, reward, actor=_me(), data=reward_data(state.values))
+        if request.form.get("remove_photo"):
+            set_reward_photo(session, reward, actor=_me(), photo_name=None)
+        staged = _stage_reward_photo(reward)
+        session.commit()
     except DomainError as error:
+        session.rollback()
+        _discard(staged)
         return _form_refused(state, error, reward)
-    session.commit()
+    except BaseException:
+        _discard(staged)
+        raise
+    if staged is not None:
+        staged.publish()
     _published("rewardChanged", reward_id=reward.id)
     return redirect(url_for("rewards.store", archived="1" if not reward.active else None), 303)
 

@@ -6,10 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
-from flask import (Response, abort, current_app, g, make_response, redirect, render_template, request, send_file,
+from flask import (Response, abort, g, make_response, redirect, render_template, request, send_file,
                    url_for)
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -44,7 +43,7 @@ from app.points.leaderboards import LeaderboardRow, leaderboard
 from app.points.models import LedgerEntry
 from app.points.services import LIFETIME_KINDS
 from app.tablet import bp
-from app.web import current_rules, family_today, request_now
+from app.web import current_rules, family_today, request_now, uploads_root
 
 # A kid's turn ends after this long without a touch, so the next kid never finds someone else signed in.
 IDLE_SECONDS = 60
@@ -264,12 +263,6 @@ def get_claimable_or_404(kid: Member, assignment_id: uuid.UUID) -> Assignment:
     if assignment.assigned_to != kid.id and assignment.status != "open" and assignment.claimed_at is None:
         raise NotFound("Assignment not found")
     return assignment
-
-
-def uploads_root() -> Path:
-    """Where photos live: instance/uploads/ unless UPLOADS_DIR says otherwise (tests use a temporary folder)."""
-    configured = current_app.config.get("UPLOADS_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
 
 
 def _ensure_today() -> date:

@@ -233,6 +233,7 @@ PAGES: list[tuple[str, str, bool, tuple[int, int, int, int]]] = [
     ("POST", "/rewards/requests/{redemption}/approve", False, (302, 403, 303, 302)),
     ("POST", "/rewards/requests/{redemption}/reject", False, (302, 403, 422, 302)),
     ("POST", "/rewards/requests/{redemption}/fulfil", False, (302, 403, 400, 302)),
+    ("GET", "/rewards/{reward}/photo", False, (302, 404, 404, 302)),  # this reward has no photo
 ]
 CASES = [pytest.param(method, path, htmx, who, expected[i], id=f"{method} {path} as {who}")
          for method, path, htmx, expected in PAGES for i, who in enumerate(VISITORS)]
