@@ -18,6 +18,10 @@ apt_install() {
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 command -v pg_isready >/dev/null 2>&1 || apt_install postgresql
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+# Optional: an emoji font, so avatars and chore icons render in the e2e screenshots (tests do not depend on it).
+if ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 && can_apt; then
+  apt_install fonts-noto-color-emoji || say "no emoji font; screenshots will show boxes for emoji"
+fi
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   say "starting PostgreSQL"
