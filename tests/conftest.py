@@ -363,3 +363,17 @@ def smtp_server(app: Flask) -> Iterator[ReceivedMail]:
     finally:
         app.config.update(MAIL_SERVER=previous[0], MAIL_PORT=previous[1])
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def race_app(app: Flask) -> Iterator[Flask]:
+    """The same databases and Redis as `app`, with pools big enough that every racer holds a connection at once."""
+    from tests.concurrency import MAX_RACERS
+
+    shared = {key: app.config[key] for key in ("PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL",
+                                               "DEDICATED_DATABASE_URL_TEMPLATE", "REDIS_KEY_PREFIX")}
+    racing = create_app(TestConfig, DB_POOL_SIZE=MAX_RACERS + 2, DB_MAX_OVERFLOW=2, **shared)
+    racing.test_client_class = FamilyClient
+    yield racing
+    with racing.app_context():
+        engines().dispose_all()

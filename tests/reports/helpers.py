@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -18,12 +17,11 @@ from app.assignments.models import Assignment
 from app.chores.models import Chore
 from app.members.models import FamilySetting, Member
 from app.points.models import LedgerEntry
-from app.tenancy.context import family_context
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import FamilyClient
+from tests.concurrency import run_together  # noqa: F401 - the race tests import it from here
 
 HTMX = {"HX-Request": "true"}
-T = TypeVar("T")
 
 
 def csrf_token(app: Flask, client: FamilyClient) -> str:
@@ -101,27 +99,6 @@ def put_setting(session: Session, key: str, value: Any) -> None:
     session.flush()
 
 
-def run_together(flask_app: Flask, slug: str, workers: list[Callable[[Session], T]]) -> list[T | Exception]:
-    """Each worker in its own thread and family session, released together by a barrier; each commits."""
-    barrier = threading.Barrier(len(workers))
-    results: list[Any] = [None] * len(workers)
-
-    def run(index: int) -> None:
-        try:
-            with flask_app.app_context(), family_context(slug) as ctx:
-                barrier.wait(timeout=20)
-                results[index] = workers[index](ctx.session)
-                ctx.session.commit()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each racer got
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,), name=f"racer-{i}") for i in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung (deadlock or pool exhaustion)"
-    return results
 
 
 def days_before(day: date, count: int) -> date:

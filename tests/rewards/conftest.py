@@ -1,30 +1,25 @@
 """Fixtures for the rewards store: a household (a parent, kids with points), reward factories, real racing threads."""
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from app import create_app
 from app.assignments.services import FamilyRules, load_family_rules
-from app.db import engines
 from app.members.models import Member
 from app.points.services import post_entry
 from app.rewards.models import Reward
-from app.tenancy.context import family_context
 from app.tenancy.registry import FamilyRecord
-from config import TestConfig
+from tests.concurrency import run_together  # noqa: F401 - the race tests import it from here
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)  # a Wednesday
 RACERS = 20
-T = TypeVar("T")
 
 
 @dataclass
@@ -78,43 +73,10 @@ def rules_for(in_family: Callable[..., Any]) -> Callable[[FamilyRecord], FamilyR
     return load
 
 
-# --- real concurrency ---------------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def race_app(app: Flask) -> Iterator[Flask]:
-    """The same databases and Redis as `app`, with pools big enough that every racer holds a connection at once."""
-    shared = {key: app.config[key] for key in ("PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL",
-                                               "DEDICATED_DATABASE_URL_TEMPLATE", "REDIS_KEY_PREFIX")}
-    racing = create_app(TestConfig, DB_POOL_SIZE=RACERS + 2, DB_MAX_OVERFLOW=2, **shared)
-    yield racing
-    with racing.app_context():
-        engines().dispose_all()
+# --- real concurrency (race_app: tests/conftest.py) ---------------------------------------------------------------------------------------------
 
 
-def run_together(flask_app: Flask, slug: str, workers: list[Callable[[Session], T]]) -> list[T | Exception]:
-    """Run each worker in its own thread and family session, all released at once by a barrier; each commits.
 
-    Returns each worker's result, or the exception it raised (its transaction rolled back).
-    """
-    barrier = threading.Barrier(len(workers))
-    results: list[Any] = [None] * len(workers)
-
-    def run(index: int) -> None:
-        try:
-            with flask_app.app_context(), family_context(slug) as ctx:
-                barrier.wait(timeout=30)
-                results[index] = workers[index](ctx.session)
-                ctx.session.commit()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each racer got
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,), name=f"racer-{i}") for i in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung (deadlock or pool exhaustion)"
-    return results
 
 
 # --- pages ---------------------------------------------------------------------------------------------------------
