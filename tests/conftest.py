@@ -31,6 +31,8 @@ from app.tenancy.provisioning import provision_family
 from app.tenancy.registry import FamilyRecord
 from config import Config, TestConfig
 
+pytest_plugins = ["tests.plugins.statement_audit"]
+
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_MIGRATIONS = str(ROOT / "migrations" / "platform")
 

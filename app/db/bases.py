@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -74,3 +75,10 @@ class FamilyScoped:
     @declared_attr
     def family_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 - declared_attr takes the class
         return mapped_column(Uuid, nullable=False, index=True)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        # The unit of work updates and deletes rows by primary key. Declaring family_id as a "version" column the
+        # app manages (never generated) puts `AND family_id = <loaded value>` into those statements too, so every
+        # flush is pinned to its family and the gate can prove it; a row of another family matches nothing.
+        return {"version_id_col": cls.family_id, "version_id_generator": False}

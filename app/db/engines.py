@@ -9,9 +9,17 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from app.db.scoping import install_gate
+
 
 def build_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
-    """One engine with a small pool; SQLite gets foreign keys, WAL and a busy timeout."""
+    """One engine with a small pool and the family-scope gate; SQLite gets foreign keys, WAL and a busy timeout."""
+    engine = _create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+    install_gate(engine)
+    return engine
+
+
+def _create_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

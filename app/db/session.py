@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Delete, Engine, Insert, Select, Table, Update, event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.db.bases import FamilyBase, FamilyScoped, PlatformBase
+from app.db.scoping import FAMILY_OPTION, FamilyScopeError, family_tables
 
-
-class FamilyScopeError(RuntimeError):
-    """Family data was touched outside a family, or written into another family."""
+__all__ = ["FamilyScopeError", "TenantSession", "open_session"]
 
 
 class TenantSession(Session):
@@ -28,25 +29,50 @@ def open_session(platform_engine: Engine, family_engine: Engine | None = None,
     return TenantSession(bind=default_bind, binds=binds, expire_on_commit=False, info={"family_id": family_id})
 
 
-def _touches_family_tables(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, FamilyScoped) for mapper in state.all_mappers)
+def _family_tables_in(statement: object) -> list[Table]:
+    """Every family table the statement names anywhere: FROM, joins, subqueries, CTEs, EXISTS, DML targets."""
+    names = family_tables()
+    return [table for table in find_tables(statement, include_aliases=True, include_joins=True, include_crud=True)
+            if isinstance(table, Table) and table.name in names]
+
+
+def _pin_insert_source(statement: Insert, source: Select, family_id: uuid.UUID) -> Insert:
+    """INSERT … SELECT: the SELECT reads only the family's rows of the tables in its FROM."""
+    pinned = source
+    for table in find_tables(source, include_joins=True):
+        if isinstance(table, Table) and table.name in family_tables():
+            pinned = pinned.where(table.c.family_id == family_id)
+    return replacement_traverse(statement, {}, lambda element: pinned if element is source else None)
 
 
 @event.listens_for(TenantSession, "do_orm_execute")
 def _scope_to_family(state: ORMExecuteState) -> None:
-    """Every ORM read, update and delete of a family table gets `family_id = <current family>`."""
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
+    """Every statement naming a family table gets `family_id = <current family>` wherever the table appears.
+
+    ORM entities anywhere in the statement (columns, select_from, joins, subqueries, CTEs, unions, aliases) get
+    the criteria from `with_loader_criteria`; a Core UPDATE/DELETE of a family table gets it in its WHERE, and
+    an INSERT … SELECT in its SELECT. Whatever this cannot reach (a Core SELECT written against a `Table`, raw
+    text), the gate in `app/db/scoping.py` refuses before it runs.
+    """
     if state.is_column_load or state.is_relationship_load:
         return  # the criteria already travel with the parent query
-    if not _touches_family_tables(state):
+    tables = _family_tables_in(state.statement)
+    if not tables:
         return
     family_id = state.session.info.get("family_id")
     if family_id is None:
         raise FamilyScopeError("family tables queried outside a family context")
-    state.statement = state.statement.options(
-        with_loader_criteria(FamilyScoped, lambda cls: cls.family_id == family_id, include_aliases=True)
-    )
+    statement = state.statement
+    if isinstance(statement, (Update, Delete)) and isinstance(statement.table, Table) \
+            and statement.table.name in family_tables():
+        statement = statement.where(statement.table.c.family_id == family_id)
+    if isinstance(statement, Insert) and isinstance(statement.select, Select):
+        statement = _pin_insert_source(statement, statement.select, family_id)
+    if state.is_select or state.is_update or state.is_delete:
+        statement = statement.options(
+            with_loader_criteria(FamilyScoped, lambda cls: cls.family_id == family_id, include_aliases=True)
+        )
+    state.statement = statement
 
 
 @event.listens_for(TenantSession, "before_flush")
@@ -66,7 +92,8 @@ def _stamp_family_id(session: Session, _flush_context, _instances) -> None:  # n
 
 @event.listens_for(TenantSession, "after_begin")
 def _set_row_level_security_family(session: Session, _transaction, connection) -> None:  # noqa: ANN001
-    """PostgreSQL RLS reads `app.family_id`, set for this transaction only (SET LOCAL)."""
+    """The gate and PostgreSQL RLS both learn the transaction's family here (RLS: SET LOCAL `app.family_id`)."""
     family_id = session.info.get("family_id")
+    connection.execution_options(**{FAMILY_OPTION: family_id})
     if family_id is not None and connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SELECT set_config('app.family_id', %s, true)", (str(family_id),))

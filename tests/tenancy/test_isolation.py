@@ -9,6 +9,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import ProgrammingError
 
 from app.db import platform_engine
+from app.db.scoping import UnscopedReason, unscoped
 from app.db.session import FamilyScopeError, open_session
 from app.members.models import Member
 from tests.accounts.helpers import HostAuth
@@ -80,17 +81,23 @@ def test_family_tables_outside_a_family_raise(any_app: Flask) -> None:
 
 
 def test_row_level_security_filters_raw_sql(app: Flask) -> None:
-    """Raw SQL that forgets the family filter still sees only the current family (PostgreSQL RLS)."""
+    """Raw SQL that forgets the family filter still sees only the current family (PostgreSQL RLS).
+
+    The gate would refuse these statements first; the escape hatch lets them through to prove the wall behind it.
+    """
     a, b, ids = _two_families_with_members(app)
     from app.tenancy.context import family_context
 
+    hatch = unscoped(UnscopedReason.WALL_TEST)
     with app.app_context(), family_context(a.slug) as ctx:
-        rows = ctx.session.execute(text("SELECT display_name, family_id FROM members")).all()
+        rows = ctx.session.execute(text("SELECT display_name, family_id FROM members"),
+                                   execution_options=hatch).all()
         assert rows == [("Alice-of-A", a.id)]
-        by_id = ctx.session.execute(text("SELECT 1 FROM members WHERE id = :id"), {"id": ids[b.slug]}).all()
+        by_id = ctx.session.execute(text("SELECT 1 FROM members WHERE id = :id"), {"id": ids[b.slug]},
+                                    execution_options=hatch).all()
         assert by_id == []
         changed = ctx.session.execute(text("UPDATE members SET display_name = 'x' WHERE id = :id"),
-                                      {"id": ids[b.slug]})
+                                      {"id": ids[b.slug]}, execution_options=hatch)
         assert changed.rowcount == 0
         ctx.session.rollback()
 
@@ -107,10 +114,11 @@ def test_row_level_security_rejects_foreign_inserts_and_hides_all_without_a_fami
                      "is_active, login_enabled, auto_approve_work, preferences, total_points, available_points, "
                      "weekly_points, lifetime_points_earned, created_at, updated_at) VALUES (:id, :fid, 'x', 'x', "
                      "'X', 'child', '#000000', true, true, false, '{}', 0, 0, 0, 0, now(), now())"),
-                {"id": uuid.uuid4(), "fid": b.id})
+                {"id": uuid.uuid4(), "fid": b.id}, execution_options=unscoped(UnscopedReason.WALL_TEST))
         ctx.session.rollback()
         pooled_url = ctx.family.database_url
     # A connection that never entered a family (the app role, not a superuser) sees no family rows at all.
     with app.app_context(), engines().get(pooled_url).connect() as conn:
+        conn.execution_options(**unscoped(UnscopedReason.WALL_TEST))
         assert conn.scalar(text("SELECT current_user")) == "hp_app"
         assert conn.scalar(text("SELECT count(*) FROM members")) == 0

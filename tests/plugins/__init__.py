@@ -1,0 +1,1 @@
+"""pytest plugins of the test rig: audits that watch the whole suite."""
