@@ -408,7 +408,8 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
 
 def _refused(reason: str, sql: str) -> None:
     stats.refused += 1
-    stats.refusals.append(f"{reason}: {' '.join(sql.split())[:300]}")
+    flat = " ".join(sql.split())
+    stats.refusals.append(f"{reason}: {flat if len(flat) <= 400 else flat[:150] + ' … ' + flat[-250:]}")
     raise FamilyScopeError(reason)
 
 

@@ -52,10 +52,9 @@ def _scope_to_family(state: ORMExecuteState) -> None:
     ORM entities anywhere in the statement (columns, select_from, joins, subqueries, CTEs, unions, aliases) get
     the criteria from `with_loader_criteria`; a Core UPDATE/DELETE of a family table gets it in its WHERE, and
     an INSERT … SELECT in its SELECT. Whatever this cannot reach (a Core SELECT written against a `Table`, raw
-    text), the gate in `app/db/scoping.py` refuses before it runs.
+    text), the gate in `app/db/scoping.py` refuses before it runs. Refreshes and lazy loads by primary key get
+    the criteria too: the gate cannot know the key came from a scoped query.
     """
-    if state.is_column_load or state.is_relationship_load:
-        return  # the criteria already travel with the parent query
     tables = _family_tables_in(state.statement)
     if not tables:
         return
@@ -68,6 +67,10 @@ def _scope_to_family(state: ORMExecuteState) -> None:
         statement = statement.where(statement.table.c.family_id == family_id)
     if isinstance(statement, Insert) and isinstance(statement.select, Select):
         statement = _pin_insert_source(statement, statement.select, family_id)
+    mapper = state.bind_mapper
+    if state.is_column_load and mapper is not None and issubclass(mapper.class_, FamilyScoped):
+        # with_loader_criteria leaves a refresh's own entity alone (SQLAlchemy keeps refreshes unfiltered).
+        statement = statement.where(mapper.class_.family_id == family_id)
     if state.is_select or state.is_update or state.is_delete:
         statement = statement.options(
             with_loader_criteria(FamilyScoped, lambda cls: cls.family_id == family_id, include_aliases=True)
