@@ -18,7 +18,7 @@ down_revision = 'a1e0c0ffee01'
 branch_labels = None
 depends_on = None
 
-# Referenced tables, in the order they are altered (a table's targets come before it).
+# Every table altered, in order: the tables a table points at come before it.
 TABLES = (
     "members", "chores", "tablet_devices", "rewards", "webhooks", "allowance_schedules", "assignments",
     "points_ledger", "chore_schedules", "chore_assignees", "member_sessions", "login_failures", "presence_patterns",
