@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import Date, ForeignKeyConstraint, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -18,7 +18,7 @@ class Payout(UUIDPrimaryKey, FamilyScoped, FamilyBase):
 
     __tablename__ = "payouts"
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     kind: Mapped[str] = mapped_column(String(20))
     points: Mapped[int] = mapped_column(default=0)
     amount_cents: Mapped[int] = mapped_column()
@@ -31,16 +31,26 @@ class Payout(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     schedule_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (UniqueConstraint("family_id", "schedule_id", "paid_on"),)
+    __table_args__ = (
+        UniqueConstraint("family_id", "schedule_id", "paid_on"),
+        ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["ledger_entry_id", "family_id"], ["points_ledger.id", "points_ledger.family_id"]),
+        ForeignKeyConstraint(["paid_by", "family_id"], ["members.id", "members.family_id"]),
+        ForeignKeyConstraint(["schedule_id", "family_id"], ["allowance_schedules.id", "allowance_schedules.family_id"]),
+    )
 
 
 class AllowanceSchedule(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     """A kid's weekly allowance: on payday pay a fixed amount or convert the week's points."""
 
     __tablename__ = "allowance_schedules"
-    __table_args__ = (UniqueConstraint("family_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("family_id", "member_id"),
+        UniqueConstraint("family_id", "id"),
+        ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
+    )
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     mode: Mapped[str] = mapped_column(String(20), default="fixed_amount")
     payday: Mapped[int] = mapped_column(default=5)  # 0 = Monday … 6 = Sunday
     amount_cents: Mapped[int] = mapped_column(default=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Date, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.chores.models import Chore
@@ -24,10 +24,18 @@ class Assignment(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
         UniqueConstraint("family_id", "schedule_key"),
         Index("ix_assignments_family_due_date", "family_id", "due_date"),
         Index("ix_assignments_family_assigned_to_due_date", "family_id", "assigned_to", "due_date"),
+        UniqueConstraint("family_id", "id"),
+        ForeignKeyConstraint(["chore_id", "family_id"], ["chores.id", "chores.family_id"], ondelete="CASCADE"),
+        # Members are deactivated, never deleted: the people on an assignment stay (no ON DELETE action).
+        ForeignKeyConstraint(["assigned_to", "family_id"], ["members.id", "members.family_id"]),
+        ForeignKeyConstraint(["assigned_by", "family_id"], ["members.id", "members.family_id"]),
+        ForeignKeyConstraint(["completed_by", "family_id"], ["members.id", "members.family_id"]),
+        ForeignKeyConstraint(["verified_by", "family_id"], ["members.id", "members.family_id"]),
+        ForeignKeyConstraint(["skipped_by", "family_id"], ["members.id", "members.family_id"]),
     )
 
-    chore_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chores.id", ondelete="CASCADE"), index=True)
-    assigned_to: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    chore_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    assigned_to: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     assigned_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     schedule_key: Mapped[str | None] = mapped_column(String(120))
     due_date: Mapped[date] = mapped_column(Date)  # the family-local day
@@ -47,7 +55,7 @@ class Assignment(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     skipped_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
-    chore: Mapped[Chore] = relationship(lazy="joined", innerjoin=True)
+    chore: Mapped[Chore] = relationship(lazy="joined", innerjoin=True, foreign_keys=[chore_id])
     assignee: Mapped[Member | None] = relationship(lazy="joined", foreign_keys=[assigned_to])
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKeyConstraint, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -15,10 +15,14 @@ class MemberSession(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """One signed-in browser (or a kid's turn on the tablet); deleting or revoking it signs that browser out."""
 
     __tablename__ = "member_sessions"
+    __table_args__ = (
+        ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["device_id", "family_id"], ["tablet_devices.id", "tablet_devices.family_id"], ondelete="CASCADE"),
+    )
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the cookie's token
-    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tablet_devices.id", ondelete="CASCADE"))
+    device_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     remember: Mapped[bool] = mapped_column(default=False)
     user_agent: Mapped[str | None] = mapped_column(String(255))
     ip_address: Mapped[str | None] = mapped_column(String(64))
@@ -27,17 +31,19 @@ class MemberSession(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    member: Mapped[Member] = relationship(lazy="joined")
+    member: Mapped[Member] = relationship(lazy="joined", foreign_keys=[member_id])
 
 
 class TabletDevice(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """A browser a parent marked as the family tablet; its long-lived cookie opens the avatar wall."""
 
     __tablename__ = "tablet_devices"
+    # Members are deactivated, never deleted, so a device keeps who registered it (no ON DELETE action).
+    __table_args__ = (UniqueConstraint("family_id", "id"), ForeignKeyConstraint(["registered_by", "family_id"], ["members.id", "members.family_id"]))
 
     name: Mapped[str] = mapped_column(String(80))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    registered_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    registered_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -47,8 +53,11 @@ class LoginFailure(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """A failed password or PIN try; five within the window lock that login."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_member_kind_at", "member_id", "kind", "failed_at"),)
+    __table_args__ = (
+        Index("ix_login_failures_member_kind_at", "member_id", "kind", "failed_at"),
+        ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
+    )
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     kind: Mapped[str] = mapped_column(String(10))  # "password" or "pin"
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, time
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKeyConstraint, String, Text, Time, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey
@@ -19,6 +19,7 @@ class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     """A job the family does, with the points it is worth and how it is checked."""
 
     __tablename__ = "chores"
+    __table_args__ = (UniqueConstraint("family_id", "id"),)
 
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
@@ -42,9 +43,12 @@ class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     not_before_time: Mapped[time | None] = mapped_column(Time)
     open_bonus_points: Mapped[int] = mapped_column(default=0)  # extra for claiming an open chore
 
+    # Joins stay on the id alone (family_id is stamped by the session); the composite key guards the family.
     schedule: Mapped[ChoreSchedule | None] = relationship(back_populates="chore", uselist=False, lazy="selectin",
+                                                          foreign_keys="ChoreSchedule.chore_id",
                                                           cascade="all, delete-orphan")
     assignees: Mapped[list[ChoreAssignee]] = relationship(back_populates="chore", lazy="selectin",
+                                                          foreign_keys="ChoreAssignee.chore_id",
                                                           order_by="ChoreAssignee.position",
                                                           cascade="all, delete-orphan")
 
@@ -53,8 +57,9 @@ class ChoreSchedule(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """When a chore recurs, as the parts of a dateutil rrule, plus vacation pauses."""
 
     __tablename__ = "chore_schedules"
+    __table_args__ = (ForeignKeyConstraint(["chore_id", "family_id"], ["chores.id", "chores.family_id"], ondelete="CASCADE"),)
 
-    chore_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chores.id", ondelete="CASCADE"), unique=True)
+    chore_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="daily")
     interval: Mapped[int] = mapped_column(default=1)
     interval_unit: Mapped[str] = mapped_column(String(10), default="days")
@@ -67,19 +72,23 @@ class ChoreSchedule(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     paused_from: Mapped[date | None] = mapped_column(Date)
     paused_until: Mapped[date | None] = mapped_column(Date)
 
-    chore: Mapped[Chore] = relationship(back_populates="schedule")
+    chore: Mapped[Chore] = relationship(back_populates="schedule", foreign_keys=[chore_id])
 
 
 class ChoreAssignee(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """A member eligible for a chore, in the parent-set rotation order (the first is the fixed assignee)."""
 
     __tablename__ = "chore_assignees"
-    __table_args__ = (UniqueConstraint("chore_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("chore_id", "member_id"),
+        ForeignKeyConstraint(["chore_id", "family_id"], ["chores.id", "chores.family_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
+    )
 
-    chore_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("chores.id", ondelete="CASCADE"), index=True)
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    chore_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     position: Mapped[int] = mapped_column(default=0)
 
-    chore: Mapped[Chore] = relationship(back_populates="assignees")
+    chore: Mapped[Chore] = relationship(back_populates="assignees", foreign_keys=[chore_id])
 
 

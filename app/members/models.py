@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, ForeignKeyConstraint, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey
@@ -18,7 +18,12 @@ class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
 
     __tablename__ = "members"
     # Usernames are unique per family regardless of case; username_key is the lower-cased copy that enforces it.
-    __table_args__ = (UniqueConstraint("family_id", "username_key"),)
+    __table_args__ = (
+        UniqueConstraint("family_id", "username_key"),
+        UniqueConstraint("family_id", "id"),  # the target of every composite (x_id, family_id) foreign key
+        ForeignKeyConstraint(["created_by", "family_id"], ["members.id", "members.family_id"]),
+        ForeignKeyConstraint(["updated_by", "family_id"], ["members.id", "members.family_id"]),
+    )
 
     username: Mapped[str] = mapped_column(String(50))
     username_key: Mapped[str] = mapped_column(String(50))

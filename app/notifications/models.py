@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -23,9 +23,12 @@ class Notification(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """One in-app notification for one member (the bell)."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_family_member_created", "family_id", "member_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_notifications_family_member_created", "family_id", "member_id", "created_at"),
+        ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
+    )
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     event: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)
@@ -39,9 +42,12 @@ class NotificationPreference(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """Whether a member wants an event on a channel (absent = the family default)."""
 
     __tablename__ = "notification_preferences"
-    __table_args__ = (UniqueConstraint("family_id", "member_id", "event", "channel"),)
+    __table_args__ = (
+        UniqueConstraint("family_id", "member_id", "event", "channel"),
+        ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
+    )
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     event: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(20))
     enabled: Mapped[bool] = mapped_column(default=True)
@@ -51,6 +57,7 @@ class Webhook(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """An outbound webhook: events are POSTed to its URL, signed with HMAC-SHA256 of its secret."""
 
     __tablename__ = "webhooks"
+    __table_args__ = (UniqueConstraint("family_id", "id"), ForeignKeyConstraint(["created_by", "family_id"], ["members.id", "members.family_id"]))
 
     url: Mapped[str] = mapped_column(String(500))
     secret: Mapped[str] = mapped_column(String(128))
@@ -64,11 +71,14 @@ class Delivery(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """One outbound message (email or webhook) and its attempts: the delivery log and the dead-letter list."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_family_status_next", "family_id", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_family_status_next", "family_id", "status", "next_attempt_at"),
+        ForeignKeyConstraint(["webhook_id", "family_id"], ["webhooks.id", "webhooks.family_id"], ondelete="CASCADE"),
+    )
 
     channel: Mapped[str] = mapped_column(String(20))
     event: Mapped[str] = mapped_column(String(40))
-    webhook_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    webhook_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     recipient: Mapped[str | None] = mapped_column(String(500))  # email address (webhooks use their URL)
     subject: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -85,8 +95,9 @@ class CalendarFeed(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """A member's secret iCal URL (its token is stored hashed; revoking stops the feed at once)."""
 
     __tablename__ = "calendar_feeds"
+    __table_args__ = (ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),)
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

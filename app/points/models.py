@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Uuid
+from sqlalchemy import ForeignKeyConstraint, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -19,9 +19,16 @@ class LedgerEntry(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """One signed movement of a member's points; rows are never updated or deleted."""
 
     __tablename__ = "points_ledger"
-    __table_args__ = (Index("ix_points_ledger_family_member_created", "family_id", "member_id", "created_at"),)
+    # reference_id has no key: it points at a redemption, a payout or a badge depending on kind.
+    __table_args__ = (
+        Index("ix_points_ledger_family_member_created", "family_id", "member_id", "created_at"),
+        UniqueConstraint("family_id", "id"),
+        ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["assignment_id", "family_id"], ["assignments.id", "assignments.family_id"]),
+        ForeignKeyConstraint(["actor_id", "family_id"], ["members.id", "members.family_id"]),
+    )
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     amount: Mapped[int] = mapped_column()
     kind: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(String(300))

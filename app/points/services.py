@@ -24,7 +24,9 @@ DEFAULT_PRESETS = (("bonus", "Extra helpful", 5), ("bonus", "Great attitude", 5)
 
 def lock_member(session: Session, member_id: uuid.UUID) -> Member:
     """The member row, locked for this transaction (money-like changes serialise per member)."""
-    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update()
+    # FOR NO KEY UPDATE: balances are not keys, and a plain FOR UPDATE would deadlock against the KEY SHARE locks
+    # that composite foreign keys (completed_by, actor_id…) take on this row in concurrent transactions.
+    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update(key_share=True)
                             .execution_options(populate_existing=True))
     if member is None:
         raise NotFound("User not found")

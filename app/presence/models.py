@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, time
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Time
+from sqlalchemy import JSON, Date, ForeignKeyConstraint, String, Time, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey
@@ -16,8 +16,9 @@ class PresencePattern(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     """A recurring rule: on these weekdays (every week, or every other week from an anchor) the member is home/away."""
 
     __tablename__ = "presence_patterns"
+    __table_args__ = (ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),)
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     kind: Mapped[str] = mapped_column(String(20), default="weekly")
     weekdays: Mapped[list[int]] = mapped_column(JSON)  # 0 = Monday … 6 = Sunday
     anchor_date: Mapped[date] = mapped_column(Date)  # for alternate weeks: a day inside an "on" week
@@ -30,8 +31,9 @@ class PresenceException(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     """A date range (one day for an override) when the member is home or away regardless of patterns."""
 
     __tablename__ = "presence_exceptions"
+    __table_args__ = (ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),)
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     present: Mapped[bool] = mapped_column(default=False)

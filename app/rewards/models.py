@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -17,6 +17,7 @@ class Reward(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     """Something a kid can spend points on, with its price, stock, limits and when it is available."""
 
     __tablename__ = "rewards"
+    __table_args__ = (UniqueConstraint("family_id", "id"),)
 
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
@@ -39,10 +40,15 @@ class Redemption(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     """A kid's request for a reward: points held at once, then approved, rejected (refunded) or fulfilled."""
 
     __tablename__ = "redemptions"
-    __table_args__ = (Index("ix_redemptions_family_member_requested", "family_id", "member_id", "requested_at"),)
+    __table_args__ = (
+        Index("ix_redemptions_family_member_requested", "family_id", "member_id", "requested_at"),
+        ForeignKeyConstraint(["reward_id", "family_id"], ["rewards.id", "rewards.family_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["decided_by", "family_id"], ["members.id", "members.family_id"]),
+    )
 
-    reward_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rewards.id", ondelete="CASCADE"), index=True)
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    reward_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     points_spent: Mapped[int] = mapped_column()
     status: Mapped[str] = mapped_column(String(20), default="pending")
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -52,17 +58,21 @@ class Redemption(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str | None] = mapped_column(Text)
 
-    reward: Mapped[Reward] = relationship(lazy="joined")
+    reward: Mapped[Reward] = relationship(lazy="joined", foreign_keys=[reward_id])
 
 
 class SavingsGoal(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """The one reward a kid is saving for (progress bar on their view and the wall)."""
 
     __tablename__ = "savings_goals"
-    __table_args__ = (UniqueConstraint("family_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("family_id", "member_id"),
+        ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["reward_id", "family_id"], ["rewards.id", "rewards.family_id"], ondelete="CASCADE"),
+    )
 
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    reward_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rewards.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    reward_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    reward: Mapped[Reward] = relationship(lazy="joined")
+    reward: Mapped[Reward] = relationship(lazy="joined", foreign_keys=[reward_id])
