@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,10 +15,12 @@ from sqlalchemy.exc import DBAPIError
 from app.db.rls import APPEND_ONLY_TABLES, app_role_privileges, app_table_privileges
 from app.members.models import Member
 from app.points.models import LedgerEntry
+from app.tenancy.context import family_context
 from app.tenancy.databases import database_owner, owner_url
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import family_factory
 
+Connect = Callable[[str], AbstractContextManager[Connection]]
 MUST_OWN = "must be owner of"
 NO_PRIVILEGE = "permission denied for table"
 
@@ -34,13 +37,13 @@ def _connect(url: str) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def as_app(app: Flask) -> Callable[[str], AbstractContextManager[Connection]]:
+def as_app(app: Flask) -> Connect:
     """A connection to one of the run's databases as the app's runtime role (the URL the app itself uses)."""
     return lambda url: _connect(url)
 
 
 @pytest.fixture
-def as_owner(app: Flask) -> Callable[[str], AbstractContextManager[Connection]]:
+def as_owner(app: Flask) -> Connect:
     """A connection to the same database as the owner role (what migrations and provisioning use)."""
     owner = database_owner(app.config)
     assert owner is not None, "the test config must name an owner role (DATABASE_OWNER_USER)"
@@ -51,8 +54,6 @@ def as_owner(app: Flask) -> Callable[[str], AbstractContextManager[Connection]]:
 def ledger_family(app: Flask) -> FamilyRecord:
     """A pooled family with one member and one ledger entry, so row triggers and policies have a row to act on."""
     family = family_factory(app)()
-    from app.tenancy.context import family_context
-
     with app.app_context(), family_context(family.slug) as ctx:
         kid = Member(username="kid", display_name="Kid", role="child")
         ctx.session.add(kid)
@@ -91,8 +92,8 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("statement", "message"), REFUSED, ids=[s.split(" ON ")[0][:48] for s, _ in REFUSED])
-def test_the_app_role_is_refused(app: Flask, as_app, ledger_family: FamilyRecord,  # noqa: ANN001
-                                 statement: str, message: str) -> None:
+def test_the_app_role_is_refused(app: Flask, as_app: Connect, ledger_family: FamilyRecord, statement: str,
+                                 message: str) -> None:
     """Inside its own family, with rows in the way, the app role still cannot change the rules of the database."""
     with as_app(app.config["FAMILY_DATABASE_URL"]) as connection:
         _enter(connection, ledger_family)
@@ -104,8 +105,8 @@ def test_the_app_role_is_refused(app: Flask, as_app, ledger_family: FamilyRecord
 
 
 @pytest.mark.parametrize("in_family", [False, True], ids=["no-family", "own-family"])
-def test_row_security_off_makes_queries_fail_instead_of_bypassing(app: Flask, as_app, ledger_family: FamilyRecord,  # noqa: ANN001
-                                                                  in_family: bool) -> None:
+def test_row_security_off_makes_queries_fail_instead_of_bypassing(app: Flask, as_app: Connect,
+                                                                  ledger_family: FamilyRecord, in_family: bool) -> None:
     with as_app(app.config["FAMILY_DATABASE_URL"]) as connection:
         if in_family:
             _enter(connection, ledger_family)
@@ -119,7 +120,7 @@ def test_row_security_off_makes_queries_fail_instead_of_bypassing(app: Flask, as
                 _enter(connection, ledger_family)
 
 
-def test_the_platform_database_is_out_of_reach_too(app: Flask, as_app) -> None:  # noqa: ANN001
+def test_the_platform_database_is_out_of_reach_too(app: Flask, as_app: Connect) -> None:
     with as_app(app.config["PLATFORM_DATABASE_URL"]) as connection:
         for statement in ("ALTER TABLE families ADD COLUMN x int", "DROP TABLE users", "TRUNCATE audit_logs",
                           "CREATE TABLE shadow (id int)"):
@@ -132,7 +133,8 @@ def _owners(connection: Connection) -> set[str]:
     return set(connection.scalars(text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")))
 
 
-def test_the_app_role_owns_nothing_and_holds_exactly_its_grants(app: Flask, as_app, make_family) -> None:  # noqa: ANN001
+def test_the_app_role_owns_nothing_and_holds_exactly_its_grants(app: Flask, as_app: Connect,
+                                                                make_family: Callable[..., FamilyRecord]) -> None:
     """Platform, pooled and a provisioned dedicated database: owned by the owner role, row privileges only."""
     dedicated = make_family(placement="dedicated")
     app_role = make_url(app.config["FAMILY_DATABASE_URL"]).username
@@ -156,7 +158,8 @@ def test_the_app_role_owns_nothing_and_holds_exactly_its_grants(app: Flask, as_a
                     assert held[table] == {"SELECT", "INSERT"}
 
 
-def test_the_ledger_triggers_still_refuse_the_owner(app: Flask, as_owner, ledger_family: FamilyRecord) -> None:  # noqa: ANN001
+def test_the_ledger_triggers_still_refuse_the_owner(app: Flask, as_owner: Connect,
+                                                    ledger_family: FamilyRecord) -> None:
     """Privileges are one wall; the append-only triggers stand on their own, even for the role that owns the table."""
     with as_owner(app.config["FAMILY_DATABASE_URL"]) as connection:
         _enter(connection, ledger_family)
@@ -169,7 +172,7 @@ def test_the_ledger_triggers_still_refuse_the_owner(app: Flask, as_owner, ledger
         assert connection.scalar(text("SELECT sum(amount) FROM points_ledger")) == 5
 
 
-def test_normal_app_work_still_succeeds(app: Flask, in_family, ledger_family: FamilyRecord) -> None:  # noqa: ANN001
+def test_normal_app_work_still_succeeds(in_family: Callable[..., Any], ledger_family: FamilyRecord) -> None:
     """Insert, read, update and delete rows, and append to the ledger, as the app role through the ORM."""
     with in_family(ledger_family) as ctx:
         member = Member(username=f"m{uuid.uuid4().hex[:6]}", display_name="New", role="child")
