@@ -1,7 +1,6 @@
 """The embedded default (SQLite, no row-level security) gives every family a database file of its own."""
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +16,9 @@ from app.tenancy.cli import default_placement
 import config
 from tests.conftest import FamilyClient
 from tests.platform.apex import CSRF_FIELD, PASSWORD, client_on, csrf_token, find_family, follow_handoff
+from tests.signup.conftest import NONCE_FIELD
 
 pytestmark = pytest.mark.sqlite
-NONCE_FIELD = re.compile(r'name="nonce" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -95,11 +94,8 @@ def test_the_demo_and_two_signed_up_families_each_get_a_file_and_can_sign_in(emb
     for slug, email, parent in signed_up:
         family = find_family(embedded_app, slug)
         assert family.placement == "dedicated"
-        database = make_url(family_database(embedded_app, family.database_key)).database
+        url = embedded_app.config["DEDICATED_DATABASE_URL_TEMPLATE"].format(slug=family.database_key)
+        database = make_url(url).database
         assert _members_in_file(Path(database)) == [parent]  # its file holds its own people, nobody else's
         _sign_in(embedded_app, slug, email, PASSWORD)
     _sign_in(embedded_app, "demo", "alex", "demo-parent-1")
-
-
-def family_database(app: Flask, key: str) -> str:
-    return app.config["DEDICATED_DATABASE_URL_TEMPLATE"].format(slug=key)
