@@ -25,10 +25,17 @@ class Config:
         self.BASE_DOMAIN = (_env("BASE_DOMAIN", "localhost:5000") or "").lower()
         self.PLATFORM_DATABASE_URL = _env("PLATFORM_DATABASE_URL", f"sqlite:///{sqlite_dir / 'platform.db'}")
         self.FAMILY_DATABASE_URL = _env("FAMILY_DATABASE_URL", f"sqlite:///{sqlite_dir / 'families.db'}")
-        self.FAMILY_PLACEMENT = _env("FAMILY_PLACEMENT", "pooled")
+        # Unset: `dedicated` when FAMILY_DATABASE_URL is SQLite (no row-level security there, so each family gets a
+        # file of its own), `pooled` otherwise; resolved where a placement is chosen (app/tenancy/cli.py).
+        self.FAMILY_PLACEMENT = _env("FAMILY_PLACEMENT")
         self.DEDICATED_DATABASE_URL_TEMPLATE = _env(
             "DEDICATED_DATABASE_URL_TEMPLATE", f"sqlite:///{sqlite_dir / 'families'}/family_{{slug}}.db"
         )
+        # The role that owns the schema (PostgreSQL): its credentials are swapped into the URLs above for migrations
+        # (`flask db upgrade`, `flask families upgrade`) and provisioning (CREATE DATABASE). The app itself connects
+        # as the URLs' role, which owns nothing. Unset: the URLs' role migrates too (SQLite, single-role setups).
+        self.DATABASE_OWNER_USER = _env("DATABASE_OWNER_USER")
+        self.DATABASE_OWNER_PASSWORD = _env("DATABASE_OWNER_PASSWORD")
         self.REDIS_URL = _env("REDIS_URL")
         self.REDIS_KEY_PREFIX = _env("REDIS_KEY_PREFIX", "hp")
         self.FAMILY_CACHE_TTL = float(_env("FAMILY_CACHE_TTL", "30"))
@@ -89,6 +96,9 @@ class TestConfig(Config):
             "TEST_DEDICATED_DATABASE_URL_TEMPLATE",
             "postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432/hp_test_family_{slug}",
         )
+        # scripts/ensure-test-services.sh creates both roles: hp_owner migrates and provisions, the app is hp_app.
+        self.DATABASE_OWNER_USER = _env("TEST_DATABASE_OWNER_USER", "hp_owner")
+        self.DATABASE_OWNER_PASSWORD = _env("TEST_DATABASE_OWNER_PASSWORD", "hp_owner")
         self.REDIS_URL = _env("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
         self.REDIS_KEY_PREFIX = _env("TEST_REDIS_KEY_PREFIX", "hptest")
         self.ENGINE_CACHE_SIZE = 8  # tests make many dedicated families; keep idle connections few
@@ -97,7 +107,12 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
-    """No default secrets or database URLs: a missing one stops the app at start."""
+    """No default secrets or database URLs: a missing one stops the app at start.
+
+    The database URLs name the app's runtime role, which should own nothing (only SELECT/INSERT/UPDATE/DELETE is
+    granted to it after each migration); DATABASE_OWNER_USER / DATABASE_OWNER_PASSWORD name the role that owns the
+    schema, used only by `flask db upgrade`, `flask families upgrade` and provisioning.
+    """
 
     REQUIRED = ("SECRET_KEY", "JWT_SECRET", "PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL")
 

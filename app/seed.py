@@ -66,8 +66,9 @@ def seed_demo_command() -> None:
     """Create (or complete) the demo family and print how to reach it."""
     with Session(platform_engine(), expire_on_commit=False) as session:
         if session.scalar(select(Family).where(Family.slug == DEMO_SLUG)) is None:
+            # The configured placement (on the SQLite default: a file of its own, like every family there).
             provision_family(session, engines(), placement_config(), slug=DEMO_SLUG, name="The Demo Family",
-                             placement=current_app.config["FAMILY_PLACEMENT"], timezone="America/New_York")
+                             timezone="America/New_York")
     with family_context(DEMO_SLUG) as ctx:
         seed_demo_family(ctx.session)
         ctx.session.commit()

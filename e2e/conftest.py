@@ -19,12 +19,13 @@ from playwright.sync_api import Page
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.tenancy.databases import create_database, drop_database
+from app.tenancy.databases import DatabaseOwner, create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 
 PG = "postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432"
+OWNER = DatabaseOwner("hp_owner", "hp_owner")  # creates, migrates and drops the databases; the app is hp_app
 # Per-run names (this process id), so concurrent runs never share databases or Redis keys.
 RUN = f"r{os.getpid()}"
 PLATFORM_URL = f"{PG}/hp_e2e_platform_{RUN}"
@@ -69,7 +70,7 @@ def _free_port() -> int:
 
 def _e2e_databases() -> list[str]:
     """Every e2e database on the server, with the pid of the run that made it."""
-    engine = create_engine(make_url(PLATFORM_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    engine = create_engine(make_url(OWNER.url_for(PLATFORM_URL)).set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             return list(conn.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE 'hp\\_e2e\\_%'")))
@@ -86,7 +87,7 @@ def _drop_databases(*, mine: bool) -> None:
             continue
         if not mine and owner.isdigit() and _alive(int(owner)):
             continue
-        drop_database(make_url(FAMILY_URL).set(database=name).render_as_string(hide_password=False))
+        drop_database(make_url(FAMILY_URL).set(database=name).render_as_string(hide_password=False), OWNER)
 
 
 def _alive(pid: int) -> bool:
@@ -103,8 +104,8 @@ def _reset_databases() -> None:
     """Clean up after crashed runs, then create this run's empty databases."""
     _drop_databases(mine=False)
     for url in (PLATFORM_URL, FAMILY_URL):
-        drop_database(url)
-        create_database(url)
+        drop_database(url, OWNER)
+        create_database(url, OWNER)
 
 
 def _tail(path: Path, lines: int = 60) -> str:

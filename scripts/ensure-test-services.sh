@@ -61,16 +61,28 @@ if [ "${max_conn:-0}" -lt 300 ]; then
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 
-# The app's role is deliberately not a superuser: row-level security must apply to it.
+# Two roles, so the app cannot switch its own walls off. hp_owner owns every table and database: migrations and
+# provisioning (CREATE DATABASE) connect as it. hp_app, the app's runtime role, owns nothing and is only granted
+# SELECT/INSERT/UPDATE/DELETE (ledger: SELECT/INSERT): it cannot ALTER, DISABLE TRIGGER, NO FORCE ROW LEVEL SECURITY,
+# TRUNCATE or DROP. Neither is a superuser nor BYPASSRLS, so row-level security applies to both.
 psql_super -c "DO \$\$BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hp_app') THEN
     CREATE ROLE hp_app LOGIN PASSWORD 'hp_app' CREATEDB NOSUPERUSER NOBYPASSRLS;
   END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hp_owner') THEN
+    CREATE ROLE hp_owner LOGIN PASSWORD 'hp_owner' CREATEDB NOSUPERUSER NOBYPASSRLS NOCREATEROLE;
+  END IF;
 END\$\$;"
+# The owner administers the app role's sessions: DROP DATABASE … WITH (FORCE) ends hp_app's connections, and test
+# databases made by older runs (owned by hp_app) can still be dropped. hp_app is never a member of hp_owner.
+psql_super -c "GRANT hp_app TO hp_owner"
 for db in hp_test_platform hp_test_family; do
   exists=$(psql_super -c "SELECT 1 FROM pg_database WHERE datname = '$db'")
-  [ "$exists" = 1 ] || psql_super -c "CREATE DATABASE $db OWNER hp_app"
+  [ "$exists" = 1 ] || psql_super -c "CREATE DATABASE $db OWNER hp_owner"
+  psql_super -c "ALTER DATABASE $db OWNER TO hp_owner"
 done
-PGPASSWORD=hp_app psql -h 127.0.0.1 -U hp_app -d hp_test_platform -Atqc 'select 1' >/dev/null \
-  || die "the hp_app role cannot log in over TCP (check pg_hba.conf allows md5/scram/trust on 127.0.0.1)"
-say "ready: chromium, PostgreSQL (hp_app), Redis"
+for role in hp_app hp_owner; do
+  PGPASSWORD=$role psql -h 127.0.0.1 -U $role -d hp_test_platform -Atqc 'select 1' >/dev/null \
+    || die "the $role role cannot log in over TCP (check pg_hba.conf allows md5/scram/trust on 127.0.0.1)"
+done
+say "ready: chromium, PostgreSQL (hp_owner, hp_app), Redis"

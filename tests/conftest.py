@@ -26,7 +26,8 @@ from app.platform.models import Family
 from app.tenancy import registry
 from app.tenancy.cli import placement_config
 from app.tenancy.context import FamilyContext, family_context
-from app.tenancy.databases import create_database, drop_database, ensure_family_database
+from app.tenancy.databases import DatabaseOwner, create_database, database_owner, drop_database, \
+    ensure_family_database, owner_url
 from app.tenancy.provisioning import provision_family
 from app.tenancy.registry import FamilyRecord
 from config import Config, TestConfig
@@ -65,9 +66,14 @@ def _run_database_urls(config: Config) -> dict[str, str]:
     }
 
 
+def _owner(config: Config) -> DatabaseOwner | None:
+    """The role that owns the run's databases and migrates them (hp_owner); the app connects as hp_app."""
+    return database_owner(vars(config))
+
+
 def _drop_stale_run_databases(config: Config) -> None:
     """Drop databases left by test runs whose process is gone (a crashed or killed run)."""
-    maintenance = make_url(config.PLATFORM_DATABASE_URL).set(database="postgres")
+    maintenance = make_url(owner_url(config.PLATFORM_DATABASE_URL, _owner(config))).set(database="postgres")
     engine = create_engine(maintenance, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         names = list(conn.scalars(text("SELECT datname FROM pg_database WHERE datname ~ '_r[0-9]+'")))
@@ -88,14 +94,15 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _create_run_databases(urls: dict[str, str]) -> None:
+def _create_run_databases(urls: dict[str, str], owner: DatabaseOwner | None) -> None:
+    """The run's platform and pooled databases, owned by the owner role (the app role only gets grants)."""
     for key in ("PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL"):
-        drop_database(urls[key])
-        create_database(urls[key])
+        drop_database(urls[key], owner)
+        create_database(urls[key], owner)
 
 
-def _drop_run_databases(urls: dict[str, str]) -> None:
-    maintenance = make_url(urls["PLATFORM_DATABASE_URL"]).set(database="postgres")
+def _drop_run_databases(urls: dict[str, str], owner: DatabaseOwner | None) -> None:
+    maintenance = make_url(owner_url(urls["PLATFORM_DATABASE_URL"], owner)).set(database="postgres")
     engine = create_engine(maintenance, isolation_level="AUTOCOMMIT")
     prefix = make_url(urls["FAMILY_DATABASE_URL"]).database
     dedicated_prefix = make_url(urls["DEDICATED_DATABASE_URL_TEMPLATE"].replace("{slug}", "")).database
@@ -110,12 +117,12 @@ def _drop_run_databases(urls: dict[str, str]) -> None:
 
 
 def build_migrated_app(config_class: type[Config] = TestConfig, **overrides: Any) -> Flask:
-    """An app whose platform and pooled family databases are at head."""
+    """An app whose platform and pooled family databases are at head (migrated as the owner role)."""
     app = create_app(config_class, **overrides)
     app.test_client_class = FamilyClient
     with app.app_context():
         upgrade_platform(directory=PLATFORM_MIGRATIONS)
-        ensure_family_database(app.config["FAMILY_DATABASE_URL"])
+        ensure_family_database(app.config["FAMILY_DATABASE_URL"], database_owner(app.config))
     return app
 
 
@@ -125,7 +132,7 @@ def app() -> Iterator[Flask]:
     config = TestConfig()
     _drop_stale_run_databases(config)
     urls = _run_database_urls(config)
-    _create_run_databases(urls)
+    _create_run_databases(urls, _owner(config))
     prefix = f"hptest{os.getpid()}"
     app = build_migrated_app(TestConfig, REDIS_KEY_PREFIX=prefix, **urls)
     yield app
@@ -134,16 +141,21 @@ def app() -> Iterator[Flask]:
     client = redis.Redis.from_url(config.REDIS_URL)
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
-    _drop_run_databases(urls)
+    _drop_run_databases(urls, _owner(config))
 
 
 @pytest.fixture
 def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
-    """The app on the embedded default: SQLite files in a temporary instance folder, no Redis."""
+    """The app on SQLite files in a temporary instance folder, no Redis; pooled (one shared families.db) on purpose.
+
+    The embedded default places each family in a file of its own; pooling here is the explicit choice that lets the
+    SQLite runs prove the ORM's family scoping holds with no row-level security behind it.
+    """
     app = build_migrated_app(
         TestConfig,
         PLATFORM_DATABASE_URL=f"sqlite:///{tmp_path}/platform.db",
         FAMILY_DATABASE_URL=f"sqlite:///{tmp_path}/families.db",
+        FAMILY_PLACEMENT="pooled",
         DEDICATED_DATABASE_URL_TEMPLATE=f"sqlite:///{tmp_path}/families/family_{{slug}}.db",
         REDIS_URL=None,
     )

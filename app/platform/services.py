@@ -61,8 +61,11 @@ def parent_username(display_name: str) -> str:
 
 def sign_up_family(platform_session: Session, engines: EngineRegistry, placement: Placement, *, email: str,
                    password: str, display_name: str, family_name: str, slug: str, timezone: str, now: datetime,
-                   ip_address: str | None = None, placement_kind: str = "pooled") -> SignUp:
-    """Create the account, the family, the owner membership and the parent member, all or nothing."""
+                   ip_address: str | None = None, placement_kind: str | None = None) -> SignUp:
+    """Create the account, the family, the owner membership and the parent member, all or nothing.
+
+    `placement_kind` defaults to the configured placement (`placement.default_kind`: dedicated on SQLite).
+    """
     email = clean_email(email)
     check_password_strength(password)
     display_name = clean_display_name(display_name)

@@ -46,8 +46,7 @@ def submit() -> ResponseReturnValue:
         # Provisioning spans two databases, so the service commits (or cleans up) by itself.
         result = sign_up_family(db, engines(), placement_config(), email=form.email, password=form.password,
                                 display_name=form.display_name, family_name=form.family_name, slug=form.slug,
-                                timezone=form.timezone, now=utcnow(), ip_address=request.remote_addr,
-                                placement_kind=current_app.config["FAMILY_PLACEMENT"])
+                                timezone=form.timezone, now=utcnow(), ip_address=request.remote_addr)
     except DomainError as error:
         db.rollback()  # a refusal may come from a failed flush; the page below still reads the database
         form.add_service_error(error)

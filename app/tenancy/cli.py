@@ -2,24 +2,38 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.db import engines, platform_engine
 from app.platform.models import PLACEMENTS, PLANS, Family
-from app.tenancy.databases import ensure_family_database, family_database_revision, upgrade_family_database
+from app.tenancy.databases import database_owner, ensure_family_database, family_database_revision, \
+    upgrade_family_database
 from app.tenancy.provisioning import Placement, ProvisioningError, provision_family
 from app.tenancy.registry import family_database_url
 
 
+def default_placement(config: Mapping[str, Any]) -> str:
+    """FAMILY_PLACEMENT, or by backend when unset: SQLite has no row-level security, so a family gets its own file."""
+    chosen = config.get("FAMILY_PLACEMENT")
+    if chosen:
+        return chosen
+    return "dedicated" if make_url(config["FAMILY_DATABASE_URL"]).get_backend_name() == "sqlite" else "pooled"
+
+
 def placement_config() -> Placement:
-    """Where family data goes, from the app's config."""
-    return Placement(pooled_url=current_app.config["FAMILY_DATABASE_URL"],
-                     dedicated_template=current_app.config["DEDICATED_DATABASE_URL_TEMPLATE"])
+    """Where family data goes, which placement new families get and which role creates databases, from config."""
+    config = current_app.config
+    return Placement(pooled_url=config["FAMILY_DATABASE_URL"],
+                     dedicated_template=config["DEDICATED_DATABASE_URL_TEMPLATE"],
+                     default_kind=default_placement(config), owner=database_owner(config))
 
 
 @click.group("families")
@@ -30,13 +44,13 @@ def families_cli() -> None:
 @families_cli.command("create")
 @click.argument("slug")
 @click.option("--name", required=True, help="The family's display name.")
-@click.option("--placement", type=click.Choice(PLACEMENTS), default=None, help="Default: FAMILY_PLACEMENT.")
+@click.option("--placement", type=click.Choice(PLACEMENTS), default=None,
+              help="Default: FAMILY_PLACEMENT (unset: dedicated on SQLite, else pooled).")
 @click.option("--timezone", default="UTC", show_default=True)
 @click.option("--plan", type=click.Choice(PLANS), default="free", show_default=True)
 @with_appcontext
 def create_command(slug: str, name: str, placement: str | None, timezone: str, plan: str) -> None:
     """Provision family SLUG (database, migrations, settings) and register it."""
-    placement = placement or current_app.config["FAMILY_PLACEMENT"]
     started = time.perf_counter()
     with Session(platform_engine(), expire_on_commit=False) as session:
         try:
@@ -80,16 +94,16 @@ def upgrade_command(slug: str | None, all_families: bool) -> None:
         raise click.ClickException(f"no family with slug {slug!r}")
     urls = [family_database_url(f, pooled_url=config.pooled_url, dedicated_template=config.dedicated_template)
             for f in families]
-    if all_families:
+    if all_families and config.default_kind == "pooled":
         urls.insert(0, config.pooled_url)  # the pooled database exists (and is migrated) even with no families yet
     distinct = list(dict.fromkeys(urls))
     with click.progressbar(distinct, label=f"Upgrading {len(distinct)} family database(s)",
                            item_show_func=lambda u: _safe(u) if u else "") as bar:
         for url in bar:
             if url == config.pooled_url:
-                ensure_family_database(url)
+                ensure_family_database(url, config.owner)
             else:
-                upgrade_family_database(url)
+                upgrade_family_database(url, owner=config.owner)
     click.echo(f"{len(distinct)} family database(s) at {family_database_revision(distinct[0]) if distinct else '-'}")
 
 

@@ -1,7 +1,10 @@
-"""Create, migrate and drop whole family databases (PostgreSQL databases or SQLite files)."""
+"""Create, migrate and drop whole family databases (PostgreSQL databases or SQLite files), as the owner role."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -10,7 +13,39 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
+from app.db.rls import grant_app_role
+
 FAMILY_MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "family"
+
+
+@dataclass(frozen=True)
+class DatabaseOwner:
+    """The role that owns the schema: migrations and CREATE/DROP DATABASE connect as it, the app never does.
+
+    One credential, swapped into any app URL (platform, pooled, a dedicated family's), so the owner reaches exactly
+    the database the app uses, on the same server.
+    """
+
+    user: str
+    password: str | None = None
+
+    def url_for(self, app_url: str) -> str:
+        """`app_url` with the owner's credentials (SQLite has no roles: unchanged)."""
+        parsed = make_url(app_url)
+        if parsed.get_backend_name() == "sqlite":
+            return app_url
+        return parsed.set(username=self.user, password=self.password).render_as_string(hide_password=False)
+
+
+def database_owner(config: Mapping[str, Any]) -> DatabaseOwner | None:
+    """The owner from DATABASE_OWNER_USER / DATABASE_OWNER_PASSWORD; None means the app's own role migrates."""
+    user = config.get("DATABASE_OWNER_USER")
+    return DatabaseOwner(user, config.get("DATABASE_OWNER_PASSWORD")) if user else None
+
+
+def owner_url(app_url: str, owner: DatabaseOwner | None) -> str:
+    """The URL that migrations and provisioning use for the database behind `app_url`."""
+    return owner.url_for(app_url) if owner is not None else app_url
 
 
 def _maintenance_url(url: URL) -> URL:
@@ -30,9 +65,9 @@ def database_exists(url: str) -> bool:
         engine.dispose()
 
 
-def create_database(url: str) -> None:
-    """Create the database behind `url`; raises if it already exists."""
-    parsed = make_url(url)
+def create_database(url: str, owner: DatabaseOwner | None = None) -> None:
+    """Create the database behind `url`, owned by `owner` (or `url`'s role); raises if it already exists."""
+    parsed = make_url(owner_url(url, owner))
     if parsed.get_backend_name() == "sqlite":
         path = Path(parsed.database or "")
         if path.exists():
@@ -49,9 +84,9 @@ def create_database(url: str) -> None:
         engine.dispose()
 
 
-def drop_database(url: str) -> None:
+def drop_database(url: str, owner: DatabaseOwner | None = None) -> None:
     """Drop the database behind `url` if it exists (compensation for a failed provisioning, deletion)."""
-    parsed = make_url(url)
+    parsed = make_url(owner_url(url, owner))
     if parsed.get_backend_name() == "sqlite":
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
@@ -77,14 +112,16 @@ def family_heads() -> set[str]:
     return set(ScriptDirectory.from_config(family_alembic_config()).get_heads())
 
 
-def upgrade_family_database(url: str, revision: str = "head") -> None:
-    """Run the family chain on one database (idempotent at head)."""
-    engine = create_engine(url)
+def upgrade_family_database(url: str, revision: str = "head", owner: DatabaseOwner | None = None) -> None:
+    """Run the family chain on the database behind app URL `url` as `owner`, then re-grant the app role its share."""
+    engine = create_engine(owner_url(url, owner))
     try:
         with engine.begin() as connection:
             config = family_alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            # In the same transaction: a new table is never visible to the app without its grants, or vice versa.
+            grant_app_role(connection, make_url(url).username)
     finally:
         engine.dispose()
 
@@ -99,8 +136,8 @@ def family_database_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def ensure_family_database(url: str) -> None:
-    """Create the database when missing, then bring it to head."""
+def ensure_family_database(url: str, owner: DatabaseOwner | None = None) -> None:
+    """Create the database when missing, then bring it to head (both as `owner`)."""
     if not database_exists(url):
-        create_database(url)
-    upgrade_family_database(url)
+        create_database(url, owner)
+    upgrade_family_database(url, owner=owner)

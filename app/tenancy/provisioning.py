@@ -17,8 +17,8 @@ from app.db.session import open_session
 from app.members.models import FamilySetting
 from app.platform.models import PLACEMENTS, PLANS, Family, Subscription
 from app.platform.slugs import propose_alternatives, slug_problem
-from app.tenancy.databases import create_database, database_exists, drop_database, ensure_family_database, \
-    upgrade_family_database
+from app.tenancy.databases import DatabaseOwner, create_database, database_exists, drop_database, \
+    ensure_family_database, upgrade_family_database
 from app.tenancy.registry import family_database_url
 
 DEFAULT_SETTINGS: dict[str, object] = {
@@ -41,10 +41,12 @@ class ProvisioningError(ValueError):
 
 @dataclass(frozen=True)
 class Placement:
-    """Where family databases live, from config."""
+    """Where family databases live, which placement a new family gets, and who may create them, from config."""
 
     pooled_url: str
     dedicated_template: str | None
+    default_kind: str = "pooled"
+    owner: DatabaseOwner | None = None  # CREATE DATABASE and migrations run as this role, never as the app's
 
 
 def taken_slugs(session: Session, candidates: list[str]) -> set[str]:
@@ -63,14 +65,15 @@ def check_slug_available(session: Session, slug: str, *, city: str | None = None
 
 
 def provision_family(platform_session: Session, engines: EngineRegistry, placement_config: Placement, *,
-                     slug: str, name: str, placement: str = "pooled", timezone: str = "UTC",
+                     slug: str, name: str, placement: str | None = None, timezone: str = "UTC",
                      plan: str = "free", status: str = "active",
                      populate: Callable[[Session, Family], None] | None = None) -> Family:
     """Create the family's data home and its platform row; commits both or neither.
 
     `populate(family_session, family)` may add the family's first rows (and platform rows to `platform_session`)
-    inside the same all-or-nothing step.
+    inside the same all-or-nothing step. `placement` defaults to the configured one (`placement_config.default_kind`).
     """
+    placement = placement or placement_config.default_kind
     slug = slug.strip().lower()
     name = name.strip()
     check_slug_available(platform_session, slug)
@@ -98,11 +101,11 @@ def provision_family(platform_session: Session, engines: EngineRegistry, placeme
         if placement == "dedicated":
             if database_exists(url):
                 raise ProvisioningError(f"A database for '{slug}' already exists; refusing to reuse it.")
-            create_database(url)
+            create_database(url, placement_config.owner)
             created_database = True
-            upgrade_family_database(url)
+            upgrade_family_database(url, owner=placement_config.owner)
         else:
-            ensure_family_database(url)
+            ensure_family_database(url, placement_config.owner)
         platform_session.add(family)
         platform_session.flush()
         platform_session.add(Subscription(family_id=family.id, plan=plan, status="active"))
@@ -112,7 +115,7 @@ def provision_family(platform_session: Session, engines: EngineRegistry, placeme
         platform_session.rollback()
         if created_database:
             engines.discard(url)
-            drop_database(url)
+            drop_database(url, placement_config.owner)
         elif placement == "pooled" and family.id is not None:
             _delete_family_rows(engines, platform_session, url, family)
         raise
@@ -136,10 +139,13 @@ def _seed_family(engines: EngineRegistry, platform_session: Session, url: str, f
 
 def _delete_family_rows(engines: EngineRegistry, platform_session: Session, url: str, family: Family) -> None:
     from app.db.bases import FamilyBase
+    from app.db.rls import APPEND_ONLY_TABLES
 
     session = open_session(platform_session.get_bind(Family), engines.get(url), family.id)
     try:
         for table in reversed(FamilyBase.metadata.sorted_tables):
+            if table.name in APPEND_ONLY_TABLES:
+                continue  # the app role may not delete history (and the database refuses it to anyone)
             session.execute(table.delete().where(table.c.family_id == family.id))
         session.commit()
     finally:

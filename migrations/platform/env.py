@@ -1,5 +1,6 @@
-"""Alembic environment of the platform chain: the platform metadata on PLATFORM_DATABASE_URL."""
+"""Alembic environment of the platform chain: the platform metadata on PLATFORM_DATABASE_URL, as the owner role."""
 from alembic import context
+from sqlalchemy.engine import make_url
 
 import app.models  # noqa: F401  (every model registers on its metadata)
 from app.db.bases import PlatformBase
@@ -12,11 +13,22 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    from app.db import platform_engine
+    from flask import current_app
 
-    with platform_engine().connect() as connection:
-        _run(connection)
-        connection.commit()
+    from app.db.engines import build_engine
+    from app.db.rls import grant_app_role
+    from app.tenancy.databases import database_owner, owner_url
+
+    # Not the app's engine: the app's role owns nothing, so the schema is built (and owned) by the owner role.
+    app_url = current_app.config["PLATFORM_DATABASE_URL"]
+    engine = build_engine(owner_url(app_url, database_owner(current_app.config)), pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+            grant_app_role(connection, make_url(app_url).username)
+            connection.commit()
+    finally:
+        engine.dispose()
 
 
 def _run(connection) -> None:  # noqa: ANN001

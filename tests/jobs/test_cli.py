@@ -20,7 +20,7 @@ from app.members.models import Member
 from app.points.models import LedgerEntry
 from app.points.services import give_points
 from app.redis_store import get_redis, platform_key
-from app.tenancy.databases import drop_database
+from app.tenancy.databases import database_owner, drop_database
 from tests.assignments.conftest import make_chore, make_parent
 from tests.conftest import set_family_status
 
@@ -151,7 +151,7 @@ def test_a_second_tick_stands_down_while_a_real_one_runs(app, runner, in_family,
 def test_one_broken_family_does_not_stop_the_others(app, runner, make_family, in_family, home,  # noqa: ANN001
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     broken = make_family(placement="dedicated")
-    drop_database(broken.database_url)  # its database is gone: every tick of it fails
+    drop_database(broken.database_url, database_owner(app.config))  # its database is gone: every tick fails
     try:
         # Cron ticks every live family; here "every family" is the broken one first, then the healthy one.
         monkeypatch.setattr("app.jobs.cli.live_family_slugs", lambda slug=None: [broken.slug, home.slug])

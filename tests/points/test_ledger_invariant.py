@@ -211,7 +211,7 @@ def test_the_ledger_is_append_only_in_postgresql(in_family, family, statement: s
         post_entry(s, kid.id, amount=5, kind="bonus", description="Helpful", clock=load_family_rules(
             s, family.timezone).clock, now=START)
         s.commit()
-        with pytest.raises(DBAPIError, match="append-only"):
+        with pytest.raises(DBAPIError, match="append-only|permission denied for table points_ledger"):
             s.execute(text(statement))
         s.rollback()
         assert s.scalars(select(LedgerEntry.amount)).all() == [5]
@@ -227,7 +227,7 @@ def test_an_orm_change_to_a_ledger_row_is_refused(in_family, family) -> None:  #
                            clock=load_family_rules(s, family.timezone).clock, now=START)
         s.commit()
         entry.amount = 500
-        with pytest.raises(DBAPIError, match="append-only"):
+        with pytest.raises(DBAPIError, match="append-only|permission denied for table points_ledger"):
             s.commit()
         s.rollback()
         assert s.scalars(select(LedgerEntry.amount)).all() == [5]
