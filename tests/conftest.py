@@ -1,5 +1,6 @@
 """Test rig: real PostgreSQL and Redis, a fresh family per test, clients that speak to one family host."""
 from __future__ import annotations
+pytest_plugins = ["tests.plugins.redis_audit"]
 
 import os
 import re

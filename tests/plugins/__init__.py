@@ -1,0 +1,1 @@
+"""Pytest plugins the suite registers in tests/conftest.py."""
