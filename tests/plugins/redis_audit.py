@@ -25,7 +25,6 @@ from flask import current_app, g, has_app_context
 from redis.client import Pipeline, PubSub
 
 RUN_PREFIX = f"hptest{os.getpid()}"  # the `app` fixture's REDIS_KEY_PREFIX
-OTHER_RUN = re.compile(r"^hptest(\d+):")
 FAMILY_KEY = re.compile(r"^(?P<prefix>[^:]+):family:(?P<family>[0-9a-fA-F-]{36})(?::|$)")
 # Commands whose keys COMMAND's first/last/step positions do not give.
 NUMKEYS_AT = {"EVAL": 2, "EVALSHA": 2, "EVAL_RO": 2, "EVALSHA_RO": 2, "FCALL": 2, "FCALL_RO": 2,
