@@ -38,7 +38,11 @@ class Config:
         self.DATABASE_OWNER_PASSWORD = _env("DATABASE_OWNER_PASSWORD")
         self.REDIS_URL = _env("REDIS_URL")
         self.REDIS_KEY_PREFIX = _env("REDIS_KEY_PREFIX", "hp")
-        self.FAMILY_CACHE_TTL = float(_env("FAMILY_CACHE_TTL", "30"))
+        # Registry caches (bounded): families live until pub/sub invalidates them, the TTL is only a safety net.
+        self.FAMILY_CACHE_TTL = float(_env("FAMILY_CACHE_TTL", "3600"))
+        self.FAMILY_CACHE_SIZE = int(_env("FAMILY_CACHE_SIZE", "1024"))
+        self.FAMILY_NEGATIVE_CACHE_SIZE = int(_env("FAMILY_NEGATIVE_CACHE_SIZE", "1024"))
+        self.FAMILY_NEGATIVE_CACHE_TTL = float(_env("FAMILY_NEGATIVE_CACHE_TTL", "5"))
         self.ENGINE_CACHE_SIZE = int(_env("ENGINE_CACHE_SIZE", "32"))
         self.DB_POOL_SIZE = int(_env("DB_POOL_SIZE", "3"))
         self.DB_MAX_OVERFLOW = int(_env("DB_MAX_OVERFLOW", "2"))

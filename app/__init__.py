@@ -20,7 +20,9 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config["SERVER_NAME"] = app.config["BASE_DOMAIN"]
     app.config["TRUSTED_HOSTS"] = _trusted_hosts(app.config["BASE_DOMAIN"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit")
+    # Rate-limit counters are platform keys (limits' own "LIMITS:" prefix would put them outside every keyspace).
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                          {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
     from app import auth, db, errors, extensions, jobs, redis_store, request_log, seed, tenancy
 

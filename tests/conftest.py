@@ -32,7 +32,7 @@ from app.tenancy.provisioning import provision_family
 from app.tenancy.registry import FamilyRecord
 from config import Config, TestConfig
 
-pytest_plugins = ["tests.plugins.statement_audit"]
+pytest_plugins = ["tests.plugins.redis_audit", "tests.plugins.statement_audit"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_MIGRATIONS = str(ROOT / "migrations" / "platform")

@@ -22,6 +22,9 @@ def init_app(app: Flask) -> None:
         pooled_url=app.config["FAMILY_DATABASE_URL"],
         dedicated_template=app.config["DEDICATED_DATABASE_URL_TEMPLATE"],
         ttl=app.config["FAMILY_CACHE_TTL"],
+        cache_size=app.config["FAMILY_CACHE_SIZE"],
+        negative_cache_size=app.config["FAMILY_NEGATIVE_CACHE_SIZE"],
+        negative_ttl=app.config["FAMILY_NEGATIVE_CACHE_TTL"],
         redis_client=app.extensions[REDIS_EXTENSION_KEY],
         channel=platform_key("registry-invalidate", prefix=app.config["REDIS_KEY_PREFIX"]),
     )

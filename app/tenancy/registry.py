@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import redis
+from cachetools import TTLCache
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from app.platform.models import Family
 
 log = logging.getLogger(__name__)
 
 NEGATIVE_TTL = 5.0  # unknown slugs are remembered briefly so junk hosts cannot hammer the platform database
+CACHE_SIZE = 1024  # families kept per process; the least recently used beyond this are read again on next request
+NEGATIVE_CACHE_SIZE = 1024  # unknown slugs remembered per process: a flood of junk hosts cannot grow memory
 
 
 @dataclass(frozen=True)
@@ -51,17 +53,26 @@ def family_database_url(family: Family, *, pooled_url: str, dedicated_template: 
 
 
 class FamilyRegistry:
-    """Finds families by slug; a TTL cache per process, dropped everywhere when a family changes."""
+    """Finds families by slug; a bounded cache per process, dropped everywhere when a family changes.
+
+    Known families stay cached until Redis pub/sub invalidates them (`ttl` is only a safety net for a lost
+    message); unknown slugs go to a separate, smaller-lived negative cache. Both are bounded LRU+TTL caches
+    (cachetools, not thread-safe on its own: every access holds `_lock`).
+    """
 
     def __init__(self, platform_engine: Callable[[], Engine], *, pooled_url: str, dedicated_template: str | None,
-                 ttl: float, redis_client: redis.Redis | None, channel: str) -> None:
+                 ttl: float, redis_client: redis.Redis | None, channel: str, cache_size: int = CACHE_SIZE,
+                 negative_cache_size: int = NEGATIVE_CACHE_SIZE, negative_ttl: float = NEGATIVE_TTL) -> None:
         self._platform_engine = platform_engine
         self.pooled_url = pooled_url
         self.dedicated_template = dedicated_template
         self.ttl = ttl
         self._redis = redis_client
         self._channel = channel
-        self._cache: dict[str, tuple[float, FamilyRecord | None]] = {}
+        self._cache: TTLCache[str, FamilyRecord] = TTLCache(maxsize=cache_size, ttl=ttl)
+        self._negative: TTLCache[str, bool] = TTLCache(maxsize=negative_cache_size, ttl=min(ttl, negative_ttl))
+        # Bumped by every forget/clear: a load that raced an invalidation must not cache what it read before it.
+        self._generation = 0
         self._lock = threading.Lock()
         self._listener_pid: int | None = None
 
@@ -77,21 +88,34 @@ class FamilyRegistry:
     def lookup(self, slug: str) -> FamilyRecord | None:
         """The family for `slug` (deleted ones included, so they can answer 410), or None."""
         self._ensure_listener()
-        now = time.monotonic()
-        cached = self._cache.get(slug)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        record = self.load(slug)
-        ttl = self.ttl if record is not None else min(self.ttl, NEGATIVE_TTL)
         with self._lock:
-            self._cache[slug] = (now + ttl, record)
+            record = self._cache.get(slug)
+            if record is not None or slug in self._negative:
+                return record
+            generation = self._generation
+        record = self.load(slug)
+        with self._lock:
+            if generation == self._generation:
+                if record is None:
+                    self._negative[slug] = True
+                else:
+                    self._cache[slug] = record
         return record
+
+    def cache_sizes(self) -> dict[str, int]:
+        """How many entries each cache holds now (health checks and the flood test watch these stay bounded)."""
+        with self._lock:
+            self._cache.expire()
+            self._negative.expire()
+            return {"families": len(self._cache), "unknown_slugs": len(self._negative),
+                    "families_max": int(self._cache.maxsize), "unknown_slugs_max": int(self._negative.maxsize)}
 
     def load(self, slug: str) -> FamilyRecord | None:
         """Read the family from the platform database, bypassing the cache."""
-        with Session(self._platform_engine()) as session:
-            family = session.scalar(select(Family).where(Family.slug == slug))
-            return self.record_for(family) if family is not None else None
+        # Core, not an ORM session: every unknown Host costs this query, so it stays as cheap as it can be.
+        with self._platform_engine().connect() as connection:
+            row = connection.execute(select(Family.__table__).where(Family.slug == slug)).first()
+        return self.record_for(row) if row is not None else None  # type: ignore[arg-type] - a Row has its fields
 
     def invalidate(self, slug: str) -> None:
         """Forget `slug` here and tell every other process to do the same."""
@@ -105,12 +129,16 @@ class FamilyRegistry:
     def forget(self, slug: str) -> None:
         """Drop one cached entry in this process."""
         with self._lock:
+            self._generation += 1
             self._cache.pop(slug, None)
+            self._negative.pop(slug, None)
 
     def clear(self) -> None:
         """Drop the whole cache in this process."""
         with self._lock:
+            self._generation += 1
             self._cache.clear()
+            self._negative.clear()
 
     def _ensure_listener(self) -> None:
         # One subscriber thread per process, started after fork on first use.

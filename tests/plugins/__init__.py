@@ -1,1 +1,1 @@
-"""pytest plugins of the test rig: audits that watch the whole suite."""
+"""pytest plugins of the test rig: audits that watch the whole suite (SQL statements, Redis keys)."""
