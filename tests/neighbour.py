@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.achievements import triggers as achievement_triggers
 from app.achievements.models import MemberBadge
 from app.allowance.models import AllowanceSchedule, Payout
 from app.allowance.services import record_allowance, record_payout
@@ -23,8 +24,10 @@ from app.auth.services import register_device, start_session
 from app.chores.models import Chore, ChoreAssignee, ChoreSchedule
 from app.db.bases import FamilyBase, utcnow
 from app.members.models import FamilySetting, Member
+from app.notifications import dispatch
 from app.notifications.models import (CHANNELS, DELIVERY_STATUSES, CalendarFeed, Delivery, Notification,
                                       NotificationPreference, Webhook)
+from app.notifications.services import PENDING_DELIVERIES
 from app.points.models import LEDGER_KINDS, PointPreset
 from app.points.services import post_entry
 from app.presence.models import PresenceException, PresencePattern
@@ -71,6 +74,7 @@ def neighbour_of(flask_app: Flask, make_family: Callable[..., FamilyRecord]) -> 
                          status="suspended", timezone="UTC")
     with flask_app.app_context(), family_context(record.slug) as ctx:
         seed_family(ctx.session, record)
+        _no_side_effects(ctx.session)
         ctx.session.commit()
     neighbour = Neighbour(record=record)
     neighbour.fingerprint = fingerprint(flask_app, record)
@@ -88,6 +92,14 @@ def forget_neighbour(flask_app: Flask) -> None:
     """The app is being disposed: stop checking its neighbour."""
     if flask_app in _SEEDED:
         _SEEDED.remove(flask_app)
+
+
+def _no_side_effects(s: Session) -> None:
+    """Drop what the session events queued for after the commit: the seed's badges, bells and deliveries are rows
+    to leak, not messages to send (nor webhooks to call)."""
+    for key in (achievement_triggers.FLUSHED, achievement_triggers.PENDING, dispatch.PENDING_BELLS,
+                PENDING_DELIVERIES):
+        s.info.pop(key, None)
 
 
 def seed_family(s: Session, family: FamilyRecord) -> None:
