@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.achievements import triggers as achievement_triggers
 from app.achievements.models import MemberBadge
-from app.allowance.models import AllowanceSchedule, Payout
+from app.allowance.models import AllowanceSchedule
 from app.allowance.services import record_allowance, record_payout
 from app.assignments.models import STATUSES, Assignment
 from app.assignments.services import FamilyRules, load_family_rules, materialise_day
-from app.auth.models import LoginFailure, MemberSession, TabletDevice
+from app.auth.models import LoginFailure
 from app.auth.services import register_device, start_session
 from app.chores.models import Chore, ChoreAssignee, ChoreSchedule
 from app.db.bases import FamilyBase, utcnow
@@ -285,8 +285,8 @@ def _messages(s: Session, moments: list[datetime], parents: list[Member], kids: 
 def _people(s: Session, now: datetime, parents: list[Member], kids: list[Member]) -> None:
     """Presence rules, a tablet (and a revoked one), sessions, login failures."""
     for kid in kids[:2]:
-        s.add(PresencePattern(member_id=kid.id, kind="alternate_weeks", weekdays=[0, 1, 2], anchor_date=date(2026, 3, 2),
-                              present=False, transition_time=time(17, 0), label="At the other house"))
+        s.add(PresencePattern(member_id=kid.id, kind="alternate_weeks", weekdays=[0, 1, 2],
+                              anchor_date=date(2026, 3, 2), present=False, transition_time=time(17, 0), label="At the other house"))
         s.add(PresenceException(member_id=kid.id, start_date=date(2026, 3, 1), end_date=date(2026, 3, 14),
                                 present=False, note="Neighbour holiday"))
     tablet, _ = register_device(s, parents[0], name="Neighbour tablet", now=now)
