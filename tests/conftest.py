@@ -31,6 +31,7 @@ from app.tenancy.databases import DatabaseOwner, create_database, database_owner
 from app.tenancy.provisioning import provision_family
 from app.tenancy.registry import FamilyRecord
 from config import Config, TestConfig
+from tests.neighbour import changed_tables, forget_neighbour, neighbour_of, reseal, seeded_apps
 
 pytest_plugins = ["tests.plugins.redis_audit", "tests.plugins.statement_audit"]
 
@@ -127,7 +128,7 @@ def build_migrated_app(config_class: type[Config] = TestConfig, **overrides: Any
 
 
 @pytest.fixture(scope="session")
-def app() -> Iterator[Flask]:
+def postgres_app() -> Iterator[Flask]:
     """The app on the PostgreSQL test databases (the production engine) and a real Redis."""
     config = TestConfig()
     _drop_stale_run_databases(config)
@@ -144,6 +145,34 @@ def app() -> Iterator[Flask]:
     _drop_run_databases(urls, _owner(config))
 
 
+@pytest.fixture(scope="session")
+def app(postgres_app: Flask) -> Flask:
+    """The app most tests run on: PostgreSQL (a suite's conftest may run it on SQLite too: `app_on_both_engines`)."""
+    return postgres_app
+
+
+def _sqlite_app(folder: Path) -> Flask:
+    return build_migrated_app(
+        TestConfig,
+        PLATFORM_DATABASE_URL=f"sqlite:///{folder}/platform.db",
+        FAMILY_DATABASE_URL=f"sqlite:///{folder}/families.db",
+        FAMILY_PLACEMENT="pooled",
+        DEDICATED_DATABASE_URL_TEMPLATE=f"sqlite:///{folder}/families/family_{{slug}}.db",
+        REDIS_URL=None,
+    )
+
+
+def _dispose_checking_neighbour(flask_app: Flask) -> None:
+    """Dispose an app's engines, after proving no test wrote into its neighbour family."""
+    try:
+        changed = changed_tables(flask_app)
+        assert not changed, f"rows of the neighbour family changed in: {', '.join(changed)}"
+    finally:
+        forget_neighbour(flask_app)
+        with flask_app.app_context():
+            engines().dispose_all()
+
+
 @pytest.fixture
 def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
     """The app on SQLite files in a temporary instance folder, no Redis; pooled (one shared families.db) on purpose.
@@ -151,17 +180,49 @@ def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
     The embedded default places each family in a file of its own; pooling here is the explicit choice that lets the
     SQLite runs prove the ORM's family scoping holds with no row-level security behind it.
     """
-    app = build_migrated_app(
-        TestConfig,
-        PLATFORM_DATABASE_URL=f"sqlite:///{tmp_path}/platform.db",
-        FAMILY_DATABASE_URL=f"sqlite:///{tmp_path}/families.db",
-        FAMILY_PLACEMENT="pooled",
-        DEDICATED_DATABASE_URL_TEMPLATE=f"sqlite:///{tmp_path}/families/family_{{slug}}.db",
-        REDIS_URL=None,
-    )
+    app = _sqlite_app(tmp_path)
     yield app
-    with app.app_context():
-        engines().dispose_all()
+    _dispose_checking_neighbour(app)
+
+
+@pytest.fixture(scope="session")
+def pooled_sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One SQLite app for the session: every family pooled in one file beside the neighbour, no Redis.
+
+    SQLite has no row-level security, so here a statement the ORM fails to scope reads the neighbour's rows.
+    """
+    app = _sqlite_app(tmp_path_factory.mktemp("pooled-sqlite"))
+    yield app
+    _dispose_checking_neighbour(app)
+
+
+ENGINES = ["postgresql", pytest.param("sqlite", marks=pytest.mark.sqlite)]
+
+
+def app_on_both_engines() -> Any:
+    """An `app` fixture for a suite's conftest: each of its tests runs on PostgreSQL and on pooled SQLite.
+
+    Tests marked `postgresql_only("why")` are skipped on SQLite (row-level security, raw PostgreSQL, row locks).
+    """
+    @pytest.fixture(scope="session", params=ENGINES, name="app")
+    def app_fixture(request: pytest.FixtureRequest, postgres_app: Flask) -> Flask:
+        if request.param == "sqlite":
+            return request.getfixturevalue("pooled_sqlite_app")
+        return postgres_app
+    return app_fixture
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql_only(reason): skipped when the suite runs it on SQLite")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip `postgresql_only` tests in their SQLite run, saying why."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        marker = item.get_closest_marker("postgresql_only")
+        if marker is not None and callspec is not None and callspec.params.get("app") == "sqlite":
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {marker.args[0]}"))
 
 
 @pytest.fixture(params=["postgresql", pytest.param("sqlite", marks=pytest.mark.sqlite)])
@@ -169,7 +230,18 @@ def any_app(request: pytest.FixtureRequest) -> Flask:
     """The same test on PostgreSQL and on the SQLite embedded default."""
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_app")
-    return request.getfixturevalue("app")
+    return request.getfixturevalue("postgres_app")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def neighbour_untouched(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each module, the session apps' neighbour families hold exactly the rows they were seeded with."""
+    yield
+    for flask_app in seeded_apps():
+        changed = changed_tables(flask_app)
+        if changed:
+            reseal(flask_app)  # report it once, in the module that did it
+            pytest.fail(f"{request.module.__name__} wrote into the neighbour family: {', '.join(changed)}")
 
 
 @pytest.fixture
@@ -179,12 +251,28 @@ def app_context(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
-def make_family(app: Flask) -> Callable[..., FamilyRecord]:
+def neighbour(app: Flask) -> FamilyRecord:
+    """The neighbour family: rows in every family table, in the same pooled database as the family under test."""
+    return neighbour_of(app, _provisioner(app)).record
+
+
+@pytest.fixture
+def make_family(app: Flask, neighbour: FamilyRecord) -> Callable[..., FamilyRecord]:
     """Factory: provision a family (fresh slug) on `app` and return its record."""
     return family_factory(app)
 
 
 def family_factory(flask_app: Flask) -> Callable[..., FamilyRecord]:
+    """Factory: provision families on `flask_app`, each beside the app's neighbour family."""
+    provision = _provisioner(flask_app)
+
+    def make(slug: str | None = None, **options: Any) -> FamilyRecord:
+        neighbour_of(flask_app, provision)
+        return provision(slug, **options)
+    return make
+
+
+def _provisioner(flask_app: Flask) -> Callable[..., FamilyRecord]:
     def make(slug: str | None = None, *, name: str | None = None, placement: str = "pooled",
              status: str = "active", timezone: str = "UTC", plan: str = "free") -> FamilyRecord:
         slug = slug or f"fam-{uuid.uuid4().hex[:10]}"
@@ -198,8 +286,8 @@ def family_factory(flask_app: Flask) -> Callable[..., FamilyRecord]:
 
 
 @pytest.fixture
-def family(make_family: Callable[..., FamilyRecord]) -> FamilyRecord:
-    """A fresh family for this test."""
+def family(make_family: Callable[..., FamilyRecord], neighbour: FamilyRecord) -> FamilyRecord:
+    """A fresh family for this test (the neighbour family sits beside it)."""
     return make_family()
 
 

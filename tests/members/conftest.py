@@ -19,7 +19,10 @@ from app.platform.models import AuditLog, FamilyMembership, User
 from app.security import hash_secret
 from app.tenancy.context import family_context
 from app.tenancy.registry import FamilyRecord
-from tests.conftest import Auth, FamilyClient
+from tests.conftest import Auth, FamilyClient, app_on_both_engines
+
+# The suite runs on PostgreSQL and on pooled SQLite, each time beside the neighbour family.
+app = app_on_both_engines()
 
 PARENT_PASSWORD = "correct horse battery"
 KID_PIN = "4321"

@@ -1,4 +1,5 @@
-"""The onboarding tests share the members tests' fixtures (signed-in parents, CSRF-carrying posts, accounts)."""
+"""The onboarding tests share the members tests' fixtures and, like them, run on PostgreSQL and pooled SQLite."""
+from tests.conftest import app_on_both_engines
 from tests.members.conftest import (  # noqa: F401 - fixtures are found by name
     audit_rows,
     find_member,
@@ -10,3 +11,5 @@ from tests.members.conftest import (  # noqa: F401 - fixtures are found by name
     parent_client,
     post,
 )
+
+app = app_on_both_engines()

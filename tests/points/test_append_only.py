@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.exc import DBAPIError
 
 from app.members.models import Member
@@ -28,4 +28,7 @@ def test_history_cannot_change(any_app, statement: str) -> None:  # noqa: ANN001
         with pytest.raises(DBAPIError, match="append-only|permission denied for table points_ledger"):
             ctx.session.execute(text(statement))
         ctx.session.rollback()
-        assert ctx.session.execute(text("SELECT amount FROM points_ledger")).scalars().all() == [5]
+        # Raw SQL is not scoped on SQLite, and the pooled database also holds the neighbour family's ledger.
+        ours = text("SELECT amount FROM points_ledger WHERE family_id = :family").bindparams(
+            bindparam("family", type_=Uuid))
+        assert ctx.session.execute(ours, {"family": family.id}).scalars().all() == [5]

@@ -17,6 +17,10 @@ from app.points.services import post_entry
 from app.rewards.models import Reward
 from app.tenancy.registry import FamilyRecord
 from tests.concurrency import run_together  # noqa: F401 - the race tests import it from here
+from tests.conftest import app_on_both_engines
+
+# The suite runs on PostgreSQL and on pooled SQLite, each time beside the neighbour family.
+app = app_on_both_engines()
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)  # a Wednesday
 RACERS = 20

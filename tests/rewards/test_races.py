@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,9 @@ from app.points.services import reconcile_balances
 from app.rewards.models import Redemption, Reward
 from app.rewards.services import approve_redemption, reject_redemption, request_reward
 from tests.rewards.conftest import NOW, RACERS, give, make_reward, run_together
+
+# Real threads racing for row locks (SELECT … FOR UPDATE) through a pool of connections: PostgreSQL only.
+pytestmark = pytest.mark.postgresql_only("races for row locks")
 
 
 def _outcomes(results: list[object]) -> tuple[list[object], list[DomainError]]:

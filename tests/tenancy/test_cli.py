@@ -25,6 +25,7 @@ def _dedicated_url(app: Flask, slug: str) -> str:
     return app.config["DEDICATED_DATABASE_URL_TEMPLATE"].format(slug=slug.replace("-", "_"))
 
 
+@pytest.mark.postgresql_only("the listing shows the PostgreSQL URL with its role")
 @pytest.mark.parametrize("placement", ["pooled", "dedicated"])
 def test_create_provisions_and_lists(app: Flask, runner, in_family, placement: str) -> None:  # noqa: ANN001
     slug = f"cli-{uuid.uuid4().hex[:8]}"

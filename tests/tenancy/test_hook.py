@@ -93,6 +93,7 @@ def test_deleted_family_is_gone(app: Flask, family) -> None:  # noqa: ANN001
     assert client.get("/api/family/info").get_json() == {"error": "This family's account has been deleted."}
 
 
+@pytest.mark.postgresql_only("reports a PostgreSQL database name; SQLite's is a file")
 def test_family_info_reports_the_database(app: Flask, make_family) -> None:  # noqa: ANN001
     pooled = make_family()
     dedicated = make_family(placement="dedicated")

@@ -80,6 +80,7 @@ def test_family_tables_outside_a_family_raise(any_app: Flask) -> None:
         session.close()
 
 
+@pytest.mark.postgresql_only("row-level security")
 def test_row_level_security_filters_raw_sql(app: Flask) -> None:
     """Raw SQL that forgets the family filter still sees only the current family (PostgreSQL RLS).
 
@@ -102,6 +103,7 @@ def test_row_level_security_filters_raw_sql(app: Flask) -> None:
         ctx.session.rollback()
 
 
+@pytest.mark.postgresql_only("row-level security")
 def test_row_level_security_rejects_foreign_inserts_and_hides_all_without_a_family(app: Flask) -> None:
     a, b, _ = _two_families_with_members(app)
     from app.db import engines

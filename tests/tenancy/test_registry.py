@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from flask import Flask
 from sqlalchemy.orm import Session
 
@@ -37,6 +39,7 @@ def test_unknown_slugs_are_cached_briefly(app: Flask) -> None:
         assert "not-a-family-yet" not in reg._cache  # noqa: SLF001
 
 
+@pytest.mark.postgresql_only("Redis pub/sub; the SQLite app has no Redis")
 def test_invalidation_reaches_other_processes_through_redis(app: Flask, family) -> None:  # noqa: ANN001
     """A second registry (as in another gunicorn worker) drops its entry when the first publishes."""
     with app.app_context():
