@@ -37,7 +37,9 @@ class FamilyScopeError(RuntimeError):
 class UnscopedReason(StrEnum):
     """The only reasons a statement may reach a family table without the gate (the named escape hatch)."""
 
-    WALL_TEST = "wall-test"  # tests that prove the walls behind this one (RLS, composite keys, roles)
+    # Tests that go around the gate on purpose: to prove the walls behind it (RLS, triggers, roles), or to corrupt
+    # a balance that `flask points reconcile` must then find.
+    WALL_TEST = "wall-test"
 
 
 def unscoped(reason: UnscopedReason) -> dict[str, str]:

@@ -16,6 +16,7 @@ from app.platform.slugs import MAX_LENGTH, slugify
 from app.platform.views import remember_platform_user, send_mail_after_commit
 from app.signup import bp
 from app.signup.forms import FAMILY_NAME_MAX, SignUpForm, SlugStatus, slug_status, timezone_choices
+from app.tenancy import registry
 from app.tenancy.cli import placement_config
 
 SIGNUP_LIMIT = "10/hour;3/minute"
@@ -51,6 +52,7 @@ def submit() -> ResponseReturnValue:
         db.rollback()  # a refusal may come from a failed flush; the page below still reads the database
         form.add_service_error(error)
         return _page(form), 422
+    registry().invalidate(result.family.slug)  # no process may answer the new family from a remembered miss
     _send_verification_mail(result)
     remember_platform_user(result.user)
     session[SIGNED_UP_KEY] = {"nonce": form.nonce, "slug": result.family.slug, "name": result.family.name}

@@ -17,6 +17,7 @@ from app.platform.models import PLACEMENTS, PLANS, Family
 from app.tenancy.databases import database_owner, ensure_family_database, family_database_revision, \
     upgrade_family_database
 from app.tenancy.provisioning import Placement, ProvisioningError, provision_family
+from app.tenancy import registry
 from app.tenancy.registry import family_database_url
 
 
@@ -59,6 +60,7 @@ def create_command(slug: str, name: str, placement: str | None, timezone: str, p
         except ProvisioningError as error:
             hint = f" Free alternatives: {', '.join(error.alternatives)}." if error.alternatives else ""
             raise click.ClickException(f"{error}{hint}") from None
+    registry().invalidate(family.slug)  # serving processes may remember the slug as unknown
     click.echo(f"Created family {family.slug} ({family.placement}) in {time.perf_counter() - started:.2f}s")
 
 

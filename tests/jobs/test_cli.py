@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from app.assignments.models import Assignment
 from app.assignments.services import create_assignment, load_family_rules, materialise_day
 from app.db.bases import utcnow
+from app.db.scoping import UnscopedReason, unscoped
 from app.family_time import FamilyClock
 from app.members.models import Member
 from app.points.models import LedgerEntry
@@ -181,7 +182,8 @@ def test_reconcile_exits_1_with_mismatch_lines_after_corruption(runner, in_famil
     assert clean.exit_code == 0, clean.output
     assert "ok: 1 families, every balance equals its ledger" in clean.output
     with in_family(home) as ctx:
-        ctx.session.execute(text("UPDATE members SET available_points = available_points + 5 WHERE username = 'ava'"))
+        ctx.session.execute(text("UPDATE members SET available_points = available_points + 5 WHERE username = 'ava'"),
+                            execution_options=unscoped(UnscopedReason.WALL_TEST))
         ctx.session.commit()
     broken = runner.invoke(args=["points", "reconcile", "--family", home.slug])
     assert broken.exit_code == 1
