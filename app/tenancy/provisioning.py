@@ -31,6 +31,9 @@ DEFAULT_SETTINGS: dict[str, object] = {
 }
 
 
+_pooled_at_head: set[str] = set()  # pooled databases this process has already brought to head
+
+
 class ProvisioningError(ValueError):
     """The family cannot be provisioned as asked; the message says why and nothing was created."""
 
@@ -104,8 +107,11 @@ def provision_family(platform_session: Session, engines: EngineRegistry, placeme
             create_database(url, placement_config.owner)
             created_database = True
             upgrade_family_database(url, owner=placement_config.owner)
-        else:
+        elif url not in _pooled_at_head:
+            # Deploys migrate the pooled database (`flask families upgrade --all`); checking it once per process
+            # keeps sign-ups from re-reading every migration script.
             ensure_family_database(url, placement_config.owner)
+            _pooled_at_head.add(url)
         platform_session.add(family)
         platform_session.flush()
         platform_session.add(Subscription(family_id=family.id, plan=plan, status="active"))
