@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from app.chores.models import Chore
 from app.chores.services import create_chore
 from app.db import engines, platform_engine
+from app.db.bases import utcnow
+from app.family_time import FamilyClock
 from app.members.models import Member
 from app.platform.models import Family
 from app.security import hash_secret
@@ -70,7 +72,7 @@ def seed_demo_command() -> None:
             provision_family(session, engines(), placement_config(), slug=DEMO_SLUG, name="The Demo Family",
                              timezone="America/New_York")
     with family_context(DEMO_SLUG) as ctx:
-        seed_demo_family(ctx.session)
+        seed_demo_family(ctx.session, today=FamilyClock(ctx.family.timezone).today(utcnow()))
         ctx.session.commit()
     base = current_app.config["BASE_DOMAIN"]
     click.echo(f"\nHousePoints is at  http://{base}/   (platform)")
@@ -79,8 +81,8 @@ def seed_demo_command() -> None:
     click.echo("Kid tablet PINs:   " + ", ".join(f"{n} {pin}" for _, n, pin, *_ in DEMO_KIDS))
 
 
-def seed_demo_family(session: Session) -> None:
-    """Add whichever demo members and chores are missing (safe to run again)."""
+def seed_demo_family(session: Session, *, today: date) -> None:
+    """Add whichever demo members and chores are missing (safe to run again); schedules start on the family's today."""
     existing = set(session.scalars(select(Member.username_key)))
     for username, name, password, avatar, color in DEMO_PARENTS:
         if username not in existing:
@@ -93,7 +95,6 @@ def seed_demo_family(session: Session) -> None:
     session.flush()
     chore_names = set(session.scalars(select(Chore.name)))
     parent = session.scalar(select(Member).where(Member.username_key == DEMO_PARENTS[0][0]))
-    today = date.today()
     for name, category, icon, points, minutes, difficulty, min_age, strategy, schedule in DEMO_CHORES:
         if name not in chore_names:
             create_chore(session, actor=parent, today=today, data={

@@ -66,6 +66,13 @@ def setup(live_server: LiveServer) -> Iterator[Setup]:
             assignment = create_assignment(session, actor=alex, chore_id=chore.id, assigned_to=maya.id,
                                            points_offered=POINTS, due_date=None,
                                            rules=load_family_rules(session, ctx.family.timezone), now=utcnow())
+            # A second chore keeps an "I did it!" button on the kid's view after the first is done, whatever the
+            # weekday (the demo's own chores depend on the day and on who is home).
+            spare = Chore(name="Water the cactus", icon="🌵", base_points=5, requires_verification=True)
+            session.add(spare)
+            session.flush()
+            create_assignment(session, actor=alex, chore_id=spare.id, assigned_to=maya.id, points_offered=5,
+                              due_date=None, rules=load_family_rules(session, ctx.family.timezone), now=utcnow())
             _device, token = register_device(session, alex, name="Kitchen tablet", now=utcnow())
             session.commit()
             made = Setup(assignment_id=str(assignment.id), tablet_token=token)

@@ -8,8 +8,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.chores.models import Chore
+from app.chores.models import Chore, ChoreSchedule
 from app.db import platform_engine
+from app.db.bases import utcnow
+from app.family_time import FamilyClock
 from app.members.models import FamilySetting, Member
 from app.platform.models import Family
 from app.tenancy.databases import database_exists
@@ -109,3 +111,7 @@ def test_seed_demo_is_idempotent(app: Flask, runner, in_family) -> None:  # noqa
         assert sum(m.is_parent for m in members) == 2
         assert ctx.session.scalar(select(func.count()).select_from(Chore)) == 12
         assert all(m.password_hash.startswith("$argon2id$") for m in members if m.is_parent)
+        # Schedules start on the family's today (New York), not the server's: for the first hours of every UTC day
+        # the demo family used to have no chores at all.
+        family_today = FamilyClock(ctx.family.timezone).today(utcnow())
+        assert set(ctx.session.scalars(select(ChoreSchedule.start_date))) == {family_today}
