@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 from werkzeug.test import TestResponse, encode_multipart
@@ -13,10 +13,12 @@ HTMX = {"HX-Request": "true"}  # a (non-boosted) htmx request: the answer is a f
 
 def csrf_token(client: FlaskClient) -> str:
     """A valid CSRF token for this client's session, made by Flask-WTF exactly as it makes the one in every page."""
-    app = client.application
-    with client.session_transaction() as cookie_session, app.test_request_context() as context:
-        context.session = cookie_session  # generate_csrf keeps its secret in the client's own cookie session
-        return str(generate_csrf())
+    with client.session_transaction() as cookie_session, client.application.test_request_context():
+        # generate_csrf keeps its secret in the session: start from the client's, and give back what it added.
+        session.update(cookie_session)
+        token = str(generate_csrf())
+        cookie_session.update(session)
+    return token
 
 
 def post_form(client: FlaskClient, path: str, data: dict[str, Any] | None = None, *, htmx: bool = False,

@@ -387,7 +387,8 @@ def test_fragments_answer_htmx_and_send_browsers_to_the_page(people: People, par
     assert card.status_code == 200 and "HX-Request" in card.headers["Vary"]
     html = card.get_data(as_text=True)
     assert first_element(html).css_matches(f"section#kid-{people.maya.id}")
-    assert f"kidChanged[detail.member_id=='{people.maya.id}'] from:body" in html
+    listens = first_element(html).attributes["hx-trigger"] or ""
+    assert f"sse:pointsChanged[JSON.parse(detail.data).member_id=='{people.maya.id}']" in listens
     assert "Dishes" in html and "<html" not in html
 
     summary = parent_client.get("/today/summary", headers=HTMX).get_data(as_text=True)
