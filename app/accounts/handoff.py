@@ -14,7 +14,7 @@ from app.auth import current_member, sign_in
 from app.auth.decorators import login_required
 from app.db import get_session
 from app.domain import AuthenticationFailed
-from app.htmx import redirect_to
+from app.htmx import is_htmx_request, redirect_to
 from app.members.models import Member
 from app.platform.models import Family, FamilyMembership
 from app.platform.services import consume_handoff, families_of, issue_handoff
@@ -48,7 +48,7 @@ def find_openable_family(session: Session, user_id: uuid.UUID, slug: str) -> Fam
 
 def navigate_to(url: str) -> Response:
     """A full-page navigation: 303 for a browser's form, HX-Redirect for htmx (XHR cannot follow to another host)."""
-    if request.headers.get("HX-Request"):
+    if is_htmx_request():
         return redirect_to(current_app.response_class(status=204), url)
     return redirect(url, 303)
 

@@ -31,7 +31,7 @@ from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
 from app.family_time import WEEKDAY_NAMES
-from app.htmx import is_htmx, reswap, trigger, vary_on_htmx
+from app.htmx import HxEvent, is_htmx, reswap, trigger, vary_on_htmx
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
@@ -165,7 +165,7 @@ def _refused(kid: Member, form: str, error: DomainError) -> Response:
     return _render_card(state, status)
 
 
-def _done(kid: Member, notice: str, *events: str) -> BaseResponse:
+def _done(kid: Member, notice: str, *events: HxEvent) -> BaseResponse:
     if events:
         publish_event(g.family.id, events[0], {"member_id": str(kid.id)})
     if not is_htmx():
@@ -187,7 +187,7 @@ def convert(member_id: str) -> BaseResponse:
         return _refused(kid, "convert", error)
     notice = f"Converted {payout.points} points to {format_money(payout.amount_cents, payout.currency)}."
     session.commit()
-    return _done(kid, notice, "pointsChanged")
+    return _done(kid, notice, HxEvent.POINTS_CHANGED)
 
 
 @bp.post("/allowance/kids/<member_id>/pay")

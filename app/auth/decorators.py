@@ -11,6 +11,7 @@ from app.auth import current_member
 from app.auth.tokens import decode_api_token
 from app.db import get_session
 from app.domain import AuthenticationFailed
+from app.htmx import is_htmx, redirect_to
 from app.members.models import Member
 
 
@@ -19,10 +20,9 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_member() is None:
-            if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
-                response = current_app.response_class(status=401)
-                response.headers["HX-Redirect"] = url_for("accounts.login", next=request.full_path.rstrip("?"))
-                return response
+            if is_htmx():
+                return redirect_to(current_app.response_class(status=401),
+                                   url_for("accounts.login", next=request.full_path.rstrip("?")))
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapped

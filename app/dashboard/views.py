@@ -34,7 +34,7 @@ from app.dashboard import bp
 from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
 from app.family_time import END_OF_DAY
-from app.htmx import is_htmx, reswap, trigger, vary_on_htmx
+from app.htmx import HxEvent, is_htmx, reswap, trigger, vary_on_htmx
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
@@ -167,7 +167,7 @@ def _kid_card(kid: Member, *, error: str | None = None, error_item: uuid.UUID | 
     card.error, card.error_item = error, error_item
     response = make_response(_render("dashboard/_kid_card.html", card=card, presets=_presets()), status)
     if status >= 400:
-        # htmx only swaps 4xx answers that name their target (see the hx-on handler in dashboard/index.html).
+        # htmx only swaps 4xx answers that name their target (the 4xx rule in app.htmx).
         reswap(response, "outerHTML", f"#kid-{kid.id}")
     return response
 
@@ -184,7 +184,7 @@ def _open_chores(*, error: str | None = None, status: int = 200) -> Response:
 
 # --- answers after an action -------------------------------------------------------------------------------------
 
-def _events(kid_id: uuid.UUID | None, names: tuple[str, ...]) -> dict[str, object]:
+def _events(kid_id: uuid.UUID | None, names: tuple[HxEvent, ...]) -> dict[HxEvent, object]:
     detail = {"member_id": str(kid_id) if kid_id else None}
     return {name: detail for name in names}
 
@@ -199,7 +199,7 @@ def _publish(assignment: Assignment | None, member_id: uuid.UUID | None, *, poin
         publish_event(g.family.id, "pointsChanged", {"member_id": who})
 
 
-def _after(kid_id: uuid.UUID | None, *events: str) -> BaseResponse:
+def _after(kid_id: uuid.UUID | None, *events: HxEvent) -> BaseResponse:
     """Done: the kid's card (or the open chores) for htmx, with events; a plain form goes back to the page."""
     if not is_htmx():
         return redirect(url_for("dashboard.index", _anchor=f"kid-{kid_id}" if kid_id else "open-chores"), 303)
@@ -207,7 +207,7 @@ def _after(kid_id: uuid.UUID | None, *events: str) -> BaseResponse:
         response = _open_chores()
     else:
         response = _kid_card(get_member_or_404(get_session(), kid_id, include_inactive=True))
-    return trigger(response, **_events(kid_id, events))
+    return trigger(response, details=_events(kid_id, events))
 
 
 def _refused(kid_id: uuid.UUID | None, error: DomainError, *, status: int | None = None,
@@ -234,7 +234,7 @@ def _not_found(error: NotFound) -> Response:
 AssignmentAction = Callable[[Session, Member, uuid.UUID], Any]
 
 
-def _act(assignment_id: str, action: AssignmentAction, *events: str) -> BaseResponse:
+def _act(assignment_id: str, action: AssignmentAction, *events: HxEvent) -> BaseResponse:
     """Load the assignment, run one service on it, commit, answer."""
     session = get_session()
     try:
@@ -248,7 +248,7 @@ def _act(assignment_id: str, action: AssignmentAction, *events: str) -> BaseResp
         return _refused(kid_id, error)
     session.commit()
     _publish(assignment, kid_id, points="pointsChanged" in events)
-    return _after(kid_id, *events, "assignmentChanged" if kid_id else "openChoresChanged")
+    return _after(kid_id, *events, HxEvent.ASSIGNMENT_CHANGED if kid_id else HxEvent.OPEN_CHORES_CHANGED)
 
 
 # --- pages and fragments -----------------------------------------------------------------------------------------
@@ -268,7 +268,7 @@ def index() -> Response:
 @bp.get("/today/kids/<member_id>")
 @parent_required
 def kid_card(member_id: str) -> BaseResponse:
-    """One kid's card (htmx refreshes it on kidChanged); a browser landing here gets the page at that card."""
+    """One kid's card (htmx refreshes it on live events about the kid); a browser landing here gets the page there."""
     kid = get_member_or_404(get_session(), member_id)
     if not is_htmx():
         return redirect(url_for("dashboard.index", _anchor=f"kid-{kid.id}"))
@@ -301,7 +301,7 @@ def approve(assignment_id: str) -> BaseResponse:
     """One tap: the chore is done right, the points land (once)."""
     return _act(assignment_id, lambda s, me, key: verify_assignment(
         s, actor=me, assignment_id=key, approved=True, rules=current_rules(), now=request_now()),
-        "assignmentVerified", "pointsChanged")
+        HxEvent.POINTS_CHANGED)
 
 
 @bp.post("/today/assignments/<assignment_id>/reject")
@@ -319,8 +319,7 @@ def reject(assignment_id: str) -> BaseResponse:
                                    fields={"reason": "required" if not reason else "too long"})
         return _refused(assignment.assigned_to, problem, status=FORM_STATUS, item=assignment.id)
     return _act(assignment_id, lambda s, me, key: verify_assignment(
-        s, actor=me, assignment_id=key, approved=False, rules=current_rules(), now=request_now(), notes=reason),
-        "assignmentRejected")
+        s, actor=me, assignment_id=key, approved=False, rules=current_rules(), now=request_now(), notes=reason))
 
 
 @bp.post("/today/assignments/<assignment_id>/complete")
@@ -329,7 +328,7 @@ def complete(assignment_id: str) -> BaseResponse:
     """A parent marks a kid's chore done for them (approved at once, points credited)."""
     return _act(assignment_id, lambda s, me, key: complete_assignment(
         s, actor=me, assignment_id=key, rules=current_rules(), now=request_now()),
-        "assignmentCompleted", "pointsChanged")
+        HxEvent.POINTS_CHANGED)
 
 
 @bp.post("/today/assignments/<assignment_id>/undo")
@@ -338,7 +337,7 @@ def undo(assignment_id: str) -> BaseResponse:
     """Take a completion back (credited points are reversed)."""
     return _act(assignment_id, lambda s, me, key: undo_completion(
         s, actor=me, assignment_id=key, rules=current_rules(), now=request_now()),
-        "assignmentUndone", "pointsChanged")
+        HxEvent.POINTS_CHANGED)
 
 
 @bp.post("/today/assignments/<assignment_id>/skip")
@@ -346,8 +345,7 @@ def undo(assignment_id: str) -> BaseResponse:
 def skip(assignment_id: str) -> BaseResponse:
     """Excuse a chore for today (no points, no penalty)."""
     return _act(assignment_id, lambda s, me, key: skip_assignment(s, actor=me, assignment_id=key,
-                                                                   now=request_now()),
-                "assignmentSkipped")
+                                                                   now=request_now()))
 
 
 @bp.post("/today/assignments/<assignment_id>/reopen")
@@ -356,7 +354,7 @@ def reopen(assignment_id: str) -> BaseResponse:
     """Give a missed chore another chance (a penalty it cost is given back)."""
     return _act(assignment_id, lambda s, me, key: reopen_assignment(
         s, actor=me, assignment_id=key, rules=current_rules(), now=request_now()),
-        "assignmentReopened", "pointsChanged")
+        HxEvent.POINTS_CHANGED)
 
 
 @bp.post("/today/kids/<member_id>/points")
@@ -383,4 +381,4 @@ def points(member_id: str) -> BaseResponse:
         return _refused(kid.id, error, status=FORM_STATUS if isinstance(error, ValidationFailed) else None)
     session.commit()
     _publish(None, kid.id, points=True)
-    return _after(kid.id, "pointsChanged")
+    return _after(kid.id, HxEvent.POINTS_CHANGED)

@@ -7,12 +7,13 @@ import uuid
 
 import redis
 
+from app.htmx import LIVE_EVENTS
 from app.redis_store import family_key, get_redis
 
 log = logging.getLogger(__name__)
 
-# The event names pages listen for (`hx-trigger="sse:<name>"`); one vocabulary for SSE and HX-Trigger.
-EVENTS = frozenset({"assignmentChanged", "pointsChanged", "membersChanged", "rewardChanged", "notification"})
+# The event names pages listen for (`hx-trigger="sse:<name>"`): the live part of the one registry in app.htmx.
+EVENTS = LIVE_EVENTS
 
 
 def events_channel(family_id: uuid.UUID) -> str:

@@ -11,7 +11,7 @@ from app.auth import current_member
 from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
-from app.htmx import is_htmx, trigger, vary_on_htmx
+from app.htmx import HxEvent, is_htmx, trigger, vary_on_htmx
 from app.members import bp
 from app.members.forms import (
     AVATAR_CHOICES,
@@ -42,7 +42,7 @@ from app.members.services import (
     update_member,
 )
 
-MEMBERS_CHANGED = "membersChanged"  # the lists reload themselves on this event
+MEMBERS_CHANGED = HxEvent.MEMBERS_CHANGED  # the lists reload themselves on this event
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import DomainError
-from app.htmx import is_htmx, redirect_to, trigger, vary_on_htmx
+from app.htmx import HxEvent, is_htmx, is_htmx_request, redirect_to, trigger, vary_on_htmx
 from app.members.models import Member
 from app.notifications import bp, dispatch, triggers  # noqa: F401 - importing them registers their session events
 from app.notifications.catalog import CHANNEL_LABELS, MEMBER_CHANNELS
@@ -38,7 +38,7 @@ from app.notifications.services import (
 from app.web import current_rules, request_now
 
 FORM_STATUS = 422
-CHANGED = "notificationsChanged"  # the bell listens for this (family_base.html)
+CHANGED = HxEvent.NOTIFICATIONS_CHANGED  # the bell listens for this (family_base.html)
 
 
 @dataclass
@@ -143,7 +143,7 @@ def open_notification(notification_id: str) -> BaseResponse:
     mark_read(session, member=me(), notification=notification, now=request_now())
     session.commit()
     target = safe_link(notification.link) or url_for("notifications.index")
-    if request.headers.get("HX-Request"):
+    if is_htmx_request():
         return redirect_to(make_response("", 200), target)
     return redirect(target, 303)
 

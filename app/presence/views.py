@@ -16,7 +16,7 @@ from app.auth import current_member
 from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
-from app.htmx import is_htmx, trigger, vary_on_htmx
+from app.htmx import HxEvent, is_htmx, trigger, vary_on_htmx
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
 from app.presence import bp
@@ -24,7 +24,7 @@ from app.presence.models import PresenceException, PresencePattern
 from app.presence.services import add_exception, add_pattern, delete_presence_rule, pattern_matches, presence_map
 from app.web import current_rules, family_today
 
-PRESENCE_CHANGED = "presenceChanged"  # the month grid reloads itself on this event
+PRESENCE_CHANGED = HxEvent.PRESENCE_CHANGED  # the month grid reloads itself on this event
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 

@@ -20,7 +20,7 @@ from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
-from app.htmx import is_htmx, reswap, trigger, vary_on_htmx
+from app.htmx import HxEvent, is_htmx, reswap, trigger, vary_on_htmx
 from app.live.events import publish_event
 from app.members.models import Member
 from app.rewards import bp
@@ -90,7 +90,7 @@ def _store_fragment(kid: Member, *, error: str | None = None, notice: str | None
         body += render_template("rewards/_toast.html", region="store-toast", notice=notice, oob=True)
     response = make_response(body, status)
     if status >= 400:
-        # htmx swaps a refusal only when it names its target (see hx-on::before-swap on the page).
+        # htmx swaps a refusal only when it names its target (the 4xx rule in app.htmx).
         reswap(response, "outerHTML", "#reward-store")
     return response
 
@@ -110,7 +110,7 @@ def _kid_only() -> Member:
     return member
 
 
-def _store_answer(kid: Member, *, notice: str | None = None, events: tuple[str, ...] = ()) -> BaseResponse:
+def _store_answer(kid: Member, *, notice: str | None = None, events: tuple[HxEvent, ...] = ()) -> BaseResponse:
     if not is_htmx():
         return redirect(url_for("rewards.store"), 303)
     return trigger(_store_fragment(kid, notice=notice), *events)
@@ -160,7 +160,7 @@ def request_item(reward_id: str) -> BaseResponse:
     _published("rewardChanged", "pointsChanged", member_id=kid.id, redemption_id=redemption.id)
     notice = (f"{name} is yours! A parent will hand it over." if status == "approved"
               else f"You asked for {name}. A parent will look at it soon.")
-    return _store_answer(kid, notice=notice, events=("rewardChanged", "pointsChanged"))
+    return _store_answer(kid, notice=notice, events=(HxEvent.POINTS_CHANGED,))
 
 
 @bp.post("/rewards/<reward_id>/goal")
@@ -176,7 +176,7 @@ def save_for(reward_id: str) -> BaseResponse:
     name = goal.reward.name
     session.commit()
     _published("rewardChanged", member_id=kid.id)
-    return _store_answer(kid, notice=f"Saving for {name}.", events=("rewardChanged",))
+    return _store_answer(kid, notice=f"Saving for {name}.")
 
 
 @bp.post("/rewards/goal/clear")
@@ -191,7 +191,7 @@ def stop_saving() -> BaseResponse:
         return _store_refused(kid, error)
     session.commit()
     _published("rewardChanged", member_id=kid.id)
-    return _store_answer(kid, events=("rewardChanged",))
+    return _store_answer(kid)
 
 
 # --- the parent's side: requests ---------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def requests_panel() -> BaseResponse:
 Decision = Callable[[Session, Member, uuid.UUID], Redemption]
 
 
-def _decide(redemption_id: str, decide: Decision, *events: str) -> BaseResponse:
+def _decide(redemption_id: str, decide: Decision, *events: HxEvent) -> BaseResponse:
     """Load the request, run one decision on it, commit, answer with the refreshed requests."""
     session = get_session()
     try:
@@ -260,7 +260,7 @@ def _decide(redemption_id: str, decide: Decision, *events: str) -> BaseResponse:
     _published("rewardChanged", *events, member_id=member_id, redemption_id=key)
     if not is_htmx():
         return redirect(url_for("rewards.store", _anchor="reward-requests"), 303)
-    return trigger(_requests_fragment(), "rewardChanged", *events)
+    return trigger(_requests_fragment(), *events)
 
 
 @bp.post("/rewards/requests/<redemption_id>/approve")
@@ -276,7 +276,7 @@ def reject(redemption_id: str) -> BaseResponse:
     """Say no, with a reason the kid sees; the points go back."""
     reason = request.form.get("reason", "")
     return _decide(redemption_id, lambda s, me, key: reject_redemption(s, me, key, reason, current_rules(),
-                                                                       request_now()), "pointsChanged")
+                                                                       request_now()), HxEvent.POINTS_CHANGED)
 
 
 @bp.post("/rewards/requests/<redemption_id>/fulfil")

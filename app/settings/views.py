@@ -13,7 +13,7 @@ from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import ValidationFailed
 from app.family_time import WEEKDAY_NAMES
-from app.htmx import is_htmx, trigger
+from app.htmx import is_htmx, refresh
 from app.reports.ical import active_feed, create_feed, revoke_feeds
 from app.settings import bp
 from app.settings.forms import CHANNELS, GroupForm, notification_grid, parse_group
@@ -88,12 +88,9 @@ def save(group: str) -> BaseResponse:
     if platform_changed:
         # The family's name and clock show on every page: reload this one whole.
         flash("Settings saved.")
-        response = make_response("", 200)
-        response.headers["HX-Refresh"] = "true"
-        return response
+        return refresh(make_response("", 200))
     context = _context(get_settings(session, include_private=True), {group: GroupForm(group, saved=True)})
-    return trigger(make_response(render_template("settings/_group.html", group=group, **context)),
-                   "settingsChanged")
+    return make_response(render_template("settings/_group.html", group=group, **context))
 
 
 # --- the calendar link ------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, DomainError, LockedOut, NotFound
 from app.extensions import limiter
 from app.family_time import END_OF_DAY, FamilyClock
-from app.htmx import is_htmx, trigger
+from app.htmx import HxEvent, is_htmx, is_navigation, redirect_to, reswap, trigger, vary_on_htmx
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
@@ -68,19 +68,15 @@ def load_tablet_pages_whole() -> BaseResponse | None:
     (so a refused browser would see nothing happen); HX-Redirect makes htmx load the page itself.
     """
     # Only navigations: the kiosk's own widgets fetch their fragments with plain (non-boosted) htmx requests.
-    navigation = request.headers.get("HX-Boosted") or request.headers.get("HX-History-Restore-Request")
-    if request.method == "GET" and request.headers.get("HX-Request") and navigation:
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = request.full_path.rstrip("?")
-        return response
+    if request.method == "GET" and is_navigation():
+        return redirect_to(make_response("", 200), request.full_path.rstrip("?"))
     return None
 
 
 @bp.after_request
 def vary_on_htmx_requests(response: BaseResponse) -> BaseResponse:
     """Tablet pages answer htmx and plain requests differently, so caches must keep them apart."""
-    response.vary.add("HX-Request")
-    return response
+    return vary_on_htmx(response)
 
 
 @bp.context_processor
@@ -285,14 +281,16 @@ def _publish_assignment_change(assignment: Assignment, *, points: bool) -> None:
 def _chores_fragment(kid: Member, *, notice: str | None = None, status: int = 200) -> Response:
     rules = current_rules()
     day = kid_day(get_session(), kid, family_today(), rules.clock)
-    return make_response(render_template("tablet/_kid_chores.html", kid=kid, day=day, notice=notice), status)
+    response = make_response(render_template("tablet/_kid_chores.html", kid=kid, day=day, notice=notice), status)
+    return reswap(response, "innerHTML", "#kid-chores") if status >= 400 else response
 
 
 def _card_fragment(assignment: Assignment, *, error: str | None = None, flipped: bool = False,
                    status: int = 200) -> Response:
     card = chore_card(assignment, current_rules().clock)
-    return make_response(render_template("tablet/_chore_card.html", card=card, error=error, flipped=flipped),
-                         status)
+    response = make_response(render_template("tablet/_chore_card.html", card=card, error=error, flipped=flipped),
+                             status)
+    return reswap(response, "outerHTML", f"#chore-{assignment.id}") if status >= 400 else response
 
 
 @bp.get("/me")
@@ -365,7 +363,7 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
     if not is_htmx():
         return redirect(url_for("tablet.kid_home"), 303)
     response = _card_fragment(assignment, flipped=True)
-    return trigger(response, pointsChanged={"points": kid.available_points})
+    return trigger(response, details={HxEvent.POINTS_CHANGED: {"points": kid.available_points}})
 
 
 @bp.post("/me/assignments/<uuid:assignment_id>/claim")

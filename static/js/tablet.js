@@ -1,5 +1,5 @@
 // The family tablet: the on-screen PIN keypad, the idle timer that ends a kid's turn, and the kid's chore cards
-// (the points counter that counts up, refused taps explained on their card, a photo that is too big caught early).
+// (the points counter that counts up, failures said on the card tapped, a photo that is too big caught early).
 // Loaded on every family page of the accounts area (a no-op elsewhere); listeners are delegated to the document,
 // so pages swapped in by htmx need no re-binding, and loading the file twice changes nothing.
 (function () {
@@ -154,13 +154,6 @@
     var counter = target && target.querySelector && target.querySelector("[data-points-counter]");
     if (counter) {
       target.dataset.pointsBefore = counter.textContent;
-    }
-    // Refusals the server explains on the card itself (a bad photo, "too late") are swapped in like successes.
-    var status = event.detail.xhr.status;
-    var body = event.detail.serverResponse || "";
-    if (status >= 400 && status < 500 && body.indexOf("data-swap-on-error") !== -1) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
     }
   });
   document.addEventListener("htmx:afterSwap", function (event) {

@@ -5,9 +5,7 @@ Fixtures are imported by tests/chores/conftest.py, tests/dashboard/conftest.py a
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,13 +14,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.members.models import Member
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import Auth, FamilyClient
+from tests.forms import Poster
+from tests.forms import csrf_token as shared_csrf_token
 
 HTMX = {"HX-Request": "true"}
 VISITORS = ("anonymous", "kid", "parent", "other_parent")
@@ -64,23 +63,8 @@ def people(make_family: Callable[..., FamilyRecord], family: FamilyRecord,
 
 
 def csrf_token(app: Flask, client: FamilyClient) -> str:
-    """A valid CSRF token for the client's session, made as Flask-WTF makes the one in every page."""
-    with client.session_transaction() as cookie_session:
-        raw = cookie_session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
-    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
-
-
-class Poster:
-    """POST as the pages do: the form's CSRF token, optionally as an htmx request."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-
-    def __call__(self, client: FamilyClient, path: str, data: dict[str, Any] | None = None, *,
-                 htmx: bool = False, csrf: bool = True):  # noqa: ANN204
-        form = {"csrf_token": csrf_token(self.app, client)} if csrf else {}
-        form.update(data or {})
-        return client.post(path, data=form, headers=HTMX if htmx else {})
+    """A valid CSRF token for this client's session (Flask-WTF's `generate_csrf`, via tests/forms.py)."""
+    return shared_csrf_token(client)
 
 
 @pytest.fixture

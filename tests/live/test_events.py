@@ -45,11 +45,11 @@ def test_channels_are_per_family(app, make_family) -> None:  # noqa: ANN001
         assert str(a.id) in events_channel(a.id)
         pubsub = get_redis().pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(events_channel(a.id))
-        assert publish_event(a.id, "membersChanged") is True
+        assert publish_event(a.id, "rewardChanged") is True
         message = None
         for _ in range(50):
             message = pubsub.get_message(timeout=0.1)
             if message:
                 break
         pubsub.close()
-    assert message is not None and json.loads(message["data"]) == {"event": "membersChanged", "data": {}}
+    assert message is not None and json.loads(message["data"]) == {"event": "rewardChanged", "data": {}}

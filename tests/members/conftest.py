@@ -1,15 +1,11 @@
 """Fixtures for the members pages and the onboarding wizard: signed-in parents and kids, CSRF tokens, accounts."""
 from __future__ import annotations
 
-import hashlib
-import os
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from flask import Flask
-from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +16,8 @@ from app.security import hash_secret
 from app.tenancy.context import family_context
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import Auth, FamilyClient, app_on_both_engines
+from tests.forms import Poster
+from tests.forms import csrf_token as shared_csrf_token
 
 # The suite runs on PostgreSQL and on pooled SQLite, each time beside the neighbour family.
 app = app_on_both_engines()
@@ -38,10 +36,8 @@ def host_of(client: FamilyClient) -> str:
 
 
 def csrf_token(app: Flask, client: FamilyClient) -> str:
-    """A valid CSRF token for this client's session, made the way Flask-WTF makes the one in every page."""
-    with client.session_transaction() as cookie_session:
-        raw = cookie_session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
-    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+    """A valid CSRF token for this client's session (Flask-WTF's `generate_csrf`, via tests/forms.py)."""
+    return shared_csrf_token(client)
 
 
 def copy_session_cookie(source: FamilyClient, target: FamilyClient) -> None:
@@ -49,18 +45,6 @@ def copy_session_cookie(source: FamilyClient, target: FamilyClient) -> None:
     cookie = source.get_cookie("session", domain=host_of(source))
     assert cookie is not None and cookie.value
     target.set_cookie("session", cookie.value, domain=host_of(target))
-
-
-class Poster:
-    """POST with a valid CSRF token (as the page's forms do), optionally as an htmx request."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-
-    def __call__(self, client: FamilyClient, path: str, data: dict[str, Any] | None = None, *,
-                 htmx: bool = False, headers: dict[str, str] | None = None):  # noqa: ANN204
-        form = {"csrf_token": csrf_token(self.app, client), **(data or {})}
-        return client.post(path, data=form, headers={**(HTMX if htmx else {}), **(headers or {})})
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 HTTP receiver for webhooks (real sockets, real Redis, real SMTP — nothing mocked)."""
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,7 +12,6 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from itsdangerous import URLSafeTimedSerializer
 from rq import SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select
@@ -28,25 +25,22 @@ from app.notifications.models import Delivery, Notification, Webhook
 from app.notifications.worker import delivery_queue
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import FamilyClient
+from tests.forms import Poster
+from tests.forms import csrf_token as shared_csrf_token
 
 HTMX = {"HX-Request": "true"}
 RULES = FamilyRules(clock=FamilyClock("UTC"))
 
 
 def csrf_token(app: Flask, client: FamilyClient) -> str:
-    """A valid CSRF token for this client's session, made the way Flask-WTF makes the one in every page."""
-    with client.session_transaction() as cookie_session:
-        raw = cookie_session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
-    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+    """A valid CSRF token for this client's session (Flask-WTF's `generate_csrf`, via tests/forms.py)."""
+    return shared_csrf_token(client)
 
 
 @pytest.fixture
 def post(app: Flask) -> Callable[..., Any]:
     """POST a form with a valid CSRF token (as the pages do), optionally as htmx."""
-    def send(client: FamilyClient, path: str, data: dict[str, Any] | None = None, *, htmx: bool = False):  # noqa: ANN202
-        form: dict[str, Any] = {"csrf_token": csrf_token(app, client), **(data or {})}
-        return client.post(path, data=form, headers=HTMX if htmx else {})
-    return send
+    return Poster(app)
 
 
 @dataclass

@@ -1,16 +1,13 @@
 """Who may use the notifications pages: everyone signed in their own bell and settings, parents the webhooks."""
 from __future__ import annotations
 
-import hashlib
-import os
-
 import pytest
 from flask import Flask
-from itsdangerous import URLSafeTimedSerializer
 
 from app.members.models import Member
 from app.notifications.models import Delivery
 from app.notifications.services import notify
+from tests.forms import csrf_token as shared_csrf_token
 from tests.notifications.conftest import HTMX, add_webhook
 
 # (method, path, what a parent gets, what a kid gets); {nid} is the visitor's own notification.
@@ -36,9 +33,8 @@ ROUTES = [
 
 
 def _csrf(app: Flask, client) -> str:  # noqa: ANN001
-    with client.session_transaction() as cookie_session:
-        raw = cookie_session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
-    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+    """A valid CSRF token for this client's session (Flask-WTF's `generate_csrf`, via tests/forms.py)."""
+    return shared_csrf_token(client)
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """Helpers shared by the achievements, reports and settings tests: a household, hand-made rows, CSRF and races."""
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -10,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from app.assignments.models import Assignment
@@ -18,25 +15,23 @@ from app.chores.models import Chore
 from app.members.models import FamilySetting, Member
 from app.points.models import LedgerEntry
 from app.tenancy.registry import FamilyRecord
-from tests.conftest import FamilyClient
 from tests.concurrency import run_together  # noqa: F401 - the race tests import it from here
+from tests.conftest import FamilyClient
+from tests.forms import csrf_token as shared_csrf_token
+from tests.forms import post_form as shared_post_form
 
 HTMX = {"HX-Request": "true"}
 
 
 def csrf_token(app: Flask, client: FamilyClient) -> str:
-    """A valid CSRF token for this client's session, made the way Flask-WTF makes the one in every page."""
-    with client.session_transaction() as cookie_session:
-        raw = cookie_session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
-    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+    """A valid CSRF token for this client's session (Flask-WTF's `generate_csrf`, via tests/forms.py)."""
+    return shared_csrf_token(client)
 
 
 def post_form(app: Flask, client: FamilyClient, path: str, data: dict[str, Any] | None = None, *,
               htmx: bool = False, csrf: bool = True):  # noqa: ANN201
     """POST a form as the pages do (with the CSRF token unless told not to), optionally as htmx."""
-    form: dict[str, Any] = {"csrf_token": csrf_token(app, client)} if csrf else {}
-    form.update(data or {})
-    return client.post(path, data=form, headers=HTMX if htmx else {})
+    return shared_post_form(client, path, data, htmx=htmx, csrf=csrf)
 
 
 @dataclass

@@ -18,6 +18,9 @@ from app.rewards.models import Reward
 from app.tenancy.registry import FamilyRecord
 from tests.concurrency import run_together  # noqa: F401 - the race tests import it from here
 from tests.conftest import app_on_both_engines
+from tests.factories import create_reward
+from tests.forms import Poster
+from tests.forms import csrf_token as shared_csrf_token
 
 # The suite runs on PostgreSQL and on pooled SQLite, each time beside the neighbour family.
 app = app_on_both_engines()
@@ -44,13 +47,7 @@ def give(session: Session, member_id: uuid.UUID, points: int, rules: FamilyRules
 
 def make_reward(session: Session, **fields: Any) -> Reward:
     """A reward straight into the table (services are tested separately); defaults: 50 points, unlimited."""
-    values: dict[str, Any] = {"name": "Ice cream", "cost": 50, "icon": "🍦", "category": "treat",
-                              "requires_approval": True, "availability": "always", "active": True}
-    values.update(fields)
-    reward = Reward(**values)
-    session.add(reward)
-    session.flush()
-    return reward
+    return create_reward(session, **fields)
 
 
 @pytest.fixture
@@ -89,26 +86,14 @@ HTMX = {"HX-Request": "true"}
 
 
 def csrf_token(flask_app: Flask, client: Any) -> str:
-    """A valid CSRF token for the client's session, made as Flask-WTF makes the one in every page."""
-    import hashlib
-    import os
-
-    from itsdangerous import URLSafeTimedSerializer
-
-    with client.session_transaction() as cookie_session:
-        raw = cookie_session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
-    return URLSafeTimedSerializer(flask_app.secret_key, salt="wtf-csrf-token").dumps(raw)
+    """A valid CSRF token for this client's session (Flask-WTF's `generate_csrf`, via tests/forms.py)."""
+    return shared_csrf_token(client)
 
 
 @pytest.fixture
 def post(app: Flask) -> Callable[..., Any]:
     """POST as the pages do: the form's CSRF token, optionally as a (non-boosted) htmx request."""
-    def send(client: Any, path: str, data: dict[str, Any] | None = None, *, htmx: bool = False,
-             csrf: bool = True) -> Any:
-        form: dict[str, Any] = {"csrf_token": csrf_token(app, client)} if csrf else {}
-        form.update(data or {})
-        return client.post(path, data=form, headers=HTMX if htmx else {})
-    return send
+    return Poster(app)
 
 
 @pytest.fixture

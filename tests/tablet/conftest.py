@@ -1,10 +1,8 @@
 """Fixtures for the kid's view, the family wall and photo proof: kids, chores for today, CSRF, photos, the tablet."""
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,15 +14,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from itsdangerous import URLSafeTimedSerializer
 from PIL import Image
 from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from app.assignments.models import Assignment
 from app.auth import DEVICE_COOKIE
 from app.auth.services import register_device
-from app.chores.models import Chore
 from app.db.bases import utcnow
 from app.family_time import FamilyClock
 from app.live.events import events_channel
@@ -33,6 +28,9 @@ from app.redis_store import get_redis
 from app.tenancy.context import FamilyContext
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import Auth, FamilyClient
+from tests.factories import create_assignment, create_chore
+from tests.forms import Poster
+from tests.forms import csrf_token as shared_csrf_token
 
 HTMX = {"HX-Request": "true"}
 
@@ -47,33 +45,14 @@ def family_today() -> date:
 
 
 def csrf_token(app: Flask, client: FamilyClient) -> str:
-    """A valid CSRF token for this client's session, made the way Flask-WTF makes the one in every page."""
-    with client.session_transaction() as cookie_session:
-        raw = cookie_session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
-    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
-
-
-class Poster:
-    """POST a form with a valid CSRF token, as htmx does from a kid's card unless htmx=False."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-
-    def __call__(self, client: FamilyClient, path: str, data: dict[str, Any] | None = None, *,
-                 htmx: bool = True, multipart: bool = False):  # noqa: ANN204
-        form = {"csrf_token": csrf_token(self.app, client), **(data or {})}
-        headers = HTMX if htmx else {}
-        if multipart:
-            # Encoded here in memory: the test client would spool a large body to a temporary file it never closes.
-            boundary, body = encode_multipart(form)
-            return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}",
-                               headers=headers)
-        return client.post(path, data=form, headers=headers)
+    """A valid CSRF token for this client's session (Flask-WTF's `generate_csrf`, via tests/forms.py)."""
+    return shared_csrf_token(client)
 
 
 @pytest.fixture
 def post(app: Flask) -> Poster:
-    return Poster(app)
+    """POST a form with a valid CSRF token, as htmx does from a kid's card unless htmx=False."""
+    return Poster(app, htmx=True)
 
 
 @pytest.fixture(autouse=True)
@@ -137,15 +116,8 @@ def make_assignment(in_family: Callable[..., AbstractContextManager[FamilyContex
              FamilyRecord | None = None, chore: dict[str, Any] | None = None, **fields: Any) -> Assignment:
         today = family_today()
         with in_family(family_record or family) as ctx:
-            made = Chore(name=name, icon="🛏️", base_points=points, **(chore or {}))
-            ctx.session.add(made)
-            ctx.session.flush()
-            values: dict[str, Any] = {"chore_id": made.id, "assigned_to": member.id if member else None,
-                                      "due_date": today, "due_at": FamilyClock("UTC").at(today, None),
-                                      "status": "pending" if member else "open", "points_offered": points}
-            values.update(fields)
-            assignment = Assignment(**values)
-            ctx.session.add(assignment)
+            made = create_chore(ctx.session, name=name, base_points=points, **(chore or {}))
+            assignment = create_assignment(ctx.session, made, member, today, **fields)
             ctx.session.commit()
             return assignment
     return make

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 
 from sqlalchemy import func, select
@@ -12,14 +11,13 @@ from app.members.models import Member
 from app.points.models import LedgerEntry
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import FamilyClient
+from tests.html import first_element, one
 from tests.tablet.conftest import HTMX, EventListener, Poster
 
 
 def card_html(html: str, assignment: Assignment) -> str:
     """The <li> of one assignment's card in a page or fragment."""
-    found = re.search(rf'<li id="chore-{assignment.id}".*?</li>', html, re.S)
-    assert found, f"no card for {assignment.id}"
-    return found.group(0)
+    return one(html, f"li#chore-{assignment.id}").html or ""
 
 
 def test_the_kid_sees_their_own_chores_and_open_ones_only(signed_in: Callable[..., FamilyClient], maya: Member,
@@ -69,7 +67,7 @@ def test_tapping_a_chore_that_needs_a_check_waits_for_a_parent(signed_in: Callab
 
     assert response.status_code == 200
     card = response.get_data(as_text=True)
-    assert card.lstrip().startswith(f'<li id="chore-{chore.id}"') and "flipped" in card
+    assert first_element(response).css_matches(f"li#chore-{chore.id}.flipped")
     assert "Waiting for a parent" in card and "I did it!" not in card
     assert json.loads(response.headers["HX-Trigger"]) == {"pointsChanged": {"points": 0}}
     stored = load(Assignment, chore.id)
@@ -139,7 +137,9 @@ def test_a_chore_that_is_not_open_yet_says_when(signed_in: Callable[..., FamilyC
     response = post(signed_in(maya), f"/me/assignments/{chore.id}/complete")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Not yet: this chore opens at 23:59" in html and "data-swap-on-error" in html and "I did it!" in html
+    assert "Not yet: this chore opens at 23:59" in html and "I did it!" in html
+    # The 4xx rule (app.htmx): a refusal names where it goes, so htmx swaps it onto the card tapped.
+    assert response.headers["HX-Retarget"] == f"#chore-{chore.id}" and response.headers["HX-Reswap"] == "outerHTML"
 
 
 def test_claiming_an_open_chore_moves_it_into_my_list(signed_in: Callable[..., FamilyClient], post: Poster,
@@ -171,7 +171,8 @@ def test_the_second_kid_to_claim_is_told_it_is_taken(signed_in: Callable[..., Fa
 
     assert late.status_code == 409
     html = late.get_data(as_text=True)
-    assert "Too late" in html and "Wash the car" not in html and "data-swap-on-error" in html
+    assert "Too late" in html and "Wash the car" not in html
+    assert late.headers["HX-Retarget"] == "#kid-chores" and late.headers["HX-Reswap"] == "innerHTML"
     assert load(Assignment, open_chore.id).assigned_to == maya.id
 
 
@@ -193,7 +194,7 @@ def test_fragments_refresh_live(signed_in: Callable[..., FamilyClient], maya: Me
 
     cards = client.get("/me/chores", headers=HTMX)
     assert cards.status_code == 200 and "HX-Redirect" not in cards.headers
-    assert cards.get_data(as_text=True).lstrip().startswith('<section class="kid-list"')
+    assert first_element(cards).css_matches("section.kid-list")
     assert f'id="chore-{chore.id}"' in cards.get_data(as_text=True)
     stats = client.get("/me/stats", headers=HTMX)
     assert stats.status_code == 200 and "points" in stats.get_data(as_text=True) and "<html" not in stats.get_data(
@@ -205,4 +206,4 @@ def test_photo_chores_ask_for_the_camera(signed_in: Callable[..., FamilyClient],
     chore = make_assignment(maya, chore={"requires_photo": True})
     card = card_html(signed_in(maya).get("/me").get_data(as_text=True), chore)
     assert 'enctype="multipart/form-data"' in card and 'hx-encoding="multipart/form-data"' in card
-    assert re.search(r'<input type="file" name="photo" accept="image/\*" capture="environment" required', card)
+    assert one(card, 'input[type=file][name=photo][accept="image/*"][capture=environment][required]')

@@ -1,7 +1,6 @@
 """The family wall: everyone's progress today and the weekly leaderboard, for the family tablet and for members."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import timedelta
@@ -17,6 +16,7 @@ from app.points.services import post_entry
 from app.tenancy.context import FamilyContext
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import FamilyClient
+from tests.html import select, texts
 from tests.tablet.conftest import HTMX, Poster
 
 LIVE = 'hx-trigger="sse:assignmentChanged, sse:pointsChanged"'
@@ -35,14 +35,13 @@ def give(in_family: Callable[..., AbstractContextManager[FamilyContext]], family
 
 
 def kid_tile(html: str, name: str) -> str:
-    found = re.search(rf'<li class="wall-kid[^"]*"(?:(?!</li>).)*?{name}.*?</li>', html, re.S)
-    assert found, f"no tile for {name}"
-    return found.group(0)
+    tiles = [tile.html or "" for tile in select(html, "li.wall-kid") if name in tile.text()]
+    assert len(tiles) == 1, f"{len(tiles)} tiles for {name}"
+    return tiles[0]
 
 
 def leaderboard_names(html: str) -> list[str]:
-    board = html.split("This week's leaderboard", 1)[1]
-    return re.findall(r'<span class="leader-name">([^<]+)</span>', board)
+    return texts(html, "ol.leaderboard .leader-name")
 
 
 def test_the_family_tablet_shows_the_wall_with_links_to_each_kids_keypad(tablet_client: FamilyClient, maya: Member,
