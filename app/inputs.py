@@ -203,3 +203,13 @@ def init_app(app: Any) -> None:  # noqa: ANN401 - Flask, imported lazily to keep
             if request.path.startswith("/api/"):  # the contract's message for any unusable body, with the reason
                 raise ValidationFailed("Invalid request body", details=why, fields={name: "invalid character"})
             raise ValidationFailed(why, fields={name: "invalid character"})
+
+
+# --- shared by the rewards, allowance, members, settings and notifications inputs ----------------------------------
+
+def _blank_is_none(value: Any) -> Any:
+    """An empty form field (or blank JSON text) means "no value"."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+BlankIsNone = BeforeValidator(_blank_is_none)

@@ -12,6 +12,7 @@ from app.domain import Conflict
 from app.members.models import Member
 from app.points.services import reconcile_balances
 from app.rewards.models import Reward
+from app.rewards.inputs import RejectInput
 from app.rewards.services import reject_redemption, request_reward
 from app.tenancy.context import family_context
 from tests.conftest import family_factory
@@ -33,7 +34,7 @@ def test_rewards_and_allowance_on_sqlite(sqlite_app) -> None:  # noqa: ANN001
         first = request_reward(s, kid, reward.id, rules, NOW)
         with pytest.raises(Conflict):
             request_reward(s, kid, reward.id, rules, NOW + timedelta(minutes=1))
-        reject_redemption(s, parent, first.id, "Not today", rules, NOW)
+        reject_redemption(s, parent, first.id, RejectInput(reason="Not today"), rules, NOW)
         request_reward(s, kid, reward.id, rules, NOW + timedelta(minutes=2))
         s.commit()
         s.expire_all()
