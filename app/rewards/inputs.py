@@ -17,7 +17,7 @@ def _weekday_numbers(value: Any) -> Any:
     if value is None:
         return None
     if not isinstance(value, (list, tuple)):
-        raise ValueError(WEEKDAYS_MESSAGE)
+        raise ValueError(WEEKDAYS_MESSAGE)  # noqa: TRY004 - pydantic reports ValueError as the field's message
     days: set[int] = set()
     for item in value:
         if isinstance(item, str):

@@ -5,10 +5,18 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import People, api, people  # noqa: F401 - fixtures shared with the API tests
+from tests.api import conftest as api_fixtures
+from tests.api.conftest import People
 from tests.api.test_rewards_api import add_reward, fingerprint, give_points
-from tests.hostile import FORM_HOSTILE_TEXT, HOSTILE_TEXT, assert_refused, send_form, send_json
+from tests.hostile import (
+    FORM_HOSTILE_TEXT,
+    HOSTILE_TEXT,
+    assert_refused,
+    send_form,
+    send_json,
+)
 
+api, people = api_fixtures.api, api_fixtures.people  # the API tests' fixtures: a client, a parent and kids
 GOOD = {"name": "Treat", "cost_points": 10, "category": "treat"}
 FORM = {"name": "Treat", "cost": "10", "icon": "🍦", "category": "treat", "availability": "always"}
 # (route, body): {reward} and {redemption} are filled in with this family's ids.
@@ -45,7 +53,7 @@ BAD_FORM: list[tuple[str, dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize("case, body", BAD_API, ids=[case for case, _ in BAD_API])
-def test_bad_reward_bodies_are_refused_through_the_api(api, people: People, in_family, case: str,  # noqa: ANN001
+def test_bad_reward_bodies_are_refused_through_the_api(api, people: People, in_family, case: str,
                                                        body: Any) -> None:
     reward_id = add_reward(in_family, people.family)
     give_points(in_family, people.family, people.kid, 100)
@@ -62,7 +70,7 @@ def test_bad_reward_bodies_are_refused_through_the_api(api, people: People, in_f
 
 
 @pytest.mark.parametrize("case, fields", BAD_FORM, ids=[case for case, _ in BAD_FORM])
-def test_bad_reward_forms_are_refused_on_the_pages(app, api, people: People, in_family, auth,  # noqa: ANN001
+def test_bad_reward_forms_are_refused_on_the_pages(app, api, people: People, in_family, auth,
                                                    case: str, fields: dict[str, Any]) -> None:
     reward_id = add_reward(in_family, people.family)
     auth.sign_in(api, people.parent, people.family)
