@@ -213,3 +213,25 @@ def _blank_is_none(value: Any) -> Any:
 
 
 BlankIsNone = BeforeValidator(_blank_is_none)
+# The longest URL browsers and servers reliably handle; an area's own rule may be stricter (webhooks: 500).
+Url = Text(2048)
+
+
+def _text_list(value: Any) -> Any:
+    """A list of short text items (event names, tags), each checked as text; one message for the whole list."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("must be a list")  # noqa: TRY004 - pydantic reports ValueError as the field's message
+    items = []
+    for item in value:
+        try:
+            items.append(clean_text(item))
+        except ValueError:
+            raise ValueError("must be a list of names") from None
+        if len(items[-1]) > 100:
+            raise ValueError("must be a list of names of at most 100 characters")
+    return items
+
+
+TextList = Annotated[list[str] | None, BeforeValidator(_text_list)]
