@@ -235,3 +235,18 @@ def _text_list(value: Any) -> Any:
 
 
 TextList = Annotated[list[str] | None, BeforeValidator(_text_list)]
+
+
+def _secret(value: Any) -> str:
+    """A password or PIN exactly as typed (never trimmed or normalised), but nothing a database cannot store."""
+    if not isinstance(value, str):
+        raise ValueError("must be text")  # noqa: TRY004 - pydantic reports ValueError as the field's message
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def Secret(max_length: int, *, min_length: int = 0) -> Any:  # noqa: N802 - a type factory like Text
+    """A credential of at most `max_length` characters, kept exactly as typed."""
+    return Annotated[str, BeforeValidator(_secret), Field(min_length=min_length, max_length=max_length)]
