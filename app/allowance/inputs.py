@@ -17,16 +17,16 @@ class ConversionInput(Input):
     """A parent turns some of a kid's points into money."""
 
     points: WholeNumber
-    method: Method = None
-    note: Note = None
+    method: Method = None  # type: ignore[valid-type]
+    note: Note = None  # type: ignore[valid-type]
 
 
 class PaymentInput(Input):
     """A parent records money given as allowance (pages turn "2.50" into cents first)."""
 
     amount_cents: WholeNumber
-    method: Method = None
-    note: Note = None
+    method: Method = None  # type: ignore[valid-type]
+    note: Note = None  # type: ignore[valid-type]
 
 
 class ScheduleInput(Input):
