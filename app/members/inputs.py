@@ -45,7 +45,7 @@ class MemberChanges(Input):
     avatar: Text(255) | None = None  # type: ignore[valid-type]
     phone_number: Text(32) | None = None  # type: ignore[valid-type]
     school: Text(120) | None = None  # type: ignore[valid-type]
-    notes: OptionalText = None
+    notes: OptionalText = None  # type: ignore[valid-type]
     daily_goal: WholeNumber | None = None
     usually_eats_dinner: StrictBool | None = None
     availability_notifications: StrictBool | None = None
