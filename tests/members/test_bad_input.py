@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.members.models import Member
+from app.platform.models import Invitation
 from tests.api import conftest as api_fixtures
 from tests.api.conftest import People
 from tests.hostile import FORM_HOSTILE_TEXT, HOSTILE_TEXT, assert_refused, send_form, send_json
@@ -47,6 +48,8 @@ BAD_FORM: list[tuple[str, str, dict[str, str]]] = [
     ("kid PIN in Arabic digits", "/members/kids", {**KID, "pin": "٢٤٦٨"}),
     ("edit birthdate malformed", "/members/{kid}", {"display_name": "Maya", "username": "maya", "birthdate": "soon"}),
     ("new PIN too long", "/members/{kid}/pin", {"pin": "1" * 1_000_000}),
+    *[(f"invite email {kind}", "/welcome/invite", {"email": f"co{text}@example.com"})
+      for kind, text in FORM_HOSTILE_TEXT.items()],
 ]
 
 
@@ -54,7 +57,9 @@ def _stored(in_family, people: People) -> list[Any]:  # noqa: ANN001
     with in_family(people.family) as ctx:
         columns = (Member.id, Member.username, Member.display_name, Member.birthdate, Member.school, Member.notes,
                    Member.phone_number, Member.daily_goal, Member.role, Member.pin_hash, Member.preferences)
-        return sorted(ctx.session.execute(select(*columns)).all(), key=str)
+        invitations = ctx.session.scalar(select(func.count()).select_from(Invitation)
+                                         .where(Invitation.family_id == people.family.id))
+        return [*sorted(ctx.session.execute(select(*columns)).all(), key=str), invitations]
 
 
 @pytest.mark.parametrize("case, body", BAD_API, ids=[case for case, _ in BAD_API])
