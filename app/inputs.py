@@ -203,3 +203,50 @@ def init_app(app: Any) -> None:  # noqa: ANN401 - Flask, imported lazily to keep
             if request.path.startswith("/api/"):  # the contract's message for any unusable body, with the reason
                 raise ValidationFailed("Invalid request body", details=why, fields={name: "invalid character"})
             raise ValidationFailed(why, fields={name: "invalid character"})
+
+
+# --- shared by the rewards, allowance, members, settings and notifications inputs ----------------------------------
+
+def _blank_is_none(value: Any) -> Any:
+    """An empty form field (or blank JSON text) means "no value"."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+BlankIsNone = BeforeValidator(_blank_is_none)
+# The longest URL browsers and servers reliably handle; an area's own rule may be stricter (webhooks: 500).
+Url = Text(2048)
+
+
+def _text_list(value: Any) -> Any:
+    """A list of short text items (event names, tags), each checked as text; one message for the whole list."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("must be a list")  # noqa: TRY004 - pydantic reports ValueError as the field's message
+    items = []
+    for item in value:
+        try:
+            items.append(clean_text(item))
+        except ValueError:
+            raise ValueError("must be a list of names") from None
+        if len(items[-1]) > 100:
+            raise ValueError("must be a list of names of at most 100 characters")
+    return items
+
+
+TextList = Annotated[list[str] | None, BeforeValidator(_text_list)]
+
+
+def _secret(value: Any) -> str:
+    """A password or PIN exactly as typed (never trimmed or normalised), but nothing a database cannot store."""
+    if not isinstance(value, str):
+        raise ValueError("must be text")  # noqa: TRY004 - pydantic reports ValueError as the field's message
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def Secret(max_length: int, *, min_length: int = 0) -> Any:  # noqa: N802 - a type factory like Text
+    """A credential of at most `max_length` characters, kept exactly as typed."""
+    return Annotated[str, BeforeValidator(_secret), Field(min_length=min_length, max_length=max_length)]

@@ -36,6 +36,7 @@ def store(live_server: LiveServer) -> Iterator[Store]:
     from app.db.bases import utcnow
     from app.members.models import Member
     from app.points.services import give_points
+    from app.rewards.inputs import RewardInput
     from app.rewards.services import create_reward
     from config import TestConfig
     from app.tenancy.context import family_context
@@ -50,12 +51,12 @@ def store(live_server: LiveServer) -> Iterator[Store]:
             session = ctx.session
             alex = session.query(Member).filter_by(username_key="alex").one()
             maya = session.query(Member).filter_by(username_key="maya").one()
-            create_reward(session, actor=alex, data={"name": made.movie, "cost": 30, "icon": "🎬",
-                                                     "category": "screen time"})
-            create_reward(session, actor=alex, data={"name": made.story, "cost": 20, "icon": "📚",
-                                                     "category": "treat"})
-            create_reward(session, actor=alex, data={"name": made.bike, "cost": 5000, "icon": "🚲",
-                                                     "category": "toy"})
+            create_reward(session, actor=alex, data=RewardInput(name=made.movie, cost=30, icon="🎬",
+                                                                category="screen time"))
+            create_reward(session, actor=alex, data=RewardInput(name=made.story, cost=20, icon="📚",
+                                                                category="treat"))
+            create_reward(session, actor=alex, data=RewardInput(name=made.bike, cost=5000, icon="🚲",
+                                                                category="toy"))
             give_points(session, actor=alex, member=maya, kind="bonus", amount=BONUS, reason="Rewards journey",
                         clock=load_family_rules(session, ctx.family.timezone).clock, now=utcnow())
             session.commit()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.achievements import triggers as achievement_triggers
 from app.achievements.models import MemberBadge
+from app.allowance.inputs import ConversionInput, PaymentInput
 from app.allowance.models import AllowanceSchedule
 from app.allowance.services import record_allowance, record_payout
 from app.assignments.models import STATUSES, Assignment
@@ -245,8 +246,10 @@ def _money(s: Session, rules: FamilyRules, now: datetime, parents: list[Member],
                AllowanceSchedule(member_id=kids[1].id, mode="convert_week", payday=(now.weekday() + 1) % 7)])
     s.flush()
     for kid in kids[:2]:
-        record_payout(s, parents[0], kid, 40, "cash", "Neighbour conversion", rules, now)
-        record_allowance(s, parents[1], kid, 250, "bank", "Neighbour allowance", rules, now)
+        record_payout(s, parents[0], kid, ConversionInput(points=40, method="cash", note="Neighbour conversion"), rules,
+                      now)
+        record_allowance(s, parents[1], kid, PaymentInput(amount_cents=250, method="bank", note="Neighbour allowance"),
+                         rules, now)
 
 
 def _messages(s: Session, moments: list[datetime], parents: list[Member], kids: list[Member]) -> None:
@@ -286,7 +289,8 @@ def _people(s: Session, now: datetime, parents: list[Member], kids: list[Member]
     """Presence rules, a tablet (and a revoked one), sessions, login failures."""
     for kid in kids[:2]:
         s.add(PresencePattern(member_id=kid.id, kind="alternate_weeks", weekdays=[0, 1, 2],
-                              anchor_date=date(2026, 3, 2), present=False, transition_time=time(17, 0), label="At the other house"))
+                              anchor_date=date(2026, 3, 2), present=False, transition_time=time(17,
+                                               0), label="At the other house"))
         s.add(PresenceException(member_id=kid.id, start_date=date(2026, 3, 1), end_date=date(2026, 3, 14),
                                 present=False, note="Neighbour holiday"))
     tablet, _ = register_device(s, parents[0], name="Neighbour tablet", now=now)

@@ -15,8 +15,10 @@ from app.accounts.handoff import local_path
 from app.audit import record_audit
 from app.auth import DEVICE_COOKIE, current_member, sign_in, sign_out
 from app.auth.decorators import login_required, parent_required
+from app.auth.inputs import DeviceInput, LoginInput
 from app.auth.models import TabletDevice
 from app.auth.services import (
+    GENERIC_LOGIN_ERROR,
     authenticate_password,
     end_all_sessions,
     hash_token,
@@ -28,6 +30,7 @@ from app.db import get_session
 from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, Forbidden, LockedOut, ValidationFailed
 from app.extensions import limiter
+from app.inputs import parse_input
 
 # Browsers cap cookie lifetimes at 400 days; the tablet keeps its registration that long unless a parent revokes it.
 DEVICE_COOKIE_MAX_AGE = timedelta(days=400)
@@ -78,10 +81,14 @@ def login() -> BaseResponse:
         return _login_page()
     login_name = request.form.get("login", "").strip()
     remember = request.form.get("remember") is not None
+    try:
+        credentials = parse_input(LoginInput, {"username": login_name, "password": request.form.get("password", "")})
+    except ValidationFailed:  # a blank or absurd login: the same answer as a wrong one, and nothing to count
+        return _login_page(status=422, error=GENERIC_LOGIN_ERROR, login=login_name[:200], remember=remember)
     session = get_session()
     try:
-        member = authenticate_password(session, family_id=g.family.id, identifier=login_name,
-                                       password=request.form.get("password", ""), now=utcnow())
+        member = authenticate_password(session, family_id=g.family.id, identifier=credentials.username,
+                                       password=credentials.password, now=utcnow())
     except LockedOut as error:
         audit("auth.locked_out", member_id=error.extra.get("member_id"), method="password")
         session.commit()  # the failure that locked the login must be remembered
@@ -153,7 +160,8 @@ def register_this_browser() -> BaseResponse:
     assert parent is not None  # parent_required
     name = request.form.get("name", "")
     try:
-        device, raw_token = register_device(get_session(), parent, name=name, now=utcnow())
+        data = parse_input(DeviceInput, {"name": name})
+        device, raw_token = register_device(get_session(), parent, name=data.name or "", now=utcnow())
     except ValidationFailed as error:
         return _devices_page(status=422, error=error.message, name=name)
     audit("device.registered", member_id=parent.id, target_type="tablet_device", target_id=device.id,

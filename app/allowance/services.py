@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.allowance.inputs import ConversionInput, PaymentInput, ScheduleInput
 from app.allowance.models import ALLOWANCE_MODES, AllowanceSchedule, Payout
 from app.assignments.services import FamilyRules
 from app.domain import Forbidden, ValidationFailed
@@ -22,8 +23,6 @@ DEFAULT_POINTS_PER_UNIT = 100
 DEFAULT_CURRENCY = "USD"
 MAX_POINTS_PER_UNIT = 1_000_000
 MAX_AMOUNT_CENTS = 1_000_000  # 10,000.00 in any currency: more than any allowance
-MAX_METHOD = 40
-MAX_NOTE = 300
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 CURRENCY_SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 PAYMENT_METHODS = ("cash", "bank transfer", "savings account", "gift card", "other")
@@ -71,38 +70,18 @@ def conversion_rate(session: Session) -> ConversionRate:
 def parse_amount_cents(value: Any, *, field_name: str = "amount") -> int:
     """A money amount typed by a person ("2.50", "2", "2,50") → cents; at most two decimals."""
     text = str(value or "").strip().replace(",", ".").lstrip("$€£¥₹")
-    match = re.fullmatch(r"(\d{1,7})(?:\.(\d{1,2}))?", text)
+    match = re.fullmatch(r"([0-9]{1,7})(?:\.([0-9]{1,2}))?", text)  # ASCII digits: int() takes others too
     if not match:
         raise ValidationFailed("Enter an amount like 2.50", fields={field_name: "invalid"})
     return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
 
 
-def _clean_cents(value: Any, *, allow_zero: bool, field_name: str = "amount_cents") -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed(f"{field_name} must be a whole number of cents", fields={field_name: "invalid"})
+def _clean_cents(value: int, *, allow_zero: bool, field_name: str = "amount_cents") -> int:
     low = 0 if allow_zero else 1
     if not low <= value <= MAX_AMOUNT_CENTS:
         raise ValidationFailed(f"The amount must be between {format_money(low, 'USD')[1:]} and "
                                f"{format_money(MAX_AMOUNT_CENTS, 'USD')[1:]}", fields={field_name: "range"})
     return value
-
-
-def _clean_method(method: Any) -> str:
-    text = method.strip() if isinstance(method, str) else ""
-    if method is not None and not isinstance(method, str):
-        raise ValidationFailed("method must be text", fields={"method": "invalid"})
-    if len(text) > MAX_METHOD or "\x00" in text:
-        raise ValidationFailed(f"The method can be at most {MAX_METHOD} characters", fields={"method": "too long"})
-    return text or "cash"
-
-
-def _clean_note(note: Any) -> str | None:
-    if note is not None and not isinstance(note, str):
-        raise ValidationFailed("note must be text", fields={"note": "invalid"})
-    text = (note or "").strip()
-    if len(text) > MAX_NOTE or "\x00" in text:
-        raise ValidationFailed(f"The note can be at most {MAX_NOTE} characters", fields={"note": "too long"})
-    return text or None
 
 
 def _check_payee(parent: Member, kid: Member, message: str) -> None:
@@ -114,12 +93,12 @@ def _check_payee(parent: Member, kid: Member, message: str) -> None:
 
 # --- paying -----------------------------------------------------------------------------------------------------
 
-def record_payout(session: Session, parent: Member, kid: Member, points: Any, method: Any, note: Any,
-                  rules: FamilyRules, now: datetime) -> Payout:
+def record_payout(session: Session, parent: Member, kid: Member, data: ConversionInput, rules: FamilyRules,
+                  now: datetime) -> Payout:
     """A parent turns a kid's points into money: a `conversion` ledger row (never below zero) and the payout."""
     _check_payee(parent, kid, "Only parents can convert points")
-    amount = clean_points(points, field="points")
-    method, note = _clean_method(method), _clean_note(note)
+    amount = clean_points(data.points, field="points")
+    method, note = data.method or "cash", data.note
     rate = conversion_rate(session)
     cents = rate.cents_for(amount)
     if cents < 1:
@@ -142,14 +121,14 @@ def record_payout(session: Session, parent: Member, kid: Member, points: Any, me
     return payout
 
 
-def record_allowance(session: Session, parent: Member, kid: Member, amount_cents: Any, method: Any, note: Any,
-                     rules: FamilyRules, now: datetime) -> Payout:
+def record_allowance(session: Session, parent: Member, kid: Member, data: PaymentInput, rules: FamilyRules,
+                     now: datetime) -> Payout:
     """A parent records money given as a fixed allowance (no points involved)."""
     _check_payee(parent, kid, "Only parents can pay allowance")
-    cents = _clean_cents(amount_cents, allow_zero=False)
+    cents = _clean_cents(data.amount_cents, allow_zero=False)
     payout = Payout(member_id=kid.id, kind="allowance", points=0, amount_cents=cents,
-                    currency=conversion_rate(session).currency, method=_clean_method(method),
-                    note=_clean_note(note), paid_by=parent.id, paid_on=rules.clock.today(now), created_at=now)
+                    currency=conversion_rate(session).currency, method=data.method or "cash",
+                    note=data.note, paid_by=parent.id, paid_on=rules.clock.today(now), created_at=now)
     session.add(payout)
     session.flush()
     return payout
@@ -162,19 +141,17 @@ def get_allowance_schedule(session: Session, member_id: uuid.UUID) -> AllowanceS
     return session.scalar(select(AllowanceSchedule).where(AllowanceSchedule.member_id == member_id))
 
 
-def set_allowance_schedule(session: Session, parent: Member, kid: Member, *, mode: Any, payday: Any,
-                           amount_cents: Any, active: Any = True) -> AllowanceSchedule:
+def set_allowance_schedule(session: Session, parent: Member, kid: Member, data: ScheduleInput) -> AllowanceSchedule:
     """Create or change a kid's weekly allowance: a fixed amount, or converting the week's points, on payday."""
     _check_payee(parent, kid, "Only parents can set allowances")
+    mode, payday, active = data.mode, data.payday, data.active
     if mode not in ALLOWANCE_MODES:
         raise ValidationFailed(f"mode must be one of {', '.join(ALLOWANCE_MODES)}", fields={"mode": "invalid"})
-    if isinstance(payday, bool) or not isinstance(payday, int) or not 0 <= payday <= 6:
+    if not 0 <= payday <= 6:
         raise ValidationFailed("payday must be a weekday 0-6 (Monday = 0)", fields={"payday": "invalid"})
-    cents = _clean_cents(amount_cents, allow_zero=True)
+    cents = _clean_cents(data.amount_cents, allow_zero=True)
     if mode == "fixed_amount" and cents == 0:
         raise ValidationFailed("A fixed allowance needs an amount", fields={"amount_cents": "required"})
-    if not isinstance(active, bool):
-        raise ValidationFailed("active must be true or false", fields={"active": "invalid"})
     schedule = session.scalar(select(AllowanceSchedule).where(AllowanceSchedule.member_id == kid.id)
                               .with_for_update())
     if schedule is None:

@@ -12,6 +12,7 @@ from flask import Response, g, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.allowance import bp
+from app.allowance.inputs import ConversionInput, PaymentInput, ScheduleInput
 from app.allowance.models import AllowanceSchedule
 from app.allowance.services import (
     PAYMENT_METHODS,
@@ -32,6 +33,7 @@ from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
 from app.family_time import WEEKDAY_NAMES
 from app.htmx import HxEvent, is_htmx, reswap, trigger, vary_on_htmx
+from app.inputs import parse_input
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
@@ -181,8 +183,8 @@ def convert(member_id: str) -> BaseResponse:
     session = get_session()
     form = request.form
     try:
-        payout = record_payout(session, _me(), kid, form.get("points", ""),
-                               form.get("method"), form.get("note"), current_rules(), request_now())
+        payout = record_payout(session, _me(), kid, parse_input(ConversionInput, form), current_rules(),
+                               request_now())
     except DomainError as error:
         return _refused(kid, "convert", error)
     notice = f"Converted {payout.points} points to {format_money(payout.amount_cents, payout.currency)}."
@@ -198,9 +200,8 @@ def pay(member_id: str) -> BaseResponse:
     session = get_session()
     form = request.form
     try:
-        cents = parse_amount_cents(form.get("amount"))
-        payout = record_allowance(session, _me(), kid, cents, form.get("method"),
-                                  form.get("note"), current_rules(), request_now())
+        data = parse_input(PaymentInput, {**form.to_dict(), "amount_cents": parse_amount_cents(form.get("amount"))})
+        payout = record_allowance(session, _me(), kid, data, current_rules(), request_now())
     except DomainError as error:
         return _refused(kid, "pay", error)
     notice = f"Paid {format_money(payout.amount_cents, payout.currency)}."
@@ -208,11 +209,11 @@ def pay(member_id: str) -> BaseResponse:
     return _done(kid, notice)
 
 
-def _payday(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        raise ValidationFailed("Pick a payday", fields={"payday": "invalid"}) from None
+def _payday(raw: str | None) -> str:
+    """The posted payday (the schedule's input reads it as a whole number); a blank one asks to pick."""
+    if not (raw or "").strip():
+        raise ValidationFailed("Pick a payday", fields={"payday": "invalid"})
+    return raw or ""
 
 
 @bp.post("/allowance/kids/<member_id>/schedule")
@@ -226,9 +227,9 @@ def schedule(member_id: str) -> BaseResponse:
         mode = form.get("mode", "")
         amount = form.get("amount", "").strip()
         cents = parse_amount_cents(amount) if amount or mode == "fixed_amount" else 0
-        set_allowance_schedule(session, _me(), kid, mode=mode,
-                               payday=_payday(form.get("payday")), amount_cents=cents,
-                               active=form.get("active") == "on")
+        set_allowance_schedule(session, _me(), kid, parse_input(ScheduleInput, {
+            "mode": mode, "payday": _payday(form.get("payday")), "amount_cents": cents,
+            "active": form.get("active") == "on"}))
     except DomainError as error:
         return _refused(kid, "schedule", error)
     session.commit()

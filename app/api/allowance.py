@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Response, g, jsonify
 
+from app.allowance.inputs import ConversionInput, ScheduleInput
 from app.allowance.models import AllowanceSchedule, Payout
 from app.allowance.services import (
     conversion_rate,
@@ -19,6 +20,7 @@ from app.api.serializers_daily import format_seconds, parse_uuid, read_json_obje
 from app.auth.decorators import api_auth_required
 from app.db import get_session
 from app.domain import Forbidden
+from app.inputs import parse_input
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404
@@ -106,8 +108,8 @@ def convert_user_points(user_id: str) -> tuple[Response, int]:
     values = typed_values(read_json_object(), {"points": int, "method": str, "note": str})
     require_keys(values, "points")
     session = get_session()
-    payout = record_payout(session, g.member, member, values["points"], values.get("method"), values.get("note"),
-                           current_rules(), request_now())
+    payout = record_payout(session, g.member, member, parse_input(ConversionInput, values), current_rules(),
+                           request_now())
     body = {"message": "Points converted", "conversion": payout_item(payout),
             "available_points": member.available_points}
     session.commit()
@@ -150,12 +152,11 @@ def set_user_allowance_schedule(user_id: str) -> Response:
     values = typed_values(read_json_object(), {"mode": str, "payday": int, "amount_cents": int, "active": bool})
     session = get_session()
     current = get_allowance_schedule(session, member.id)
-    schedule = set_allowance_schedule(
-        session, g.member, member,
-        mode=values.get("mode", current.mode if current else "fixed_amount"),
-        payday=values.get("payday", current.payday if current else DEFAULT_PAYDAY),
-        amount_cents=values.get("amount_cents", current.amount_cents if current else 0),
-        active=values.get("active", current.active if current else True))
+    schedule = set_allowance_schedule(session, g.member, member, parse_input(ScheduleInput, {
+        "mode": values.get("mode", current.mode if current else "fixed_amount"),
+        "payday": values.get("payday", current.payday if current else DEFAULT_PAYDAY),
+        "amount_cents": values.get("amount_cents", current.amount_cents if current else 0),
+        "active": values.get("active", current.active if current else True)}))
     body = {"message": "Allowance schedule saved", "schedule": schedule_item(schedule)}
     session.commit()
     return jsonify(body)

@@ -12,15 +12,15 @@ from app.api.serializers import user_detail
 from app.api.users import family_today
 from app.audit import record_audit
 from app.auth.decorators import api_auth_required
+from app.auth.inputs import LoginInput
 from app.auth.services import authenticate_password, find_member_by_login
 from app.auth.tokens import issue_api_token
 from app.db import get_session
 from app.db.bases import utcnow
-from app.domain import AuthenticationFailed, Forbidden, LockedOut
+from app.domain import AuthenticationFailed, Forbidden, LockedOut, ValidationFailed
 from app.extensions import limiter
+from app.inputs import parse_input
 
-# Anything longer is not a credential; refusing it early keeps hashing bounded.
-MAX_CREDENTIAL_LENGTH = 1024
 
 
 @bp.post("/auth/login")
@@ -28,9 +28,9 @@ MAX_CREDENTIAL_LENGTH = 1024
 def login() -> Response | tuple[Response, int]:
     """Exchange credentials for a bearer token; every failure is remembered for the lockout."""
     credentials = _read_credentials(request.get_json(silent=True))
-    if isinstance(credentials, str):
-        return jsonify(error="Invalid request", details=credentials), 400
-    identifier, password = credentials
+    if isinstance(credentials, ValidationFailed):
+        return jsonify(error="Invalid request", details=credentials.message, fields=credentials.fields), 400
+    identifier, password = credentials.username, credentials.password
     session = get_session()
     family = g.family
     now = utcnow()
@@ -62,20 +62,14 @@ def auth_me() -> Response:
     return jsonify(user_detail(g.member, today=family_today()))
 
 
-def _read_credentials(body: Any) -> tuple[str, str] | str:
-    """(username, password) from the login body, or the reason it is unusable."""
+def _read_credentials(body: Any) -> LoginInput | ValidationFailed:
+    """The login body as typed credentials, or why it is unusable (the contract answers "Invalid request")."""
     if not isinstance(body, dict):
-        return "The request body must be a JSON object with username and password"
-    problems = []
-    for key in ("username", "password"):
-        value = body.get(key)
-        if not isinstance(value, str) or not value:
-            problems.append(f"{key} is required and must be a non-empty string")
-        elif len(value) > MAX_CREDENTIAL_LENGTH:
-            problems.append(f"{key} is too long")
-    if problems:
-        return "; ".join(problems)
-    return body["username"], body["password"]
+        return ValidationFailed("The request body must be a JSON object with username and password")
+    try:
+        return parse_input(LoginInput, {"username": body.get("username"), "password": body.get("password")})
+    except ValidationFailed as error:
+        return error
 
 
 def _audit_refusal(refusal: AuthenticationFailed | Forbidden | LockedOut, identifier: str) -> None:

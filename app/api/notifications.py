@@ -11,7 +11,9 @@ from app.api.serializers_daily import parse_uuid, query_int, read_json_object, t
 from app.auth.decorators import api_auth_required
 from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
+from app.inputs import parse_input
 from app.notifications.delivery import allow_private_addresses
+from app.notifications.inputs import WebhookInput
 from app.notifications.models import Delivery, Notification, Webhook
 from app.notifications.services import (
     get_notification_or_404,
@@ -213,8 +215,8 @@ def webhooks_list() -> Response:
 def webhooks_create() -> tuple[Response, int]:
     """Add a webhook {url, events?}; the answer carries its signing secret, this once."""
     _require_parent(WEBHOOKS_PARENTS_ONLY)
-    values = typed_values(read_json_object(), {"url": str, "events": list})
-    webhook = create_webhook(get_session(), actor=g.member, url=values.get("url"), events=values.get("events"),
+    data = parse_input(WebhookInput, typed_values(read_json_object(), {"url": str, "events": list}))
+    webhook = create_webhook(get_session(), actor=g.member, data=data,
                              allow_private=allow_private_addresses(current_app.config))
     get_session().commit()
     return jsonify(webhook_item(webhook, with_secret=True)), 201
@@ -234,10 +236,9 @@ def webhooks_update(webhook_id: str) -> Response:
     """Change url, events and/or active."""
     _require_parent(WEBHOOKS_PARENTS_ONLY)
     webhook = _webhook(webhook_id)
-    values = typed_values(read_json_object(), {"url": str, "events": list, "active": bool})
+    data = parse_input(WebhookInput, typed_values(read_json_object(), {"url": str, "events": list, "active": bool}))
     update_webhook(get_session(), actor=g.member, webhook=webhook,
-                   allow_private=allow_private_addresses(current_app.config), url=values.get("url"),
-                   events=values.get("events"), active=values.get("active"))
+                   allow_private=allow_private_addresses(current_app.config), data=data)
     get_session().commit()
     return jsonify(webhook_item(webhook))
 

@@ -15,8 +15,10 @@ from app.auth.decorators import api_auth_required
 from app.db import get_session
 from app.domain import DomainError, Forbidden, NotFound, ValidationFailed
 from app.live.events import publish_event
+from app.inputs import parse_input
 from app.members.models import Member
 from app.members.services import get_member_or_404
+from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
 from app.rewards.models import REDEMPTION_STATUSES, Redemption, Reward
 from app.rewards.services import (
     approve_redemption,
@@ -131,8 +133,8 @@ def redeemed_item(redemption: Redemption) -> dict[str, Any]:
 
 # --- reading request bodies --------------------------------------------------------------------------------------
 
-def _reward_data(body: dict[str, Any]) -> dict[str, Any]:
-    """The reward keys of a body, type-checked and renamed for the service."""
+def _reward_values(body: dict[str, Any]) -> dict[str, Any]:
+    """The reward keys of a body, JSON-type-checked (the contract's messages) and renamed for the service."""
     values = typed_values(body, REWARD_KEYS, nullable=CLEARABLE)
     values.pop("value_in_cents", None)  # accepted for old clients; HousePoints prices rewards in points only
     if values.pop("stock_unlimited", False):
@@ -142,6 +144,14 @@ def _reward_data(body: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed("Invalid request body", details="available_weekdays must be whole numbers 0-6",
                                fields={"available_weekdays": "invalid"})
     return {SERVICE_NAMES.get(key, key): value for key, value in values.items()}
+
+
+def _reward_input(values: dict[str, Any]) -> RewardInput:
+    """The service's typed input; its `fields` named as the client named them."""
+    try:
+        return parse_input(RewardInput, values)
+    except DomainError as error:
+        raise _wire_fields(error) from None
 
 
 def _wire_fields(error: DomainError) -> DomainError:
@@ -192,8 +202,9 @@ def create_family_reward() -> tuple[Response, int]:
     body = read_json_object()
     require_keys(typed_values(body, REWARD_KEYS, nullable=CLEARABLE), "name", "cost_points", "category")
     session = get_session()
+    data = _reward_input(_reward_values(body))
     try:
-        reward = create_reward(session, actor=g.member, data=_reward_data(body))
+        reward = create_reward(session, actor=g.member, data=data)
     except DomainError as error:
         raise _wire_fields(error) from None
     session.commit()
@@ -207,11 +218,12 @@ def update_family_reward(reward_id: str) -> Response:
     """A parent changes the keys sent; `"active": true` brings an archived reward back."""
     _parent_only("Only parents can update rewards")
     key = parse_uuid(reward_id, "Invalid reward ID format")
-    data = _reward_data(read_json_object())
+    values = _reward_values(read_json_object())
     session = get_session()
     reward = get_reward_or_404(session, key, include_archived=True)
-    if not data:
+    if not values:
         raise ValidationFailed("No fields to update")
+    data = _reward_input(values)
     try:
         update_reward(session, reward, actor=g.member, data=data)
     except DomainError as error:
@@ -243,9 +255,10 @@ def redeem_reward(reward_id: str) -> Response:
     """The caller spends points on a reward (held at once); it waits for a parent unless it needs no approval."""
     key = parse_uuid(reward_id, "Invalid reward ID format")
     notes = read_json_object(required=False).get("notes")
+    # A non-text note was ignored before the input layer; old clients keep that.
+    data = parse_input(RedeemInput, {"notes": notes if isinstance(notes, str) else None})
     session = get_session()
-    redemption = request_reward(session, g.member, key, current_rules(), request_now(),
-                                notes=notes if isinstance(notes, str) else None)
+    redemption = request_reward(session, g.member, key, current_rules(), request_now(), data=data)
     reward = redemption.reward
     body = {"message": "Reward redeemed successfully", "points_spent": redemption.points_spent,
             "redemption_id": str(redemption.id), "requires_parent_approval": reward.requires_approval,
@@ -282,7 +295,8 @@ def reject_family_redemption(redemption_id: str) -> Response:
     _parent_only("Only parents can reject rewards")
     values = typed_values(read_json_object(), {"reason": str})
     require_keys(values, "reason")
-    return _decide(redemption_id, lambda s, key: reject_redemption(s, g.member, key, values["reason"],
+    data = parse_input(RejectInput, values)
+    return _decide(redemption_id, lambda s, key: reject_redemption(s, g.member, key, data,
                                                                    current_rules(), request_now()),
                    "Redemption rejected and points refunded", "pointsChanged")
 

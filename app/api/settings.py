@@ -9,6 +9,8 @@ from app.api.serializers_daily import read_json_object
 from app.auth.decorators import api_auth_required
 from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
+from app.inputs import parse_input
+from app.settings.inputs import SettingValue
 from app.settings.services import get_setting, get_settings, set_setting
 from app.tenancy import registry
 
@@ -37,8 +39,9 @@ def write_setting(key: str) -> tuple[BaseResponse, int]:
     body = read_json_object()
     if "value" not in body or body["value"] is None:
         raise ValidationFailed("Invalid request body", fields={"value": "required"})
+    data = parse_input(SettingValue, {"key": key, "value": body["value"], "is_private": body.get("is_private")})
     session = get_session()
-    change = set_setting(session, g.member, key, body["value"], is_private=body.get("is_private"))
+    change = set_setting(session, g.member, data)
     session.commit()
     if change.platform:
         registry().invalidate(g.family.slug)

@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Response, g, jsonify, request
@@ -19,6 +19,8 @@ from app.auth.decorators import api_auth_required
 from app.db import get_session
 from app.db.bases import utcnow
 from app.domain import Conflict, ValidationFailed
+from app.inputs import Input, parse_input
+from app.members.inputs import MemberChanges, MemberInput
 from app.members.models import Member
 from app.members.services import (
     check_plan_allows,
@@ -60,6 +62,7 @@ RENAMED = {"color_theme": "color", "avatar_url": "avatar"}
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PREFERENCES_BYTES = 64 * 1024
 JSON_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number"}
+InputT = TypeVar("InputT", bound=Input)
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
@@ -106,6 +109,16 @@ def _renamed(values: dict[str, Any]) -> dict[str, Any]:
     return {RENAMED.get(key, key): value for key, value in values.items()}
 
 
+def _typed(model: type[InputT], values: dict[str, Any]) -> InputT:
+    """The service's typed input from the body's renamed keys; a refusal names the keys as the client sent them."""
+    try:
+        return parse_input(model, values)
+    except ValidationFailed as error:
+        wire = {service: key for key, service in RENAMED.items()}
+        error.fields = {wire.get(key, key): message for key, message in error.fields.items()}
+        raise
+
+
 def _flush_conflicts_as_409(action: Callable[[], Any]) -> Any:
     """Run a service; a unique violation from a concurrent request becomes the same 409 the check gives."""
     try:
@@ -136,7 +149,8 @@ def update_me() -> Response | tuple[Response, int]:
     changes = _read_body(OWN_PROFILE_FIELDS)
     if not changes:
         return _error("No fields to update", 400)
-    applied = update_own_profile(get_session(), g.member, today=family_today(), **_renamed(changes))
+    applied = update_own_profile(get_session(), g.member, today=family_today(),
+                                 changes=_typed(MemberChanges, _renamed(changes)))
     get_session().commit()
     return jsonify(message="Profile updated successfully", updated_fields=len(applied))
 
@@ -186,13 +200,14 @@ def create_user() -> tuple[Response, int]:
     if missing:
         return _error("Invalid request body", 400, details=f"{' and '.join(missing)} required",
                       fields={key: "required" for key in missing})
+    data = _typed(MemberInput, {
+        "username": values["username"], "display_name": values["display_name"],
+        "role": "parent" if values.get("is_parent") else "child", "password": values.get("password"),
+        "pin": values.get("pin"), "birthdate": values.get("birthdate"), "color": values.get("color_theme"),
+        "email": values.get("email"), "login_enabled": values.get("login_enabled", False)})
     session = get_session()
-    member = _flush_conflicts_as_409(lambda: create_member(
-        session, actor=g.member, plan=g.family.plan, today=family_today(),
-        username=values["username"], display_name=values["display_name"],
-        role="parent" if values.get("is_parent") else "child", password=values.get("password"),
-        pin=values.get("pin"), birthdate=values.get("birthdate"), color=values.get("color_theme"),
-        email=values.get("email"), login_enabled=values.get("login_enabled", False)))
+    member = _flush_conflicts_as_409(lambda: create_member(session, actor=g.member, plan=g.family.plan,
+                                                           today=family_today(), data=data))
     _audit("member.added", member, role=member.role, username=member.username)
     session.commit()
     return jsonify(created_user(member)), 201
@@ -233,6 +248,7 @@ def update_user(user_id: str) -> Response | tuple[Response, int]:
     old_role = member.role
     if "is_parent" in changes:
         changes["role"] = "parent" if changes.pop("is_parent") else "child"
+    typed_changes = _typed(MemberChanges, changes)
 
     def apply() -> None:
         if is_active is True:
@@ -240,7 +256,7 @@ def update_user(user_id: str) -> Response | tuple[Response, int]:
         if changes.get("role", old_role) != old_role and member.is_active and is_active is not False:
             # The plan counts members per role, so a promotion or demotion must fit the new role's limit.
             check_plan_allows(session, plan, changes["role"])
-        update_member(session, member, actor=actor, today=family_today(), **changes)
+        update_member(session, member, actor=actor, today=family_today(), changes=typed_changes)
         if is_active is False:
             deactivate_member(session, member, actor=actor, now=now)
         if password is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, ValidationFailed
+from app.members.inputs import MemberChanges, MemberInput
 from app.members.models import MEMBER_ROLES, Member
 from app.platform.models import FamilyMembership
 from app.security import hash_secret
@@ -164,86 +165,68 @@ def _require_parent(actor: Member | None, message: str) -> None:
 
 # --- changes --------------------------------------------------------------------------------------------------
 
-def create_member(session: Session, *, actor: Member | None, plan: str, today: date, username: str,
-                  display_name: str, role: str = "child", password: str | None = None, pin: str | None = None,
-                  birthdate: str | date | None = None, color: str | None = None, avatar: str | None = None,
-                  email: str | None = None, login_enabled: bool = True, user_id: uuid.UUID | None = None,
-                  **profile: Any) -> Member:
+def create_member(session: Session, *, actor: Member | None, plan: str, today: date, data: MemberInput) -> Member:
     """Add a parent or kid after checking every rule (actor None: the family's own sign-up)."""
     _require_parent(actor, "Only parents can create users")
-    if role not in MEMBER_ROLES:
+    if data.role not in MEMBER_ROLES:
         raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
-    username = clean_username(username)
-    display_name = clean_display_name(display_name)
+    username = clean_username(data.username)
+    display_name = clean_display_name(data.display_name)
     if username_taken(session, username):
         raise Conflict("Username already exists", fields={"username": "taken"})
-    check_plan_allows(session, plan, role)
-    member = Member(username=username, display_name=display_name, role=role, color=clean_color(color),
-                    avatar=(avatar or None), birthdate=clean_birthdate(birthdate, today),
-                    email=clean_member_email(email), login_enabled=login_enabled, user_id=user_id,
+    check_plan_allows(session, plan, data.role)
+    member = Member(username=username, display_name=display_name, role=data.role, color=clean_color(data.color),
+                    avatar=data.avatar, birthdate=clean_birthdate(data.birthdate, today),
+                    email=clean_member_email(data.email), login_enabled=data.login_enabled, user_id=data.user_id,
                     created_by=actor.id if actor else None)
-    if password:
-        member.password_hash = hash_secret(check_password_strength(password))
-    if pin:
-        member.pin_hash = hash_secret(check_pin(pin))
-    _apply_profile(member, profile)
+    if data.password:
+        member.password_hash = hash_secret(check_password_strength(data.password))
+    if data.pin:
+        member.pin_hash = hash_secret(check_pin(data.pin))
     session.add(member)
     session.flush()
     return member
 
 
-PROFILE_FIELDS = {
-    "phone_number": str, "school": str, "notes": str, "daily_goal": int, "usually_eats_dinner": bool,
-    "availability_notifications": bool, "auto_approve_work": bool, "avatar": str,
-}
-# Text profile fields' column sizes, so an over-long value is a clear 400 rather than a database error.
-TEXT_FIELD_LIMITS = {"phone_number": 32, "school": 120, "notes": 1000, "avatar": 255}
+PROFILE_FIELDS = ("phone_number", "school", "notes", "daily_goal", "usually_eats_dinner",
+                  "availability_notifications", "auto_approve_work", "avatar")
 EMAIL_LIMIT = 254
 
 
-def _apply_profile(member: Member, profile: dict[str, Any]) -> None:
-    for key, value in profile.items():
-        kind = PROFILE_FIELDS.get(key)
-        if kind is None:
-            raise ValidationFailed(f"Unknown field {key}", fields={key: "unknown"})
+def _apply_profile(member: Member, changes: MemberChanges) -> None:
+    """The profile fields given (None leaves one as it is); blank text clears it."""
+    for key in PROFILE_FIELDS:
+        value = getattr(changes, key)
         if value is None:
             continue
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10_000):
+        if key == "daily_goal" and not 0 <= value <= 10_000:
             raise ValidationFailed(f"{key} must be a whole number from 0 to 10000", fields={key: "invalid"})
-        if kind is bool and not isinstance(value, bool):
-            raise ValidationFailed(f"{key} must be true or false", fields={key: "invalid"})
-        if kind is str:
-            limit = TEXT_FIELD_LIMITS[key]
-            if not isinstance(value, str) or len(value) > limit:
-                raise ValidationFailed(f"{key} must be text of at most {limit} characters", fields={key: "invalid"})
-            value = value.strip() or None
-        setattr(member, key, value)
+        setattr(member, key, (value or None) if isinstance(value, str) else value)
 
 
 def update_member(session: Session, member: Member, *, actor: Member, today: date, plan: str | None = None,
-                  **changes: Any) -> Member:
+                  changes: MemberChanges) -> Member:
     """A parent edits a member: names, colour, role (within the plan's limits), login flags and profile fields."""
     _require_parent(actor, "Only parents can update users")
-    if "username" in changes and changes["username"] is not None:
-        username = clean_username(changes.pop("username"))
+    if changes.username is not None:
+        username = clean_username(changes.username)
         if username_taken(session, username, exclude=member.id):
             raise Conflict("Username already exists", fields={"username": "taken"})
         member.username = username
-    if changes.get("display_name") is not None:
-        member.display_name = clean_display_name(changes.pop("display_name"))
-    if changes.get("color") is not None:
-        member.color = clean_color(changes.pop("color"))
-    if "birthdate" in changes:
-        member.birthdate = clean_birthdate(changes.pop("birthdate"), today)
-    if changes.get("email") is not None:
-        member.email = clean_member_email(changes.pop("email"))
-    if changes.get("login_enabled") is not None:
-        enabled = bool(changes.pop("login_enabled"))
-        if not enabled and member.id == actor.id:
+    if changes.display_name is not None:
+        member.display_name = clean_display_name(changes.display_name)
+    if changes.color is not None:
+        member.color = clean_color(changes.color)
+    if "birthdate" in changes.model_fields_set:
+        member.birthdate = clean_birthdate(changes.birthdate, today)
+    if changes.email is not None:
+        member.email = clean_member_email(changes.email)
+    if changes.login_enabled is not None:
+        if not changes.login_enabled and member.id == actor.id:
             raise Forbidden("You cannot turn off your own login")
-        member.login_enabled = enabled
-    if changes.get("role") is not None:
-        role = changes.pop("role")
+        member.login_enabled = changes.login_enabled
+    if changes.role is not None:
+        role = changes.role
         if role not in MEMBER_ROLES:
             raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
         if role != member.role and member.id == actor.id:
@@ -251,29 +234,25 @@ def update_member(session: Session, member: Member, *, actor: Member, today: dat
         if role != member.role and member.is_active and plan is not None:
             check_plan_allows(session, plan, role)
         member.role = role
-    for key in ("display_name", "color", "email", "login_enabled", "role", "username"):
-        changes.pop(key, None)
     _apply_profile(member, changes)
     member.updated_by = actor.id
     session.flush()
     return member
 
 
-def update_own_profile(session: Session, member: Member, *, today: date, **changes: Any) -> list[str]:
+def update_own_profile(session: Session, member: Member, *, today: date, changes: MemberChanges) -> list[str]:
     """A member edits their own profile; kids cannot grant themselves auto-approval. Returns the keys applied."""
-    applied = [key for key, value in changes.items() if value is not None]
-    if not member.is_parent and changes.get("auto_approve_work") is not None:
+    applied = [key for key in changes.model_fields_set if getattr(changes, key) is not None]
+    if not member.is_parent and changes.auto_approve_work is not None:
         raise Forbidden("Only parents can change auto-approval")
-    if changes.get("display_name") is not None:
-        member.display_name = clean_display_name(changes.pop("display_name"))
-    if changes.get("color") is not None:
-        member.color = clean_color(changes.pop("color"))
-    if changes.get("email") is not None:
-        member.email = clean_member_email(changes.pop("email"))
-    if changes.get("birthdate") is not None:
-        member.birthdate = clean_birthdate(changes.pop("birthdate"), today)
-    for key in ("display_name", "color", "email", "birthdate"):
-        changes.pop(key, None)
+    if changes.display_name is not None:
+        member.display_name = clean_display_name(changes.display_name)
+    if changes.color is not None:
+        member.color = clean_color(changes.color)
+    if changes.email is not None:
+        member.email = clean_member_email(changes.email)
+    if changes.birthdate is not None:
+        member.birthdate = clean_birthdate(changes.birthdate, today)
     _apply_profile(member, changes)
     member.updated_by = member.id
     session.flush()
@@ -408,7 +387,7 @@ def promote_to_parent(session: Session, member: Member, *, actor: Member, plan: 
         raise ValidationFailed("Set a password for them first: parents sign in with a password",
                                fields={"password": "required"})
     check_plan_allows(session, plan, "parent")
-    return update_member(session, member, actor=actor, today=today, role="parent")
+    return update_member(session, member, actor=actor, today=today, changes=MemberChanges(role="parent"))
 
 
 def membership_roles(session: Session, family_id: uuid.UUID) -> dict[uuid.UUID, str]:

@@ -12,6 +12,7 @@ from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
 from app.htmx import HxEvent, is_htmx, trigger, vary_on_htmx
+from app.inputs import parse_input
 from app.members import bp
 from app.members.forms import (
     AVATAR_CHOICES,
@@ -27,6 +28,7 @@ from app.members.forms import (
     read_password_form,
     read_pin_form,
 )
+from app.members.inputs import MemberChanges, MemberInput
 from app.members.models import Member
 from app.members.services import (
     create_member,
@@ -198,7 +200,8 @@ def create_from_form(state: FormState, fields: dict[str, Any]) -> Member | None:
         return None
     session = get_session()
     try:
-        member = create_member(session, actor=current_member(), plan=g.family.plan, today=family_today(), **fields)
+        member = create_member(session, actor=current_member(), plan=g.family.plan, today=family_today(),
+                               data=parse_input(MemberInput, fields))
     except DomainError as error:
         session.rollback()
         state.refuse(error)
@@ -229,7 +232,8 @@ def update(member_id: str) -> Response | BaseResponse:
         state.errors["login_enabled"] = "You can't turn off your own sign-in."
     if state.ok:
         try:
-            update_member(session, member, actor=current_member(), today=family_today(), **changes)
+            update_member(session, member, actor=current_member(), today=family_today(),
+                          changes=parse_input(MemberChanges, changes))
         except DomainError as error:
             session.rollback()
             state.refuse(error)

@@ -11,7 +11,9 @@ from app.db import get_session
 from app.domain import DomainError
 from app.notifications import bp
 from app.notifications.catalog import EVENTS
+from app.inputs import parse_input
 from app.notifications.delivery import allow_private_addresses
+from app.notifications.inputs import WebhookInput
 from app.notifications.models import DELIVERY_STATUSES, Webhook
 from app.notifications.views import FORM_STATUS, Form, local_time, me
 from app.notifications.webhooks import (
@@ -64,7 +66,7 @@ def add_webhook() -> Response:
     session = get_session()
     values = {"url": request.form.get("url", ""), "events": request.form.getlist("events")}
     try:
-        webhook = create_webhook(session, actor=me(), url=values["url"], events=values["events"],
+        webhook = create_webhook(session, actor=me(), data=parse_input(WebhookInput, values),
                                  allow_private=allow_private())
     except DomainError as error:
         session.rollback()
@@ -100,8 +102,8 @@ def change_webhook(webhook_id: str) -> BaseResponse:
     values = {"url": request.form.get("url", ""), "events": request.form.getlist("events"),
               "active": "active" in request.form}
     try:
-        update_webhook(session, actor=me(), webhook=webhook, allow_private=allow_private(), url=values["url"],
-                       events=values["events"], active=values["active"])
+        update_webhook(session, actor=me(), webhook=webhook, allow_private=allow_private(),
+                       data=parse_input(WebhookInput, values))
     except DomainError as error:
         session.rollback()
         form = Form(values=values)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.members.models import Member
+from app.notifications.inputs import WebhookInput
 from app.notifications.models import DELIVERY_STATUSES, NOTIFICATION_EVENTS, Delivery, Webhook
 from app.notifications.services import mark_for_dispatch
 
@@ -119,12 +120,12 @@ def get_webhook_or_404(session: Session, webhook_id: object) -> Webhook:
     return webhook
 
 
-def create_webhook(session: Session, *, actor: Member, url: object, events: object, allow_private: bool,
+def create_webhook(session: Session, *, actor: Member, data: WebhookInput, allow_private: bool,
                    resolve: Resolver = socket.getaddrinfo) -> Webhook:
     """A parent adds a webhook; its secret is made here, shown to them once by the caller."""
     _require_parent(actor)
-    clean_url = check_webhook_url(url, allow_private=allow_private, resolve=resolve)
-    clean = clean_events(events)
+    clean_url = check_webhook_url(data.url, allow_private=allow_private, resolve=resolve)
+    clean = clean_events(data.events)
     if len(list_webhooks(session)) >= MAX_WEBHOOKS:
         raise ValidationFailed(f"A family can have at most {MAX_WEBHOOKS} webhooks", fields={"url": "limit"})
     webhook = Webhook(url=clean_url, events=clean, secret=secrets.token_hex(32), active=True, created_by=actor.id)
@@ -133,19 +134,16 @@ def create_webhook(session: Session, *, actor: Member, url: object, events: obje
     return webhook
 
 
-def update_webhook(session: Session, *, actor: Member, webhook: Webhook, allow_private: bool,
-                   url: object = None, events: object = None, active: object = None,
+def update_webhook(session: Session, *, actor: Member, webhook: Webhook, allow_private: bool, data: WebhookInput,
                    resolve: Resolver = socket.getaddrinfo) -> Webhook:
     """Change a webhook's URL, events or on/off switch (None leaves a field as it is)."""
     _require_parent(actor)
-    if url is not None:
-        webhook.url = check_webhook_url(url, allow_private=allow_private, resolve=resolve)
-    if events is not None:
-        webhook.events = clean_events(events)
-    if active is not None:
-        if not isinstance(active, bool):
-            raise ValidationFailed("active must be true or false", fields={"active": "invalid"})
-        webhook.active = active
+    if data.url is not None:
+        webhook.url = check_webhook_url(data.url, allow_private=allow_private, resolve=resolve)
+    if data.events is not None:
+        webhook.events = clean_events(data.events)
+    if data.active is not None:
+        webhook.active = data.active
     session.flush()
     return webhook
 

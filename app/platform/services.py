@@ -15,6 +15,7 @@ from app.audit import record_audit
 from app.auth.tokens import read_link, sign_link
 from app.db.engines import EngineRegistry
 from app.domain import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed
+from app.members.inputs import MemberInput
 from app.members.models import Member
 from app.members.services import check_password_strength, clean_display_name, create_member, username_taken
 from app.platform.models import Family, FamilyMembership, Invitation, UsedToken, User
@@ -87,9 +88,9 @@ def sign_up_family(platform_session: Session, engines: EngineRegistry, placement
     created: dict[str, uuid.UUID] = {}
 
     def populate(family_session: Session, family: Family) -> None:
-        member = create_member(family_session, actor=None, plan=family.plan, today=now.date(),
-                               username=parent_username(display_name), display_name=display_name, role="parent",
-                               email=email, user_id=user.id)
+        member = create_member(family_session, actor=None, plan=family.plan, today=now.date(), data=MemberInput(
+            username=parent_username(display_name), display_name=display_name, role="parent", email=email,
+            user_id=user.id))
         platform_session.add(FamilyMembership(user_id=user.id, family_id=family.id, role="owner",
                                               member_id=member.id))
         record_audit(platform_session, "family.signed_up", family_id=family.id, actor_user_id=user.id,
@@ -259,8 +260,8 @@ def accept_invitation(session: Session, invitation: Invitation, *, plan: str, di
     username, n = base, 2
     while username_taken(session, username):
         username, n = f"{base[:27]}-{n}", n + 1
-    member = create_member(session, actor=None, plan=plan, today=now.date(), username=username, display_name=name,
-                           role="parent", email=user.email, user_id=user.id)
+    member = create_member(session, actor=None, plan=plan, today=now.date(), data=MemberInput(
+        username=username, display_name=name, role="parent", email=user.email, user_id=user.id))
     session.add(FamilyMembership(user_id=user.id, family_id=invitation.family_id, role=invitation.role,
                                  member_id=member.id))
     invitation.accepted_at = now

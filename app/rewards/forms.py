@@ -5,8 +5,10 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from app.rewards.models import Reward
 from app.forms import FormState
+from app.inputs import parse_input
+from app.rewards.inputs import RewardInput
+from app.rewards.models import Reward
 
 ICON_CHOICES = ("🎁", "🍦", "🍕", "🍿", "🍫", "🧁", "🎮", "📺", "🎬", "🎟️", "🧸", "📚", "🎨", "⚽", "🛹", "🎧",
                 "🛝", "🌙", "💵", "⭐")
@@ -55,9 +57,9 @@ def posted_values(form: MultiDict[str, str]) -> dict[str, Any]:
     return values
 
 
-def reward_data(values: dict[str, Any]) -> dict[str, Any]:
-    """Form values → the reward service's data (it validates every field)."""
-    return {
+def reward_data(values: dict[str, Any]) -> RewardInput:
+    """Form values → the reward service's typed input (the service then checks the rules)."""
+    return parse_input(RewardInput, {
         "name": values["name"], "description": values["description"],
         "icon": values["icon_custom"] or values["icon"], "category": values["category"], "cost": values["cost"],
         "requires_approval": values["requires_approval"], "stock": values["stock"],
@@ -65,4 +67,4 @@ def reward_data(values: dict[str, Any]) -> dict[str, Any]:
         "availability": values["availability"], "available_from": values["available_from"],
         "available_until": values["available_until"], "available_weekdays": values["available_weekdays"],
         "active": values["active"],
-    }
+    })

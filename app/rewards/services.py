@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -15,140 +14,74 @@ from app.family_time import WEEKDAY_NAMES, FamilyClock
 from app.members.models import Member
 from app.notifications.services import family_parents, notify
 from app.points.services import lock_member, post_entry
+from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
 from app.rewards.models import AVAILABILITY_KINDS, REDEMPTION_STATUSES, Redemption, Reward, SavingsGoal
 
 MAX_COST = 10_000
 MAX_STOCK = 100_000
 MAX_LIMIT = 1_000
-TEXT_LIMITS = {"name": 100, "description": 2000, "icon": 16, "category": 50}
-MAX_REASON = 300  # the rejection_reason column
-MAX_NOTES = 500
 DEFAULT_ICON = "🎁"
 DEFAULT_CATEGORY = "treat"
 # Requests that count against stock-like limits: a rejected request gave its points (and its slot) back.
 COUNTED_STATUSES = ("pending", "approved", "fulfilled")
 # Where notifications send people (services know no Flask, so the store's path is spelled out once here).
 STORE_LINK = "/rewards"
-REWARD_FIELDS = ("name", "description", "icon", "category", "cost", "requires_approval", "stock", "max_per_week",
-                 "max_per_month", "availability", "available_from", "available_until", "available_weekdays",
-                 "active")
 
 
 # --- validating a reward ----------------------------------------------------------------------------------------
 
-def _text(value: Any, key: str, *, required: bool = False) -> str | None:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{key} must be text", fields={key: "invalid"})
-    value = value.strip()
-    if "\x00" in value:
-        raise ValidationFailed(f"{key} contains a character that cannot be stored", fields={key: "invalid"})
-    if required and not value:
-        raise ValidationFailed(f"Please give the reward a {key}", fields={key: "required"})
-    if len(value) > TEXT_LIMITS[key]:
-        raise ValidationFailed(f"{key} can be at most {TEXT_LIMITS[key]} characters", fields={key: "too long"})
-    return value or None
-
-
-def _whole(value: Any, key: str, *, low: int, high: int, label: str) -> int | None:
-    """A whole number in [low, high]; None (or blank) means "no value"."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise ValidationFailed(f"{label} must be a whole number", fields={key: "invalid"})
-    try:
-        number = int(value.strip()) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{label} must be a whole number", fields={key: "invalid"}) from None
-    if not low <= number <= high:
+def _whole(value: int | None, key: str, *, low: int, high: int, label: str) -> int | None:
+    """A whole number in [low, high] (None means "no value"), with the message the contract fixes."""
+    if value is not None and not low <= value <= high:
         raise ValidationFailed(f"{label} must be between {low:,} and {high:,}", fields={key: "range"})
-    return number
+    return value
 
 
-def _flag(value: Any, key: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "on", "1", "yes", "false", "off", "0", "no"):
-        return value.strip().lower() in ("true", "on", "1", "yes")
-    raise ValidationFailed(f"{key} must be true or false", fields={key: "invalid"})
-
-
-def _day(value: Any, key: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        if not isinstance(value, str) or len(value.strip()) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValidationFailed(f"{key} must be a date like 2026-06-01", fields={key: "invalid"}) from None
-
-
-def _weekdays(value: Any) -> list[int] | None:
-    if value is None:
-        return None
-    if not isinstance(value, (list, tuple)):
-        raise ValidationFailed("available_weekdays must be a list of weekdays 0-6 (Monday = 0)",
-                               fields={"available_weekdays": "invalid"})
-    days: set[int] = set()
-    for item in value:
-        number = _whole(item, "available_weekdays", low=0, high=6, label="Each weekday")
-        if number is None:
-            raise ValidationFailed("available_weekdays must be a list of weekdays 0-6 (Monday = 0)",
-                                   fields={"available_weekdays": "invalid"})
-        days.add(number)
-    return sorted(days)
-
-
-def _apply_reward_fields(reward: Reward, data: dict[str, Any], *, creating: bool) -> None:
-    """Copy the keys present in `data` onto the reward, each checked; then check the whole is consistent."""
-    unknown = set(data) - set(REWARD_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown reward fields {sorted(unknown)}")  # a programming error, not user input
-    if creating or "name" in data:
-        reward.name = _text(data.get("name"), "name", required=True) or ""
-    if "description" in data:
-        reward.description = _text(data["description"], "description")
-    if "icon" in data:
-        reward.icon = _text(data["icon"], "icon") or DEFAULT_ICON
-    if "category" in data:
-        reward.category = _text(data["category"], "category") or DEFAULT_CATEGORY
-    if creating or "cost" in data:
-        cost = _whole(data.get("cost"), "cost", low=-MAX_COST * 100, high=MAX_COST * 100, label="Cost")
-        if cost is None:
+def _apply_reward_fields(reward: Reward, data: RewardInput, *, creating: bool) -> None:
+    """Copy the fields given in `data` onto the reward, each checked; then check the whole is consistent."""
+    given = data.model_fields_set
+    if creating or "name" in given:
+        if not data.name:
+            raise ValidationFailed("Please give the reward a name", fields={"name": "required"})
+        reward.name = data.name
+    if "description" in given:
+        reward.description = data.description
+    if "icon" in given:
+        reward.icon = data.icon or DEFAULT_ICON
+    if "category" in given:
+        reward.category = data.category or DEFAULT_CATEGORY
+    if creating or "cost" in given:
+        if data.cost is None:
             raise ValidationFailed("Please give the reward a cost in points", fields={"cost": "required"})
-        if not 1 <= cost <= MAX_COST:
+        if not 1 <= data.cost <= MAX_COST:
             raise ValidationFailed(f"Cost must be between 1 and {MAX_COST:,} points", fields={"cost": "range"})
-        reward.cost = cost
-    if "stock" in data:
-        stock = _whole(data["stock"], "stock", low=-MAX_STOCK, high=MAX_STOCK, label="Stock")
+        reward.cost = data.cost
+    if "stock" in given:
+        stock = _whole(data.stock, "stock", low=-MAX_STOCK, high=MAX_STOCK, label="Stock")
         if stock is not None and stock < 0:
             raise ValidationFailed("Stock cannot be negative (leave it empty for unlimited)", fields={"stock": "range"})
         reward.stock = stock
     for key, label in (("max_per_week", "The weekly limit"), ("max_per_month", "The monthly limit")):
-        if key in data:
-            limit = _whole(data[key], key, low=-MAX_LIMIT, high=MAX_LIMIT, label=label)
+        if key in given:
+            limit = _whole(getattr(data, key), key, low=-MAX_LIMIT, high=MAX_LIMIT, label=label)
             if limit is not None and limit < 1:
                 raise ValidationFailed(f"{label} must be at least 1 (leave it empty for no limit)",
                                        fields={key: "range"})
             setattr(reward, key, limit)
     for key in ("requires_approval", "active"):
-        if data.get(key) is not None:
-            setattr(reward, key, _flag(data[key], key))
-    if data.get("availability") is not None:
-        if data["availability"] not in AVAILABILITY_KINDS:
+        if getattr(data, key) is not None:
+            setattr(reward, key, getattr(data, key))
+    if data.availability is not None:
+        if data.availability not in AVAILABILITY_KINDS:
             raise ValidationFailed(f"availability must be one of {', '.join(AVAILABILITY_KINDS)}",
                                    fields={"availability": "invalid"})
-        reward.availability = data["availability"]
-    if "available_from" in data:
-        reward.available_from = _day(data["available_from"], "available_from")
-    if "available_until" in data:
-        reward.available_until = _day(data["available_until"], "available_until")
-    if "available_weekdays" in data:
-        reward.available_weekdays = _weekdays(data["available_weekdays"])
+        reward.availability = data.availability
+    if "available_from" in given:
+        reward.available_from = data.available_from
+    if "available_until" in given:
+        reward.available_until = data.available_until
+    if "available_weekdays" in given:
+        reward.available_weekdays = data.available_weekdays
     _settle_availability(reward)
 
 
@@ -195,7 +128,7 @@ def get_reward_or_404(session: Session, reward_id: uuid.UUID | str, *, include_a
     return reward
 
 
-def create_reward(session: Session, *, actor: Member, data: dict[str, Any]) -> Reward:
+def create_reward(session: Session, *, actor: Member, data: RewardInput) -> Reward:
     """A parent adds a reward; it is active and needs approval unless told otherwise."""
     _require_parent(actor, "Only parents can create rewards")
     reward = Reward(icon=DEFAULT_ICON, category=DEFAULT_CATEGORY, requires_approval=True, active=True,
@@ -206,7 +139,7 @@ def create_reward(session: Session, *, actor: Member, data: dict[str, Any]) -> R
     return reward
 
 
-def update_reward(session: Session, reward: Reward, *, actor: Member, data: dict[str, Any]) -> Reward:
+def update_reward(session: Session, reward: Reward, *, actor: Member, data: RewardInput) -> Reward:
     """A parent changes the keys given (stock, limits and the window included); `active: true` restores it."""
     _require_parent(actor, "Only parents can update rewards")
     _apply_reward_fields(reward, data, creating=False)
@@ -312,7 +245,7 @@ def lock_redemption(session: Session, redemption_id: uuid.UUID | str) -> Redempt
 
 
 def request_reward(session: Session, kid: Member, reward_id: uuid.UUID | str, rules: FamilyRules, now: datetime,
-                   *, notes: str | None = None) -> Redemption:
+                   *, data: RedeemInput | None = None) -> Redemption:
     """A member spends points on a reward: the points are held at once; a parent approves unless none is needed.
 
     Order matters for concurrency: the reward row is locked first (stock and limits are then read by one request
@@ -335,9 +268,7 @@ def request_reward(session: Session, kid: Member, reward_id: uuid.UUID | str, ru
     if reward.max_per_month is not None and month_count >= reward.max_per_month:
         raise Conflict(f"Monthly limit reached: {reward.name} can be requested {_times(reward.max_per_month)} "
                        "a month")
-    if notes is not None and not isinstance(notes, str):
-        raise ValidationFailed("notes must be text", fields={"notes": "invalid"})
-    notes = (notes or "").replace("\x00", "").strip()[:MAX_NOTES] or None
+    notes = data.notes if data is not None else None
     redemption_id = uuid.uuid4()
     try:
         post_entry(session, kid.id, amount=-reward.cost, kind="redemption", description=f"Redeemed: {reward.name}",
@@ -391,14 +322,13 @@ def approve_redemption(session: Session, actor: Member, redemption_id: uuid.UUID
     return redemption
 
 
-def reject_redemption(session: Session, actor: Member, redemption_id: uuid.UUID | str, reason: str,
+def reject_redemption(session: Session, actor: Member, redemption_id: uuid.UUID | str, data: RejectInput,
                       rules: FamilyRules, now: datetime) -> Redemption:
     """A parent says no, with a reason the kid sees: the held points come back (a refund row) and so does the stock."""
     _require_parent(actor, "Only parents can reject rewards")
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason or len(reason) > MAX_REASON or "\x00" in reason:
-        raise ValidationFailed(f"Please give a reason (up to {MAX_REASON} characters)",
-                               fields={"reason": "required" if not reason else "invalid"})
+    reason = data.reason
+    if not reason:
+        raise ValidationFailed("Please give a reason (up to 300 characters)", fields={"reason": "required"})
     redemption = lock_redemption(session, redemption_id)
     if redemption.status not in ("pending", "approved"):
         raise ValidationFailed(f"Redemption is already {redemption.status}")

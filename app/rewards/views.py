@@ -21,6 +21,7 @@ from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
 from app.htmx import HxEvent, is_htmx, reswap, trigger, vary_on_htmx
+from app.inputs import parse_input
 from app.live.events import publish_event
 from app.members.models import Member
 from app.rewards import bp
@@ -35,6 +36,7 @@ from app.rewards.forms import (
     reward_data,
     reward_values,
 )
+from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
 from app.rewards.models import Redemption, Reward
 from app.rewards.services import (
     approve_redemption,
@@ -152,7 +154,8 @@ def request_item(reward_id: str) -> BaseResponse:
     kid = _kid_only()
     session = get_session()
     try:
-        redemption = request_reward(session, kid, reward_id, current_rules(), request_now())
+        redemption = request_reward(session, kid, reward_id, current_rules(), request_now(),
+                                    data=parse_input(RedeemInput, request.form))
     except DomainError as error:
         return _store_refused(kid, error)
     name, status = redemption.reward.name, redemption.status
@@ -274,9 +277,8 @@ def approve(redemption_id: str) -> BaseResponse:
 @parent_required
 def reject(redemption_id: str) -> BaseResponse:
     """Say no, with a reason the kid sees; the points go back."""
-    reason = request.form.get("reason", "")
-    return _decide(redemption_id, lambda s, me, key: reject_redemption(s, me, key, reason, current_rules(),
-                                                                       request_now()), HxEvent.POINTS_CHANGED)
+    return _decide(redemption_id, lambda s, me, key: reject_redemption(
+        s, me, key, parse_input(RejectInput, request.form), current_rules(), request_now()), HxEvent.POINTS_CHANGED)
 
 
 @bp.post("/rewards/requests/<redemption_id>/fulfil")
@@ -405,7 +407,7 @@ def restore(reward_id: str) -> BaseResponse:
     session = get_session()
     reward = get_reward_or_404(session, reward_id, include_archived=True)
     try:
-        update_reward(session, reward, actor=_me(), data={"active": True})
+        update_reward(session, reward, actor=_me(), data=RewardInput(active=True))
     except ValidationFailed as error:
         get_session().rollback()
         return _manage_page(archived=True, error=error.message, status=error.status)

@@ -28,7 +28,8 @@ class GroupForm:
 
 def _integer(raw: str) -> int | str:
     text = raw.strip()
-    return int(text) if re.fullmatch(r"[+-]?\d{1,9}", text) else text
+    # [0-9], not \d: int() would take Arabic-Indic digits too, which the field never shows back.
+    return int(text) if re.fullmatch(r"[+-]?[0-9]{1,9}", text) else text
 
 
 def parse_group(group: str, form: MultiDict[str, str]) -> dict[str, Any]:

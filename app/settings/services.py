@@ -6,9 +6,8 @@ platform binding; the caller invalidates the registry after the commit.
 """
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -20,14 +19,14 @@ from sqlalchemy.orm import Session
 from app.achievements.rules import MAX_BONUS, RULES_BY_KEY
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.family_time import WEEKDAY_NAMES
+from app.inputs import clean_text
 from app.members.models import FamilySetting, Member
 from app.notifications.catalog import MEMBER_CHANNELS, channel_applies
 from app.notifications.models import NOTIFICATION_EVENTS
 from app.platform.models import Family
+from app.settings.inputs import SettingValue
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 PRIVATE_WORDS = ("secret", "token", "password")
-MAX_VALUE_BYTES = 10_000
 MAX_FAMILY_NAME = 120
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
@@ -43,9 +42,11 @@ def _whole(value: Any, key: str, low: int, high: int, message: str) -> int:
 
 
 def _text(value: Any, key: str, message: str) -> str:
-    if not isinstance(value, str) or "\x00" in value:
-        raise ValidationFailed(message, fields={key: "invalid"})
-    return value.strip()
+    """A known key's text, NFC and trimmed (the value's type is the key's rule, so its message is the key's)."""
+    try:
+        return clean_text(value)
+    except ValueError:
+        raise ValidationFailed(message, fields={key: "invalid"}) from None
 
 
 def clean_family_name(value: Any) -> str:
@@ -246,31 +247,10 @@ class SettingChange:
     platform: bool
 
 
-def check_key(key: Any) -> str:
-    """A setting name: 1-100 letters, digits, `_`, `-` or `.`."""
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        raise ValidationFailed("Invalid setting key: use up to 100 letters, digits, _, - or .",
-                               fields={"key": "invalid"})
-    return key
-
-
 def clean_value(key: str, value: Any) -> Any:
-    """The typed value for `key`: the known keys' rules, or any JSON value (not null) for the family's own keys."""
-    if value is None:
-        raise ValidationFailed("value is required", fields={key: "required"})
+    """The typed value for `key`: the known keys' rules; the family's own keys keep any storable JSON value."""
     spec = KNOWN_SETTINGS.get(key)
-    if spec is not None:
-        return spec.clean(value)
-    try:
-        size = len(json.dumps(value, ensure_ascii=False).encode())
-    except (TypeError, ValueError):
-        raise ValidationFailed("value must be a JSON value", fields={key: "invalid"}) from None
-    if size > MAX_VALUE_BYTES:
-        raise ValidationFailed(f"value is too large (at most {MAX_VALUE_BYTES} bytes of JSON)",
-                               fields={key: "too large"})
-    if "\x00" in json.dumps(value):  # PostgreSQL's json cannot hold NUL (escaped as \u0000)
-        raise ValidationFailed("value contains a NUL character", fields={key: "invalid"})
-    return value
+    return spec.clean(value) if spec is not None else value
 
 
 def _require_parent(actor: Member) -> None:
@@ -302,28 +282,25 @@ def _write(session: Session, key: str, value: Any, *, is_private: bool | None) -
     return SettingChange(key, value, created=created, platform=False)
 
 
-def set_setting(session: Session, actor: Member, key: str, value: Any, *,
-                is_private: bool | None = None) -> SettingChange:
+def set_setting(session: Session, actor: Member, data: SettingValue) -> SettingChange:
     """A parent sets one setting: known keys are checked, unknown keys are created (any JSON value but null)."""
     _require_parent(actor)
-    check_key(key)
-    cleaned = clean_value(key, value)
-    if is_private is not None and not isinstance(is_private, bool):
-        raise ValidationFailed("is_private must be true or false", fields={"is_private": "invalid"})
-    change = _write(session, key, cleaned, is_private=is_private)
+    cleaned = clean_value(data.key, data.value)
+    change = _write(session, data.key, cleaned, is_private=data.is_private)
     session.flush()
     return change
 
 
-def save_settings(session: Session, actor: Member, values: Mapping[str, Any]) -> list[SettingChange]:
+def save_settings(session: Session, actor: Member, settings: Sequence[SettingValue]) -> list[SettingChange]:
     """A parent saves a group of settings: every value is checked first, so nothing is saved half-way."""
     _require_parent(actor)
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
     first_message = None
-    for key, value in values.items():
+    for setting in settings:
+        key = setting.key
         try:
-            cleaned[check_key(key)] = clean_value(key, value)
+            cleaned[key] = clean_value(key, setting.value)
         except ValidationFailed as error:
             errors[key] = error.message
             first_message = first_message or error.message

@@ -17,6 +17,7 @@ from app.htmx import is_htmx, refresh
 from app.reports.ical import active_feed, create_feed, revoke_feeds
 from app.settings import bp
 from app.settings.forms import CHANNELS, GroupForm, notification_grid, parse_group
+from app.settings.inputs import parse_settings
 from app.settings.services import (
     GROUP_KEYS,
     GROUPS,
@@ -73,7 +74,7 @@ def save(group: str) -> BaseResponse:
     values = parse_group(group, request.form)
     session = get_session()
     try:
-        changes = save_settings(session, current_member(), values)
+        changes = save_settings(session, current_member(), parse_settings(values))
     except ValidationFailed as refusal:
         session.rollback()
         form = GroupForm(group, values=values, errors=dict(refusal.fields), message=refusal.message)

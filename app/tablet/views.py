@@ -28,14 +28,16 @@ from app.assignments.services import (
 )
 from app.auth import DEVICE_COOKIE, current_member, sign_in, sign_out
 from app.auth.decorators import login_required
+from app.auth.inputs import PinInput
 from app.auth.models import TabletDevice
 from app.auth.services import authenticate_pin, load_device
 from app.db import get_session
 from app.db.bases import utcnow
-from app.domain import AuthenticationFailed, DomainError, LockedOut, NotFound
+from app.domain import AuthenticationFailed, DomainError, LockedOut, NotFound, ValidationFailed
 from app.extensions import limiter
 from app.family_time import END_OF_DAY, FamilyClock
 from app.htmx import HxEvent, is_htmx, is_navigation, redirect_to, reswap, trigger, vary_on_htmx
+from app.inputs import parse_input
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
@@ -137,7 +139,10 @@ def keypad(member_id: uuid.UUID) -> Response:
 def unlock(member_id: uuid.UUID) -> BaseResponse:
     """Check the PIN and start the kid's turn on this tablet; wrong PINs count towards the kid's lockout."""
     kid = get_kid_or_404(member_id)
-    pin = request.form.get("pin", "").strip()
+    try:
+        pin = parse_input(PinInput, request.form).pin
+    except ValidationFailed as error:
+        return _keypad(kid, status=422, error=error.message)
     if not pin:
         # An accidental OK with no digits is not a guess, so it does not count against the kid.
         return _keypad(kid, status=422, error="Type your PIN, then press OK.")

@@ -64,7 +64,7 @@ def test_a_too_long_name_is_refused_with_422(client: FamilyClient, family: Famil
     response = client.post("/settings/devices", data={"csrf_token": csrf_token(client, "/settings/devices"),
                                                       "name": "x" * 81})
     assert response.status_code == 422
-    assert b"too long" in response.data
+    assert b"80 characters" in response.data
     assert DEVICE_COOKIE not in response.headers.get("Set-Cookie", "")
 
 

@@ -17,6 +17,7 @@ from app.notifications.models import Notification
 from app.points.models import LedgerEntry
 from app.points.services import give_points, reconcile_balances
 from app.rewards.models import Redemption
+from app.rewards.inputs import RewardInput
 from app.rewards.services import approve_redemption, create_reward, request_reward
 from tests.achievements.conftest import NOW, RACERS
 from tests.reports.helpers import add_assignment, add_chore, put_setting, run_together
@@ -94,7 +95,7 @@ def test_an_approved_reward_earns_the_first_reward_badge(in_family, family, home
         s = ctx.session
         give_points(s, actor=s.get(Member, home.parent.id), member=s.get(Member, home.kid.id), kind="bonus",
                     amount=50, reason="Helping", clock=rules.clock, now=NOW)
-        reward = create_reward(s, actor=s.get(Member, home.parent.id), data={"name": "Ice cream", "cost": 20})
+        reward = create_reward(s, actor=s.get(Member, home.parent.id), data=RewardInput(name="Ice cream", cost=20))
         s.commit()
         redemption = request_reward(s, s.get(Member, home.kid.id), reward.id, rules, NOW)
         s.commit()

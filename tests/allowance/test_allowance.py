@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from app.allowance.inputs import ConversionInput, PaymentInput, ScheduleInput
 from app.allowance.models import AllowanceSchedule, Payout
 from app.allowance.services import (
     conversion_rate,
@@ -22,6 +23,7 @@ from app.allowance.services import (
 )
 from app.assignments.services import FamilyRules, load_family_rules
 from app.domain import Forbidden, ValidationFailed
+from app.inputs import parse_input
 from app.members.models import FamilySetting, Member
 from app.points.models import LedgerEntry
 from app.points.services import post_entry, reconcile_balances
@@ -72,7 +74,8 @@ def test_conversion_math_is_integer_and_rounds_down(in_family, home: Family, poi
         _set(s, "points_per_currency_unit", per_unit)
         post_entry(s, home.kid_id, amount=10_000, kind="bonus", description="More", clock=home.rules.clock,
                    now=FRIDAY)
-        payout = record_payout(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id), points, "cash", None,
+        payout = record_payout(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id),
+                               parse_input(ConversionInput, {"points": points, "method": "cash", "note": None}),
                                home.rules, FRIDAY)
         assert (payout.points, payout.amount_cents, payout.currency, payout.kind) == (points, cents, "USD",
                                                                                       "conversion")
@@ -83,8 +86,9 @@ def test_a_conversion_is_a_ledger_row_and_a_payout(in_family, home: Family) -> N
         s = ctx.session
         _set(s, "currency", "EUR")
         kid = s.get(Member, home.kid_id)
-        payout = record_payout(s, s.get(Member, home.parent_id), kid, "250", " bank transfer ", " birthday ",
-                               home.rules, FRIDAY)
+        payout = record_payout(s, s.get(Member, home.parent_id), kid,
+                               ConversionInput(points="250", method=" bank transfer ", note=" birthday "), home.rules,
+                               FRIDAY)
         s.commit()
         entry = s.get(LedgerEntry, payout.ledger_entry_id)
         assert (entry.kind, entry.amount, entry.reference_id, entry.actor_id) == (
@@ -100,7 +104,7 @@ def test_cannot_convert_more_than_available(in_family, home: Family) -> None:  #
     with in_family(home.record) as ctx:
         s = ctx.session
         with pytest.raises(ValidationFailed) as refused:
-            record_payout(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id), 301, None, None,
+            record_payout(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id), ConversionInput(points=301),
                           home.rules, FRIDAY)
         assert refused.value.message == "Insufficient points"
         assert refused.value.extra == {"points_available": 300, "points_required": 301, "points_short": 1}
@@ -118,8 +122,9 @@ def test_bad_conversions_are_refused(in_family, home: Family, points: Any, metho
     with in_family(home.record) as ctx:
         s = ctx.session
         with pytest.raises(ValidationFailed) as refused:
-            record_payout(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id), points, method, note,
-                          home.rules, FRIDAY)
+            record_payout(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id),
+                          parse_input(ConversionInput, {"points": points, "method": method, "note": note}), home.rules,
+                          FRIDAY)
         assert field in refused.value.fields
 
 
@@ -128,20 +133,21 @@ def test_only_parents_pay_and_only_kids_are_paid(in_family, home: Family) -> Non
         s = ctx.session
         parent, kid = s.get(Member, home.parent_id), s.get(Member, home.kid_id)
         with pytest.raises(Forbidden):
-            record_payout(s, kid, kid, 10, None, None, home.rules, FRIDAY)
+            record_payout(s, kid, kid, ConversionInput(points=10), home.rules, FRIDAY)
         with pytest.raises(Forbidden):
-            record_allowance(s, kid, kid, 500, None, None, home.rules, FRIDAY)
+            record_allowance(s, kid, kid, PaymentInput(amount_cents=500), home.rules, FRIDAY)
         with pytest.raises(ValidationFailed, match="active kids"):
-            record_allowance(s, parent, parent, 500, None, None, home.rules, FRIDAY)
+            record_allowance(s, parent, parent, PaymentInput(amount_cents=500), home.rules, FRIDAY)
         with pytest.raises(ValidationFailed):
-            record_allowance(s, parent, kid, 0, None, None, home.rules, FRIDAY)
+            record_allowance(s, parent, kid, PaymentInput(amount_cents=0), home.rules, FRIDAY)
 
 
 def test_a_fixed_allowance_moves_no_points(in_family, home: Family) -> None:  # noqa: ANN001
     with in_family(home.record) as ctx:
         s = ctx.session
-        payout = record_allowance(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id), 500, "cash",
-                                  "Pocket money", home.rules, FRIDAY)
+        payout = record_allowance(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id),
+                                  PaymentInput(amount_cents=500, method="cash", note="Pocket money"), home.rules,
+                                  FRIDAY)
         assert (payout.kind, payout.amount_cents, payout.points, payout.ledger_entry_id) == ("allowance", 500, 0,
                                                                                             None)
         assert s.get(Member, home.kid_id).available_points == 300
@@ -183,7 +189,8 @@ def test_bad_schedules_are_refused(in_family, home: Family, changes: dict[str, A
     with in_family(home.record) as ctx:
         s = ctx.session
         with pytest.raises(ValidationFailed) as refused:
-            set_allowance_schedule(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id), **values)
+            set_allowance_schedule(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id),
+                                   parse_input(ScheduleInput, values))
         assert field in refused.value.fields
 
 
@@ -197,7 +204,7 @@ def test_pay_due_allowances_pays_on_the_family_payday_once(make_family, in_famil
                                                                                         display_name="Kid")
         s.add_all([parent, kid])
         s.flush()
-        set_allowance_schedule(s, parent, kid, mode="fixed_amount", payday=4, amount_cents=700)
+        set_allowance_schedule(s, parent, kid, ScheduleInput(mode="fixed_amount", payday=4, amount_cents=700))
         s.commit()
     thursday_local = rules.clock.at(date(2026, 3, 5), time(20, 0))
     friday_local = rules.clock.at(date(2026, 3, 6), time(8, 0))
@@ -222,8 +229,8 @@ def test_concurrent_ticks_pay_once(race_app, in_family, home: Family) -> None:  
 
     with in_family(home.record) as ctx:
         s = ctx.session
-        set_allowance_schedule(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id), mode="convert_week",
-                               payday=4, amount_cents=0)
+        set_allowance_schedule(s, s.get(Member, home.parent_id), s.get(Member, home.kid_id),
+                               ScheduleInput(mode="convert_week", payday=4, amount_cents=0))
         s.commit()
 
     results = run_together(race_app, home.record.slug,
@@ -247,7 +254,7 @@ def test_convert_week_converts_only_this_weeks_points_still_available(in_family,
                    now=FRIDAY - timedelta(days=9))
         post_entry(s, kid.id, amount=-40, kind="deduction", description="Rude", clock=home.rules.clock,
                    now=FRIDAY - timedelta(days=1))
-        set_allowance_schedule(s, parent, kid, mode="convert_week", payday=4, amount_cents=0)
+        set_allowance_schedule(s, parent, kid, ScheduleInput(mode="convert_week", payday=4, amount_cents=0))
         [payout] = pay_due_allowances(s, home.rules, FRIDAY)
         assert (payout.points, payout.amount_cents, payout.kind) == (260, 260, "conversion")
         assert s.get(Member, kid.id).available_points == 500
@@ -258,8 +265,8 @@ def test_convert_week_never_takes_more_than_is_available(in_family, home: Family
     with in_family(home.record) as ctx:
         s = ctx.session
         parent, kid = s.get(Member, home.parent_id), s.get(Member, home.kid_id)
-        record_payout(s, parent, kid, 250, None, None, home.rules, FRIDAY - timedelta(days=1))
-        set_allowance_schedule(s, parent, kid, mode="convert_week", payday=4, amount_cents=0)
+        record_payout(s, parent, kid, ConversionInput(points=250), home.rules, FRIDAY - timedelta(days=1))
+        set_allowance_schedule(s, parent, kid, ScheduleInput(mode="convert_week", payday=4, amount_cents=0))
         [payout] = pay_due_allowances(s, home.rules, FRIDAY)
         assert payout.points == 50 and s.get(Member, kid.id).available_points == 0
 
@@ -268,7 +275,8 @@ def test_inactive_schedules_and_kids_are_not_paid(in_family, home: Family) -> No
     with in_family(home.record) as ctx:
         s = ctx.session
         parent, kid = s.get(Member, home.parent_id), s.get(Member, home.kid_id)
-        set_allowance_schedule(s, parent, kid, mode="fixed_amount", payday=4, amount_cents=500, active=False)
+        set_allowance_schedule(s, parent, kid,
+                               ScheduleInput(mode="fixed_amount", payday=4, amount_cents=500, active=False))
         assert pay_due_allowances(s, home.rules, FRIDAY) == []
 
 
@@ -278,9 +286,11 @@ def test_the_money_statement_has_running_totals(in_family, home: Family) -> None
     with in_family(home.record) as ctx:
         s = ctx.session
         parent, kid = s.get(Member, home.parent_id), s.get(Member, home.kid_id)
-        record_payout(s, parent, kid, 100, "cash", None, home.rules, FRIDAY)
-        record_allowance(s, parent, kid, 500, "cash", "Weekly", home.rules, FRIDAY + timedelta(minutes=1))
-        record_payout(s, parent, kid, 150, "cash", None, home.rules, FRIDAY + timedelta(minutes=2))
+        record_payout(s, parent, kid, ConversionInput(points=100, method="cash"), home.rules, FRIDAY)
+        record_allowance(s, parent, kid, PaymentInput(amount_cents=500, method="cash", note="Weekly"), home.rules,
+                         FRIDAY + timedelta(minutes=1))
+        record_payout(s, parent, kid, ConversionInput(points=150, method="cash"), home.rules,
+                      FRIDAY + timedelta(minutes=2))
         statement = money_statement(s, kid)
         assert [(line.payout.kind, line.payout.amount_cents, line.running_cents, line.running_points)
                 for line in statement.lines] == [("conversion", 100, 100, 100), ("allowance", 500, 600, 100),

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import platform_engine
+from app.members.inputs import MemberInput
 from app.members.services import create_member
 from app.platform.models import AuditLog, Family, FamilyMembership, User
 from app.security import hash_secret
@@ -86,8 +87,9 @@ def create_account(app: Flask, families: Sequence[FamilyRecord] = (), *, email: 
         for family in families:
             with family_context(family.slug) as ctx:
                 member = create_member(ctx.session, actor=None, plan=family.plan, today=date.today(),
-                                       username=f"robin{uuid.uuid4().hex[:6]}", display_name=display_name,
-                                       role="parent", email=email, user_id=user.id)
+                                       data=MemberInput(username=f"robin{uuid.uuid4().hex[:6]}",
+                                                        display_name=display_name, role="parent", email=email,
+                                                        user_id=user.id))
                 ctx.session.add(FamilyMembership(user_id=user.id, family_id=family.id, role=role,
                                                  member_id=member.id))
                 ctx.session.commit()

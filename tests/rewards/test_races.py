@@ -13,6 +13,7 @@ from app.members.models import Member
 from app.points.models import LedgerEntry
 from app.points.services import reconcile_balances
 from app.rewards.models import Redemption, Reward
+from app.rewards.inputs import RejectInput
 from app.rewards.services import approve_redemption, reject_redemption, request_reward
 from tests.rewards.conftest import NOW, RACERS, give, make_reward, run_together
 
@@ -120,7 +121,7 @@ def test_parents_deciding_at_once_refund_once(race_app, in_family, family, rules
             me = session.get(Member, parent_id)
             if index % 2:
                 return approve_redemption(session, me, redemption_id, NOW).status
-            return reject_redemption(session, me, redemption_id, "No", rules, NOW).status
+            return reject_redemption(session, me, redemption_id, RejectInput(reason="No"), rules, NOW).status
         return run
 
     successes, refusals = _outcomes(run_together(race_app, family.slug, [decide(i) for i in range(RACERS)]))

@@ -6,12 +6,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.allowance.inputs import ConversionInput, ScheduleInput
 from app.allowance.services import money_statement, pay_due_allowances, record_payout, set_allowance_schedule
 from app.assignments.services import load_family_rules
 from app.domain import Conflict
 from app.members.models import Member
 from app.points.services import reconcile_balances
 from app.rewards.models import Reward
+from app.rewards.inputs import RejectInput
 from app.rewards.services import reject_redemption, request_reward
 from app.tenancy.context import family_context
 from tests.conftest import family_factory
@@ -33,14 +35,15 @@ def test_rewards_and_allowance_on_sqlite(sqlite_app) -> None:  # noqa: ANN001
         first = request_reward(s, kid, reward.id, rules, NOW)
         with pytest.raises(Conflict):
             request_reward(s, kid, reward.id, rules, NOW + timedelta(minutes=1))
-        reject_redemption(s, parent, first.id, "Not today", rules, NOW)
+        reject_redemption(s, parent, first.id, RejectInput(reason="Not today"), rules, NOW)
         request_reward(s, kid, reward.id, rules, NOW + timedelta(minutes=2))
         s.commit()
         s.expire_all()
         assert s.get(Reward, reward.id).stock == 1 and s.get(Member, kid.id).available_points == 140
 
-        record_payout(s, parent, kid, 40, "cash", None, rules, NOW)
-        set_allowance_schedule(s, parent, kid, mode="fixed_amount", payday=NOW.weekday(), amount_cents=250)
+        record_payout(s, parent, kid, ConversionInput(points=40, method="cash"), rules, NOW)
+        set_allowance_schedule(s, parent, kid,
+                               ScheduleInput(mode="fixed_amount", payday=NOW.weekday(), amount_cents=250))
         later = NOW + timedelta(minutes=1)  # the statement orders by time; equal times would make the order arbitrary
         assert len(pay_due_allowances(s, rules, later)) == 1
         assert pay_due_allowances(s, rules, later) == []

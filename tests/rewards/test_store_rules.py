@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from app.domain import Conflict, Forbidden, NotFound, ValidationFailed
+from app.inputs import parse_input
 from app.members.models import Member
 from app.notifications.models import Notification
 from app.points.models import LedgerEntry
 from app.points.services import reconcile_balances
 from app.rewards.models import Redemption, Reward, SavingsGoal
+from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
 from app.rewards.services import (
     approve_redemption,
     archive_reward,
@@ -58,7 +60,7 @@ def test_bad_rewards_are_refused_and_nothing_is_stored(in_family, household: Hou
     with in_family(household.family) as ctx:
         s = ctx.session
         with pytest.raises(ValidationFailed) as refused:
-            create_reward(s, actor=s.get(Member, household.parent_id), data=data)
+            create_reward(s, actor=s.get(Member, household.parent_id), data=parse_input(RewardInput, data))
         assert field in refused.value.fields, refused.value.fields
         s.rollback()
         assert s.scalars(select(Reward)).all() == []
@@ -69,16 +71,16 @@ def test_a_new_reward_is_active_needs_approval_and_keeps_only_its_window(in_fami
     with in_family(household.family) as ctx:
         s = ctx.session
         parent = s.get(Member, household.parent_id)
-        reward = create_reward(s, actor=parent, data={"name": "  Movie night ", "cost": "120", "stock": "",
-                                                      "availability": "weekdays", "available_weekdays": ["6", 5, 6],
-                                                      "available_from": "2026-01-01"})
+        reward = create_reward(s, actor=parent, data=parse_input(RewardInput, {
+            "name": "  Movie night ", "cost": "120", "stock": "", "availability": "weekdays",
+            "available_weekdays": ["6", 5, 6], "available_from": "2026-01-01"}))
         assert (reward.name, reward.cost, reward.active, reward.requires_approval, reward.stock) == (
             "Movie night", 120, True, True, None)
         assert reward.available_weekdays == [5, 6] and reward.available_from is None
-        update_reward(s, reward, actor=parent, data={"availability": "always", "stock": 3, "max_per_week": 2})
+        update_reward(s, reward, actor=parent, data=RewardInput(availability="always", stock=3, max_per_week=2))
         assert (reward.available_weekdays, reward.stock, reward.max_per_week) == (None, 3, 2)
         with pytest.raises(Forbidden):
-            create_reward(s, actor=s.get(Member, household.kid_id), data={"name": "Mine", "cost": 1})
+            create_reward(s, actor=s.get(Member, household.kid_id), data=RewardInput(name="Mine", cost=1))
 
 
 # --- requesting ---------------------------------------------------------------------------------------------------
@@ -89,7 +91,8 @@ def test_a_request_holds_the_points_at_once_and_waits_for_a_parent(in_family, ho
     with in_family(household.family) as ctx:
         s = ctx.session
         reward = make_reward(s, cost=30, stock=2)
-        redemption = request_reward(s, s.get(Member, household.kid_id), reward.id, rules, NOW, notes=" please ")
+        redemption = request_reward(s, s.get(Member, household.kid_id), reward.id, rules, NOW,
+                                    data=RedeemInput(notes=" please "))
         s.commit()
         kid = s.get(Member, household.kid_id)
         assert (redemption.status, redemption.points_spent, redemption.notes) == ("pending", 30, "please")
@@ -219,7 +222,7 @@ def test_rejected_requests_do_not_count_and_the_monthly_limit_holds(in_family, h
         kid, parent = s.get(Member, household.kid_id), s.get(Member, household.parent_id)
         reward = make_reward(s, cost=10, max_per_week=2, max_per_month=2)
         first = request_reward(s, kid, reward.id, rules, NOW)
-        reject_redemption(s, parent, first.id, "Not today", rules, NOW)
+        reject_redemption(s, parent, first.id, RejectInput(reason="Not today"), rules, NOW)
         request_reward(s, kid, reward.id, rules, NOW)
         request_reward(s, kid, reward.id, rules, NOW + timedelta(days=7))  # next week, same month
         with pytest.raises(Conflict, match="Monthly limit reached"):
@@ -240,8 +243,9 @@ def test_reject_refunds_the_points_restores_the_stock_and_tells_the_kid(in_famil
         redemption = request_reward(s, kid, reward.id, rules, NOW)
         assert (kid.available_points, reward.stock) == (60, 0)
         with pytest.raises(ValidationFailed, match="reason"):
-            reject_redemption(s, parent, redemption.id, "   ", rules, NOW)
-        reject_redemption(s, parent, redemption.id, "Not on a school night", rules, NOW + timedelta(minutes=5))
+            reject_redemption(s, parent, redemption.id, RejectInput(reason="   "), rules, NOW)
+        reject_redemption(s, parent, redemption.id, RejectInput(reason="Not on a school night"), rules,
+                          NOW + timedelta(minutes=5))
         s.commit()
         assert (s.get(Member, kid.id).available_points, s.get(Reward, reward.id).stock) == (100, 1)
         assert (redemption.status, redemption.rejection_reason, redemption.decided_by) == (
@@ -253,7 +257,7 @@ def test_reject_refunds_the_points_restores_the_stock_and_tells_the_kid(in_famil
         assert told.member_id == kid.id and "Not on a school night" in told.body
         assert reconcile_balances(s, rules.clock, NOW) == []
         with pytest.raises(ValidationFailed, match="Redemption is already rejected"):
-            reject_redemption(s, parent, redemption.id, "Again", rules, NOW)
+            reject_redemption(s, parent, redemption.id, RejectInput(reason="Again"), rules, NOW)
 
 
 def test_pending_then_approved_then_fulfilled_each_once_with_a_notification(in_family, household: Household,
@@ -274,7 +278,7 @@ def test_pending_then_approved_then_fulfilled_each_once_with_a_notification(in_f
         with pytest.raises(ValidationFailed, match="Redemption is already fulfilled"):
             fulfil_redemption(s, parent, redemption.id, NOW)
         with pytest.raises(ValidationFailed, match="Redemption is already fulfilled"):
-            reject_redemption(s, parent, redemption.id, "Too late", rules, NOW)
+            reject_redemption(s, parent, redemption.id, RejectInput(reason="Too late"), rules, NOW)
         assert (redemption.status, redemption.fulfilled_at, redemption.decided_by) == (
             "fulfilled", NOW + timedelta(hours=1), parent.id)
         events = s.execute(select(Notification.event, Notification.member_id)
@@ -291,7 +295,7 @@ def test_an_approved_request_can_still_be_rejected_and_refunded(in_family, house
         s = ctx.session
         kid, parent = s.get(Member, household.kid_id), s.get(Member, household.parent_id)
         redemption = request_reward(s, kid, make_reward(s, requires_approval=False).id, rules, NOW)
-        reject_redemption(s, parent, redemption.id, "Sold out at the shop", rules, NOW)
+        reject_redemption(s, parent, redemption.id, RejectInput(reason="Sold out at the shop"), rules, NOW)
         assert (redemption.status, s.get(Member, kid.id).available_points) == ("rejected", 100)
 
 

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from app.db import platform_engine
 from app.domain import Forbidden, NotFound, ValidationFailed
+from app.inputs import parse_input
 from app.members.models import FamilySetting, Member
 from app.platform.models import Family
+from app.settings.inputs import SettingValue, parse_settings
 from app.settings.services import get_setting, get_settings, save_settings, set_setting
 from app.tenancy import registry
 
@@ -65,7 +67,7 @@ def kid(create_member) -> Member:  # noqa: ANN001
 def test_good_values_are_stored_as_their_type(in_family, family, parent: Member, key: str, value: Any,  # noqa: ANN001
                                               stored: Any) -> None:
     with in_family(family) as ctx:
-        change = set_setting(ctx.session, ctx.session.get(Member, parent.id), key, value)
+        change = set_setting(ctx.session, ctx.session.get(Member, parent.id), SettingValue(key=key, value=value))
         ctx.session.commit()
     with in_family(family) as ctx:
         assert change.value == stored
@@ -79,7 +81,8 @@ def test_bad_values_are_refused_and_nothing_changes(in_family, family, parent: M
     with in_family(family) as ctx:
         before = get_settings(ctx.session, include_private=True)
         with pytest.raises(ValidationFailed) as refusal:
-            set_setting(ctx.session, ctx.session.get(Member, parent.id), key, value)
+            set_setting(ctx.session, ctx.session.get(Member, parent.id),
+                        parse_input(SettingValue, {"key": key, "value": value}))
         ctx.session.rollback()
         assert refusal.value.status == 400
         assert get_settings(ctx.session, include_private=True) == before
@@ -87,7 +90,7 @@ def test_bad_values_are_refused_and_nothing_changes(in_family, family, parent: M
 
 def test_the_digest_hour_message(in_family, family, parent: Member) -> None:  # noqa: ANN001
     with in_family(family) as ctx, pytest.raises(ValidationFailed) as refusal:
-        set_setting(ctx.session, ctx.session.get(Member, parent.id), "digest_hour", 24)
+        set_setting(ctx.session, ctx.session.get(Member, parent.id), SettingValue(key="digest_hour", value=24))
     assert refusal.value.message == "The digest hour must be a whole hour from 0 to 23"
 
 
@@ -95,10 +98,11 @@ def test_unknown_keys_take_any_json_and_private_ones_hide_from_kids(in_family, f
                                                                    kid: Member) -> None:
     with in_family(family) as ctx:
         actor = ctx.session.get(Member, parent.id)
-        created = set_setting(ctx.session, actor, "fridge.layout", {"shelves": [1, 2, 3], "cold": True})
-        updated = set_setting(ctx.session, actor, "fridge.layout", [1.5, "two", None])
-        set_setting(ctx.session, actor, "home_assistant_token", "abc123")
-        set_setting(ctx.session, actor, "door_code", 1234, is_private=True)
+        created = set_setting(ctx.session, actor,
+                              SettingValue(key="fridge.layout", value={"shelves": [1, 2, 3], "cold": True}))
+        updated = set_setting(ctx.session, actor, SettingValue(key="fridge.layout", value=[1.5, "two", None]))
+        set_setting(ctx.session, actor, SettingValue(key="home_assistant_token", value="abc123"))
+        set_setting(ctx.session, actor, SettingValue(key="door_code", value=1234, is_private=True))
         ctx.session.commit()
     with in_family(family) as ctx:
         assert (created.created, updated.created) == (True, False)
@@ -119,8 +123,8 @@ def test_the_familys_name_and_timezone_live_on_the_platform(app, in_family, fami
                                                             parent: Member) -> None:
     with in_family(family) as ctx:
         actor = ctx.session.get(Member, parent.id)
-        changes = save_settings(ctx.session, actor, {"family_name": "The Riveras", "timezone": "Asia/Tokyo",
-                                                     "week_start": "saturday"})
+        changes = save_settings(ctx.session, actor, parse_settings({
+            "family_name": "The Riveras", "timezone": "Asia/Tokyo", "week_start": "saturday"}))
         ctx.session.commit()
     with app.app_context():
         registry().invalidate(family.slug)
@@ -140,7 +144,7 @@ def test_a_group_with_one_bad_value_saves_nothing(in_family, family, parent: Mem
     with in_family(family) as ctx:
         with pytest.raises(ValidationFailed) as refusal:
             save_settings(ctx.session, ctx.session.get(Member, parent.id),
-                          {"currency": "GBP", "points_per_currency_unit": 0})
+                          parse_settings({"currency": "GBP", "points_per_currency_unit": 0}))
         ctx.session.rollback()
         assert refusal.value.fields == {
             "points_per_currency_unit": "Points per currency unit must be a whole number from 1 to 100000"}
@@ -151,9 +155,11 @@ def test_only_parents_write_and_keys_are_checked(in_family, family, parent: Memb
                                                  kid: Member) -> None:
     with in_family(family) as ctx:
         with pytest.raises(Forbidden):
-            set_setting(ctx.session, ctx.session.get(Member, kid.id), "auto_approve", True)
+            set_setting(ctx.session, ctx.session.get(Member, kid.id), SettingValue(key="auto_approve", value=True))
         for bad_key in ("", "has space", "x" * 101, "../up", "ünicode"):
             with pytest.raises(ValidationFailed):
-                set_setting(ctx.session, ctx.session.get(Member, parent.id), bad_key, 1)
+                set_setting(ctx.session, ctx.session.get(Member, parent.id),
+                            parse_input(SettingValue, {"key": bad_key, "value": 1}))
         with pytest.raises(ValidationFailed):
-            set_setting(ctx.session, ctx.session.get(Member, parent.id), "huge", "x" * 20_000)
+            set_setting(ctx.session, ctx.session.get(Member, parent.id),
+                        parse_input(SettingValue, {"key": "huge", "value": "x" * 20_000}))
