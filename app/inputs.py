@@ -201,7 +201,8 @@ def init_app(app: Any) -> None:  # noqa: ANN401 - Flask, imported lazily to keep
         if name is not None:
             why = f"{name} contains a character that is not allowed (NUL, control or invalid)"
             if request.path.startswith("/api/"):  # the contract's message for any unusable body, with the reason
-                raise ValidationFailed("Invalid request body", details=why, fields={name: "invalid character"})
+                message = "Invalid query parameter" if name.startswith("query ") else "Invalid request body"
+                raise ValidationFailed(message, details=why, fields={name: "invalid character"})
             raise ValidationFailed(why, fields={name: "invalid character"})
 
 

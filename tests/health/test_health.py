@@ -24,7 +24,9 @@ def test_health_is_503_when_the_platform_database_is_down(app: Flask, tmp_path) 
     from app import create_app
     from config import TestConfig
 
-    broken = create_app(TestConfig, PLATFORM_DATABASE_URL="postgresql+psycopg://hp_app:hp_app@127.0.0.1:1/nowhere")
+    # The same key prefix as the session app: RQ key names are per process (app/jobs/rq_keys.py).
+    broken = create_app(TestConfig, PLATFORM_DATABASE_URL="postgresql+psycopg://hp_app:hp_app@127.0.0.1:1/nowhere",
+                        REDIS_KEY_PREFIX=app.config["REDIS_KEY_PREFIX"])
     response = host_client(broken).get("/health")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unhealthy", "version": "0.1.0", "db_platform": False}
