@@ -11,6 +11,7 @@ from app.assignments.models import Assignment
 from app.assignments.services import claim_assignment, complete_assignment, materialise_day
 from app.domain import Forbidden
 from app.members.models import Member
+from app.points.inputs import PointsAward
 from app.points.services import give_points, post_entry
 from app.presence.inputs import PresenceExceptionInput, PresencePatternInput
 from app.presence.services import add_exception, add_pattern
@@ -130,8 +131,9 @@ def test_fair_share_picks_fewest_completions_then_fewest_weekly_points(
             for n in range(count):
                 _done(s, chore, m[name], START - timedelta(days=n + 1))
         for name, amount in bonuses.items():
-            give_points(s, actor=parent, member=m[name], kind="bonus", amount=amount, reason="Helpful",
-                        clock=rules.clock, now=_at(START, 5))
+            give_points(s, actor=parent, member=m[name],
+                        data=PointsAward(kind="bonus", points=amount, reason="Helpful"), clock=rules.clock,
+                        now=_at(START, 5))
         for name in away:
             add_exception(s, actor=parent, member=m[name],
                           data=PresenceExceptionInput(start_date=START, end_date=START, present=False))

@@ -18,6 +18,7 @@ from app.db.bases import utcnow
 from app.db.scoping import UnscopedReason, unscoped
 from app.family_time import FamilyClock
 from app.members.models import Member
+from app.points.inputs import PointsAward
 from app.points.models import LedgerEntry
 from app.points.services import give_points
 from app.redis_store import get_redis, platform_key
@@ -175,7 +176,7 @@ def test_reconcile_exits_1_with_mismatch_lines_after_corruption(runner, in_famil
         s = ctx.session
         parent = make_parent(s)
         ava = s.scalar(select(Member).where(Member.username == "ava"))
-        give_points(s, actor=parent, member=ava, kind="bonus", amount=9, reason="Helpful",
+        give_points(s, actor=parent, member=ava, data=PointsAward(kind="bonus", points=9, reason="Helpful"),
                     clock=FamilyClock(home.timezone), now=utcnow())
         s.commit()
     clean = runner.invoke(args=["points", "reconcile", "--family", home.slug])
