@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date, time
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError,
+                      ValidationInfo)
 
 from app.domain import ValidationFailed
 
@@ -251,3 +252,108 @@ def _secret(value: Any) -> str:
 def Secret(max_length: int, *, min_length: int = 0) -> Any:  # noqa: N802 - a type factory like Text
     """A credential of at most `max_length` characters, kept exactly as typed."""
     return Annotated[str, BeforeValidator(_secret), Field(min_length=min_length, max_length=max_length)]
+
+
+# --- shared rules of the daily loop (chores, assignments, presence, points) ----------------------------------------
+
+LEDGER_POINTS_LIMIT = 10_000  # one ledger row (a chore's points, a bonus, a deduction) moves at most this many
+
+
+def blank_to_none(value: Any) -> Any:
+    """An empty form box means "not given", like a missing JSON key."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def points_problem(value: int, *, allow_zero: bool = False, allow_negative: bool = False) -> str | None:
+    """Why `value` cannot be the points of one ledger row (±10,000; zero and negatives only when allowed), or None."""
+    if not -LEDGER_POINTS_LIMIT <= value <= LEDGER_POINTS_LIMIT:
+        return f"must be between -{LEDGER_POINTS_LIMIT} and {LEDGER_POINTS_LIMIT}"
+    if value < 0 and not allow_negative:
+        return "cannot be negative"
+    if value == 0 and not allow_zero:
+        return "must not be zero"
+    return None
+
+
+def _ledger_points(*, allow_zero: bool) -> Any:
+    def check(value: Any) -> int:
+        number = _strict_int(value)
+        if not isinstance(number, int):
+            raise ValueError("must be a whole number")
+        problem = points_problem(number, allow_zero=allow_zero)
+        if problem:
+            raise ValueError(problem)
+        return number
+    return BeforeValidator(check)
+
+
+def Between(low: int, high: int) -> Any:  # noqa: N802 - a type factory
+    """A whole number from `low` to `high`, refused with "must be between low and high"."""
+    def check(value: Any) -> int:
+        number = _strict_int(value)
+        if not isinstance(number, int):
+            raise ValueError("must be a whole number")
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return number
+    return Annotated[int, BeforeValidator(check)]
+
+
+def _weekday_numbers(value: Any) -> list[int]:
+    if isinstance(value, str):  # "1,3" from a query string or an old client
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("must be a list of weekday numbers")
+    try:
+        days = {_strict_int(day) for day in value}
+    except ValueError:
+        raise ValueError("are numbers 0 (Monday) to 6 (Sunday)") from None
+    if not all(isinstance(day, int) for day in days):
+        raise ValueError("are numbers 0 (Monday) to 6 (Sunday)")
+    if any(not 0 <= day <= 6 for day in days):
+        raise ValueError("Pick weekdays between 0 (Monday) and 6 (Sunday)")
+    return sorted(days)
+
+
+def Blankable(field_type: Any) -> Any:  # noqa: N802 - a type factory
+    """`field_type` or None; an empty form box counts as None."""
+    return Annotated[field_type | None, BeforeValidator(blank_to_none)]
+
+
+def Choice(*choices: str) -> Any:  # noqa: N802 - a type factory
+    """One of a fixed set of words (a kind, a strategy, a difficulty)."""
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+    return Annotated[str, BeforeValidator(check)]
+
+
+def Reworded(field_type: Any, message: str) -> Any:  # noqa: N802 - a type factory
+    """`field_type`, refused with `message` (may name `{field}`) where the API contract fixes the wording."""
+    adapter: TypeAdapter[Any] = TypeAdapter(field_type)
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        try:
+            return adapter.validate_python(value)
+        except ValidationError:
+            raise ValueError(message.format(field=info.field_name)) from None
+    return Annotated[Any, BeforeValidator(check)]
+
+
+AwardPoints = Annotated[int, _ledger_points(allow_zero=False)]  # 1-10,000: a chore's points, a bonus
+AwardPointsOrZero = Annotated[int, _ledger_points(allow_zero=True)]  # 0-10,000: a penalty, a bonus for claiming
+Minutes = Between(1, 24 * 60)  # how long something takes, at most a day
+Age = Between(0, 18)  # a kid's age in years
+WeekdayNumbers = Annotated[list[int], BeforeValidator(_weekday_numbers)]  # 0 = Monday … 6 = Sunday, sorted, unique
+
+
+def parse_action(model: type[ModelT], data: Mapping[str, Any] | None) -> ModelT:
+    """`parse_input`, where a field refusal written as a whole sentence ("Times look like 18:00") is the message."""
+    try:
+        return parse_input(model, data)
+    except ValidationFailed as error:
+        first = next(iter(error.fields.values()), "")
+        if first[:1].isupper():
+            raise ValidationFailed(first, fields=error.fields, **error.extra) from None
+        raise

@@ -10,10 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.chores.models import Chore
+from app.chores.inputs import ChoreInput
 from app.chores.services import create_chore
 from app.db import engines, platform_engine
 from app.db.bases import utcnow
 from app.family_time import FamilyClock
+from app.inputs import parse_input
 from app.members.models import Member
 from app.platform.models import Family
 from app.security import hash_secret
@@ -97,13 +99,13 @@ def seed_demo_family(session: Session, *, today: date) -> None:
     parent = session.scalar(select(Member).where(Member.username_key == DEMO_PARENTS[0][0]))
     for name, category, icon, points, minutes, difficulty, min_age, strategy, schedule in DEMO_CHORES:
         if name not in chore_names:
-            create_chore(session, actor=parent, today=today, data={
+            create_chore(session, actor=parent, today=today, data=parse_input(ChoreInput, {
                 "name": name, "category": category, "icon": icon, "base_points": points,
                 "estimated_minutes": minutes, "difficulty": difficulty, "min_age": min_age,
                 "assignment_type": strategy, "requires_verification": strategy != "each",
                 "schedule": {**schedule, "start_date": today.isoformat()},
                 "assignees": [] if strategy == "open" else _kids_old_enough(session, min_age, today),
-            })
+            }))
     session.flush()
 
 

@@ -43,6 +43,7 @@ def setup(live_server: LiveServer) -> Iterator[Setup]:
     from sqlalchemy import select
 
     from app import create_app
+    from app.assignments.inputs import AssignmentInput
     from app.assignments.services import create_assignment, load_family_rules
     from app.auth.services import register_device
     from app.chores.models import Chore
@@ -63,16 +64,17 @@ def setup(live_server: LiveServer) -> Iterator[Setup]:
             chore = Chore(name=CHORE, icon="🧹", base_points=POINTS, requires_photo=True, requires_verification=True)
             session.add(chore)
             session.flush()
-            assignment = create_assignment(session, actor=alex, chore_id=chore.id, assigned_to=maya.id,
-                                           points_offered=POINTS, due_date=None,
-                                           rules=load_family_rules(session, ctx.family.timezone), now=utcnow())
+            assignment = create_assignment(session, actor=alex, data=AssignmentInput(
+                chore_id=chore.id, assigned_to=maya.id, points_offered=POINTS),
+                rules=load_family_rules(session, ctx.family.timezone), now=utcnow())
             # A second chore keeps an "I did it!" button on the kid's view after the first is done, whatever the
             # weekday (the demo's own chores depend on the day and on who is home).
             spare = Chore(name="Water the cactus", icon="🌵", base_points=5, requires_verification=True)
             session.add(spare)
             session.flush()
-            create_assignment(session, actor=alex, chore_id=spare.id, assigned_to=maya.id, points_offered=5,
-                              due_date=None, rules=load_family_rules(session, ctx.family.timezone), now=utcnow())
+            create_assignment(session, actor=alex, data=AssignmentInput(
+                chore_id=spare.id, assigned_to=maya.id, points_offered=5),
+                rules=load_family_rules(session, ctx.family.timezone), now=utcnow())
             _device, token = register_device(session, alex, name="Kitchen tablet", now=utcnow())
             session.commit()
             made = Setup(assignment_id=str(assignment.id), tablet_token=token)

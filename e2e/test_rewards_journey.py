@@ -35,6 +35,7 @@ def store(live_server: LiveServer) -> Iterator[Store]:
     from app.db import engines
     from app.db.bases import utcnow
     from app.members.models import Member
+    from app.points.inputs import PointsAward
     from app.points.services import give_points
     from app.rewards.inputs import RewardInput
     from app.rewards.services import create_reward
@@ -57,7 +58,8 @@ def store(live_server: LiveServer) -> Iterator[Store]:
                                                                 category="treat"))
             create_reward(session, actor=alex, data=RewardInput(name=made.bike, cost=5000, icon="🚲",
                                                                 category="toy"))
-            give_points(session, actor=alex, member=maya, kind="bonus", amount=BONUS, reason="Rewards journey",
+            give_points(session, actor=alex, member=maya,
+                        data=PointsAward(kind="bonus", points=BONUS, reason="Rewards journey"),
                         clock=load_family_rules(session, ctx.family.timezone).clock, now=utcnow())
             session.commit()
         engines().dispose_all()

@@ -158,8 +158,10 @@ def prepare_family(count: int, *, auto_approve: bool) -> tuple[list[str], str]:
     from sqlalchemy.orm import Session
 
     from app import create_app
+    from app.assignments.inputs import AssignmentInput
     from app.assignments.services import create_assignment, load_family_rules
     from app.auth.services import start_session
+    from app.chores.inputs import ChoreInput
     from app.chores.models import Chore
     from app.chores.services import create_chore
     from app.db import engines, platform_engine
@@ -195,10 +197,10 @@ def prepare_family(count: int, *, auto_approve: bool) -> tuple[list[str], str]:
             chore = session.scalar(select(Chore).where(Chore.name == name))
             if chore is None:
                 # No schedule: only the assignments made here exist, so the day's materialising adds nothing.
-                chore = create_chore(session, actor=parent, today=today, data={
-                    "name": name, "icon": "⏱️", "base_points": 5, "requires_verification": not auto_approve})
-            ids = [str(create_assignment(session, actor=parent, chore_id=chore.id, assigned_to=kid.id,
-                                         points_offered=5, due_date=today.isoformat(), rules=rules, now=now).id)
+                chore = create_chore(session, actor=parent, today=today, data=ChoreInput(
+                    name=name, icon="⏱️", base_points=5, requires_verification=not auto_approve))
+            handed_out = AssignmentInput(chore_id=chore.id, assigned_to=kid.id, points_offered=5, due_date=today)
+            ids = [str(create_assignment(session, actor=parent, data=handed_out, rules=rules, now=now).id)
                    for _ in range(count)]
             started = start_session(session, kid, now=now)
             session.commit()

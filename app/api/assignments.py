@@ -19,6 +19,7 @@ from app.api.serializers_daily import (
     read_json_object,
     typed_values,
 )
+from app.assignments.inputs import AssignmentInput, CompletionInput, VerificationInput
 from app.assignments.models import ACTIVE_STATUSES, STATUSES, Assignment
 from app.assignments.services import (
     claim_assignment,
@@ -35,6 +36,7 @@ from app.auth.decorators import api_auth_required
 from app.chores.models import Chore
 from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
+from app.inputs import parse_action
 from app.live.events import publish_event
 from app.members.models import Member
 from app.web import current_rules, family_today, request_now
@@ -180,13 +182,9 @@ def create_one_assignment() -> tuple[Response, int]:
                                                "due_date": str})
     if not values.get("chore_id"):
         raise ValidationFailed("Invalid request body", details="chore_id required", fields={"chore_id": "required"})
-    chore_id = parse_uuid(values["chore_id"], "Invalid chore_id format")
-    assigned_to = parse_uuid(values["assigned_to"], "Invalid assigned_to format") if values.get("assigned_to") \
-        else None
+    data = parse_action(AssignmentInput, values)
     session = get_session()
-    assignment = create_assignment(session, actor=g.member, chore_id=chore_id, assigned_to=assigned_to,
-                                   points_offered=values.get("points_offered"), due_date=values.get("due_date"),
-                                   rules=current_rules(), now=request_now())
+    assignment = create_assignment(session, actor=g.member, data=data, rules=current_rules(), now=request_now())
     session.commit()
     _published(assignment)
     return jsonify(id=str(assignment.id), chore_id=str(assignment.chore_id),
@@ -213,9 +211,9 @@ def claim(assignment_id: str) -> Response:
 def complete(assignment_id: str) -> Response:
     """Mark a chore done (a kid only their own); auto-approved when no check is needed."""
     key = _assignment_id(assignment_id)
-    notes = typed_values(read_json_object(required=False), {"notes": str}).get("notes")
+    data = parse_action(CompletionInput, typed_values(read_json_object(required=False), {"notes": str}))
     assignment = complete_assignment(get_session(), actor=g.member, assignment_id=key, rules=current_rules(),
-                                     now=request_now(), notes=notes)
+                                     now=request_now(), notes=data.notes)
     get_session().commit()
     _published(assignment, points=assignment.status == "verified")
     return jsonify(assignment_id=str(assignment.id), message="Assignment completed successfully",
@@ -234,13 +232,13 @@ def verify(assignment_id: str) -> Response:
         # The previous service took a missing `approved` as a rejection; say what is missing instead.
         raise ValidationFailed("Invalid request body", details="approved is required (true or false)",
                                fields={"approved": "required"})
-    assignment = verify_assignment(get_session(), actor=g.member, assignment_id=key, approved=values["approved"],
-                                   rules=current_rules(), now=request_now(),
-                                   points_awarded=values.get("points_awarded"),
-                                   notes=values.get("verification_notes"))
+    decision = parse_action(VerificationInput, values)
+    assignment = verify_assignment(get_session(), actor=g.member, assignment_id=key, approved=decision.approved,
+                                   rules=current_rules(), now=request_now(), points_awarded=decision.points_awarded,
+                                   notes=decision.verification_notes)
     get_session().commit()
-    _published(assignment, points=values["approved"])
-    if values["approved"]:
+    _published(assignment, points=decision.approved)
+    if decision.approved:
         return jsonify(assignment_id=str(assignment.id), message="Assignment verified successfully",
                        points_awarded=assignment.points_earned, status=assignment.status)
     return jsonify(assignment_id=str(assignment.id), message="Assignment rejected - reset to pending",

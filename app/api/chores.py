@@ -9,10 +9,12 @@ from app.api import bp
 from app.api.serializers_daily import chore_detail, chore_list_item, parse_uuid, read_json_object, typed_values
 from app.assignments.services import ensure_day, materialise_day
 from app.auth.decorators import api_auth_required
+from app.chores.inputs import ChoreInput, ChoreUpdate
 from app.chores.models import Chore
 from app.chores.services import archive_chore, create_chore, get_chore_or_404, list_chores, update_chore
 from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
+from app.inputs import parse_action
 from app.live.events import publish_event
 from app.web import current_rules, family_today, request_now
 
@@ -83,7 +85,7 @@ def create_family_chore() -> tuple[Response, int]:
     if values.get("base_points") == 0:
         values.pop("base_points")  # the contract's default: 0 or absent means 10
     values.pop("active", None)  # a new chore is always active
-    data = {**CREATE_DEFAULTS, **values}
+    data = parse_action(ChoreInput, {**CREATE_DEFAULTS, **values})
     session = get_session()
     chore = create_chore(session, actor=g.member, data=data, today=family_today())
     _materialise_today(chore)
@@ -114,12 +116,13 @@ def update_family_chore(chore_id: str) -> Response:
         raise ValidationFailed("No fields to update")
     if "name" in values and not values["name"].strip():
         raise ValidationFailed("name cannot be empty", fields={"name": "required"})
+    data = parse_action(ChoreUpdate, values)
     if values.get("assignees") is not None:
         # update_chore swaps in new assignee rows, and the unit of work inserts before it deletes, so keeping a
         # member would hit the (chore, member) unique key: remove the old rows first.
         chore.assignees = []
         session.flush()
-    update_chore(session, chore, actor=g.member, data=values, today=family_today())
+    update_chore(session, chore, actor=g.member, data=data, today=family_today())
     _materialise_today(chore)
     session.commit()
     publish_event(g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})

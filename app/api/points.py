@@ -21,9 +21,11 @@ from app.assignments.services import compute_streak
 from app.auth.decorators import api_auth_required
 from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
+from app.inputs import parse_action
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404
+from app.points.inputs import PointsAward, PresetInput
 from app.points.leaderboards import member_stats, points_converted
 from app.points.models import LEDGER_KINDS
 from app.points.services import give_points, list_presets, list_transactions, save_preset, weekly_points_now
@@ -106,8 +108,9 @@ def _give(user_id: str, kind: str) -> tuple[Response, int]:
     require_keys(values, "points", "reason")
     session = get_session()
     member = get_member_or_404(session, key)
-    entry = give_points(session, actor=g.member, member=member, kind=kind, amount=values["points"],
-                        reason=values["reason"], clock=current_rules().clock, now=request_now())
+    data = parse_action(PointsAward, {**values, "kind": kind})
+    entry = give_points(session, actor=g.member, member=member, data=data, clock=current_rules().clock,
+                        now=request_now())
     body: dict[str, Any] = {"message": "Bonus given" if kind == "bonus" else "Deduction recorded",
                             "transaction": transaction_item(entry), "user_id": str(member.id), **_balances(member)}
     session.commit()
@@ -150,9 +153,9 @@ def add_point_preset() -> tuple[Response, int]:
         raise Forbidden("Only parents can edit presets")
     values = typed_values(read_json_object(), {"kind": str, "label": str, "points": int})
     require_keys(values, "kind", "label", "points")
+    data = parse_action(PresetInput, values)
     session = get_session()
-    preset = save_preset(session, actor=g.member, kind=values["kind"], label=values["label"],
-                         amount=values["points"])
+    preset = save_preset(session, actor=g.member, data=data)
     body = preset_item(preset)
     session.commit()
     return jsonify(body), 201

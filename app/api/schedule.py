@@ -24,8 +24,10 @@ from app.api.serializers_daily import (
 from app.auth.decorators import api_auth_required
 from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
+from app.inputs import parse_action
 from app.members.models import Member
 from app.members.services import get_member_or_404
+from app.presence.inputs import PresenceExceptionInput, PresencePatternInput
 from app.presence.models import PresenceException, PresencePattern
 from app.presence.services import (
     add_exception,
@@ -138,10 +140,6 @@ def _body_member(values: dict[str, Any]) -> Member:
     return get_member_or_404(get_session(), key)
 
 
-def _body_day(values: dict[str, Any], key: str) -> date | None:
-    return parse_day(values[key], key) if values.get(key) else None
-
-
 @bp.get("/presence/patterns")
 @api_auth_required
 def list_patterns() -> Response:
@@ -168,10 +166,8 @@ def create_pattern() -> tuple[Response, int]:
         raise ValidationFailed("weekdays are numbers 0 (Monday) to 6 (Sunday)", fields={"weekdays": "invalid"})
     session = get_session()
     member = _body_member(values)
-    pattern = add_pattern(session, actor=g.member, member=member, kind=values.get("kind", "weekly"),
-                          weekdays=weekdays, anchor_date=_body_day(values, "anchor_date") or family_today(),
-                          present=values.get("present", True), transition_time=values.get("transition_time"),
-                          label=values.get("label"))
+    data = parse_action(PresencePatternInput, {**values, "anchor_date": values.get("anchor_date") or family_today()})
+    pattern = add_pattern(session, actor=g.member, member=member, data=data)
     body = pattern_item(pattern)
     session.commit()
     return jsonify(body), 201
@@ -203,13 +199,10 @@ def create_exception() -> tuple[Response, int]:
     values = typed_values(read_json_object(), {"user_id": str, "start_date": str, "end_date": str, "present": bool,
                                                "transition_time": str, "note": str})
     require_keys(values, "user_id", "start_date")
-    start = _body_day(values, "start_date")
-    end = _body_day(values, "end_date") or start
+    data = parse_action(PresenceExceptionInput, values)
     session = get_session()
     member = _body_member(values)
-    exception = add_exception(session, actor=g.member, member=member, start_date=start, end_date=end,
-                              present=values.get("present", False), transition_time=values.get("transition_time"),
-                              note=values.get("note"))
+    exception = add_exception(session, actor=g.member, member=member, data=data)
     body = exception_item(exception)
     session.commit()
     return jsonify(body), 201

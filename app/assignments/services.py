@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defaultload
 
+from app.assignments.inputs import AssignmentInput
 from app.assignments.models import ACTIVE_STATUSES, Assignment, MaterialisedDay
 from app.chores.models import Chore
 from app.chores.schedules import occurs_on
@@ -332,7 +333,7 @@ def complete_assignment(session: Session, *, actor: Member, assignment_id: uuid.
 
 
 def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, approved: bool,
-                      rules: FamilyRules, now: datetime, points_awarded: Any = None,
+                      rules: FamilyRules, now: datetime, points_awarded: int | None = None,
                       notes: str | None = None) -> Assignment:
     """A parent approves (credit once) or rejects (back to the kid, with the reason they will see)."""
     if not actor.is_parent:
@@ -435,23 +436,22 @@ def mark_missed(session: Session, rules: FamilyRules, now: datetime) -> int:
     return len(overdue)
 
 
-def create_assignment(session: Session, *, actor: Member, chore_id: Any, assigned_to: Any, points_offered: Any,
-                      due_date: Any, rules: FamilyRules, now: datetime) -> Assignment:
+def create_assignment(session: Session, *, actor: Member, data: AssignmentInput, rules: FamilyRules,
+                      now: datetime) -> Assignment:
     """A parent hands out a one-off assignment (API)."""
     if not actor.is_parent:
         raise Forbidden("Only parents can create assignments")
-    chore = session.get(Chore, _uuid(chore_id, "chore_id"))
+    chore = session.get(Chore, data.chore_id)
     if chore is None or not chore.active:
         raise NotFound("Chore not found")
     member = None
-    if assigned_to not in (None, ""):
-        member = session.get(Member, _uuid(assigned_to, "assigned_to"))
+    if data.assigned_to is not None:
+        member = session.get(Member, data.assigned_to)
         if member is None or not member.is_active:
             raise NotFound("Assigned user not found")
-    points = chore.base_points if points_offered in (None, 0) else clean_points(points_offered,
-                                                                                 field="points_offered")
+    points = data.points_offered or chore.base_points  # the contract's default: 0 or absent means the chore's
     today = rules.clock.today(now)
-    day, due_at = _parse_due(due_date, rules, today)
+    day, due_at = _due(data.due_date, rules, today)
     if not today - timedelta(days=MAX_DAYS_AHEAD) <= day <= today + timedelta(days=MAX_DAYS_AHEAD):
         raise ValidationFailed("due_date must be within a year of today", fields={"due_date": "range"})
     assignment = Assignment(chore_id=chore.id, assigned_to=member.id if member else None, assigned_by=actor.id,
@@ -462,30 +462,14 @@ def create_assignment(session: Session, *, actor: Member, chore_id: Any, assigne
     return assignment
 
 
-def _parse_due(value: Any, rules: FamilyRules, today: date) -> tuple[date, datetime]:
-    if value in (None, ""):
+def _due(value: date | datetime | None, rules: FamilyRules, today: date) -> tuple[date, datetime]:
+    """(family-local day, due instant): a day is due at its end, an instant on the day it falls in the family."""
+    if value is None:
         return today, rules.clock.at(today, None)
-    text = str(value).strip()
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return day, rules.clock.at(day, None)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return rules.clock.today(moment), moment
-    except ValueError:
-        raise ValidationFailed("Invalid due_date format. Use YYYY-MM-DD or RFC3339") from None
+        if isinstance(value, datetime):
+            return rules.clock.today(value), value
+        return value, rules.clock.at(value, None)
     except OverflowError:
         # 9999-12-31 or 0001-01-01 cannot be moved into the family's timezone: far outside the allowed year anyway.
         raise ValidationFailed("due_date must be within a year of today", fields={"due_date": "range"}) from None
-
-
-def _uuid(value: Any, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise ValidationFailed(f"Invalid {field}", fields={field: "invalid"}) from None
-
-
-

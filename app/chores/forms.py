@@ -1,17 +1,20 @@
 """The chore form: posted fields → the chore service's data dict, and a chore or a post → values to re-render."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
+from app.chores.inputs import ChoreInput, ScheduleInput
 from app.chores.models import ASSIGNMENT_STRATEGIES, Chore
 from app.chores.schedules import ScheduleSpec, clean_schedule, describe, next_occurrences
 from app.domain import DomainError, ValidationFailed
 from app.members.models import Member
 from app.forms import FormState
+from app.inputs import parse_action
 
 ICON_CHOICES = ("🧹", "🛏️", "🧸", "🍽️", "🧽", "🍴", "🗑️", "🐈", "🐕", "🐾", "🪴", "🌱", "👕", "🧺", "📚", "🎒",
                 "🚗", "🛒", "🍳", "🧼", "🚿", "🪥", "📦", "⭐")
@@ -56,6 +59,7 @@ DATE_FIELDS = ("start_date", "end_date", "paused_from", "paused_until")
 OCCURRENCES_SHOWN = 5
 
 assert set(STRATEGIES) == set(ASSIGNMENT_STRATEGIES)
+InputT = TypeVar("InputT")
 
 
 # The area's forms use the shared form state.
@@ -187,8 +191,8 @@ def schedule_data(values: dict[str, Any]) -> dict[str, Any] | None:
     return data
 
 
-def chore_data(values: dict[str, Any]) -> dict[str, Any]:
-    """The data dict create_chore/update_chore take.
+def chore_data(values: dict[str, Any]) -> ChoreInput:
+    """The typed input create_chore/update_chore take, or ValidationFailed naming the form's own fields.
 
     A blank name is refused here: update_chore reads a missing name as "keep the old one", but on this form an
     emptied name box is a mistake to point out.
@@ -203,7 +207,16 @@ def chore_data(values: dict[str, Any]) -> dict[str, Any]:
     order = values["order"]
     chosen = values["assignees"]
     data["assignees"] = [i for i in order if i in chosen] + [i for i in chosen if i not in order]
-    return data
+    return _on_form_fields(lambda: parse_action(ChoreInput, data))
+
+
+def _on_form_fields(parse: Callable[[], InputT]) -> InputT:
+    """Run a parse; a refusal names the form's inputs ("weekdays", not the input model's "schedule.weekdays")."""
+    try:
+        return parse()
+    except ValidationFailed as error:
+        error.fields = {name.removeprefix("schedule."): message for name, message in error.fields.items()}
+        raise
 
 
 def preview_schedule(values: dict[str, Any], today: date) -> SchedulePreview:
@@ -212,7 +225,7 @@ def preview_schedule(values: dict[str, Any], today: date) -> SchedulePreview:
     if data is None:
         return SchedulePreview()
     try:
-        spec: ScheduleSpec = clean_schedule(data, today=today)
+        spec: ScheduleSpec = clean_schedule(_on_form_fields(lambda: parse_action(ScheduleInput, data)), today=today)
     except DomainError as error:
         return SchedulePreview(error=error)
     dates = next_occurrences(spec, after=today - timedelta(days=1), count=OCCURRENCES_SHOWN)

@@ -8,7 +8,8 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, weekday
 
-from app.chores.models import INTERVAL_UNITS, SCHEDULE_KINDS, ChoreSchedule
+from app.chores.inputs import ScheduleInput
+from app.chores.models import ChoreSchedule
 from app.domain import ValidationFailed
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -36,43 +37,12 @@ class ScheduleSpec:
             setattr(schedule, field, getattr(self, field))
 
 
-def _as_date(value: Any, field: str) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise ValidationFailed(f"{field} must be a date like 2026-01-31", fields={field: "invalid"}) from None
-
-
-def _as_int(value: Any, field: str, low: int, high: int, default: int | None = None) -> int | None:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{field} must be a whole number", fields={field: "invalid"}) from None
-    if not low <= number <= high:
-        raise ValidationFailed(f"{field} must be between {low} and {high}", fields={field: "range"})
-    return number
-
-
-def clean_schedule(data: dict[str, Any], *, today: date) -> ScheduleSpec:
-    """Check a schedule from a form or the API and prove it fires at least once."""
-    kind = str(data.get("kind") or "daily")
-    if kind not in SCHEDULE_KINDS:
-        raise ValidationFailed(f"Schedule kind must be one of {', '.join(SCHEDULE_KINDS)}", fields={"kind": "invalid"})
-    unit = str(data.get("interval_unit") or "days")
-    if unit not in INTERVAL_UNITS:
-        raise ValidationFailed("Repeat every … days, weeks or months", fields={"interval_unit": "invalid"})
-    weekdays_raw = data.get("weekdays") or []
-    if isinstance(weekdays_raw, str):
-        weekdays_raw = [w for w in weekdays_raw.split(",") if w.strip()]
-    weekdays = sorted({_as_int(w, "weekdays", 0, 6) for w in weekdays_raw}) or None  # type: ignore[type-var]
-    start = _as_date(data.get("start_date"), "start_date") or today
-    end = _as_date(data.get("end_date"), "end_date")
+def clean_schedule(data: ScheduleInput, *, today: date) -> ScheduleSpec:
+    """Check that a schedule's typed parts fit together and prove it fires at least once."""
+    kind = data.kind
+    weekdays = data.weekdays or None
+    start = data.start_date or today
+    end = data.end_date
     if start < today - timedelta(days=366) or start > today + relativedelta(years=MAX_YEARS_AHEAD):
         raise ValidationFailed("The start date must be within a year ago and five years ahead",
                                fields={"start_date": "range"})
@@ -80,16 +50,16 @@ def clean_schedule(data: dict[str, Any], *, today: date) -> ScheduleSpec:
         raise ValidationFailed("The end date is before the start date", fields={"end_date": "before start"})
     spec = ScheduleSpec(
         kind=kind,
-        interval=_as_int(data.get("interval"), "interval", 1, 365, 1) or 1,
-        interval_unit=unit,
+        interval=data.interval or 1,
+        interval_unit=data.interval_unit,
         weekdays=weekdays,
-        month_day=_as_int(data.get("month_day"), "month_day", 1, 31),
-        week_of_month=_as_int(data.get("week_of_month"), "week_of_month", -1, 4),
+        month_day=data.month_day,
+        week_of_month=data.week_of_month,
         start_date=start,
         end_date=end,
-        rolling=data.get("rolling") in (True, "true", "on", "1", "yes", 1),
-        paused_from=_as_date(data.get("paused_from"), "paused_from"),
-        paused_until=_as_date(data.get("paused_until"), "paused_until"),
+        rolling=data.rolling,
+        paused_from=data.paused_from,
+        paused_until=data.paused_until,
     )
     if kind == "weekly" and not weekdays:
         raise ValidationFailed("Pick at least one weekday", fields={"weekdays": "required"})

@@ -27,6 +27,7 @@ from app.chores.forms import (
     posted_values,
     preview_schedule,
 )
+from app.chores.inputs import ChoreUpdate
 from app.chores.models import DIFFICULTIES, Chore
 from app.chores.schedules import describe
 from app.chores.services import archive_chore, create_chore, get_chore_or_404, list_chores, update_chore
@@ -191,7 +192,7 @@ def restore(chore_id: str) -> BaseResponse:
     """Bring an archived chore back."""
     chore = _load(chore_id)
     session = get_session()
-    update_chore(session, chore, actor=current_member(), data={"active": True}, today=family_today())
+    update_chore(session, chore, actor=current_member(), data=ChoreUpdate(active=True), today=family_today())
     materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
     session.commit()
     _publish(chore)

@@ -35,9 +35,11 @@ from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
 from app.family_time import END_OF_DAY
 from app.htmx import HxEvent, is_htmx, reswap, trigger, vary_on_htmx
+from app.inputs import parse_action
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
+from app.points.inputs import PointsAward
 from app.points.models import PointPreset
 from app.points.services import give_points, list_presets, weekly_points_now
 from app.web import current_rules, family_today, request_now
@@ -371,12 +373,12 @@ def points(member_id: str) -> BaseResponse:
         preset = next((p for p in list_presets(session) if str(p.id) == form["preset"]), None)
         if preset is None:
             return _not_found(NotFound("That bonus or deduction is no longer offered"))
-        kind, amount, reason = preset.kind, preset.amount, preset.label
+        posted = {"kind": preset.kind, "points": preset.amount, "reason": preset.label}
     else:
-        kind, amount, reason = form.get("kind", ""), form.get("amount", ""), form.get("reason", "")
+        posted = {"kind": form.get("kind", ""), "points": form.get("amount", ""), "reason": form.get("reason", "")}
     try:
-        give_points(session, actor=current_member(), member=kid, kind=kind, amount=amount,  # type: ignore[arg-type]
-                    reason=reason, clock=current_rules().clock, now=request_now())
+        give_points(session, actor=current_member(), member=kid, data=parse_action(PointsAward, posted),
+                    clock=current_rules().clock, now=request_now())
     except DomainError as error:
         return _refused(kid.id, error, status=FORM_STATUS if isinstance(error, ValidationFailed) else None)
     session.commit()

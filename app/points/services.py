@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.family_time import FamilyClock
+from app.inputs import LEDGER_POINTS_LIMIT, points_problem
 from app.members.models import Member
+from app.points.inputs import PointsAward, PresetInput
 from app.points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, PointPreset
 
-MAX_POINTS = 10_000
+MAX_POINTS = LEDGER_POINTS_LIMIT
 # Kinds that add to lifetime earnings (and experience) when positive.
 LIFETIME_KINDS = ("chore", "bonus", "achievement", "adjustment")
 SPENDING_KINDS = ("redemption", "conversion")
@@ -35,18 +37,16 @@ def lock_member(session: Session, member_id: uuid.UUID) -> Member:
 
 def clean_points(value: object, *, field: str = "points", allow_zero: bool = False,
                  allow_negative: bool = False) -> int:
-    """A whole number of points within ±10,000."""
+    """A whole number of points within ±10,000 (the rule of app/inputs.py, for amounts computed in code)."""
     if isinstance(value, bool) or not isinstance(value, int):
         try:
             value = int(str(value).strip())
         except (TypeError, ValueError):
             raise ValidationFailed(f"{field} must be a whole number", fields={field: "invalid"}) from None
-    if value > MAX_POINTS or value < -MAX_POINTS:
-        raise ValidationFailed(f"{field} must be between -{MAX_POINTS} and {MAX_POINTS}", fields={field: "range"})
-    if value < 0 and not allow_negative:
-        raise ValidationFailed(f"{field} cannot be negative", fields={field: "negative"})
-    if value == 0 and not allow_zero:
-        raise ValidationFailed(f"{field} must not be zero", fields={field: "zero"})
+    problem = points_problem(value, allow_zero=allow_zero, allow_negative=allow_negative)
+    if problem:
+        code = "range" if problem.startswith("must be between") else "negative" if "negative" in problem else "zero"
+        raise ValidationFailed(f"{field} {problem}", fields={field: code})
     return value
 
 
@@ -80,22 +80,16 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
     return entry
 
 
-def give_points(session: Session, *, actor: Member, member: Member, kind: str, amount: int, reason: str,
-                clock: FamilyClock, now: datetime) -> LedgerEntry:
+def give_points(session: Session, *, actor: Member, member: Member, data: PointsAward, clock: FamilyClock,
+                now: datetime) -> LedgerEntry:
     """A parent's one-tap bonus or deduction, with a reason the kid sees."""
     if not actor.is_parent:
         raise Forbidden("Only parents can give bonuses or deductions")
-    if kind not in ("bonus", "deduction"):
-        raise ValidationFailed("kind must be bonus or deduction", fields={"kind": "invalid"})
     if member.is_parent or not member.is_active:
         raise ValidationFailed("Bonuses and deductions are for active kids", fields={"user_id": "invalid"})
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= 200:
-        raise ValidationFailed("Please give a reason (up to 200 characters)", fields={"reason": "required"})
-    points = clean_points(amount)
-    signed = points if kind == "bonus" else -points
-    return post_entry(session, member.id, amount=signed, kind=kind, description=reason, clock=clock, now=now,
-                      actor_id=actor.id)
+    signed = data.points if data.kind == "bonus" else -data.points
+    return post_entry(session, member.id, amount=signed, kind=data.kind, description=data.reason, clock=clock,
+                      now=now, actor_id=actor.id)
 
 
 def list_transactions(session: Session, member_id: uuid.UUID, *, kind: str | None = None, limit: int = 50,
@@ -119,16 +113,11 @@ def list_presets(session: Session) -> list[PointPreset]:
     return presets
 
 
-def save_preset(session: Session, *, actor: Member, kind: str, label: str, amount: int) -> PointPreset:
+def save_preset(session: Session, *, actor: Member, data: PresetInput) -> PointPreset:
     """Add a one-tap reason."""
     if not actor.is_parent:
         raise Forbidden("Only parents can edit presets")
-    if kind not in ("bonus", "deduction"):
-        raise ValidationFailed("kind must be bonus or deduction", fields={"kind": "invalid"})
-    label = (label or "").strip()
-    if not 1 <= len(label) <= 80:
-        raise ValidationFailed("Labels are 1-80 characters", fields={"label": "invalid"})
-    preset = PointPreset(kind=kind, label=label, amount=clean_points(amount), position=len(list_presets(session)))
+    preset = PointPreset(kind=data.kind, label=data.label, amount=data.points, position=len(list_presets(session)))
     session.add(preset)
     session.flush()
     return preset

@@ -5,14 +5,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, time, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.members.models import Member
-from app.presence.models import PATTERN_KINDS, PresenceException, PresencePattern
+from app.presence.inputs import PresenceExceptionInput, PresencePatternInput
+from app.presence.models import PresenceException, PresencePattern
 
 MAX_RANGE_DAYS = 366
 
@@ -110,60 +110,29 @@ def _require_parent(actor: Member) -> None:
         raise Forbidden("Only parents can change the presence calendar")
 
 
-def _clean_time(value: Any) -> time | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, time):
-        return value
-    try:
-        return time.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationFailed("Times look like 18:00", fields={"transition_time": "invalid"}) from None
-
-
-def _clean_date(value: Any, field: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip()[:10])
-    except ValueError:
-        raise ValidationFailed(f"{field} must be a date like 2026-01-31", fields={field: "invalid"}) from None
-
-
-def add_pattern(session: Session, *, actor: Member, member: Member, kind: str, weekdays: list[int],
-                anchor_date: Any, present: bool, transition_time: Any = None, label: str | None = None
-                ) -> PresencePattern:
+def add_pattern(session: Session, *, actor: Member, member: Member, data: PresencePatternInput) -> PresencePattern:
     """Add a recurring presence rule (e.g. away every other weekend, Fri-Sun, from 18:00)."""
     _require_parent(actor)
-    if kind not in PATTERN_KINDS:
-        raise ValidationFailed(f"kind must be one of {', '.join(PATTERN_KINDS)}", fields={"kind": "invalid"})
-    try:
-        days = sorted({int(d) for d in weekdays})
-    except (TypeError, ValueError):
-        raise ValidationFailed("weekdays are numbers 0 (Monday) to 6 (Sunday)", fields={"weekdays": "invalid"}) from None
-    if not days or any(not 0 <= d <= 6 for d in days):
-        raise ValidationFailed("Pick weekdays between 0 (Monday) and 6 (Sunday)", fields={"weekdays": "invalid"})
-    pattern = PresencePattern(member_id=member.id, kind=kind, weekdays=days,
-                              anchor_date=_clean_date(anchor_date, "anchor_date"), present=bool(present),
-                              transition_time=_clean_time(transition_time), label=(label or "").strip()[:80] or None)
+    pattern = PresencePattern(member_id=member.id, kind=data.kind, weekdays=list(data.weekdays),
+                              anchor_date=data.anchor_date, present=data.present,
+                              transition_time=data.transition_time, label=data.label or None)
     session.add(pattern)
     session.flush()
     return pattern
 
 
-def add_exception(session: Session, *, actor: Member, member: Member, start_date: Any, end_date: Any,
-                  present: bool, transition_time: Any = None, note: str | None = None) -> PresenceException:
+def add_exception(session: Session, *, actor: Member, member: Member, data: PresenceExceptionInput
+                  ) -> PresenceException:
     """Add a date range (or a one-day override) when the member is home or away."""
     _require_parent(actor)
-    start = _clean_date(start_date, "start_date")
-    end = _clean_date(end_date or start, "end_date")
+    start = data.start_date
+    end = data.end_date or start
     if end < start:
         raise ValidationFailed("The last day is before the first", fields={"end_date": "before start"})
     if (end - start).days > MAX_RANGE_DAYS:
         raise ValidationFailed("Exceptions can cover at most a year", fields={"end_date": "range"})
-    exception = PresenceException(member_id=member.id, start_date=start, end_date=end, present=bool(present),
-                                  transition_time=_clean_time(transition_time),
-                                  note=(note or "").strip()[:200] or None)
+    exception = PresenceException(member_id=member.id, start_date=start, end_date=end, present=data.present,
+                                  transition_time=data.transition_time, note=data.note or None)
     session.add(exception)
     session.flush()
     return exception

@@ -17,9 +17,11 @@ from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
 from app.htmx import HxEvent, is_htmx, trigger, vary_on_htmx
+from app.inputs import parse_action
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
 from app.presence import bp
+from app.presence.inputs import PresenceExceptionInput, PresencePatternInput
 from app.presence.models import PresenceException, PresencePattern
 from app.presence.services import add_exception, add_pattern, delete_presence_rule, pattern_matches, presence_map
 from app.web import current_rules, family_today
@@ -287,10 +289,8 @@ def add_pattern_view(member_id: str) -> BaseResponse:
     if values["kind"] == "weekly" and not values["anchor_date"]:
         values["anchor_date"] = family_today().isoformat()  # weekly patterns do not use it (the field is hidden)
     try:
-        add_pattern(get_session(), actor=current_member(), member=kid, kind=values["kind"],
-                    weekdays=values["weekdays"], anchor_date=values["anchor_date"],
-                    present=values["presence"] == "home", transition_time=values["transition_time"],
-                    label=values["label"])
+        data = parse_action(PresencePatternInput, {**values, "present": values["presence"] == "home"})
+        add_pattern(get_session(), actor=current_member(), member=kid, data=data)
     except DomainError as error:
         return _refused(kid, "pattern", values, error)
     get_session().commit()
@@ -307,9 +307,8 @@ def add_exception_view(member_id: str) -> BaseResponse:
               "presence": form.get("presence", "away"), "transition_time": form.get("transition_time", "").strip(),
               "note": form.get("note", "").strip()}
     try:
-        add_exception(get_session(), actor=current_member(), member=kid, start_date=values["start_date"],
-                      end_date=values["end_date"] or None, present=values["presence"] == "home",
-                      transition_time=values["transition_time"], note=values["note"])
+        data = parse_action(PresenceExceptionInput, {**values, "present": values["presence"] == "home"})
+        add_exception(get_session(), actor=current_member(), member=kid, data=data)
     except DomainError as error:
         return _refused(kid, "exception", values, error)
     get_session().commit()

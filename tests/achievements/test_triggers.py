@@ -14,6 +14,7 @@ from app.assignments.services import FamilyRules, complete_assignment, mark_miss
 from app.domain import DomainError
 from app.members.models import Member
 from app.notifications.models import Notification
+from app.points.inputs import PointsAward
 from app.points.models import LedgerEntry
 from app.points.services import give_points, reconcile_balances
 from app.rewards.models import Redemption
@@ -93,8 +94,8 @@ def test_an_approved_reward_earns_the_first_reward_badge(in_family, family, home
                                                          rules: FamilyRules) -> None:
     with in_family(family) as ctx:
         s = ctx.session
-        give_points(s, actor=s.get(Member, home.parent.id), member=s.get(Member, home.kid.id), kind="bonus",
-                    amount=50, reason="Helping", clock=rules.clock, now=NOW)
+        give_points(s, actor=s.get(Member, home.parent.id), member=s.get(Member, home.kid.id),
+                    data=PointsAward(kind="bonus", points=50, reason="Helping"), clock=rules.clock, now=NOW)
         reward = create_reward(s, actor=s.get(Member, home.parent.id), data=RewardInput(name="Ice cream", cost=20))
         s.commit()
         redemption = request_reward(s, s.get(Member, home.kid.id), reward.id, rules, NOW)

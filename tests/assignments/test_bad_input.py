@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from app.assignments.inputs import AssignmentInput
 from app.assignments.models import Assignment
 from app.assignments.services import (FamilyRules, claim_assignment, complete_assignment, create_assignment,
                                       get_assignment_or_404, mark_missed, materialise_day, reopen_assignment,
                                       skip_assignment, undo_completion, verify_assignment)
 from app.domain import DomainError, Forbidden, NotFound, ValidationFailed
 from app.family_time import FamilyClock
+from app.inputs import parse_input
 from app.members.models import Member
 from app.points.models import LedgerEntry
 from app.points.services import reconcile_balances
@@ -100,9 +102,11 @@ def test_create_assignment_refuses_bad_input(world: World, changes: dict[str, An
     args.update(changes)
     if args["actor"] == "ava":
         args["actor"] = world.ava
+    actor = args.pop("actor")
     before = world.session.scalar(select(func.count()).select_from(Assignment))
-    with pytest.raises(error):
-        create_assignment(world.session, rules=world.rules, now=NOW, **args)
+    with pytest.raises(error):  # the API's typed input first, then the service's rules
+        create_assignment(world.session, actor=actor, data=parse_input(AssignmentInput, args), rules=world.rules,
+                          now=NOW)
     world.session.rollback()
     assert world.session.scalar(select(func.count()).select_from(Assignment)) == before
 
@@ -114,8 +118,9 @@ def test_create_assignment_refuses_bad_input(world: World, changes: dict[str, An
     (None, "2026-03-04", 4),
 ])
 def test_create_assignment_accepts_good_due_dates(world: World, due: str | None, day: str, hour_utc: int) -> None:
-    made = create_assignment(world.session, actor=world.parent, chore_id=world.chore_id, assigned_to=world.ben.id,
-                             points_offered=None, due_date=due, rules=world.rules, now=NOW)
+    data = parse_input(AssignmentInput, {"chore_id": str(world.chore_id), "assigned_to": str(world.ben.id),
+                                         "points_offered": None, "due_date": due})
+    made = create_assignment(world.session, actor=world.parent, data=data, rules=world.rules, now=NOW)
     assert (made.due_date.isoformat(), made.due_at.hour, made.points_offered, made.status) == (day, hour_utc, 10,
                                                                                                 "pending")
 

@@ -131,6 +131,7 @@ def test_rotating_strategies_spread_the_work(in_family, family, kids, rules, str
 
 
 def test_min_age_and_presence_decide_eligibility(in_family, family, kids, rules) -> None:  # noqa: ANN001
+    from app.presence.inputs import PresenceExceptionInput
     from app.presence.services import add_exception
 
     (maya,) = kids("Maya", birthdate=date(2012, 1, 1))
@@ -139,8 +140,9 @@ def test_min_age_and_presence_decide_eligibility(in_family, family, kids, rules)
         s = ctx.session
         parent = _parent(s)
         make_chore(s, name="Mow", strategy="each", min_age=10)
-        add_exception(s, actor=parent, member=s.get(Member, maya.id), start_date=NOW.date() + timedelta(days=1),
-                      end_date=NOW.date() + timedelta(days=1), present=False, note="camp")
+        camp = NOW.date() + timedelta(days=1)
+        add_exception(s, actor=parent, member=s.get(Member, maya.id),
+                      data=PresenceExceptionInput(start_date=camp, end_date=camp, present=False, note="camp"))
         materialise_day(s, rules, NOW.date(), NOW)
         materialise_day(s, rules, NOW.date() + timedelta(days=1), NOW)
         rows = {(a.due_date, a.assigned_to, a.status) for a in s.scalars(select(Assignment))}

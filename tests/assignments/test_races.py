@@ -15,6 +15,7 @@ from app.assignments.services import (FamilyRules, claim_assignment, complete_as
 from app.domain import DomainError, ValidationFailed
 from app.jobs.tick import tick_family
 from app.members.models import Member
+from app.points.inputs import PointsAward
 from app.points.models import LedgerEntry
 from app.points.services import give_points, reconcile_balances
 from tests.assignments.conftest import NOW, RACERS, make_chore, make_parent, run_together
@@ -130,8 +131,9 @@ def test_concurrent_bonuses_all_land(race_app, in_family, family, household, rul
 
     def bonus(amount: int):  # noqa: ANN202
         def give(s: Session) -> int:
-            return give_points(s, actor=s.get(Member, parent_id), member=s.get(Member, ava), kind="bonus",
-                               amount=amount, reason="Helping", clock=rules.clock, now=NOW).amount
+            return give_points(s, actor=s.get(Member, parent_id), member=s.get(Member, ava),
+                               data=PointsAward(kind="bonus", points=amount, reason="Helping"), clock=rules.clock,
+                               now=NOW).amount
         return give
 
     successes, refusals = _outcomes(run_together(race_app, family.slug, [bonus(a) for a in amounts]))

@@ -10,10 +10,17 @@ from sqlalchemy import select
 
 from app.assignments.models import Assignment
 from app.assignments.services import complete_assignment, materialise_day
-from app.chores.schedules import clean_schedule, next_occurrences, occurs_on
+from app.chores.inputs import ScheduleInput
+from app.chores.schedules import ScheduleSpec, clean_schedule, next_occurrences, occurs_on
 from app.domain import ValidationFailed
+from app.inputs import parse_input
 from app.members.models import Member
 from tests.assignments.conftest import make_chore
+
+
+def _clean(data: dict[str, Any], *, today: date) -> ScheduleSpec:
+    """A schedule as the form and the API give it: parsed into its typed input, then checked as a whole."""
+    return clean_schedule(parse_input(ScheduleInput, data), today=today)
 
 D = date.fromisoformat
 
@@ -82,7 +89,7 @@ CASES: list[tuple[str, dict[str, Any], str, tuple[str, str], list[str]]] = [
 
 @pytest.mark.parametrize(("data", "today", "window", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_schedule_table(data: dict[str, Any], today: str, window: tuple[str, str], expected: list[str]) -> None:
-    spec = clean_schedule(data, today=D(today))
+    spec = _clean(data, today=D(today))
     days = _days(*window)
     assert [d.isoformat() for d in days if occurs_on(spec, d)] == expected
     upcoming = next_occurrences(spec, after=days[0] - timedelta(days=1), count=len(expected))
@@ -108,14 +115,14 @@ NEVER = [
 @pytest.mark.parametrize("data", [c[1] for c in NEVER], ids=[c[0] for c in NEVER])
 def test_rules_that_never_fire_are_refused(data: dict[str, Any]) -> None:
     with pytest.raises(ValidationFailed, match="never happens") as caught:
-        clean_schedule(data, today=D("2026-03-04"))
+        _clean(data, today=D("2026-03-04"))
     assert caught.value.fields == {"kind": "never fires"}
 
 
 def test_a_long_pause_is_answered_quickly() -> None:
     """A vacation pause covering years must not make the "next 5" preview walk the rule day by day, again and again."""
     started = stopwatch.perf_counter()
-    spec = clean_schedule({"kind": "daily", "start_date": "2026-03-04", "paused_from": "2026-03-04",
+    spec = _clean({"kind": "daily", "start_date": "2026-03-04", "paused_from": "2026-03-04",
                            "paused_until": "2030-12-31"}, today=D("2026-03-04"))
     assert next_occurrences(spec, after=D("2026-03-03"), count=5)[0] == D("2031-01-01")
     # Generous: the linear walk takes milliseconds, the quadratic one took seconds.
@@ -149,7 +156,7 @@ BAD = [
 @pytest.mark.parametrize(("data", "field"), BAD, ids=[f"{b[1]}-{i}" for i, b in enumerate(BAD)])
 def test_bad_schedules_are_refused_by_field(data: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        clean_schedule(data, today=D("2026-03-04"))
+        _clean(data, today=D("2026-03-04"))
     assert field in caught.value.fields
 
 

@@ -11,7 +11,9 @@ from app.assignments.models import Assignment
 from app.assignments.services import claim_assignment, complete_assignment, materialise_day
 from app.domain import Forbidden
 from app.members.models import Member
+from app.points.inputs import PointsAward
 from app.points.services import give_points, post_entry
+from app.presence.inputs import PresenceExceptionInput, PresencePatternInput
 from app.presence.services import add_exception, add_pattern
 from tests.assignments.conftest import make_chore, make_parent
 
@@ -74,7 +76,8 @@ def test_strategy_table(in_family, family, rules, strategy: str, order: list[str
         for offset, absent in away.items():
             for name in absent:
                 day = START + timedelta(days=offset)
-                add_exception(s, actor=parent, member=members[name], start_date=day, end_date=day, present=False)
+                add_exception(s, actor=parent, member=members[name],
+                              data=PresenceExceptionInput(start_date=day, end_date=day, present=False))
         make_chore(s, strategy=strategy, assignees=[members[n] for n in order], min_age=min_age)
         got = []
         for offset in range(days):
@@ -89,7 +92,8 @@ def test_round_robin_skips_a_kid_away_by_weekly_pattern(in_family, family, rules
     with in_family(family) as ctx:
         s = ctx.session
         parent, m = _family_with(s, ["Ava", "Ben", "Cal"])
-        add_pattern(s, actor=parent, member=m["Cal"], kind="weekly", weekdays=[2], anchor_date=START, present=False)
+        add_pattern(s, actor=parent, member=m["Cal"],
+                    data=PresencePatternInput(kind="weekly", weekdays=[2], anchor_date=START, present=False))
         make_chore(s, strategy="round_robin", assignees=[m["Cal"], m["Ava"], m["Ben"]])
         got = []
         for offset in range(8):  # Wed … next Wed
@@ -127,10 +131,12 @@ def test_fair_share_picks_fewest_completions_then_fewest_weekly_points(
             for n in range(count):
                 _done(s, chore, m[name], START - timedelta(days=n + 1))
         for name, amount in bonuses.items():
-            give_points(s, actor=parent, member=m[name], kind="bonus", amount=amount, reason="Helpful",
-                        clock=rules.clock, now=_at(START, 5))
+            give_points(s, actor=parent, member=m[name],
+                        data=PointsAward(kind="bonus", points=amount, reason="Helpful"), clock=rules.clock,
+                        now=_at(START, 5))
         for name in away:
-            add_exception(s, actor=parent, member=m[name], start_date=START, end_date=START, present=False)
+            add_exception(s, actor=parent, member=m[name],
+                          data=PresenceExceptionInput(start_date=START, end_date=START, present=False))
         materialise_day(s, rules, START, _at(START))
         assert _assignees(s, START) == [expected]
 
@@ -178,7 +184,8 @@ def test_random_with_two_kids_alternates_and_an_only_kid_repeats(in_family, fami
         for offset in range(6):
             day = START + timedelta(days=offset)
             if offset >= 4:  # Ben away: the last one (Ava) is the only one left, so she does it again
-                add_exception(s, actor=parent, member=m["Ben"], start_date=day, end_date=day, present=False)
+                add_exception(s, actor=parent, member=m["Ben"],
+                              data=PresenceExceptionInput(start_date=day, end_date=day, present=False))
             materialise_day(s, rules, day, _at(day), rng=rng)
             picked.append(_assignees(s, day)[0])
         assert picked[:4] in (["Ava", "Ben", "Ava", "Ben"], ["Ben", "Ava", "Ben", "Ava"])

@@ -13,11 +13,13 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from app.assignments.models import Assignment
+from app.assignments.inputs import AssignmentInput
 from app.assignments.services import create_assignment, load_family_rules, materialise_day
 from app.db.bases import utcnow
 from app.db.scoping import UnscopedReason, unscoped
 from app.family_time import FamilyClock
 from app.members.models import Member
+from app.points.inputs import PointsAward
 from app.points.models import LedgerEntry
 from app.points.services import give_points
 from app.redis_store import get_redis, platform_key
@@ -78,8 +80,8 @@ def test_tick_marks_overdue_chores_missed_with_one_penalty(app, runner, in_famil
                            schedule={"kind": "once", "start_date": date(2026, 1, 1)})
         rules = load_family_rules(s, home.timezone)
         yesterday = (_today() - timedelta(days=1)).isoformat()
-        overdue = create_assignment(s, actor=parent, chore_id=chore.id, assigned_to=ava.id, points_offered=None,
-                                    due_date=yesterday, rules=rules, now=utcnow())
+        overdue = create_assignment(s, actor=parent, data=AssignmentInput(chore_id=chore.id, assigned_to=ava.id,
+                                                                          due_date=yesterday), rules=rules, now=utcnow())
         s.commit()
     first = _tick(runner, home.slug)
     assert first.exit_code == 0 and "1 marked missed" in first.output, first.output
@@ -175,7 +177,7 @@ def test_reconcile_exits_1_with_mismatch_lines_after_corruption(runner, in_famil
         s = ctx.session
         parent = make_parent(s)
         ava = s.scalar(select(Member).where(Member.username == "ava"))
-        give_points(s, actor=parent, member=ava, kind="bonus", amount=9, reason="Helpful",
+        give_points(s, actor=parent, member=ava, data=PointsAward(kind="bonus", points=9, reason="Helpful"),
                     clock=FamilyClock(home.timezone), now=utcnow())
         s.commit()
     clean = runner.invoke(args=["points", "reconcile", "--family", home.slug])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.assignments.services import complete_assignment
 from app.members.models import FamilySetting, Member
 from app.notifications.models import Delivery, NotificationPreference
+from app.points.inputs import PointsAward
 from app.points.models import LedgerEntry
 from app.points.services import give_points
 from tests.notifications.conftest import RULES, deliveries_of, make_assignment, notifications_of
@@ -62,7 +63,7 @@ def test_smtp_down_keeps_the_notification_and_the_points_and_retries(app: Flask,
         _opt_in(ctx.session, fam.teen, "points_bonus")
         ctx.session.commit()
         give_points(ctx.session, actor=ctx.session.get(Member, fam.mum.id), member=ctx.session.get(Member, fam.teen.id),
-                    kind="bonus", amount=7, reason="Walked the dog", clock=RULES.clock, now=NOW)
+                    data=PointsAward(kind="bonus", points=7, reason="Walked the dog"), clock=RULES.clock, now=NOW)
         ctx.session.commit()
     started = datetime.now(timezone.utc)
 
@@ -97,8 +98,8 @@ def test_kids_without_email_get_the_bell_only(fam, rq_queue) -> None:  # noqa: A
         ctx.session.commit()
         mum = ctx.session.get(Member, fam.mum.id)
         for kid in (fam.kid, fam.teen):
-            give_points(ctx.session, actor=mum, member=ctx.session.get(Member, kid.id), kind="bonus", amount=2,
-                        reason="Tidy", clock=RULES.clock, now=NOW)
+            give_points(ctx.session, actor=mum, member=ctx.session.get(Member, kid.id),
+                        data=PointsAward(kind="bonus", points=2, reason="Tidy"), clock=RULES.clock, now=NOW)
         ctx.session.commit()
         assert len(notifications_of(ctx.session, fam.kid, "points_bonus")) == 1
         assert len(notifications_of(ctx.session, fam.teen, "points_bonus")) == 1

@@ -10,6 +10,7 @@ from app.achievements.models import MemberBadge
 from app.assignments.services import complete_assignment, mark_missed, undo_completion, verify_assignment
 from app.members.models import Member
 from app.notifications.models import Notification
+from app.points.inputs import PointsAward
 from app.points.services import give_points
 from tests.notifications.conftest import RULES, make_assignment, notifications_of
 
@@ -94,7 +95,7 @@ def test_a_missed_chore_tells_the_kid_and_the_parents(fam) -> None:  # noqa: ANN
 def test_bonuses_and_deductions_tell_the_kid_why(fam, kind: str, amount: int, title: str) -> None:  # noqa: ANN001
     with fam.session() as ctx:
         give_points(ctx.session, actor=ctx.session.get(Member, fam.mum.id), member=ctx.session.get(Member, fam.kid.id),
-                    kind=kind, amount=amount, reason="Helped grandma", clock=RULES.clock, now=NOW)
+                    data=PointsAward(kind=kind, points=amount, reason="Helped grandma"), clock=RULES.clock, now=NOW)
         ctx.session.commit()
         [note] = notifications_of(ctx.session, fam.kid, f"points_{kind}")
         assert (note.title, note.body) == (title, "Helped grandma")

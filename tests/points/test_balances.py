@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 
 from app.domain import Forbidden, ValidationFailed
 from app.family_time import FamilyClock
+from app.inputs import parse_input
 from app.members.models import Member
+from app.points.inputs import PointsAward
 from app.points.models import LedgerEntry
 from app.points.services import MAX_POINTS, clean_points, give_points, ledger_balances, post_entry, reconcile_balances
 from tests.assignments.conftest import make_parent
@@ -123,7 +125,8 @@ def test_bad_bonuses_and_deductions_are_refused(in_family, family, changes: dict
         people = {"parent": parent, "kid": other, "inactive": inactive}
         args: dict[str, Any] = {"actor": parent, "member": kid, "kind": "bonus", "amount": 5, "reason": "Helpful"}
         args.update({k: people.get(v, v) if k in ("actor", "member") else v for k, v in changes.items()})
-        with pytest.raises(error):
-            give_points(s, clock=CLOCK, now=MONDAY, **args)
+        with pytest.raises(error):  # the form's or the API's typed input first, then the service's rules
+            award = parse_input(PointsAward, {"kind": args["kind"], "points": args["amount"], "reason": args["reason"]})
+            give_points(s, actor=args["actor"], member=args["member"], data=award, clock=CLOCK, now=MONDAY)
         assert s.scalar(select(func.count()).select_from(LedgerEntry)) == 0
         assert (kid.available_points, other.available_points) == (0, 0)

@@ -18,8 +18,10 @@ from app.assignments.services import (FamilyRules, claim_assignment, complete_as
                                       mark_missed, reopen_assignment, skip_assignment, undo_completion,
                                       verify_assignment)
 from app.domain import DomainError
+from app.inputs import parse_input
 from app.jobs.tick import tick_family
 from app.members.models import Member
+from app.points.inputs import PointsAward
 from app.points.models import LedgerEntry
 from app.points.services import give_points, post_entry, reconcile_balances
 from tests.assignments.conftest import make_chore, make_parent
@@ -102,7 +104,8 @@ def op_undo(m: Model) -> None:
 def op_bonus(m: Model) -> None:
     kid = m.rng.choice(m.kids)
     amount = m.rng.choice([m.rng.randint(1, 25)] * 9 + [0, 10_001, -3])
-    give_points(m.session, actor=m.parent, member=kid, kind="bonus", amount=amount, reason="Extra helpful",
+    give_points(m.session, actor=m.parent, member=kid,
+                data=parse_input(PointsAward, {"kind": "bonus", "points": amount, "reason": "Extra helpful"}),
                 clock=m.rules.clock, now=m.now)
     m.expected[kid.id] += amount
 
@@ -111,7 +114,8 @@ def op_deduction(m: Model) -> None:
     kid = m.rng.choice(m.kids)
     amount = m.rng.randint(1, 15)
     actor = m.parent if m.rng.random() < 0.8 else m.rng.choice(m.kids)
-    give_points(m.session, actor=actor, member=kid, kind="deduction", amount=amount, reason="Not listening",
+    give_points(m.session, actor=actor, member=kid,
+                data=parse_input(PointsAward, {"kind": "deduction", "points": amount, "reason": "Not listening"}),
                 clock=m.rules.clock, now=m.now)
     m.expected[kid.id] -= amount
 

@@ -9,6 +9,8 @@ import pytest
 
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.members.models import Member
+from app.inputs import parse_input
+from app.presence.inputs import PresenceExceptionInput, PresencePatternInput
 from app.presence.services import add_exception, add_pattern, delete_presence_rule, presence_map, transitions_on
 from tests.assignments.conftest import make_parent
 
@@ -31,9 +33,9 @@ def _apply(session, parent: Member, kid: Member, rules: list[dict[str, Any]]) ->
     for rule in rules:  # one flush each: creation order is what "later" means
         fields = {k: v for k, v in rule.items() if k != "rule"}
         if rule["rule"] == "pattern":
-            add_pattern(session, actor=parent, member=kid, **fields)
+            add_pattern(session, actor=parent, member=kid, data=parse_input(PresencePatternInput, fields))
         else:
-            add_exception(session, actor=parent, member=kid, **fields)
+            add_exception(session, actor=parent, member=kid, data=parse_input(PresenceExceptionInput, fields))
 
 
 def _household(session) -> tuple[Member, Member]:  # noqa: ANN001
@@ -154,9 +156,10 @@ def test_bad_presence_input_is_refused(in_family, family, target: str, changes: 
         s = ctx.session
         parent, kid = _household(s)
         add = add_pattern if target == "pattern" else add_exception
+        model = PresencePatternInput if target == "pattern" else PresenceExceptionInput
         data = {**(PATTERN_OK if target == "pattern" else EXCEPTION_OK), **changes}
         with pytest.raises(ValidationFailed) as caught:
-            add(s, actor=parent, member=kid, **data)
+            add(s, actor=parent, member=kid, data=parse_input(model, data))  # type: ignore[arg-type]
         assert field in caught.value.fields
         assert presence_map(s, [kid.id], D("2026-03-02"), D("2026-03-02"))[(kid.id, D("2026-03-02"))] is True
 
@@ -166,12 +169,12 @@ def test_only_parents_change_the_calendar(in_family, family, action: str) -> Non
     with in_family(family) as ctx:
         s = ctx.session
         parent, kid = _household(s)
-        rule = add_exception(s, actor=parent, member=kid, **EXCEPTION_OK)
+        rule = add_exception(s, actor=parent, member=kid, data=parse_input(PresenceExceptionInput, EXCEPTION_OK))
         with pytest.raises(Forbidden):
             if action == "pattern":
-                add_pattern(s, actor=kid, member=kid, **PATTERN_OK)
+                add_pattern(s, actor=kid, member=kid, data=parse_input(PresencePatternInput, PATTERN_OK))
             elif action == "exception":
-                add_exception(s, actor=kid, member=kid, **EXCEPTION_OK)
+                add_exception(s, actor=kid, member=kid, data=parse_input(PresenceExceptionInput, EXCEPTION_OK))
             else:
                 delete_presence_rule(s, actor=kid, rule_id=rule.id)
 
@@ -180,7 +183,7 @@ def test_deleting_a_rule_restores_presence(in_family, family) -> None:  # noqa: 
     with in_family(family) as ctx:
         s = ctx.session
         parent, kid = _household(s)
-        rule = add_pattern(s, actor=parent, member=kid, **PATTERN_OK)
+        rule = add_pattern(s, actor=parent, member=kid, data=parse_input(PresencePatternInput, PATTERN_OK))
         day = D("2026-03-04")
         assert presence_map(s, [kid.id], day, day)[(kid.id, day)] is False
         delete_presence_rule(s, actor=parent, rule_id=rule.id)
@@ -194,8 +197,8 @@ def test_a_year_of_presence_is_one_map(in_family, family) -> None:  # noqa: ANN0
     with in_family(family) as ctx:
         s = ctx.session
         parent, kid = _household(s)
-        add_pattern(s, actor=parent, member=kid, kind="alternate_weeks", weekdays=WEEKEND, anchor_date="2026-03-06",
-                    present=False)
+        add_pattern(s, actor=parent, member=kid, data=parse_input(PresencePatternInput, {
+            "kind": "alternate_weeks", "weekdays": WEEKEND, "anchor_date": "2026-03-06", "present": False}))
         start = D("2026-03-02")
         presence = presence_map(s, [kid.id], start, start + timedelta(days=363))
         away = [d for (_, d), here in presence.items() if not here]
