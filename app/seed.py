@@ -14,6 +14,7 @@ from app.chores.services import create_chore
 from app.db import engines, platform_engine
 from app.members.models import Member
 from app.platform.models import Family
+from app.policy import SYSTEM
 from app.security import hash_secret
 from app.tenancy.cli import placement_config
 from app.tenancy.context import family_context
@@ -92,11 +93,10 @@ def seed_demo_family(session: Session) -> None:
                                birthdate=birthdate, pin_hash=hash_secret(pin)))
     session.flush()
     chore_names = set(session.scalars(select(Chore.name)))
-    parent = session.scalar(select(Member).where(Member.username_key == DEMO_PARENTS[0][0]))
     today = date.today()
     for name, category, icon, points, minutes, difficulty, min_age, strategy, schedule in DEMO_CHORES:
         if name not in chore_names:
-            create_chore(session, actor=parent, today=today, data={
+            create_chore(session, actor=SYSTEM, today=today, data={
                 "name": name, "category": category, "icon": icon, "base_points": points,
                 "estimated_minutes": minutes, "difficulty": difficulty, "min_age": min_age,
                 "assignment_type": strategy, "requires_verification": strategy != "each",

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from app.allowance.models import ALLOWANCE_MODES, AllowanceSchedule, Payout
 from app.assignments.services import FamilyRules
-from app.domain import Forbidden, ValidationFailed
+from app.domain import ValidationFailed
 from app.members.models import FamilySetting, Member
 from app.points.models import EARNING_KINDS, LedgerEntry
 from app.points.services import clean_points, lock_member, post_entry
+from app.policy import require_parent
 
 DEFAULT_POINTS_PER_UNIT = 100
 DEFAULT_CURRENCY = "USD"
@@ -105,9 +106,8 @@ def _clean_note(note: Any) -> str | None:
     return text or None
 
 
-def _check_payee(parent: Member, kid: Member, message: str) -> None:
-    if not parent.is_parent or not parent.is_active:
-        raise Forbidden(message)
+def _check_payee(parent: Member, kid: Member) -> None:
+    require_parent(parent)
     if kid.is_parent or not kid.is_active:
         raise ValidationFailed("Allowance is paid to active kids", fields={"user_id": "invalid"})
 
@@ -117,7 +117,7 @@ def _check_payee(parent: Member, kid: Member, message: str) -> None:
 def record_payout(session: Session, parent: Member, kid: Member, points: Any, method: Any, note: Any,
                   rules: FamilyRules, now: datetime) -> Payout:
     """A parent turns a kid's points into money: a `conversion` ledger row (never below zero) and the payout."""
-    _check_payee(parent, kid, "Only parents can convert points")
+    _check_payee(parent, kid)
     amount = clean_points(points, field="points")
     method, note = _clean_method(method), _clean_note(note)
     rate = conversion_rate(session)
@@ -145,7 +145,7 @@ def record_payout(session: Session, parent: Member, kid: Member, points: Any, me
 def record_allowance(session: Session, parent: Member, kid: Member, amount_cents: Any, method: Any, note: Any,
                      rules: FamilyRules, now: datetime) -> Payout:
     """A parent records money given as a fixed allowance (no points involved)."""
-    _check_payee(parent, kid, "Only parents can pay allowance")
+    _check_payee(parent, kid)
     cents = _clean_cents(amount_cents, allow_zero=False)
     payout = Payout(member_id=kid.id, kind="allowance", points=0, amount_cents=cents,
                     currency=conversion_rate(session).currency, method=_clean_method(method),
@@ -165,7 +165,7 @@ def get_allowance_schedule(session: Session, member_id: uuid.UUID) -> AllowanceS
 def set_allowance_schedule(session: Session, parent: Member, kid: Member, *, mode: Any, payday: Any,
                            amount_cents: Any, active: Any = True) -> AllowanceSchedule:
     """Create or change a kid's weekly allowance: a fixed amount, or converting the week's points, on payday."""
-    _check_payee(parent, kid, "Only parents can set allowances")
+    _check_payee(parent, kid)
     if mode not in ALLOWANCE_MODES:
         raise ValidationFailed(f"mode must be one of {', '.join(ALLOWANCE_MODES)}", fields={"mode": "invalid"})
     if isinstance(payday, bool) or not isinstance(payday, int) or not 0 <= payday <= 6:

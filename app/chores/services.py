@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from app.chores.models import ASSIGNMENT_STRATEGIES, DIFFICULTIES, Chore, ChoreAssignee, ChoreSchedule
 from app.chores.schedules import clean_schedule
-from app.domain import Forbidden, NotFound, ValidationFailed
+from app.domain import NotFound, ValidationFailed
 from app.members.models import Member
 from app.points.services import clean_points
+from app.policy import SystemActor, require_parent, require_parent_or_system
 
 TEXT_LIMITS = {"name": 100, "description": 2000, "instructions": 4000, "category": 50, "icon": 16}
 
@@ -155,10 +156,9 @@ def _apply_assignees(session: Session, chore: Chore, member_ids: list[Any]) -> N
     chore.assignees = [ChoreAssignee(member_id=member_id, position=i) for i, member_id in enumerate(ids)]
 
 
-def create_chore(session: Session, *, actor: Member, data: dict[str, Any], today: date) -> Chore:
-    """Add a chore (with an optional schedule and assignee order)."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can create chores")
+def create_chore(session: Session, *, actor: Member | SystemActor, data: dict[str, Any], today: date) -> Chore:
+    """Add a chore (with an optional schedule and assignee order); SYSTEM for the demo seed."""
+    require_parent_or_system(actor)
     chore = Chore(name="", category="other", base_points=10, difficulty="easy", active=True, assignment_type="fixed",
                   requires_verification=True, requires_photo=False, min_age=0, penalty_points=0, open_bonus_points=0)
     _apply_fields(chore, data, creating=True)
@@ -177,8 +177,7 @@ def create_chore(session: Session, *, actor: Member, data: dict[str, Any], today
 
 def update_chore(session: Session, chore: Chore, *, actor: Member, data: dict[str, Any], today: date) -> Chore:
     """Change a chore; `schedule: null` removes its schedule."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can update chores")
+    require_parent(actor)
     _apply_fields(chore, data, creating=False)
     if "schedule" in data:
         if data["schedule"] is None:
@@ -196,8 +195,7 @@ def update_chore(session: Session, chore: Chore, *, actor: Member, data: dict[st
 
 def archive_chore(session: Session, chore: Chore, *, actor: Member, now: datetime) -> Chore:
     """Soft-delete: archived chores disappear from every list and stop being assigned."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can delete chores")
+    require_parent(actor)
     chore.active = False
     session.flush()
     return chore

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, ValidationFailed
 from app.members.models import MEMBER_ROLES, Member
 from app.platform.models import FamilyMembership
+from app.policy import SystemActor, require_parent, require_parent_or_system
 from app.security import hash_secret
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,29}$")
@@ -157,20 +158,15 @@ def check_plan_allows(session: Session, plan: str, role: str) -> None:
         raise PlanLimitReached(f"The free plan includes up to {limit} {noun}. Upgrade to premium to add more.")
 
 
-def _require_parent(actor: Member | None, message: str) -> None:
-    if actor is not None and not actor.is_parent:
-        raise Forbidden(message)
-
-
 # --- changes --------------------------------------------------------------------------------------------------
 
-def create_member(session: Session, *, actor: Member | None, plan: str, today: date, username: str,
+def create_member(session: Session, *, actor: Member | SystemActor, plan: str, today: date, username: str,
                   display_name: str, role: str = "child", password: str | None = None, pin: str | None = None,
                   birthdate: str | date | None = None, color: str | None = None, avatar: str | None = None,
                   email: str | None = None, login_enabled: bool = True, user_id: uuid.UUID | None = None,
                   **profile: Any) -> Member:
-    """Add a parent or kid after checking every rule (actor None: the family's own sign-up)."""
-    _require_parent(actor, "Only parents can create users")
+    """Add a parent or kid after checking every rule (SYSTEM: sign-up's first parent, an accepted invitation)."""
+    parent = require_parent_or_system(actor)
     if role not in MEMBER_ROLES:
         raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
     username = clean_username(username)
@@ -181,7 +177,7 @@ def create_member(session: Session, *, actor: Member | None, plan: str, today: d
     member = Member(username=username, display_name=display_name, role=role, color=clean_color(color),
                     avatar=(avatar or None), birthdate=clean_birthdate(birthdate, today),
                     email=clean_member_email(email), login_enabled=login_enabled, user_id=user_id,
-                    created_by=actor.id if actor else None)
+                    created_by=parent.id if parent else None)
     if password:
         member.password_hash = hash_secret(check_password_strength(password))
     if pin:
@@ -223,7 +219,7 @@ def _apply_profile(member: Member, profile: dict[str, Any]) -> None:
 def update_member(session: Session, member: Member, *, actor: Member, today: date, plan: str | None = None,
                   **changes: Any) -> Member:
     """A parent edits a member: names, colour, role (within the plan's limits), login flags and profile fields."""
-    _require_parent(actor, "Only parents can update users")
+    require_parent(actor)
     if "username" in changes and changes["username"] is not None:
         username = clean_username(changes.pop("username"))
         if username_taken(session, username, exclude=member.id):
@@ -291,7 +287,7 @@ def deactivate_member(session: Session, member: Member, *, actor: Member, now: d
     """Soft-delete: the member disappears from lists and every session of theirs ends at once."""
     from app.auth.services import end_all_sessions
 
-    _require_parent(actor, "Only parents can delete users")
+    require_parent(actor)
     if member.id == actor.id:
         raise ValidationFailed("Cannot delete your own account")
     if member.is_parent and member.user_id is not None and _is_owner(session, member):
@@ -306,7 +302,7 @@ def deactivate_member(session: Session, member: Member, *, actor: Member, now: d
 
 def reactivate_member(session: Session, member: Member, *, actor: Member, plan: str) -> Member:
     """Bring a deactivated member back, within the plan's limits."""
-    _require_parent(actor, "Only parents can reactivate users")
+    require_parent(actor)
     if member.is_active:
         return member
     check_plan_allows(session, plan, member.role)
@@ -319,7 +315,7 @@ def reactivate_member(session: Session, member: Member, *, actor: Member, plan: 
 
 def reset_pin(session: Session, member: Member, *, actor: Member, pin: str) -> None:
     """A parent sets a kid's tablet PIN."""
-    _require_parent(actor, "Only parents can reset PINs")
+    require_parent(actor)
     member.pin_hash = hash_secret(check_pin(pin))
     member.updated_by = actor.id
     session.flush()
@@ -329,7 +325,7 @@ def reset_password(session: Session, member: Member, *, actor: Member, password:
     """A parent sets a kid's password (members with a platform account reset their own by email)."""
     from app.auth.services import end_all_sessions
 
-    _require_parent(actor, "Only parents can reset passwords")
+    require_parent(actor)
     if member.user_id is not None:
         # Their password belongs to their platform account; it is reset by email from the sign-in page.
         raise Forbidden("Parents with an account reset their own password from the sign-in page")
@@ -399,7 +395,7 @@ def unique_username(session: Session, display_name: str, *, fallback: str = "kid
 
 def promote_to_parent(session: Session, member: Member, *, actor: Member, plan: str, today: date) -> Member:
     """Make a member a parent, within the plan's parent limit and only if they can sign in with a password."""
-    _require_parent(actor, "Only parents can change roles")
+    require_parent(actor)
     if member.is_parent:
         return member
     if not member.is_active:

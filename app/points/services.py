@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.domain import Forbidden, NotFound, ValidationFailed
+from app.domain import NotFound, ValidationFailed
 from app.family_time import FamilyClock
 from app.members.models import Member
 from app.points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, PointPreset
+from app.policy import require_parent
 
 MAX_POINTS = 10_000
 # Kinds that add to lifetime earnings (and experience) when positive.
@@ -83,8 +84,7 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
 def give_points(session: Session, *, actor: Member, member: Member, kind: str, amount: int, reason: str,
                 clock: FamilyClock, now: datetime) -> LedgerEntry:
     """A parent's one-tap bonus or deduction, with a reason the kid sees."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can give bonuses or deductions")
+    require_parent(actor)
     if kind not in ("bonus", "deduction"):
         raise ValidationFailed("kind must be bonus or deduction", fields={"kind": "invalid"})
     if member.is_parent or not member.is_active:
@@ -121,8 +121,7 @@ def list_presets(session: Session) -> list[PointPreset]:
 
 def save_preset(session: Session, *, actor: Member, kind: str, label: str, amount: int) -> PointPreset:
     """Add a one-tap reason."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can edit presets")
+    require_parent(actor)
     if kind not in ("bonus", "deduction"):
         raise ValidationFailed("kind must be bonus or deduction", fields={"kind": "invalid"})
     label = (label or "").strip()

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.domain import Forbidden, NotFound, ValidationFailed
+from app.domain import NotFound, ValidationFailed
 from app.members.models import Member
+from app.policy import require_parent
 from app.presence.models import PATTERN_KINDS, PresenceException, PresencePattern
 
 MAX_RANGE_DAYS = 366
@@ -105,11 +106,6 @@ def transitions_on(session: Session, day: date) -> list[tuple[Member, time | Non
 
 # --- changes --------------------------------------------------------------------------------------------------
 
-def _require_parent(actor: Member) -> None:
-    if not actor.is_parent:
-        raise Forbidden("Only parents can change the presence calendar")
-
-
 def _clean_time(value: Any) -> time | None:
     if value in (None, ""):
         return None
@@ -134,7 +130,7 @@ def add_pattern(session: Session, *, actor: Member, member: Member, kind: str, w
                 anchor_date: Any, present: bool, transition_time: Any = None, label: str | None = None
                 ) -> PresencePattern:
     """Add a recurring presence rule (e.g. away every other weekend, Fri-Sun, from 18:00)."""
-    _require_parent(actor)
+    require_parent(actor)
     if kind not in PATTERN_KINDS:
         raise ValidationFailed(f"kind must be one of {', '.join(PATTERN_KINDS)}", fields={"kind": "invalid"})
     try:
@@ -154,7 +150,7 @@ def add_pattern(session: Session, *, actor: Member, member: Member, kind: str, w
 def add_exception(session: Session, *, actor: Member, member: Member, start_date: Any, end_date: Any,
                   present: bool, transition_time: Any = None, note: str | None = None) -> PresenceException:
     """Add a date range (or a one-day override) when the member is home or away."""
-    _require_parent(actor)
+    require_parent(actor)
     start = _clean_date(start_date, "start_date")
     end = _clean_date(end_date or start, "end_date")
     if end < start:
@@ -171,7 +167,7 @@ def add_exception(session: Session, *, actor: Member, member: Member, start_date
 
 def delete_presence_rule(session: Session, *, actor: Member, rule_id: uuid.UUID) -> None:
     """Remove a pattern or an exception."""
-    _require_parent(actor)
+    require_parent(actor)
     rule = session.get(PresencePattern, rule_id) or session.get(PresenceException, rule_id)
     if rule is None:
         raise NotFound("Presence rule not found")

@@ -24,6 +24,7 @@ from app.members.models import FamilySetting, Member
 from app.notifications.catalog import MEMBER_CHANNELS, channel_applies
 from app.notifications.models import NOTIFICATION_EVENTS
 from app.platform.models import Family
+from app.policy import require_parent
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 PRIVATE_WORDS = ("secret", "token", "password")
@@ -273,11 +274,6 @@ def clean_value(key: str, value: Any) -> Any:
     return value
 
 
-def _require_parent(actor: Member) -> None:
-    if not actor.is_parent:
-        raise Forbidden("Only parents can update settings")
-
-
 def _write(session: Session, key: str, value: Any, *, is_private: bool | None) -> SettingChange:
     spec = KNOWN_SETTINGS.get(key)
     if spec is not None and spec.platform:
@@ -305,7 +301,7 @@ def _write(session: Session, key: str, value: Any, *, is_private: bool | None) -
 def set_setting(session: Session, actor: Member, key: str, value: Any, *,
                 is_private: bool | None = None) -> SettingChange:
     """A parent sets one setting: known keys are checked, unknown keys are created (any JSON value but null)."""
-    _require_parent(actor)
+    require_parent(actor)
     check_key(key)
     cleaned = clean_value(key, value)
     if is_private is not None and not isinstance(is_private, bool):
@@ -317,7 +313,7 @@ def set_setting(session: Session, actor: Member, key: str, value: Any, *,
 
 def save_settings(session: Session, actor: Member, values: Mapping[str, Any]) -> list[SettingChange]:
     """A parent saves a group of settings: every value is checked first, so nothing is saved half-way."""
-    _require_parent(actor)
+    require_parent(actor)
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
     first_message = None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.db import platform_engine
 from app.members.services import create_member
 from app.platform.models import AuditLog, Family, FamilyMembership, User
+from app.policy import SYSTEM
 from app.security import hash_secret
 from app.tenancy.context import family_context
 from app.tenancy.registry import FamilyRecord
@@ -85,7 +86,7 @@ def create_account(app: Flask, families: Sequence[FamilyRecord] = (), *, email: 
         account = Account(user_id=user.id, email=email, password=password, display_name=display_name)
         for family in families:
             with family_context(family.slug) as ctx:
-                member = create_member(ctx.session, actor=None, plan=family.plan, today=date.today(),
+                member = create_member(ctx.session, actor=SYSTEM, plan=family.plan, today=date.today(),
                                        username=f"robin{uuid.uuid4().hex[:6]}", display_name=display_name,
                                        role="parent", email=email, user_id=user.id)
                 ctx.session.add(FamilyMembership(user_id=user.id, family_id=family.id, role=role,
