@@ -342,6 +342,7 @@ def _is_owner(session: Session, member: Member) -> bool:
 
 def transfer_ownership(session: Session, *, family_id: uuid.UUID, actor: Member, new_owner: Member) -> None:
     """The owner hands the family to another parent with a platform account; the old owner becomes admin."""
+    require_parent(actor)
     if not _is_owner(session, actor):
         raise Forbidden("Only the family owner can transfer ownership")
     if not new_owner.is_parent or new_owner.user_id is None or not new_owner.is_active:
