@@ -18,6 +18,7 @@ from app.family_time import FamilyClock
 from app.inputs import parse_input
 from app.members.models import Member
 from app.platform.models import Family
+from app.policy import SYSTEM
 from app.security import hash_secret
 from app.tenancy.cli import placement_config
 from app.tenancy.context import family_context
@@ -96,10 +97,9 @@ def seed_demo_family(session: Session, *, today: date) -> None:
                                birthdate=birthdate, pin_hash=hash_secret(pin)))
     session.flush()
     chore_names = set(session.scalars(select(Chore.name)))
-    parent = session.scalar(select(Member).where(Member.username_key == DEMO_PARENTS[0][0]))
     for name, category, icon, points, minutes, difficulty, min_age, strategy, schedule in DEMO_CHORES:
         if name not in chore_names:
-            create_chore(session, actor=parent, today=today, data=parse_input(ChoreInput, {
+            create_chore(session, actor=SYSTEM, today=today, data=parse_input(ChoreInput, {
                 "name": name, "category": category, "icon": icon, "base_points": points,
                 "estimated_minutes": minutes, "difficulty": difficulty, "min_age": min_age,
                 "assignment_type": strategy, "requires_verification": strategy != "each",

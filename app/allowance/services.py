@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from app.allowance.inputs import ConversionInput, PaymentInput, ScheduleInput
 from app.allowance.models import ALLOWANCE_MODES, AllowanceSchedule, Payout
 from app.assignments.services import FamilyRules
-from app.domain import Forbidden, ValidationFailed
+from app.domain import ValidationFailed
 from app.members.models import FamilySetting, Member
 from app.points.models import EARNING_KINDS, LedgerEntry
 from app.points.services import clean_points, lock_member, post_entry
+from app.policy import require_parent
 
 DEFAULT_POINTS_PER_UNIT = 100
 DEFAULT_CURRENCY = "USD"
@@ -84,9 +85,8 @@ def _clean_cents(value: int, *, allow_zero: bool, field_name: str = "amount_cent
     return value
 
 
-def _check_payee(parent: Member, kid: Member, message: str) -> None:
-    if not parent.is_parent or not parent.is_active:
-        raise Forbidden(message)
+def _check_payee(parent: Member, kid: Member) -> None:
+    require_parent(parent)
     if kid.is_parent or not kid.is_active:
         raise ValidationFailed("Allowance is paid to active kids", fields={"user_id": "invalid"})
 
@@ -96,7 +96,7 @@ def _check_payee(parent: Member, kid: Member, message: str) -> None:
 def record_payout(session: Session, parent: Member, kid: Member, data: ConversionInput, rules: FamilyRules,
                   now: datetime) -> Payout:
     """A parent turns a kid's points into money: a `conversion` ledger row (never below zero) and the payout."""
-    _check_payee(parent, kid, "Only parents can convert points")
+    _check_payee(parent, kid)
     amount = clean_points(data.points, field="points")
     method, note = data.method or "cash", data.note
     rate = conversion_rate(session)
@@ -124,7 +124,7 @@ def record_payout(session: Session, parent: Member, kid: Member, data: Conversio
 def record_allowance(session: Session, parent: Member, kid: Member, data: PaymentInput, rules: FamilyRules,
                      now: datetime) -> Payout:
     """A parent records money given as a fixed allowance (no points involved)."""
-    _check_payee(parent, kid, "Only parents can pay allowance")
+    _check_payee(parent, kid)
     cents = _clean_cents(data.amount_cents, allow_zero=False)
     payout = Payout(member_id=kid.id, kind="allowance", points=0, amount_cents=cents,
                     currency=conversion_rate(session).currency, method=data.method or "cash",
@@ -143,7 +143,7 @@ def get_allowance_schedule(session: Session, member_id: uuid.UUID) -> AllowanceS
 
 def set_allowance_schedule(session: Session, parent: Member, kid: Member, data: ScheduleInput) -> AllowanceSchedule:
     """Create or change a kid's weekly allowance: a fixed amount, or converting the week's points, on payday."""
-    _check_payee(parent, kid, "Only parents can set allowances")
+    _check_payee(parent, kid)
     mode, payday, active = data.mode, data.payday, data.active
     if mode not in ALLOWANCE_MODES:
         raise ValidationFailed(f"mode must be one of {', '.join(ALLOWANCE_MODES)}", fields={"mode": "invalid"})

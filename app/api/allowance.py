@@ -17,13 +17,14 @@ from app.allowance.services import (
 )
 from app.api import bp
 from app.api.serializers_daily import format_seconds, parse_uuid, read_json_object, require_keys, typed_values
-from app.auth.decorators import api_auth_required
+from app.auth.decorators import api_auth_required, api_parent_required
 from app.db import get_session
 from app.domain import Forbidden
 from app.inputs import parse_input
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404
+from app.policy import acts_for
 from app.rewards.services import GoalProgress, clear_savings_goal, goal_progress, set_savings_goal
 from app.web import current_rules, request_now
 
@@ -77,7 +78,7 @@ def goal_item(progress: GoalProgress | None) -> dict[str, Any] | None:
 def _member_for(user_id: str, what: str) -> Member:
     """The member a per-user route is about: kids may only use their own, parents anyone in the family."""
     key = parse_uuid(user_id, "Invalid user ID format")
-    if not g.member.is_parent and key != g.member.id:
+    if not acts_for(g.member, key):
         raise Forbidden(f"Children can only view their own {what}")
     return get_member_or_404(get_session(), key)
 
@@ -99,11 +100,9 @@ def user_conversions(user_id: str) -> Response:
 
 
 @bp.post("/users/<user_id>/conversions")
-@api_auth_required
+@api_parent_required("Only parents can convert points")
 def convert_user_points(user_id: str) -> tuple[Response, int]:
     """A parent converts a kid's points into money (never more than the kid has)."""
-    if not g.member.is_parent:
-        raise Forbidden("Only parents can convert points")
     member = _member_for(user_id, "conversions")
     values = typed_values(read_json_object(), {"points": int, "method": str, "note": str})
     require_keys(values, "points")
@@ -143,11 +142,9 @@ def user_allowance_schedule(user_id: str) -> Response:
 
 
 @bp.put("/users/<user_id>/allowance-schedule")
-@api_auth_required
+@api_parent_required("Only parents can set allowances")
 def set_user_allowance_schedule(user_id: str) -> Response:
     """A parent sets a kid's weekly allowance; keys left out keep their current (or default) values."""
-    if not g.member.is_parent:
-        raise Forbidden("Only parents can set allowances")
     member = _member_for(user_id, "allowance")
     values = typed_values(read_json_object(), {"mode": str, "payday": int, "amount_cents": int, "active": bool})
     session = get_session()

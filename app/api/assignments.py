@@ -32,13 +32,14 @@ from app.assignments.services import (
     undo_completion,
     verify_assignment,
 )
-from app.auth.decorators import api_auth_required
+from app.auth.decorators import api_auth_required, api_parent_required
 from app.chores.models import Chore
 from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
 from app.inputs import parse_action
 from app.live.events import publish_event
 from app.members.models import Member
+from app.policy import acts_for
 from app.web import current_rules, family_today, request_now
 
 DEFAULT_LIMIT = 100
@@ -53,12 +54,6 @@ INVALID_ID = "Invalid assignment ID format"
 
 def _assignment_id(raw: str) -> uuid.UUID:
     return parse_uuid(raw, INVALID_ID)
-
-
-def _require_parent(message: str) -> None:
-    # Parent-only routes refuse kids before looking at anything else, as the previous service did.
-    if not g.member.is_parent:
-        raise Forbidden(message)
 
 
 def _may_see(member: Member, assignment: Assignment) -> bool:
@@ -143,7 +138,7 @@ def list_assignments() -> Response:
     raw_user = request.args.get("user_id")
     if raw_user is not None:
         user_id = parse_uuid(raw_user, "Invalid user_id format")
-        if not g.member.is_parent and user_id != g.member.id:
+        if not acts_for(g.member, user_id):
             raise Forbidden("Children can only view their own assignments")
         scope = Assignment.assigned_to == user_id
     elif not g.member.is_parent:
@@ -174,10 +169,9 @@ def get_one_assignment(assignment_id: str) -> Response:
 # --- the lifecycle -------------------------------------------------------------------------------------------------
 
 @bp.post("/assignments")
-@api_auth_required
+@api_parent_required("Only parents can create assignments")
 def create_one_assignment() -> tuple[Response, int]:
     """A parent hands out a one-off assignment (open to claim when nobody is named)."""
-    _require_parent("Only parents can create assignments")
     values = typed_values(read_json_object(), {"chore_id": str, "assigned_to": str, "points_offered": int,
                                                "due_date": str})
     if not values.get("chore_id"):
@@ -222,10 +216,9 @@ def complete(assignment_id: str) -> Response:
 
 
 @bp.post("/assignments/<assignment_id>/verify")
-@api_auth_required
+@api_parent_required("Only parents can verify assignments")
 def verify(assignment_id: str) -> Response:
     """A parent approves (points land once) or rejects (back to the kid with the reason)."""
-    _require_parent("Only parents can verify assignments")
     key = _assignment_id(assignment_id)
     values = typed_values(read_json_object(), {"approved": bool, "points_awarded": int, "verification_notes": str})
     if "approved" not in values:
@@ -246,10 +239,9 @@ def verify(assignment_id: str) -> Response:
 
 
 @bp.post("/assignments/<assignment_id>/undo")
-@api_auth_required
+@api_parent_required("Only parents can undo a completion")
 def undo(assignment_id: str) -> Response:
     """A parent takes a completion back; points already credited are reversed by a new ledger row."""
-    _require_parent("Only parents can undo a completion")
     key = _assignment_id(assignment_id)
     session = get_session()
     reversed_points = get_assignment_or_404(session, key).points_earned or 0
@@ -262,10 +254,9 @@ def undo(assignment_id: str) -> Response:
 
 
 @bp.post("/assignments/<assignment_id>/skip")
-@api_auth_required
+@api_parent_required("Only parents can skip a chore")
 def skip(assignment_id: str) -> Response:
     """A parent excuses a chore for the day (no points, no penalty)."""
-    _require_parent("Only parents can skip a chore")
     key = _assignment_id(assignment_id)
     assignment = skip_assignment(get_session(), actor=g.member, assignment_id=key, now=request_now())
     get_session().commit()
@@ -274,10 +265,9 @@ def skip(assignment_id: str) -> Response:
 
 
 @bp.post("/assignments/<assignment_id>/reopen")
-@api_auth_required
+@api_parent_required("Only parents can re-open a chore")
 def reopen(assignment_id: str) -> Response:
     """A parent gives a missed chore another chance (a penalty it cost is given back)."""
-    _require_parent("Only parents can re-open a chore")
     key = _assignment_id(assignment_id)
     assignment = reopen_assignment(get_session(), actor=g.member, assignment_id=key, rules=current_rules(),
                                    now=request_now())

@@ -8,12 +8,12 @@ from flask import Response, g, jsonify
 from app.api import bp
 from app.api.serializers_daily import chore_detail, chore_list_item, parse_uuid, read_json_object, typed_values
 from app.assignments.services import ensure_day, materialise_day
-from app.auth.decorators import api_auth_required
+from app.auth.decorators import api_auth_required, api_parent_required
 from app.chores.inputs import ChoreInput, ChoreUpdate
 from app.chores.models import Chore
 from app.chores.services import archive_chore, create_chore, get_chore_or_404, list_chores, update_chore
 from app.db import get_session
-from app.domain import Forbidden, ValidationFailed
+from app.domain import ValidationFailed
 from app.inputs import parse_action
 from app.live.events import publish_event
 from app.web import current_rules, family_today, request_now
@@ -74,11 +74,9 @@ def list_family_chores() -> Response:
 
 
 @bp.post("/chores")
-@api_auth_required
+@api_parent_required("Only parents can create chores")
 def create_family_chore() -> tuple[Response, int]:
     """A parent adds a chore (with an optional schedule and rotation); today's assignments appear at once."""
-    if not g.member.is_parent:
-        raise Forbidden("Only parents can create chores")
     values = _chore_values(read_json_object())
     if not isinstance(values.get("name"), str) or not values["name"].strip():
         raise ValidationFailed("Invalid request body", details="name required", fields={"name": "required"})
@@ -103,11 +101,9 @@ def get_family_chore(chore_id: str) -> Response:
 
 
 @bp.put("/chores/<chore_id>")
-@api_auth_required
+@api_parent_required("Only parents can update chores")
 def update_family_chore(chore_id: str) -> Response:
     """A parent changes the keys sent; `{"active": true}` brings an archived chore back."""
-    if not g.member.is_parent:
-        raise Forbidden("Only parents can update chores")
     key = parse_uuid(chore_id, "Invalid chore ID")
     values = _chore_values(read_json_object())
     session = get_session()
@@ -130,11 +126,9 @@ def update_family_chore(chore_id: str) -> Response:
 
 
 @bp.delete("/chores/<chore_id>")
-@api_auth_required
+@api_parent_required("Only parents can delete chores")
 def delete_family_chore(chore_id: str) -> Response:
     """A parent archives a chore: it leaves every list and is no longer assigned (its history stays)."""
-    if not g.member.is_parent:
-        raise Forbidden("Only parents can delete chores")
     key = parse_uuid(chore_id, "Invalid chore ID")
     session = get_session()
     chore = get_chore_or_404(session, key)

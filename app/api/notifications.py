@@ -8,9 +8,9 @@ from flask import Response, current_app, g, jsonify, request
 from app.api import bp
 from app.api.serializers import format_timestamp
 from app.api.serializers_daily import parse_uuid, query_int, read_json_object, typed_values
-from app.auth.decorators import api_auth_required
+from app.auth.decorators import api_auth_required, api_parent_required
 from app.db import get_session
-from app.domain import Forbidden, ValidationFailed
+from app.domain import ValidationFailed
 from app.inputs import parse_input
 from app.notifications.delivery import allow_private_addresses
 from app.notifications.inputs import WebhookInput
@@ -105,11 +105,6 @@ def _preferences_body() -> dict[str, Any]:
             "email_available": bool(g.member.email)}
 
 
-def _require_parent(message: str) -> None:
-    if not g.member.is_parent:
-        raise Forbidden(message)
-
-
 # --- the member's own notifications ------------------------------------------------------------------------------
 
 @bp.get("/notifications")
@@ -170,18 +165,16 @@ def notifications_put_preferences() -> Response:
 
 
 @bp.get("/notifications/settings")
-@api_auth_required
+@api_parent_required("Only parents can see family settings")
 def notifications_get_settings() -> Response:
     """The family's digest hour and reminder lead time (parents)."""
-    _require_parent("Only parents can see family settings")
     return jsonify(notification_settings(get_session()))
 
 
 @bp.put("/notifications/settings")
-@api_auth_required
+@api_parent_required("Only parents can change family settings")
 def notifications_put_settings() -> Response:
     """Set the digest hour (0–23) and/or reminder lead time (0–1440 minutes); anything else is a 400."""
-    _require_parent("Only parents can change family settings")
     body = read_json_object()
     unknown = sorted(set(body) - {"digest_hour", "reminder_lead_minutes"})
     if unknown:
@@ -202,19 +195,17 @@ def _webhook(webhook_id: str) -> Webhook:
 
 
 @bp.get("/webhooks")
-@api_auth_required
+@api_parent_required(WEBHOOKS_PARENTS_ONLY)
 def webhooks_list() -> Response:
     """The family's webhooks (never their secrets)."""
-    _require_parent(WEBHOOKS_PARENTS_ONLY)
     hooks = list_webhooks(get_session())
     return jsonify(webhooks=[webhook_item(w) for w in hooks], count=len(hooks))
 
 
 @bp.post("/webhooks")
-@api_auth_required
+@api_parent_required(WEBHOOKS_PARENTS_ONLY)
 def webhooks_create() -> tuple[Response, int]:
     """Add a webhook {url, events?}; the answer carries its signing secret, this once."""
-    _require_parent(WEBHOOKS_PARENTS_ONLY)
     data = parse_input(WebhookInput, typed_values(read_json_object(), {"url": str, "events": list}))
     webhook = create_webhook(get_session(), actor=g.member, data=data,
                              allow_private=allow_private_addresses(current_app.config))
@@ -223,18 +214,16 @@ def webhooks_create() -> tuple[Response, int]:
 
 
 @bp.get("/webhooks/<webhook_id>")
-@api_auth_required
+@api_parent_required(WEBHOOKS_PARENTS_ONLY)
 def webhooks_get(webhook_id: str) -> Response:
     """One webhook (no secret)."""
-    _require_parent(WEBHOOKS_PARENTS_ONLY)
     return jsonify(webhook_item(_webhook(webhook_id)))
 
 
 @bp.put("/webhooks/<webhook_id>")
-@api_auth_required
+@api_parent_required(WEBHOOKS_PARENTS_ONLY)
 def webhooks_update(webhook_id: str) -> Response:
     """Change url, events and/or active."""
-    _require_parent(WEBHOOKS_PARENTS_ONLY)
     webhook = _webhook(webhook_id)
     data = parse_input(WebhookInput, typed_values(read_json_object(), {"url": str, "events": list, "active": bool}))
     update_webhook(get_session(), actor=g.member, webhook=webhook,
@@ -244,30 +233,27 @@ def webhooks_update(webhook_id: str) -> Response:
 
 
 @bp.delete("/webhooks/<webhook_id>")
-@api_auth_required
+@api_parent_required(WEBHOOKS_PARENTS_ONLY)
 def webhooks_delete(webhook_id: str) -> Response:
     """Remove a webhook and its delivery log."""
-    _require_parent(WEBHOOKS_PARENTS_ONLY)
     delete_webhook(get_session(), actor=g.member, webhook=_webhook(webhook_id))
     get_session().commit()
     return jsonify(message="Webhook deleted")
 
 
 @bp.post("/webhooks/<webhook_id>/rotate-secret")
-@api_auth_required
+@api_parent_required(WEBHOOKS_PARENTS_ONLY)
 def webhooks_rotate_secret(webhook_id: str) -> Response:
     """A new signing secret, returned this once."""
-    _require_parent(WEBHOOKS_PARENTS_ONLY)
     webhook = rotate_secret(get_session(), actor=g.member, webhook=_webhook(webhook_id))
     get_session().commit()
     return jsonify(webhook_item(webhook, with_secret=True))
 
 
 @bp.get("/webhooks/<webhook_id>/deliveries")
-@api_auth_required
+@api_parent_required(WEBHOOKS_PARENTS_ONLY)
 def webhooks_deliveries(webhook_id: str) -> Response:
     """One webhook's delivery log, newest first."""
-    _require_parent(WEBHOOKS_PARENTS_ONLY)
     webhook = _webhook(webhook_id)
     items = list_deliveries(get_session(), actor=g.member, webhook_id=webhook.id,
                             status=clean_status(request.args.get("status")),
@@ -276,20 +262,18 @@ def webhooks_deliveries(webhook_id: str) -> Response:
 
 
 @bp.get("/deliveries")
-@api_auth_required
+@api_parent_required(WEBHOOKS_PARENTS_ONLY)
 def deliveries_list() -> Response:
     """Every email and webhook delivery, newest first; ?status=dead lists the dead letters."""
-    _require_parent(WEBHOOKS_PARENTS_ONLY)
     items = list_deliveries(get_session(), actor=g.member, status=clean_status(request.args.get("status")),
                             limit=query_int("limit", 100, 1, MAX_LIMIT))
     return jsonify(deliveries=[delivery_item(d) for d in items], count=len(items))
 
 
 @bp.post("/deliveries/<delivery_id>/retry")
-@api_auth_required
+@api_parent_required(WEBHOOKS_PARENTS_ONLY)
 def deliveries_retry(delivery_id: str) -> tuple[Response, int]:
     """Send a dead letter once more, right after this commit (202: the outcome shows in the log)."""
-    _require_parent(WEBHOOKS_PARENTS_ONLY)
     session = get_session()
     delivery = get_delivery_or_404(session, parse_uuid(delivery_id, "Invalid delivery ID format"))
     retry_delivery(session, actor=g.member, delivery=delivery, now=request_now())

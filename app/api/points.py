@@ -18,7 +18,7 @@ from app.api.serializers_daily import (
     typed_values,
 )
 from app.assignments.services import compute_streak
-from app.auth.decorators import api_auth_required
+from app.auth.decorators import api_auth_required, api_parent_required
 from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
 from app.inputs import parse_action
@@ -29,6 +29,7 @@ from app.points.inputs import PointsAward, PresetInput
 from app.points.leaderboards import member_stats, points_converted
 from app.points.models import LEDGER_KINDS
 from app.points.services import give_points, list_presets, list_transactions, save_preset, weekly_points_now
+from app.policy import acts_for
 from app.web import current_rules, request_now
 
 DEFAULT_TRANSACTIONS = 50
@@ -39,7 +40,7 @@ MAX_OFFSET = 1_000_000
 def _member_for(user_id: str, what: str) -> Member:
     """The member a per-user read is about: kids may only read themselves, parents anyone in the family."""
     key = parse_uuid(user_id, "Invalid user ID format")
-    if not g.member.is_parent and key != g.member.id:
+    if not acts_for(g.member, key):
         raise Forbidden(f"Children can only view their own {what}")
     return get_member_or_404(get_session(), key)
 
@@ -101,8 +102,6 @@ def user_stats(user_id: str) -> Response:
 # --- bonuses and deductions ----------------------------------------------------------------------------------------
 
 def _give(user_id: str, kind: str) -> tuple[Response, int]:
-    if not g.member.is_parent:
-        raise Forbidden("Only parents can give bonuses or deductions")
     key = parse_uuid(user_id, "Invalid user ID format")
     values = typed_values(read_json_object(), {"points": int, "reason": str})
     require_keys(values, "points", "reason")
@@ -119,14 +118,14 @@ def _give(user_id: str, kind: str) -> tuple[Response, int]:
 
 
 @bp.post("/users/<user_id>/bonus")
-@api_auth_required
+@api_parent_required("Only parents can give bonuses or deductions")
 def give_bonus(user_id: str) -> tuple[Response, int]:
     """A parent adds points to a kid, with a reason the kid sees."""
     return _give(user_id, "bonus")
 
 
 @bp.post("/users/<user_id>/deductions")
-@api_auth_required
+@api_parent_required("Only parents can give bonuses or deductions")
 def give_deduction(user_id: str) -> tuple[Response, int]:
     """A parent takes points from a kid, with a reason the kid sees."""
     return _give(user_id, "deduction")
@@ -146,11 +145,9 @@ def point_presets() -> Response:
 
 
 @bp.post("/point-presets")
-@api_auth_required
+@api_parent_required("Only parents can edit presets")
 def add_point_preset() -> tuple[Response, int]:
     """A parent adds a one-tap reason."""
-    if not g.member.is_parent:
-        raise Forbidden("Only parents can edit presets")
     values = typed_values(read_json_object(), {"kind": str, "label": str, "points": int})
     require_keys(values, "kind", "label", "points")
     data = parse_action(PresetInput, values)

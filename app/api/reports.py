@@ -8,10 +8,11 @@ from flask import Response, g, jsonify, request
 
 from app.api import bp
 from app.api.serializers_daily import parse_uuid, query_int
-from app.auth.decorators import api_auth_required
+from app.auth.decorators import api_auth_required, api_parent_required
 from app.db import get_session
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.members.services import get_member_or_404
+from app.policy import acts_for
 from app.reports.charts import percent
 from app.reports.services import (
     TREND_RANGES,
@@ -31,11 +32,6 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 365
 
 
-def _parents_only() -> None:
-    if not g.member.is_parent:
-        raise Forbidden("Only parents can view reports")
-
-
 def _days_period() -> Period:
     """`?days=` (1-365, default 30): from that many days ago to today, in family time."""
     days = query_int("days", DEFAULT_DAYS, 1, MAX_DAYS)
@@ -52,10 +48,9 @@ def _span(period: Period) -> dict[str, str]:
 
 
 @bp.get("/reports/weekly-summary")
-@api_auth_required
+@api_parent_required("Only parents can view reports")
 def weekly_summary_report() -> Response:
     """The family week (or `week_start`..`week_end`): totals and a row per kid, busiest earners first."""
-    _parents_only()
     start_raw, end_raw = request.args.get("week_start"), request.args.get("week_end")
     default = week_of(current_rules().clock, family_today())
     if start_raw and not end_raw:
@@ -80,7 +75,7 @@ def weekly_summary_report() -> Response:
 def child_performance_report(child_id: str) -> Response:
     """One kid over the last `days` days: totals and a row per day with assignments (kids: their own only)."""
     key = parse_uuid(child_id, "Invalid child ID format")
-    if not g.member.is_parent and key != g.member.id:
+    if not acts_for(g.member, key):
         raise Forbidden("Children can only view their own reports")
     period = _days_period()
     try:
@@ -98,10 +93,9 @@ def child_performance_report(child_id: str) -> Response:
 
 
 @bp.get("/reports/category-breakdown")
-@api_auth_required
+@api_parent_required("Only parents can view reports")
 def category_breakdown_report() -> Response:
     """Per chore category over the last `days` days: counts, completion rate and points earned."""
-    _parents_only()
     period = _days_period()
     rows = category_breakdown(get_session(), period, request_now())
     return jsonify(period=_span(period), categories=[
@@ -124,10 +118,9 @@ def _kid_trend(row: Any) -> dict[str, Any]:
 
 
 @bp.get("/reports/performance-trends")
-@api_auth_required
+@api_parent_required("Only parents can view reports")
 def performance_trends_report() -> Response:
     """Per day over the last 7, 30 or 90 days, and per kid with a real streak and their completion."""
-    _parents_only()
     days = _trend_range()
     today = family_today()
     trends = performance_trends(get_session(), Period(today - timedelta(days=days), today), today, request_now())

@@ -11,7 +11,7 @@ from app.api import bp
 from app.api.serializers import format_timestamp
 from app.api.serializers_daily import format_seconds, parse_uuid, query_int, read_json_object, require_keys, \
     typed_values
-from app.auth.decorators import api_auth_required
+from app.auth.decorators import api_auth_required, api_parent_required
 from app.db import get_session
 from app.domain import DomainError, Forbidden, NotFound, ValidationFailed
 from app.live.events import publish_event
@@ -19,6 +19,7 @@ from app.inputs import parse_input
 from app.members.models import Member
 from app.members.services import get_member_or_404
 from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
+from app.policy import acts_for
 from app.rewards.models import REDEMPTION_STATUSES, Redemption, Reward
 from app.rewards.services import (
     approve_redemption,
@@ -168,11 +169,6 @@ def _members_by_id(redemptions: list[Redemption]) -> dict[uuid.UUID, Member]:
     return {m.id: m for m in get_session().scalars(select(Member).where(Member.id.in_(ids)))}
 
 
-def _parent_only(message: str) -> None:
-    if not g.member.is_parent:
-        raise Forbidden(message)
-
-
 def _changed(*names: str, **data: Any) -> None:
     """After the commit: tell every open page of the family."""
     for name in names:
@@ -195,10 +191,9 @@ def list_family_rewards() -> Response:
 
 
 @bp.post("/rewards")
-@api_auth_required
+@api_parent_required("Only parents can create rewards")
 def create_family_reward() -> tuple[Response, int]:
     """A parent adds a reward: active and needing approval unless the body says otherwise."""
-    _parent_only("Only parents can create rewards")
     body = read_json_object()
     require_keys(typed_values(body, REWARD_KEYS, nullable=CLEARABLE), "name", "cost_points", "category")
     session = get_session()
@@ -213,10 +208,9 @@ def create_family_reward() -> tuple[Response, int]:
 
 
 @bp.put("/rewards/<reward_id>")
-@api_auth_required
+@api_parent_required("Only parents can update rewards")
 def update_family_reward(reward_id: str) -> Response:
     """A parent changes the keys sent; `"active": true` brings an archived reward back."""
-    _parent_only("Only parents can update rewards")
     key = parse_uuid(reward_id, "Invalid reward ID format")
     values = _reward_values(read_json_object())
     session = get_session()
@@ -234,10 +228,9 @@ def update_family_reward(reward_id: str) -> Response:
 
 
 @bp.delete("/rewards/<reward_id>")
-@api_auth_required
+@api_parent_required("Only parents can delete rewards")
 def delete_family_reward(reward_id: str) -> Response:
     """A parent archives a reward: it leaves the store; its history and open requests stay."""
-    _parent_only("Only parents can delete rewards")
     key = parse_uuid(reward_id, "Invalid reward ID format")
     session = get_session()
     reward = get_reward_or_404(session, key, include_archived=True)
@@ -280,19 +273,17 @@ def _decide(redemption_id: str, decide: Any, message: str, *events: str) -> Resp
 
 
 @bp.post("/redemptions/<redemption_id>/approve")
-@api_auth_required
+@api_parent_required("Only parents can approve rewards")
 def approve_family_redemption(redemption_id: str) -> Response:
     """A parent approves a waiting request (once; a second approve is a 400)."""
-    _parent_only("Only parents can approve rewards")
     return _decide(redemption_id, lambda s, key: approve_redemption(s, g.member, key, request_now()),
                    "Redemption approved")
 
 
 @bp.post("/redemptions/<redemption_id>/reject")
-@api_auth_required
+@api_parent_required("Only parents can reject rewards")
 def reject_family_redemption(redemption_id: str) -> Response:
     """A parent rejects a request with a reason: the points are refunded and the stock restored."""
-    _parent_only("Only parents can reject rewards")
     values = typed_values(read_json_object(), {"reason": str})
     require_keys(values, "reason")
     data = parse_input(RejectInput, values)
@@ -302,10 +293,9 @@ def reject_family_redemption(redemption_id: str) -> Response:
 
 
 @bp.post("/redemptions/<redemption_id>/fulfill")
-@api_auth_required
+@api_parent_required("Only parents can fulfil rewards")
 def fulfil_family_redemption(redemption_id: str) -> Response:
     """A parent marks an approved request as handed over."""
-    _parent_only("Only parents can fulfil rewards")
     return _decide(redemption_id, lambda s, key: fulfil_redemption(s, g.member, key, request_now()),
                    "Redemption fulfilled")
 
@@ -345,7 +335,7 @@ def list_family_redemptions() -> Response:
 def user_redeemed_rewards(user_id: str) -> Response:
     """A member's requests, newest first (100 at most); kids may only read their own."""
     key = parse_uuid(user_id, "Invalid user ID format")
-    if not g.member.is_parent and key != g.member.id:
+    if not acts_for(g.member, key):
         raise Forbidden("Children can only view their own redemptions")
     session = get_session()
     try:

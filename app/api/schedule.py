@@ -21,9 +21,9 @@ from app.api.serializers_daily import (
     require_keys,
     typed_values,
 )
-from app.auth.decorators import api_auth_required
+from app.auth.decorators import api_auth_required, api_parent_required
 from app.db import get_session
-from app.domain import Forbidden, ValidationFailed
+from app.domain import ValidationFailed
 from app.inputs import parse_action
 from app.members.models import Member
 from app.members.services import get_member_or_404
@@ -153,11 +153,9 @@ def list_patterns() -> Response:
 
 
 @bp.post("/presence/patterns")
-@api_auth_required
+@api_parent_required(PRESENCE_WRITE)
 def create_pattern() -> tuple[Response, int]:
     """A parent adds a recurring rule (e.g. away every other weekend, Fri-Sun, from 18:00)."""
-    if not g.member.is_parent:
-        raise Forbidden(PRESENCE_WRITE)
     values = typed_values(read_json_object(), {"user_id": str, "kind": str, "weekdays": list, "anchor_date": str,
                                                "present": bool, "transition_time": str, "label": str})
     require_keys(values, "user_id", "weekdays")
@@ -191,11 +189,9 @@ def list_exceptions() -> Response:
 
 
 @bp.post("/presence/exceptions")
-@api_auth_required
+@api_parent_required(PRESENCE_WRITE)
 def create_exception() -> tuple[Response, int]:
     """A parent marks a member home or away for a date range (one day when end_date is left out)."""
-    if not g.member.is_parent:
-        raise Forbidden(PRESENCE_WRITE)
     values = typed_values(read_json_object(), {"user_id": str, "start_date": str, "end_date": str, "present": bool,
                                                "transition_time": str, "note": str})
     require_keys(values, "user_id", "start_date")
@@ -209,11 +205,9 @@ def create_exception() -> tuple[Response, int]:
 
 
 @bp.delete("/presence/rules/<rule_id>")
-@api_auth_required
+@api_parent_required(PRESENCE_WRITE)
 def delete_rule(rule_id: str) -> Response:
     """A parent removes a pattern or an exception."""
-    if not g.member.is_parent:
-        raise Forbidden(PRESENCE_WRITE)
     key = parse_uuid(rule_id, "Invalid presence rule ID format")
     delete_presence_rule(get_session(), actor=g.member, rule_id=key)
     get_session().commit()

@@ -6,9 +6,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.api import bp
 from app.api.serializers_daily import read_json_object
-from app.auth.decorators import api_auth_required
+from app.auth.decorators import api_auth_required, api_parent_required
 from app.db import get_session
-from app.domain import Forbidden, ValidationFailed
+from app.domain import ValidationFailed
 from app.inputs import parse_input
 from app.settings.inputs import SettingValue
 from app.settings.services import get_setting, get_settings, set_setting
@@ -31,11 +31,9 @@ def read_setting(key: str) -> Response:
 
 
 @bp.put("/settings/<key>")
-@api_auth_required
+@api_parent_required("Only parents can update settings")
 def write_setting(key: str) -> tuple[BaseResponse, int]:
     """A parent sets one setting ({"value": <JSON>}): 200 when updated, 201 when the key is new."""
-    if not g.member.is_parent:
-        raise Forbidden("Only parents can update settings")
     body = read_json_object()
     if "value" not in body or body["value"] is None:
         raise ValidationFailed("Invalid request body", fields={"value": "required"})

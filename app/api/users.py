@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.api import bp
 from app.api.serializers import created_user, updated_user, user_detail, user_list_item
 from app.audit import record_audit
-from app.auth.decorators import api_auth_required
+from app.auth.decorators import api_auth_required, api_parent_required
 from app.db import get_session
 from app.db.bases import utcnow
 from app.domain import Conflict, ValidationFailed
@@ -35,6 +35,7 @@ from app.members.services import (
     update_member,
     update_own_profile,
 )
+from app.policy import acts_for
 
 # Request keys: (JSON type, longest accepted text). Longer text than a column holds would otherwise reach the
 # database as an error; the services' own messages cover the finer rules (username shape, colours, dates).
@@ -190,11 +191,9 @@ def list_users() -> Response:
 
 
 @bp.post("/users")
-@api_auth_required
+@api_parent_required("Only parents can create users")
 def create_user() -> tuple[Response, int]:
     """A parent adds a member (a kid unless is_parent), within the plan's limits."""
-    if not g.member.is_parent:
-        return _error("Only parents can create users", 403)
     values = _read_body(CREATE_FIELDS)
     missing = [key for key in ("username", "display_name") if not values.get(key)]
     if missing:
@@ -220,18 +219,16 @@ def get_user(user_id: str) -> Response | tuple[Response, int]:
     member_id = _parse_user_id(user_id)
     if member_id is None:
         return _error("Invalid user ID format", 400)
-    if not g.member.is_parent and member_id != g.member.id:
+    if not acts_for(g.member, member_id):
         return _error("Children can only view their own profile", 403)
     member = get_member_or_404(get_session(), member_id)
     return jsonify(user_detail(member, today=family_today()))
 
 
 @bp.put("/users/<user_id>")
-@api_auth_required
+@api_parent_required("Only parents can update users")
 def update_user(user_id: str) -> Response | tuple[Response, int]:
     """A parent edits a member: profile, role, login, active state, password and PIN."""
-    if not g.member.is_parent:
-        return _error("Only parents can update users", 403)
     member_id = _parse_user_id(user_id)
     if member_id is None:
         return _error("Invalid user ID format", 400)
@@ -279,11 +276,9 @@ def update_user(user_id: str) -> Response | tuple[Response, int]:
 
 
 @bp.delete("/users/<user_id>")
-@api_auth_required
+@api_parent_required("Only parents can delete users")
 def delete_user(user_id: str) -> Response | tuple[Response, int]:
     """A parent removes a member (soft delete); their sessions and tokens stop working at once."""
-    if not g.member.is_parent:
-        return _error("Only parents can delete users", 403)
     member_id = _parse_user_id(user_id)
     if member_id is None:
         return _error("Invalid user ID format", 400)

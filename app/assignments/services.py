@@ -21,6 +21,7 @@ from app.family_time import FamilyClock, week_start_index
 from app.members.models import FamilySetting, Member
 from app.points.models import LedgerEntry
 from app.points.services import clean_points, post_entry
+from app.policy import require_parent
 from app.presence.services import presence_map
 
 FAIR_SHARE_WINDOW = timedelta(days=7)
@@ -336,8 +337,7 @@ def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
                       rules: FamilyRules, now: datetime, points_awarded: int | None = None,
                       notes: str | None = None) -> Assignment:
     """A parent approves (credit once) or rejects (back to the kid, with the reason they will see)."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can verify assignments")
+    require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status != "pending_verification":
         raise ValidationFailed(f"Cannot verify assignment with status: {assignment.status}")
@@ -363,8 +363,7 @@ def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
 def undo_completion(session: Session, *, actor: Member, assignment_id: uuid.UUID, rules: FamilyRules,
                     now: datetime) -> Assignment:
     """A parent takes a completion back; credited points are reversed by a new ledger row."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can undo a completion")
+    require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status not in ("verified", "pending_verification"):
         raise ValidationFailed(f"Cannot undo assignment with status: {assignment.status}")
@@ -384,8 +383,7 @@ def undo_completion(session: Session, *, actor: Member, assignment_id: uuid.UUID
 
 def skip_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, now: datetime) -> Assignment:
     """A parent excuses a chore for the day: no points; a penalty already charged for missing it stands."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can skip a chore")
+    require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status not in ACTIVE_STATUSES + ("missed",):
         raise ValidationFailed(f"Cannot skip assignment with status: {assignment.status}")
@@ -398,8 +396,7 @@ def skip_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID
 def reopen_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, rules: FamilyRules,
                       now: datetime) -> Assignment:
     """A parent gives a missed chore another chance; a penalty it cost is given back."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can re-open a chore")
+    require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status != "missed":
         raise ValidationFailed(f"Cannot re-open assignment with status: {assignment.status}")
@@ -439,8 +436,7 @@ def mark_missed(session: Session, rules: FamilyRules, now: datetime) -> int:
 def create_assignment(session: Session, *, actor: Member, data: AssignmentInput, rules: FamilyRules,
                       now: datetime) -> Assignment:
     """A parent hands out a one-off assignment (API)."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can create assignments")
+    require_parent(actor)
     chore = session.get(Chore, data.chore_id)
     if chore is None or not chore.active:
         raise NotFound("Chore not found")

@@ -13,6 +13,7 @@ from app.db import get_session
 from app.domain import AuthenticationFailed
 from app.htmx import is_htmx, redirect_to
 from app.members.models import Member
+from app.policy import is_parent
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,9 +34,10 @@ def parent_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     @login_required
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_member().is_parent:
+        if not is_parent(current_member()):
             abort(403, description="Only parents can open this page.")
         return view(*args, **kwargs)
+    wrapped.parents_only = True  # type: ignore[attr-defined]  # read by tests/test_policy.py's route matrix
     return wrapped
 
 
@@ -69,3 +71,18 @@ def api_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
         g.member = member
         return view(*args, **kwargs)
     return wrapped
+
+
+def api_parent_required(message: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Bearer-token API routes for parents only: the token checks of `api_auth_required`, then a 403 with the
+    route's own message (the previous service's clients read it) before the view looks at anything else."""
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        @api_auth_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not is_parent(g.member):
+                return _api_error(message, 403)
+            return view(*args, **kwargs)
+        wrapped.parents_only = True  # type: ignore[attr-defined]  # read by tests/test_policy.py's route matrix
+        return wrapped
+    return decorate

@@ -14,6 +14,7 @@ from app.auth.models import LoginFailure, MemberSession, TabletDevice
 from app.domain import AuthenticationFailed, Forbidden, LockedOut, NotFound, ValidationFailed
 from app.members.models import Member
 from app.platform.models import FamilyMembership, User
+from app.policy import require_parent
 from app.security import hash_secret, verify_secret
 
 LOCKOUT_THRESHOLD = 5
@@ -190,8 +191,7 @@ def end_all_sessions(session: Session, member: Member, now: datetime) -> int:
 
 def register_device(session: Session, actor: Member, *, name: str, now: datetime) -> tuple[TabletDevice, str]:
     """Mark a browser as the family tablet; returns the device and the token for its cookie."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can set up the family tablet")
+    require_parent(actor)
     name = name.strip() or "Family tablet"
     if len(name) > 80:
         raise ValidationFailed("Device name is too long (80 characters at most)", fields={"name": "too long"})
@@ -221,8 +221,7 @@ def list_devices(session: Session) -> list[TabletDevice]:
 
 def revoke_device(session: Session, actor: Member, device_id: uuid.UUID, now: datetime) -> TabletDevice:
     """Stop a tablet working at once, ending any kid's turn on it."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can manage devices")
+    require_parent(actor)
     device = session.get(TabletDevice, device_id)
     if device is None:
         raise NotFound("Device not found")

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from app.chores.inputs import ChoreInput, ChoreUpdate
 from app.chores.models import Chore, ChoreAssignee, ChoreSchedule
 from app.chores.schedules import clean_schedule
-from app.domain import Forbidden, NotFound, ValidationFailed
+from app.domain import NotFound, ValidationFailed
 from app.members.models import Member
+from app.policy import SystemActor, require_parent, require_parent_or_system
 
 
 def list_chores(session: Session, *, include_archived: bool = False) -> list[Chore]:
@@ -70,10 +71,9 @@ def _apply_assignees(session: Session, chore: Chore, ids: list[uuid.UUID]) -> No
     chore.assignees = [ChoreAssignee(member_id=member_id, position=i) for i, member_id in enumerate(ids)]
 
 
-def create_chore(session: Session, *, actor: Member, data: ChoreInput, today: date) -> Chore:
-    """Add a chore (with an optional schedule and assignee order)."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can create chores")
+def create_chore(session: Session, *, actor: Member | SystemActor, data: ChoreInput, today: date) -> Chore:
+    """Add a chore (with an optional schedule and assignee order); SYSTEM for the demo seed."""
+    require_parent_or_system(actor)
     chore = Chore(name="", category="other", base_points=10, difficulty="easy", active=True, assignment_type="fixed",
                   requires_verification=True, requires_photo=False, min_age=0, penalty_points=0, open_bonus_points=0)
     _apply_fields(chore, data)
@@ -92,8 +92,7 @@ def create_chore(session: Session, *, actor: Member, data: ChoreInput, today: da
 
 def update_chore(session: Session, chore: Chore, *, actor: Member, data: ChoreUpdate, today: date) -> Chore:
     """Change the keys given; `schedule: null` removes the chore's schedule."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can update chores")
+    require_parent(actor)
     _apply_fields(chore, data)
     if data.given("schedule"):
         if data.schedule is None:
@@ -111,8 +110,7 @@ def update_chore(session: Session, chore: Chore, *, actor: Member, data: ChoreUp
 
 def archive_chore(session: Session, chore: Chore, *, actor: Member, now: datetime) -> Chore:
     """Soft-delete: archived chores disappear from every list and stop being assigned."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can delete chores")
+    require_parent(actor)
     chore.active = False
     session.flush()
     return chore

@@ -7,8 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.chores.models import Chore
-from app.domain import Forbidden, ValidationFailed
+from app.domain import ValidationFailed
 from app.members.models import Member
+from app.policy import require_parent
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,7 @@ def suggest_starter_chores(youngest_age: int | None) -> list[tuple[StarterChore,
 
 def add_starter_chores(session: Session, *, actor: Member, keys: list[str]) -> list[Chore]:
     """Create the chosen starter chores (skipping ones the family already has by name)."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can add chores")
+    require_parent(actor)
     by_key = {chore.key: chore for chore in STARTER_PACK}
     unknown = [key for key in keys if key not in by_key]
     if unknown:

@@ -13,6 +13,7 @@ from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, Validati
 from app.members.inputs import MemberChanges, MemberInput
 from app.members.models import MEMBER_ROLES, Member
 from app.platform.models import FamilyMembership
+from app.policy import SystemActor, require_parent, require_parent_or_system
 from app.security import hash_secret
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,29}$")
@@ -158,16 +159,12 @@ def check_plan_allows(session: Session, plan: str, role: str) -> None:
         raise PlanLimitReached(f"The free plan includes up to {limit} {noun}. Upgrade to premium to add more.")
 
 
-def _require_parent(actor: Member | None, message: str) -> None:
-    if actor is not None and not actor.is_parent:
-        raise Forbidden(message)
-
-
 # --- changes --------------------------------------------------------------------------------------------------
 
-def create_member(session: Session, *, actor: Member | None, plan: str, today: date, data: MemberInput) -> Member:
-    """Add a parent or kid after checking every rule (actor None: the family's own sign-up)."""
-    _require_parent(actor, "Only parents can create users")
+def create_member(session: Session, *, actor: Member | SystemActor, plan: str, today: date,
+                  data: MemberInput) -> Member:
+    """Add a parent or kid after checking every rule (SYSTEM: sign-up's first parent, an accepted invitation)."""
+    parent = require_parent_or_system(actor)
     if data.role not in MEMBER_ROLES:
         raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
     username = clean_username(data.username)
@@ -178,7 +175,7 @@ def create_member(session: Session, *, actor: Member | None, plan: str, today: d
     member = Member(username=username, display_name=display_name, role=data.role, color=clean_color(data.color),
                     avatar=data.avatar, birthdate=clean_birthdate(data.birthdate, today),
                     email=clean_member_email(data.email), login_enabled=data.login_enabled, user_id=data.user_id,
-                    created_by=actor.id if actor else None)
+                    created_by=parent.id if parent else None)
     if data.password:
         member.password_hash = hash_secret(check_password_strength(data.password))
     if data.pin:
@@ -207,7 +204,7 @@ def _apply_profile(member: Member, changes: MemberChanges) -> None:
 def update_member(session: Session, member: Member, *, actor: Member, today: date, plan: str | None = None,
                   changes: MemberChanges) -> Member:
     """A parent edits a member: names, colour, role (within the plan's limits), login flags and profile fields."""
-    _require_parent(actor, "Only parents can update users")
+    require_parent(actor)
     if changes.username is not None:
         username = clean_username(changes.username)
         if username_taken(session, username, exclude=member.id):
@@ -270,7 +267,7 @@ def deactivate_member(session: Session, member: Member, *, actor: Member, now: d
     """Soft-delete: the member disappears from lists and every session of theirs ends at once."""
     from app.auth.services import end_all_sessions
 
-    _require_parent(actor, "Only parents can delete users")
+    require_parent(actor)
     if member.id == actor.id:
         raise ValidationFailed("Cannot delete your own account")
     if member.is_parent and member.user_id is not None and _is_owner(session, member):
@@ -285,7 +282,7 @@ def deactivate_member(session: Session, member: Member, *, actor: Member, now: d
 
 def reactivate_member(session: Session, member: Member, *, actor: Member, plan: str) -> Member:
     """Bring a deactivated member back, within the plan's limits."""
-    _require_parent(actor, "Only parents can reactivate users")
+    require_parent(actor)
     if member.is_active:
         return member
     check_plan_allows(session, plan, member.role)
@@ -298,7 +295,7 @@ def reactivate_member(session: Session, member: Member, *, actor: Member, plan: 
 
 def reset_pin(session: Session, member: Member, *, actor: Member, pin: str) -> None:
     """A parent sets a kid's tablet PIN."""
-    _require_parent(actor, "Only parents can reset PINs")
+    require_parent(actor)
     member.pin_hash = hash_secret(check_pin(pin))
     member.updated_by = actor.id
     session.flush()
@@ -308,7 +305,7 @@ def reset_password(session: Session, member: Member, *, actor: Member, password:
     """A parent sets a kid's password (members with a platform account reset their own by email)."""
     from app.auth.services import end_all_sessions
 
-    _require_parent(actor, "Only parents can reset passwords")
+    require_parent(actor)
     if member.user_id is not None:
         # Their password belongs to their platform account; it is reset by email from the sign-in page.
         raise Forbidden("Parents with an account reset their own password from the sign-in page")
@@ -325,6 +322,7 @@ def _is_owner(session: Session, member: Member) -> bool:
 
 def transfer_ownership(session: Session, *, family_id: uuid.UUID, actor: Member, new_owner: Member) -> None:
     """The owner hands the family to another parent with a platform account; the old owner becomes admin."""
+    require_parent(actor)
     if not _is_owner(session, actor):
         raise Forbidden("Only the family owner can transfer ownership")
     if not new_owner.is_parent or new_owner.user_id is None or not new_owner.is_active:
@@ -378,7 +376,7 @@ def unique_username(session: Session, display_name: str, *, fallback: str = "kid
 
 def promote_to_parent(session: Session, member: Member, *, actor: Member, plan: str, today: date) -> Member:
     """Make a member a parent, within the plan's parent limit and only if they can sign in with a password."""
-    _require_parent(actor, "Only parents can change roles")
+    require_parent(actor)
     if member.is_parent:
         return member
     if not member.is_active:

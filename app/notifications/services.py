@@ -20,6 +20,7 @@ from app.notifications.catalog import (
     events_for_role,
 )
 from app.notifications.models import NOTIFICATION_EVENTS, Delivery, Notification, NotificationPreference, Webhook
+from app.policy import require_parent
 
 # Rows made under a key (reminders, digests) get ids derived from it, so the same key can never make a second row.
 KEYED_ROWS = uuid.UUID("5b0f5d2e-4c1a-4f57-9a57-6a2b8d1e7c30")
@@ -325,8 +326,7 @@ def notification_settings(session: Session) -> dict[str, int]:
 
 def update_notification_settings(session: Session, *, actor: Member, values: Mapping[str, Any]) -> dict[str, int]:
     """A parent sets the digest hour and/or reminder lead time; each value is checked before anything is saved."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can change family settings")
+    require_parent(actor)
     unknown = set(values) - set(SETTING_DEFAULTS)
     if unknown:
         name = sorted(unknown)[0]

@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.domain import Forbidden, NotFound, ValidationFailed
+from app.domain import NotFound, ValidationFailed
 from app.members.models import Member
 from app.notifications.inputs import WebhookInput
 from app.notifications.models import DELIVERY_STATUSES, NOTIFICATION_EVENTS, Delivery, Webhook
 from app.notifications.services import mark_for_dispatch
+from app.policy import require_parent
 
 MAX_URL = 500
 MAX_WEBHOOKS = 20
@@ -99,11 +100,6 @@ def clean_events(events: object) -> list[str]:
     return cleaned
 
 
-def _require_parent(actor: Member) -> None:
-    if not actor.is_parent:
-        raise Forbidden("Only parents can manage webhooks")
-
-
 # --- CRUD ----------------------------------------------------------------------------------------------------
 
 def list_webhooks(session: Session) -> list[Webhook]:
@@ -123,7 +119,7 @@ def get_webhook_or_404(session: Session, webhook_id: object) -> Webhook:
 def create_webhook(session: Session, *, actor: Member, data: WebhookInput, allow_private: bool,
                    resolve: Resolver = socket.getaddrinfo) -> Webhook:
     """A parent adds a webhook; its secret is made here, shown to them once by the caller."""
-    _require_parent(actor)
+    require_parent(actor)
     clean_url = check_webhook_url(data.url, allow_private=allow_private, resolve=resolve)
     clean = clean_events(data.events)
     if len(list_webhooks(session)) >= MAX_WEBHOOKS:
@@ -137,7 +133,7 @@ def create_webhook(session: Session, *, actor: Member, data: WebhookInput, allow
 def update_webhook(session: Session, *, actor: Member, webhook: Webhook, allow_private: bool, data: WebhookInput,
                    resolve: Resolver = socket.getaddrinfo) -> Webhook:
     """Change a webhook's URL, events or on/off switch (None leaves a field as it is)."""
-    _require_parent(actor)
+    require_parent(actor)
     if data.url is not None:
         webhook.url = check_webhook_url(data.url, allow_private=allow_private, resolve=resolve)
     if data.events is not None:
@@ -150,7 +146,7 @@ def update_webhook(session: Session, *, actor: Member, webhook: Webhook, allow_p
 
 def rotate_secret(session: Session, *, actor: Member, webhook: Webhook) -> Webhook:
     """A new secret (shown once); deliveries signed from now on use it."""
-    _require_parent(actor)
+    require_parent(actor)
     webhook.secret = secrets.token_hex(32)
     session.flush()
     return webhook
@@ -158,7 +154,7 @@ def rotate_secret(session: Session, *, actor: Member, webhook: Webhook) -> Webho
 
 def delete_webhook(session: Session, *, actor: Member, webhook: Webhook) -> None:
     """Remove a webhook; its delivery log goes with it."""
-    _require_parent(actor)
+    require_parent(actor)
     session.execute(delete(Delivery).where(Delivery.webhook_id == webhook.id))
     session.delete(webhook)
     session.flush()
@@ -178,7 +174,7 @@ def clean_status(status: object) -> str | None:
 def list_deliveries(session: Session, *, actor: Member, webhook_id: uuid.UUID | None = None,
                     status: str | None = None, limit: int = LOG_SIZE) -> list[Delivery]:
     """The newest deliveries (email and webhook), optionally one webhook's or one status's (dead letters)."""
-    _require_parent(actor)
+    require_parent(actor)
     query = select(Delivery)
     if webhook_id is not None:
         query = query.where(Delivery.webhook_id == webhook_id)
@@ -197,7 +193,7 @@ def get_delivery_or_404(session: Session, delivery_id: object) -> Delivery:
 
 def retry_delivery(session: Session, *, actor: Member, delivery: Delivery, now: datetime) -> Delivery:
     """A parent sends a dead letter again ("retry now"): one more attempt, right after the commit."""
-    _require_parent(actor)
+    require_parent(actor)
     if delivery.status != "dead":
         raise ValidationFailed("Only failed deliveries can be retried", fields={"status": delivery.status})
     delivery.status = "queued"

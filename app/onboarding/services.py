@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from app.chores.models import Chore
 from app.chores.starter import add_starter_chores
-from app.domain import Forbidden, ValidationFailed
+from app.domain import ValidationFailed
 from app.members.models import FamilySetting, Member
 from app.platform.models import Invitation
+from app.policy import require_parent
 
 STEPS: tuple[str, ...] = ("kids", "invite", "chores", "done")
 STEP_LABELS = {"kids": "Kids", "invite": "Co-parent", "chores": "Chores", "done": "Done"}
@@ -59,8 +60,7 @@ def read_progress(session: Session) -> Progress:
 
 def save_progress(session: Session, *, actor: Member, step: str, completed: bool = False) -> Progress:
     """Remember where the family is so /welcome resumes there; finishing once stays finished."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can set up the family")
+    require_parent(actor)
     setting = session.scalar(select(FamilySetting).where(FamilySetting.key == SETTING_KEY))
     was_completed = bool(setting is not None and isinstance(setting.value, dict) and setting.value.get("completed"))
     progress = Progress(step=check_step(step), completed=completed or was_completed)

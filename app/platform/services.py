@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.auth.tokens import read_link, sign_link
 from app.db.engines import EngineRegistry
-from app.domain import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed
+from app.domain import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from app.members.inputs import MemberInput
 from app.members.models import Member
 from app.members.services import check_password_strength, clean_display_name, create_member, username_taken
 from app.platform.models import Family, FamilyMembership, Invitation, UsedToken, User
 from app.platform.slugs import slugify
+from app.policy import SYSTEM, require_parent
 from app.security import hash_secret, verify_secret
 from app.tenancy.provisioning import Placement, ProvisioningError, check_slug_available, provision_family
 
@@ -88,7 +89,7 @@ def sign_up_family(platform_session: Session, engines: EngineRegistry, placement
     created: dict[str, uuid.UUID] = {}
 
     def populate(family_session: Session, family: Family) -> None:
-        member = create_member(family_session, actor=None, plan=family.plan, today=now.date(), data=MemberInput(
+        member = create_member(family_session, actor=SYSTEM, plan=family.plan, today=now.date(), data=MemberInput(
             username=parent_username(display_name), display_name=display_name, role="parent", email=email,
             user_id=user.id))
         platform_session.add(FamilyMembership(user_id=user.id, family_id=family.id, role="owner",
@@ -214,8 +215,7 @@ def reset_password_with_token(session: Session, secret: str, token: str, *, pass
 def create_invitation(session: Session, secret: str, *, family_id: uuid.UUID, inviter: Member, email: str,
                       now: datetime) -> tuple[Invitation, str]:
     """A parent invites a co-parent by email; returns the invitation and its link token."""
-    if not inviter.is_parent:
-        raise Forbidden("Only parents can invite co-parents")
+    require_parent(inviter)
     email = clean_email(email)
     already = session.scalar(select(FamilyMembership.id).join(User, User.id == FamilyMembership.user_id)
                              .where(FamilyMembership.family_id == family_id, func.lower(User.email) == email))
@@ -260,7 +260,7 @@ def accept_invitation(session: Session, invitation: Invitation, *, plan: str, di
     username, n = base, 2
     while username_taken(session, username):
         username, n = f"{base[:27]}-{n}", n + 1
-    member = create_member(session, actor=None, plan=plan, today=now.date(), data=MemberInput(
+    member = create_member(session, actor=SYSTEM, plan=plan, today=now.date(), data=MemberInput(
         username=username, display_name=name, role="parent", email=user.email, user_id=user.id))
     session.add(FamilyMembership(user_id=user.id, family_id=invitation.family_id, role=invitation.role,
                                  member_id=member.id))

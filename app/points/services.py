@@ -8,12 +8,13 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.domain import Forbidden, NotFound, ValidationFailed
+from app.domain import NotFound, ValidationFailed
 from app.family_time import FamilyClock
 from app.inputs import LEDGER_POINTS_LIMIT, points_problem
 from app.members.models import Member
 from app.points.inputs import PointsAward, PresetInput
 from app.points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, PointPreset
+from app.policy import require_parent
 
 MAX_POINTS = LEDGER_POINTS_LIMIT
 # Kinds that add to lifetime earnings (and experience) when positive.
@@ -83,8 +84,7 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
 def give_points(session: Session, *, actor: Member, member: Member, data: PointsAward, clock: FamilyClock,
                 now: datetime) -> LedgerEntry:
     """A parent's one-tap bonus or deduction, with a reason the kid sees."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can give bonuses or deductions")
+    require_parent(actor)
     if member.is_parent or not member.is_active:
         raise ValidationFailed("Bonuses and deductions are for active kids", fields={"user_id": "invalid"})
     signed = data.points if data.kind == "bonus" else -data.points
@@ -115,8 +115,7 @@ def list_presets(session: Session) -> list[PointPreset]:
 
 def save_preset(session: Session, *, actor: Member, data: PresetInput) -> PointPreset:
     """Add a one-tap reason."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can edit presets")
+    require_parent(actor)
     preset = PointPreset(kind=data.kind, label=data.label, amount=data.points, position=len(list_presets(session)))
     session.add(preset)
     session.flush()

@@ -9,10 +9,11 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.domain import Forbidden, NotFound, ValidationFailed
+from app.domain import NotFound, ValidationFailed
 from app.members.models import Member
 from app.presence.inputs import PresenceExceptionInput, PresencePatternInput
 from app.presence.models import PresenceException, PresencePattern
+from app.policy import require_parent
 
 MAX_RANGE_DAYS = 366
 
@@ -105,14 +106,9 @@ def transitions_on(session: Session, day: date) -> list[tuple[Member, time | Non
 
 # --- changes --------------------------------------------------------------------------------------------------
 
-def _require_parent(actor: Member) -> None:
-    if not actor.is_parent:
-        raise Forbidden("Only parents can change the presence calendar")
-
-
 def add_pattern(session: Session, *, actor: Member, member: Member, data: PresencePatternInput) -> PresencePattern:
     """Add a recurring presence rule (e.g. away every other weekend, Fri-Sun, from 18:00)."""
-    _require_parent(actor)
+    require_parent(actor)
     pattern = PresencePattern(member_id=member.id, kind=data.kind, weekdays=list(data.weekdays),
                               anchor_date=data.anchor_date, present=data.present,
                               transition_time=data.transition_time, label=data.label or None)
@@ -124,7 +120,7 @@ def add_pattern(session: Session, *, actor: Member, member: Member, data: Presen
 def add_exception(session: Session, *, actor: Member, member: Member, data: PresenceExceptionInput
                   ) -> PresenceException:
     """Add a date range (or a one-day override) when the member is home or away."""
-    _require_parent(actor)
+    require_parent(actor)
     start = data.start_date
     end = data.end_date or start
     if end < start:
@@ -140,7 +136,7 @@ def add_exception(session: Session, *, actor: Member, member: Member, data: Pres
 
 def delete_presence_rule(session: Session, *, actor: Member, rule_id: uuid.UUID) -> None:
     """Remove a pattern or an exception."""
-    _require_parent(actor)
+    require_parent(actor)
     rule = session.get(PresencePattern, rule_id) or session.get(PresenceException, rule_id)
     if rule is None:
         raise NotFound("Presence rule not found")

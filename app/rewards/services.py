@@ -15,6 +15,7 @@ from app.members.models import Member
 from app.notifications.services import family_parents, notify
 from app.points.services import lock_member, post_entry
 from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
+from app.policy import require_parent, require_self_or_parent
 from app.rewards.models import AVAILABILITY_KINDS, REDEMPTION_STATUSES, Redemption, Reward, SavingsGoal
 
 MAX_COST = 10_000
@@ -104,11 +105,6 @@ def _settle_availability(reward: Reward) -> None:
         reward.available_weekdays = None
 
 
-def _require_parent(actor: Member, message: str) -> None:
-    if not actor.is_parent or not actor.is_active:
-        raise Forbidden(message)
-
-
 # --- the catalogue ----------------------------------------------------------------------------------------------
 
 def list_rewards(session: Session, *, include_archived: bool = False) -> list[Reward]:
@@ -130,7 +126,7 @@ def get_reward_or_404(session: Session, reward_id: uuid.UUID | str, *, include_a
 
 def create_reward(session: Session, *, actor: Member, data: RewardInput) -> Reward:
     """A parent adds a reward; it is active and needs approval unless told otherwise."""
-    _require_parent(actor, "Only parents can create rewards")
+    require_parent(actor)
     reward = Reward(icon=DEFAULT_ICON, category=DEFAULT_CATEGORY, requires_approval=True, active=True,
                     availability="always")
     _apply_reward_fields(reward, data, creating=True)
@@ -141,7 +137,7 @@ def create_reward(session: Session, *, actor: Member, data: RewardInput) -> Rewa
 
 def update_reward(session: Session, reward: Reward, *, actor: Member, data: RewardInput) -> Reward:
     """A parent changes the keys given (stock, limits and the window included); `active: true` restores it."""
-    _require_parent(actor, "Only parents can update rewards")
+    require_parent(actor)
     _apply_reward_fields(reward, data, creating=False)
     session.flush()
     return reward
@@ -152,7 +148,7 @@ def archive_reward(session: Session, reward: Reward, *, actor: Member) -> Reward
 
     Kids saving for it lose the goal, since it can no longer be requested.
     """
-    _require_parent(actor, "Only parents can delete rewards")
+    require_parent(actor)
     reward.active = False
     for goal in session.scalars(select(SavingsGoal).where(SavingsGoal.reward_id == reward.id)):
         session.delete(goal)
@@ -310,7 +306,7 @@ def _tell_requester(session: Session, redemption: Redemption, event: str, title:
 def approve_redemption(session: Session, actor: Member, redemption_id: uuid.UUID | str,
                        now: datetime) -> Redemption:
     """A parent says yes to a waiting request (once); it is then ready to hand over."""
-    _require_parent(actor, "Only parents can approve rewards")
+    require_parent(actor)
     redemption = lock_redemption(session, redemption_id)
     if redemption.status != "pending":
         raise ValidationFailed(f"Redemption is already {redemption.status}")
@@ -325,7 +321,7 @@ def approve_redemption(session: Session, actor: Member, redemption_id: uuid.UUID
 def reject_redemption(session: Session, actor: Member, redemption_id: uuid.UUID | str, data: RejectInput,
                       rules: FamilyRules, now: datetime) -> Redemption:
     """A parent says no, with a reason the kid sees: the held points come back (a refund row) and so does the stock."""
-    _require_parent(actor, "Only parents can reject rewards")
+    require_parent(actor)
     reason = data.reason
     if not reason:
         raise ValidationFailed("Please give a reason (up to 300 characters)", fields={"reason": "required"})
@@ -351,7 +347,7 @@ def reject_redemption(session: Session, actor: Member, redemption_id: uuid.UUID 
 def fulfil_redemption(session: Session, actor: Member, redemption_id: uuid.UUID | str,
                       now: datetime) -> Redemption:
     """A parent marks an approved request as handed over (once)."""
-    _require_parent(actor, "Only parents can fulfil rewards")
+    require_parent(actor)
     redemption = lock_redemption(session, redemption_id)
     if redemption.status == "pending":
         raise ValidationFailed("Approve this request before marking it fulfilled")
@@ -427,8 +423,7 @@ def goal_progress(session: Session, member: Member) -> GoalProgress | None:
 
 
 def _check_goal_access(actor: Member, kid: Member) -> None:
-    if actor.id != kid.id and not actor.is_parent:
-        raise Forbidden("Children can only change their own savings goal")
+    require_self_or_parent(actor, kid)
     if kid.is_parent or not kid.is_active:
         raise ValidationFailed("Savings goals are for kids", fields={"user_id": "invalid"})
 
@@ -536,8 +531,7 @@ def redemption_counts_all_time(session: Session, member_id: uuid.UUID) -> dict[u
 
 def set_reward_photo(session: Session, reward: Reward, *, actor: Member, photo_name: str | None) -> Reward:
     """Show a photo for the reward in the store (None: back to its icon)."""
-    if not actor.is_parent:
-        raise Forbidden("Only parents can change rewards")
+    require_parent(actor)
     reward.photo_name = photo_name
     session.flush()
     return reward

@@ -25,6 +25,7 @@ from app.notifications.catalog import MEMBER_CHANNELS, channel_applies
 from app.notifications.models import NOTIFICATION_EVENTS
 from app.platform.models import Family
 from app.settings.inputs import SettingValue
+from app.policy import require_parent
 
 PRIVATE_WORDS = ("secret", "token", "password")
 MAX_FAMILY_NAME = 120
@@ -253,11 +254,6 @@ def clean_value(key: str, value: Any) -> Any:
     return spec.clean(value) if spec is not None else value
 
 
-def _require_parent(actor: Member) -> None:
-    if not actor.is_parent:
-        raise Forbidden("Only parents can update settings")
-
-
 def _write(session: Session, key: str, value: Any, *, is_private: bool | None) -> SettingChange:
     spec = KNOWN_SETTINGS.get(key)
     if spec is not None and spec.platform:
@@ -284,7 +280,7 @@ def _write(session: Session, key: str, value: Any, *, is_private: bool | None) -
 
 def set_setting(session: Session, actor: Member, data: SettingValue) -> SettingChange:
     """A parent sets one setting: known keys are checked, unknown keys are created (any JSON value but null)."""
-    _require_parent(actor)
+    require_parent(actor)
     cleaned = clean_value(data.key, data.value)
     change = _write(session, data.key, cleaned, is_private=data.is_private)
     session.flush()
@@ -293,7 +289,7 @@ def set_setting(session: Session, actor: Member, data: SettingValue) -> SettingC
 
 def save_settings(session: Session, actor: Member, settings: Sequence[SettingValue]) -> list[SettingChange]:
     """A parent saves a group of settings: every value is checked first, so nothing is saved half-way."""
-    _require_parent(actor)
+    require_parent(actor)
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
     first_message = None

@@ -18,6 +18,7 @@ from app.db import platform_engine
 from app.members.inputs import MemberInput
 from app.members.services import create_member
 from app.platform.models import AuditLog, Family, FamilyMembership, User
+from app.policy import SYSTEM
 from app.security import hash_secret
 from app.tenancy.context import family_context
 from app.tenancy.registry import FamilyRecord
@@ -86,7 +87,7 @@ def create_account(app: Flask, families: Sequence[FamilyRecord] = (), *, email: 
         account = Account(user_id=user.id, email=email, password=password, display_name=display_name)
         for family in families:
             with family_context(family.slug) as ctx:
-                member = create_member(ctx.session, actor=None, plan=family.plan, today=date.today(),
+                member = create_member(ctx.session, actor=SYSTEM, plan=family.plan, today=date.today(),
                                        data=MemberInput(username=f"robin{uuid.uuid4().hex[:6]}",
                                                         display_name=display_name, role="parent", email=email,
                                                         user_id=user.id))
