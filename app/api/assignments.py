@@ -37,6 +37,7 @@ from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
 from app.live.events import publish_event
 from app.members.models import Member
+from app.uow import after_commit, commit_now, transactional
 from app.web import current_rules, family_today, request_now
 
 DEFAULT_LIMIT = 100
@@ -114,7 +115,7 @@ def _list(scope: ColumnElement[bool] | None = None) -> Response:
                                       Assignment.id)
     assignments = list(session.scalars(query).unique())
     body = [assignment_list_item(a) for a in assignments]
-    session.commit()  # keep the day just materialised
+    commit_now(session)  # keep the day just materialised
     return jsonify(assignments=body, count=len(body))
 
 
@@ -173,6 +174,7 @@ def get_one_assignment(assignment_id: str) -> Response:
 
 @bp.post("/assignments")
 @api_auth_required
+@transactional
 def create_one_assignment() -> tuple[Response, int]:
     """A parent hands out a one-off assignment (open to claim when nobody is named)."""
     _require_parent("Only parents can create assignments")
@@ -187,8 +189,7 @@ def create_one_assignment() -> tuple[Response, int]:
     assignment = create_assignment(session, actor=g.member, chore_id=chore_id, assigned_to=assigned_to,
                                    points_offered=values.get("points_offered"), due_date=values.get("due_date"),
                                    rules=current_rules(), now=request_now())
-    session.commit()
-    _published(assignment)
+    after_commit(_published, assignment)
     return jsonify(id=str(assignment.id), chore_id=str(assignment.chore_id),
                    assigned_to=str(assignment.assigned_to) if assignment.assigned_to else None,
                    assigned_by=str(assignment.assigned_by), status=assignment.status,
@@ -198,26 +199,26 @@ def create_one_assignment() -> tuple[Response, int]:
 
 @bp.post("/assignments/<assignment_id>/claim")
 @api_auth_required
+@transactional
 def claim(assignment_id: str) -> Response:
     """First claim wins: an open chore becomes the caller's."""
     key = _assignment_id(assignment_id)
     assignment = claim_assignment(get_session(), actor=g.member, assignment_id=key, now=request_now())
-    get_session().commit()
-    _published(assignment)
+    after_commit(_published, assignment)
     return jsonify(assignment_id=str(assignment.id), message="Assignment claimed successfully",
                    status=assignment.status)
 
 
 @bp.post("/assignments/<assignment_id>/complete")
 @api_auth_required
+@transactional
 def complete(assignment_id: str) -> Response:
     """Mark a chore done (a kid only their own); auto-approved when no check is needed."""
     key = _assignment_id(assignment_id)
     notes = typed_values(read_json_object(required=False), {"notes": str}).get("notes")
     assignment = complete_assignment(get_session(), actor=g.member, assignment_id=key, rules=current_rules(),
                                      now=request_now(), notes=notes)
-    get_session().commit()
-    _published(assignment, points=assignment.status == "verified")
+    after_commit(_published, assignment, points=assignment.status == "verified")
     return jsonify(assignment_id=str(assignment.id), message="Assignment completed successfully",
                    points_earned=assignment.points_earned,
                    requires_verification=assignment.status == "pending_verification", status=assignment.status)
@@ -225,6 +226,7 @@ def complete(assignment_id: str) -> Response:
 
 @bp.post("/assignments/<assignment_id>/verify")
 @api_auth_required
+@transactional
 def verify(assignment_id: str) -> Response:
     """A parent approves (points land once) or rejects (back to the kid with the reason)."""
     _require_parent("Only parents can verify assignments")
@@ -238,8 +240,7 @@ def verify(assignment_id: str) -> Response:
                                    rules=current_rules(), now=request_now(),
                                    points_awarded=values.get("points_awarded"),
                                    notes=values.get("verification_notes"))
-    get_session().commit()
-    _published(assignment, points=values["approved"])
+    after_commit(_published, assignment, points=values["approved"])
     if values["approved"]:
         return jsonify(assignment_id=str(assignment.id), message="Assignment verified successfully",
                        points_awarded=assignment.points_earned, status=assignment.status)
@@ -249,6 +250,7 @@ def verify(assignment_id: str) -> Response:
 
 @bp.post("/assignments/<assignment_id>/undo")
 @api_auth_required
+@transactional
 def undo(assignment_id: str) -> Response:
     """A parent takes a completion back; points already credited are reversed by a new ledger row."""
     _require_parent("Only parents can undo a completion")
@@ -257,32 +259,31 @@ def undo(assignment_id: str) -> Response:
     reversed_points = get_assignment_or_404(session, key).points_earned or 0
     assignment = undo_completion(session, actor=g.member, assignment_id=key, rules=current_rules(),
                                  now=request_now())
-    session.commit()
-    _published(assignment, points=bool(reversed_points))
+    after_commit(_published, assignment, points=bool(reversed_points))
     return jsonify(assignment_id=str(assignment.id), message="Assignment completion undone",
                    points_reversed=reversed_points, status=assignment.status)
 
 
 @bp.post("/assignments/<assignment_id>/skip")
 @api_auth_required
+@transactional
 def skip(assignment_id: str) -> Response:
     """A parent excuses a chore for the day (no points, no penalty)."""
     _require_parent("Only parents can skip a chore")
     key = _assignment_id(assignment_id)
     assignment = skip_assignment(get_session(), actor=g.member, assignment_id=key, now=request_now())
-    get_session().commit()
-    _published(assignment)
+    after_commit(_published, assignment)
     return jsonify(assignment_id=str(assignment.id), message="Assignment skipped", status=assignment.status)
 
 
 @bp.post("/assignments/<assignment_id>/reopen")
 @api_auth_required
+@transactional
 def reopen(assignment_id: str) -> Response:
     """A parent gives a missed chore another chance (a penalty it cost is given back)."""
     _require_parent("Only parents can re-open a chore")
     key = _assignment_id(assignment_id)
     assignment = reopen_assignment(get_session(), actor=g.member, assignment_id=key, rules=current_rules(),
                                    now=request_now())
-    get_session().commit()
-    _published(assignment, points=True)
+    after_commit(_published, assignment, points=True)
     return jsonify(assignment_id=str(assignment.id), message="Assignment re-opened", status=assignment.status)

@@ -14,6 +14,7 @@ from app.chores.services import archive_chore, create_chore, get_chore_or_404, l
 from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
 from app.live.events import publish_event
+from app.uow import after_commit, transactional
 from app.web import current_rules, family_today, request_now
 
 # Request keys and their JSON types: the contract's, then ours. Unknown keys are ignored, as before.
@@ -73,6 +74,7 @@ def list_family_chores() -> Response:
 
 @bp.post("/chores")
 @api_auth_required
+@transactional
 def create_family_chore() -> tuple[Response, int]:
     """A parent adds a chore (with an optional schedule and rotation); today's assignments appear at once."""
     if not g.member.is_parent:
@@ -87,8 +89,7 @@ def create_family_chore() -> tuple[Response, int]:
     session = get_session()
     chore = create_chore(session, actor=g.member, data=data, today=family_today())
     _materialise_today(chore)
-    session.commit()
-    publish_event(g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
+    after_commit(publish_event, g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
     return jsonify(chore_detail(chore)), 201
 
 
@@ -102,6 +103,7 @@ def get_family_chore(chore_id: str) -> Response:
 
 @bp.put("/chores/<chore_id>")
 @api_auth_required
+@transactional
 def update_family_chore(chore_id: str) -> Response:
     """A parent changes the keys sent; `{"active": true}` brings an archived chore back."""
     if not g.member.is_parent:
@@ -121,13 +123,13 @@ def update_family_chore(chore_id: str) -> Response:
         session.flush()
     update_chore(session, chore, actor=g.member, data=values, today=family_today())
     _materialise_today(chore)
-    session.commit()
-    publish_event(g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
+    after_commit(publish_event, g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
     return jsonify(chore_detail(chore))
 
 
 @bp.delete("/chores/<chore_id>")
 @api_auth_required
+@transactional
 def delete_family_chore(chore_id: str) -> Response:
     """A parent archives a chore: it leaves every list and is no longer assigned (its history stays)."""
     if not g.member.is_parent:
@@ -136,6 +138,5 @@ def delete_family_chore(chore_id: str) -> Response:
     session = get_session()
     chore = get_chore_or_404(session, key)
     archive_chore(session, chore, actor=g.member, now=request_now())
-    session.commit()
-    publish_event(g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
+    after_commit(publish_event, g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
     return jsonify(id=str(chore.id), message="Chore deleted successfully")

@@ -36,6 +36,7 @@ from app.notifications.webhooks import (
     rotate_secret,
     update_webhook,
 )
+from app.uow import transactional
 from app.web import request_now
 
 MAX_LIMIT = 200
@@ -126,24 +127,24 @@ def notifications_list() -> Response:
 
 @bp.post("/notifications/<notification_id>/read")
 @api_auth_required
+@transactional
 def notifications_mark_read(notification_id: str) -> Response:
     """Mark one of the caller's notifications read; anyone else's is not found."""
     session = get_session()
     key = parse_uuid(notification_id, "Invalid notification ID format")
     notification = get_notification_or_404(session, g.member, key)
     mark_read(session, member=g.member, notification=notification, now=request_now())
-    session.commit()
     return jsonify(message="Notification marked as read", notification=notification_item(notification),
                    unread_count=unread_count(session, g.member))
 
 
 @bp.post("/notifications/read-all")
 @api_auth_required
+@transactional
 def notifications_mark_all_read() -> Response:
     """Mark all the caller's notifications read."""
     session = get_session()
     changed = mark_all_read(session, member=g.member, now=request_now())
-    session.commit()
     return jsonify(message="All notifications marked as read", marked_read=changed, unread_count=0)
 
 
@@ -156,6 +157,7 @@ def notifications_get_preferences() -> Response:
 
 @bp.put("/notifications/preferences")
 @api_auth_required
+@transactional
 def notifications_put_preferences() -> Response:
     """Change some of the caller's choices: {"preferences": {"chore_waiting": {"email": true}}}."""
     body = read_json_object()
@@ -163,7 +165,6 @@ def notifications_put_preferences() -> Response:
     if not isinstance(choices, dict):
         raise ValidationFailed("preferences must be an object of events", fields={"preferences": "invalid"})
     update_preferences(get_session(), actor=g.member, member=g.member, choices=choices)
-    get_session().commit()
     return jsonify(_preferences_body())
 
 
@@ -177,6 +178,7 @@ def notifications_get_settings() -> Response:
 
 @bp.put("/notifications/settings")
 @api_auth_required
+@transactional
 def notifications_put_settings() -> Response:
     """Set the digest hour (0–23) and/or reminder lead time (0–1440 minutes); anything else is a 400."""
     _require_parent("Only parents can change family settings")
@@ -186,7 +188,6 @@ def notifications_put_settings() -> Response:
         raise ValidationFailed(f"Unknown setting: {unknown[0]}", fields={unknown[0]: "unknown"})
     values = typed_values(body, {"digest_hour": int, "reminder_lead_minutes": int})
     settings = update_notification_settings(get_session(), actor=g.member, values=values)
-    get_session().commit()
     return jsonify(settings)
 
 
@@ -210,13 +211,13 @@ def webhooks_list() -> Response:
 
 @bp.post("/webhooks")
 @api_auth_required
+@transactional
 def webhooks_create() -> tuple[Response, int]:
     """Add a webhook {url, events?}; the answer carries its signing secret, this once."""
     _require_parent(WEBHOOKS_PARENTS_ONLY)
     values = typed_values(read_json_object(), {"url": str, "events": list})
     webhook = create_webhook(get_session(), actor=g.member, url=values.get("url"), events=values.get("events"),
                              allow_private=allow_private_addresses(current_app.config))
-    get_session().commit()
     return jsonify(webhook_item(webhook, with_secret=True)), 201
 
 
@@ -230,6 +231,7 @@ def webhooks_get(webhook_id: str) -> Response:
 
 @bp.put("/webhooks/<webhook_id>")
 @api_auth_required
+@transactional
 def webhooks_update(webhook_id: str) -> Response:
     """Change url, events and/or active."""
     _require_parent(WEBHOOKS_PARENTS_ONLY)
@@ -238,27 +240,26 @@ def webhooks_update(webhook_id: str) -> Response:
     update_webhook(get_session(), actor=g.member, webhook=webhook,
                    allow_private=allow_private_addresses(current_app.config), url=values.get("url"),
                    events=values.get("events"), active=values.get("active"))
-    get_session().commit()
     return jsonify(webhook_item(webhook))
 
 
 @bp.delete("/webhooks/<webhook_id>")
 @api_auth_required
+@transactional
 def webhooks_delete(webhook_id: str) -> Response:
     """Remove a webhook and its delivery log."""
     _require_parent(WEBHOOKS_PARENTS_ONLY)
     delete_webhook(get_session(), actor=g.member, webhook=_webhook(webhook_id))
-    get_session().commit()
     return jsonify(message="Webhook deleted")
 
 
 @bp.post("/webhooks/<webhook_id>/rotate-secret")
 @api_auth_required
+@transactional
 def webhooks_rotate_secret(webhook_id: str) -> Response:
     """A new signing secret, returned this once."""
     _require_parent(WEBHOOKS_PARENTS_ONLY)
     webhook = rotate_secret(get_session(), actor=g.member, webhook=_webhook(webhook_id))
-    get_session().commit()
     return jsonify(webhook_item(webhook, with_secret=True))
 
 
@@ -286,11 +287,11 @@ def deliveries_list() -> Response:
 
 @bp.post("/deliveries/<delivery_id>/retry")
 @api_auth_required
+@transactional
 def deliveries_retry(delivery_id: str) -> tuple[Response, int]:
     """Send a dead letter once more, right after this commit (202: the outcome shows in the log)."""
     _require_parent(WEBHOOKS_PARENTS_ONLY)
     session = get_session()
     delivery = get_delivery_or_404(session, parse_uuid(delivery_id, "Invalid delivery ID format"))
     retry_delivery(session, actor=g.member, delivery=delivery, now=request_now())
-    session.commit()
     return jsonify(message="Delivery queued", delivery=delivery_item(delivery)), 202

@@ -35,6 +35,7 @@ from app.presence.services import (
     presence_map,
     transitions_on,
 )
+from app.uow import transactional
 from app.web import family_today, request_now
 
 DEFAULT_DAYS = 30
@@ -156,6 +157,7 @@ def list_patterns() -> Response:
 
 @bp.post("/presence/patterns")
 @api_auth_required
+@transactional
 def create_pattern() -> tuple[Response, int]:
     """A parent adds a recurring rule (e.g. away every other weekend, Fri-Sun, from 18:00)."""
     if not g.member.is_parent:
@@ -173,7 +175,6 @@ def create_pattern() -> tuple[Response, int]:
                           present=values.get("present", True), transition_time=values.get("transition_time"),
                           label=values.get("label"))
     body = pattern_item(pattern)
-    session.commit()
     return jsonify(body), 201
 
 
@@ -196,6 +197,7 @@ def list_exceptions() -> Response:
 
 @bp.post("/presence/exceptions")
 @api_auth_required
+@transactional
 def create_exception() -> tuple[Response, int]:
     """A parent marks a member home or away for a date range (one day when end_date is left out)."""
     if not g.member.is_parent:
@@ -211,17 +213,16 @@ def create_exception() -> tuple[Response, int]:
                               present=values.get("present", False), transition_time=values.get("transition_time"),
                               note=values.get("note"))
     body = exception_item(exception)
-    session.commit()
     return jsonify(body), 201
 
 
 @bp.delete("/presence/rules/<rule_id>")
 @api_auth_required
+@transactional
 def delete_rule(rule_id: str) -> Response:
     """A parent removes a pattern or an exception."""
     if not g.member.is_parent:
         raise Forbidden(PRESENCE_WRITE)
     key = parse_uuid(rule_id, "Invalid presence rule ID format")
     delete_presence_rule(get_session(), actor=g.member, rule_id=key)
-    get_session().commit()
     return jsonify(id=str(key), message="Presence rule deleted")

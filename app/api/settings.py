@@ -11,6 +11,7 @@ from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
 from app.settings.services import get_setting, get_settings, set_setting
 from app.tenancy import registry
+from app.uow import unit_of_work
 
 
 @bp.get("/settings")
@@ -37,9 +38,8 @@ def write_setting(key: str) -> tuple[BaseResponse, int]:
     body = read_json_object()
     if "value" not in body or body["value"] is None:
         raise ValidationFailed("Invalid request body", fields={"value": "required"})
-    session = get_session()
-    change = set_setting(session, g.member, key, body["value"], is_private=body.get("is_private"))
-    session.commit()
+    with unit_of_work() as work:
+        change = set_setting(work.session, g.member, key, body["value"], is_private=body.get("is_private"))
     if change.platform:
         registry().invalidate(g.family.slug)
     message = "Setting created successfully" if change.created else "Setting updated successfully"

@@ -33,6 +33,7 @@ from app.members.services import (
     update_member,
     update_own_profile,
 )
+from app.uow import transactional
 
 # Request keys: (JSON type, longest accepted text). Longer text than a column holds would otherwise reach the
 # database as an error; the services' own messages cover the finer rules (username shape, colours, dates).
@@ -111,7 +112,6 @@ def _flush_conflicts_as_409(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except IntegrityError:
-        get_session().rollback()
         raise Conflict("Username already exists", fields={"username": "taken"}) from None
 
 
@@ -131,13 +131,13 @@ def get_me() -> Response:
 
 @bp.patch("/users/me")
 @api_auth_required
+@transactional
 def update_me() -> Response | tuple[Response, int]:
     """A member edits their own profile; kids cannot grant themselves auto-approval."""
     changes = _read_body(OWN_PROFILE_FIELDS)
     if not changes:
         return _error("No fields to update", 400)
     applied = update_own_profile(get_session(), g.member, today=family_today(), **_renamed(changes))
-    get_session().commit()
     return jsonify(message="Profile updated successfully", updated_fields=len(applied))
 
 
@@ -150,6 +150,7 @@ def get_my_preferences() -> Response:
 
 @bp.put("/users/me/preferences")
 @api_auth_required
+@transactional
 def replace_my_preferences() -> Response | tuple[Response, int]:
     """Replace the member's preferences object as a whole."""
     body = request.get_json(silent=True)
@@ -159,7 +160,6 @@ def replace_my_preferences() -> Response | tuple[Response, int]:
     if len(json.dumps(preferences)) > MAX_PREFERENCES_BYTES:
         return _error(f"Preferences can be at most {MAX_PREFERENCES_BYTES // 1024} KB", 400)
     set_preferences(g.member, preferences)
-    get_session().commit()
     return jsonify(message="Preferences updated successfully")
 
 
@@ -177,6 +177,7 @@ def list_users() -> Response:
 
 @bp.post("/users")
 @api_auth_required
+@transactional
 def create_user() -> tuple[Response, int]:
     """A parent adds a member (a kid unless is_parent), within the plan's limits."""
     if not g.member.is_parent:
@@ -194,7 +195,6 @@ def create_user() -> tuple[Response, int]:
         pin=values.get("pin"), birthdate=values.get("birthdate"), color=values.get("color_theme"),
         email=values.get("email"), login_enabled=values.get("login_enabled", False)))
     _audit("member.added", member, role=member.role, username=member.username)
-    session.commit()
     return jsonify(created_user(member)), 201
 
 
@@ -213,6 +213,7 @@ def get_user(user_id: str) -> Response | tuple[Response, int]:
 
 @bp.put("/users/<user_id>")
 @api_auth_required
+@transactional
 def update_user(user_id: str) -> Response | tuple[Response, int]:
     """A parent edits a member: profile, role, login, active state, password and PIN."""
     if not g.member.is_parent:
@@ -258,12 +259,12 @@ def update_user(user_id: str) -> Response | tuple[Response, int]:
         # Which credentials changed, never their values.
         _audit("member.credentials_reset", member,
                changed=[name for name, value in (("password", password), ("pin", pin)) if value is not None])
-    session.commit()
     return jsonify(message="User updated successfully", user=updated_user(member))
 
 
 @bp.delete("/users/<user_id>")
 @api_auth_required
+@transactional
 def delete_user(user_id: str) -> Response | tuple[Response, int]:
     """A parent removes a member (soft delete); their sessions and tokens stop working at once."""
     if not g.member.is_parent:
@@ -279,6 +280,5 @@ def delete_user(user_id: str) -> Response | tuple[Response, int]:
     deactivate_member(session, member, actor=g.member, now=utcnow())
     if was_active:
         _audit("member.removed", member, username=member.username)
-    session.commit()
     return jsonify(message="User deleted successfully")
 

@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
+from app.events import PointsPosted, record
 from app.family_time import FamilyClock
 from app.members.models import Member
 from app.points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, PointPreset
@@ -77,6 +78,8 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
                         actor_id=actor_id, assignment_id=assignment_id, reference_id=reference_id, created_at=now)
     session.add(entry)
     session.flush()
+    record(session, PointsPosted(entry_id=entry.id, member_id=member.id, kind=kind, amount=amount,
+                                 description=entry.description, at=now))
     return entry
 
 
