@@ -37,6 +37,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     auth.init_app(app)
     extensions.migrate.init_app(app, directory=str(Path(__file__).resolve().parents[1] / "migrations" / "platform"))
     register_blueprints(app)
+    register_reactions(app)
     errors.init_app(app)
     app.jinja_env.globals.update(current_member=auth.current_member, current_app=app,
                                  live_updates="sse" if app.config.get("REDIS_URL") else "poll")
@@ -76,6 +77,20 @@ def register_blueprints(app: Flask) -> None:
     importlib.import_module("app.family_home.nav").init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api", subdomain="<family>")
     app.register_blueprint(api.platform_bp, url_prefix="/api")
+
+
+def register_reactions(app: Flask) -> None:
+    """The one dispatcher of domain events and every reaction, in the order they run (badges before notifications)."""
+    from app import events
+    from app.achievements import triggers as badges
+    from app.db.session import TenantSession
+    from app.notifications import dispatch
+    from app.notifications import triggers as notices
+
+    dispatcher = events.init_app(app, TenantSession)
+    badges.register(dispatcher)     # before the commit: badges and their bonus ledger rows
+    notices.register(dispatcher)    # before the commit: bell rows and deliveries, in the same transaction
+    dispatch.register(dispatcher)   # after the commit: deliveries to the worker, the bell's live event
 
 
 def _trusted_hosts(base_domain: str) -> list[str]:

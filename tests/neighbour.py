@@ -13,7 +13,6 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.achievements import triggers as achievement_triggers
 from app.achievements.models import MemberBadge
 from app.allowance.inputs import ConversionInput, PaymentInput
 from app.allowance.models import AllowanceSchedule
@@ -24,11 +23,10 @@ from app.auth.models import LoginFailure
 from app.auth.services import register_device, start_session
 from app.chores.models import Chore, ChoreAssignee, ChoreSchedule
 from app.db.bases import FamilyBase, utcnow
+from app.events import forget
 from app.members.models import FamilySetting, Member
-from app.notifications import dispatch
 from app.notifications.models import (CHANNELS, DELIVERY_STATUSES, CalendarFeed, Delivery, Notification,
                                       NotificationPreference, Webhook)
-from app.notifications.services import PENDING_DELIVERIES
 from app.points.models import LEDGER_KINDS, PointPreset
 from app.points.services import post_entry
 from app.presence.models import PresenceException, PresencePattern
@@ -96,11 +94,9 @@ def forget_neighbour(flask_app: Flask) -> None:
 
 
 def _no_side_effects(s: Session) -> None:
-    """Drop what the session events queued for after the commit: the seed's badges, bells and deliveries are rows
-    to leak, not messages to send (nor webhooks to call)."""
-    for key in (achievement_triggers.FLUSHED, achievement_triggers.PENDING, dispatch.PENDING_BELLS,
-                PENDING_DELIVERIES):
-        s.info.pop(key, None)
+    """Drop the domain events the services recorded: the seed's badges, bells and deliveries are rows to leak,
+    not reactions to run (nor webhooks to call)."""
+    forget(s)
 
 
 def seed_family(s: Session, family: FamilyRecord) -> None:

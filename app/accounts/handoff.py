@@ -18,6 +18,7 @@ from app.htmx import is_htmx_request, redirect_to
 from app.members.models import Member
 from app.platform.models import Family, FamilyMembership
 from app.platform.services import consume_handoff, families_of, issue_handoff
+from app.uow import unit_of_work
 
 CLOSED_STATUSES = ("suspended", "cancelled")
 
@@ -74,11 +75,11 @@ def handoff() -> ResponseReturnValue:
     except AuthenticationFailed as error:
         return render_template("platform/link_problem.html", message=error.message,
                                title="That sign-in link didn't work"), 400
-    sign_in(member)
-    record_audit(session, "auth.handoff", family_id=g.family.id, actor_user_id=membership.user_id,
-                 actor_member_id=member.id, target_type="member", target_id=member.id,
-                 ip_address=request.remote_addr)
-    session.commit()
+    with unit_of_work(session):
+        sign_in(member)
+        record_audit(session, "auth.handoff", family_id=g.family.id, actor_user_id=membership.user_id,
+                     actor_member_id=member.id, target_type="member", target_id=member.id,
+                     ip_address=request.remote_addr)
     return redirect(local_path(request.args.get("next")))
 
 

@@ -31,6 +31,7 @@ from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, Forbidden, LockedOut, ValidationFailed
 from app.extensions import limiter
 from app.inputs import parse_input
+from app.uow import transactional, unit_of_work
 
 # Browsers cap cookie lifetimes at 400 days; the tablet keeps its registration that long unless a parent revokes it.
 DEVICE_COOKIE_MAX_AGE = timedelta(days=400)
@@ -90,37 +91,38 @@ def login() -> BaseResponse:
         member = authenticate_password(session, family_id=g.family.id, identifier=credentials.username,
                                        password=credentials.password, now=utcnow())
     except LockedOut as error:
-        audit("auth.locked_out", member_id=error.extra.get("member_id"), method="password")
-        session.commit()  # the failure that locked the login must be remembered
+        with unit_of_work(session):  # the failure that locked the login must be remembered
+            audit("auth.locked_out", member_id=error.extra.get("member_id"), method="password")
         return _login_page(status=423, error=error.message, login=login_name, remember=remember,
                            retry_after=error.extra.get("retry_after"))
     except Forbidden as error:
-        audit("auth.login_failed", method="password", reason="login disabled")
-        session.commit()
+        with unit_of_work(session):
+            audit("auth.login_failed", method="password", reason="login disabled")
         return _login_page(status=403, error=error.message, login=login_name, remember=remember)
     except AuthenticationFailed as error:
-        audit("auth.login_failed", method="password", reason="invalid credentials")
-        session.commit()  # the lockout counts this failure
+        with unit_of_work(session):  # the lockout counts this failure
+            audit("auth.login_failed", method="password", reason="invalid credentials")
         return _login_page(status=422, error=error.message, login=login_name, remember=remember)
-    sign_in(member, remember=remember)
-    audit("auth.login_succeeded", member_id=member.id, method="password", remember=remember)
-    session.commit()
+    with unit_of_work(session):
+        sign_in(member, remember=remember)
+        audit("auth.login_succeeded", member_id=member.id, method="password", remember=remember)
     return redirect(safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
+@transactional
 def logout() -> BaseResponse:
     """Sign this browser out: its server-side session ends, so a copy of the cookie is worthless too."""
     member = current_member()
     sign_out()
     if member is not None:
         audit("auth.logout", member_id=member.id)
-    get_session().commit()
     return redirect(url_for("family_home.index"))
 
 
 @bp.post("/account/sign-out-everywhere")
 @login_required
+@transactional
 def sign_out_everywhere() -> BaseResponse:
     """End every session of mine (other browsers, tablet turns, this one) after a lost phone or a shared computer."""
     member = current_member()
@@ -128,7 +130,6 @@ def sign_out_everywhere() -> BaseResponse:
     ended = end_all_sessions(get_session(), member, utcnow())
     sign_out()
     audit("auth.signed_out_everywhere", member_id=member.id, sessions=ended)
-    get_session().commit()
     return redirect(url_for("accounts.login"))
 
 
@@ -154,6 +155,7 @@ def devices() -> Response:
 
 @bp.post("/settings/devices")
 @parent_required
+@transactional
 def register_this_browser() -> BaseResponse:
     """Make this browser the family tablet: a long-lived host-only cookie opens the avatar wall."""
     parent = current_member()
@@ -168,7 +170,6 @@ def register_this_browser() -> BaseResponse:
           name=device.name)
     # A parent's session left on the shared tablet would let kids into parent pages: the tablet starts signed out.
     sign_out()
-    get_session().commit()
     response = redirect(url_for("tablet.wall"))
     response.set_cookie(DEVICE_COOKIE, raw_token, max_age=DEVICE_COOKIE_MAX_AGE, path="/", domain=None,
                         secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
@@ -177,6 +178,7 @@ def register_this_browser() -> BaseResponse:
 
 @bp.post("/settings/devices/<uuid:device_id>/revoke")
 @parent_required
+@transactional
 def revoke(device_id: uuid.UUID) -> BaseResponse:
     """Stop a tablet at once (lost, sold, or simply replaced), ending any kid's turn on it."""
     parent = current_member()
@@ -184,7 +186,6 @@ def revoke(device_id: uuid.UUID) -> BaseResponse:
     device: TabletDevice = revoke_device(get_session(), parent, device_id, utcnow())
     audit("device.revoked", member_id=parent.id, target_type="tablet_device", target_id=device.id,
           name=device.name)
-    get_session().commit()
     response = redirect(url_for("accounts.devices"))
     if _this_browsers_device_hash() == device.token_hash:
         response.delete_cookie(DEVICE_COOKIE, path="/", domain=None)

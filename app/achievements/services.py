@@ -25,8 +25,8 @@ from app.achievements.rules import (
 from app.assignments.models import Assignment
 from app.assignments.services import FamilyRules
 from app.domain import Forbidden
+from app.events import BadgeAwarded, record
 from app.members.models import FamilySetting, Member
-from app.notifications.services import family_parents, notify
 from app.points.services import lock_member, post_entry
 from app.policy import acts_for
 from app.rewards.models import Redemption
@@ -152,18 +152,10 @@ def award_earned_badges(session: Session, member_id: uuid.UUID, rules: FamilyRul
 
 
 def _announce(session: Session, kid: Member, awarded: list[AwardedBadge]) -> None:
-    # The badge rows went in with Core (insert-or-ignore), so the notification triggers never see them as new
-    # ORM objects: tell the kid and the parents here, the way the rewards services notify.
-    parents = [parent for parent in family_parents(session) if parent.id != kid.id]
+    # The badge rows went in with Core (insert-or-ignore): say what was awarded; the notifications area tells people.
     for badge in awarded:
-        bonus = f" (+{badge.bonus_points} points)" if badge.bonus_points else ""
-        data = {"member_id": str(kid.id), "badge": badge.rule.key, "badge_id": str(badge.id),
-                "bonus_points": badge.bonus_points}
-        notify(session, event="badge_earned", recipients=[kid], title=f"New badge: {badge.rule.name}",
-               body=f"{badge.rule.description}{bonus}. Look at your badge wall!", link=BADGE_WALL, data=data)
-        notify(session, event="badge_earned", recipients=parents,
-               title=f"{kid.display_name} earned a badge: {badge.rule.name}", body=badge.rule.description,
-               link=f"{BADGE_WALL}/{kid.id}", data=data)
+        record(session, BadgeAwarded(badge_id=badge.id, member_id=kid.id, badge=badge.rule.key, name=badge.rule.name,
+                                     description=badge.rule.description, bonus_points=badge.bonus_points))
 
 
 # --- the badge wall and the celebration -----------------------------------------------------------------------

@@ -6,7 +6,7 @@ import uuid
 from flask import make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.achievements import bp, triggers  # noqa: F401 - importing triggers registers the award listeners
+from app.achievements import bp
 from app.achievements.services import (
     badge_counts,
     badge_wall,
@@ -21,6 +21,7 @@ from app.domain import NotFound
 from app.htmx import is_htmx, vary_on_htmx
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
+from app.uow import unit_of_work
 from app.web import current_rules, request_now
 
 
@@ -79,9 +80,8 @@ def mark_celebrated() -> BaseResponse:
             ids.append(uuid.UUID(raw))
         except ValueError:
             continue  # a mangled id marks nothing
-    session = get_session()
-    mark_badges_seen(session, current_member(), ids, request_now())
-    session.commit()
+    with unit_of_work() as work:
+        mark_badges_seen(work.session, current_member(), ids, request_now())
     if is_htmx():
         return make_response("", 200)  # the overlay swaps itself away
     return redirect(url_for("achievements.index"), code=303)

@@ -37,6 +37,7 @@ from app.inputs import parse_input
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
+from app.uow import unit_of_work
 from app.web import current_rules, request_now
 
 FORM_STATUS = 422
@@ -157,8 +158,7 @@ def card(member_id: str) -> BaseResponse:
 # --- actions -----------------------------------------------------------------------------------------------------
 
 def _refused(kid: Member, form: str, error: DomainError) -> Response:
-    """The card again with what was wrong; nothing of the attempt was kept."""
-    get_session().rollback()
+    """The card again with what was wrong; nothing of the attempt was kept (its unit of work rolled back)."""
     status = FORM_STATUS if isinstance(error, ValidationFailed) else error.status
     state = _card(kid, error=error.message, error_form=form, values=request.form.to_dict())
     if not is_htmx():
@@ -183,12 +183,12 @@ def convert(member_id: str) -> BaseResponse:
     session = get_session()
     form = request.form
     try:
-        payout = record_payout(session, _me(), kid, parse_input(ConversionInput, form), current_rules(),
-                               request_now())
+        with unit_of_work(session):
+            payout = record_payout(session, _me(), kid, parse_input(ConversionInput, form), current_rules(),
+                                   request_now())
     except DomainError as error:
         return _refused(kid, "convert", error)
     notice = f"Converted {payout.points} points to {format_money(payout.amount_cents, payout.currency)}."
-    session.commit()
     return _done(kid, notice, HxEvent.POINTS_CHANGED)
 
 
@@ -201,11 +201,11 @@ def pay(member_id: str) -> BaseResponse:
     form = request.form
     try:
         data = parse_input(PaymentInput, {**form.to_dict(), "amount_cents": parse_amount_cents(form.get("amount"))})
-        payout = record_allowance(session, _me(), kid, data, current_rules(), request_now())
+        with unit_of_work(session):
+            payout = record_allowance(session, _me(), kid, data, current_rules(), request_now())
     except DomainError as error:
         return _refused(kid, "pay", error)
     notice = f"Paid {format_money(payout.amount_cents, payout.currency)}."
-    session.commit()
     return _done(kid, notice)
 
 
@@ -227,10 +227,10 @@ def schedule(member_id: str) -> BaseResponse:
         mode = form.get("mode", "")
         amount = form.get("amount", "").strip()
         cents = parse_amount_cents(amount) if amount or mode == "fixed_amount" else 0
-        set_allowance_schedule(session, _me(), kid, parse_input(ScheduleInput, {
-            "mode": mode, "payday": _payday(form.get("payday")), "amount_cents": cents,
-            "active": form.get("active") == "on"}))
+        with unit_of_work(session):
+            set_allowance_schedule(session, _me(), kid, parse_input(ScheduleInput, {
+                "mode": mode, "payday": _payday(form.get("payday")), "amount_cents": cents,
+                "active": form.get("active") == "on"}))
     except DomainError as error:
         return _refused(kid, "schedule", error)
-    session.commit()
     return _done(kid, "Weekly allowance saved.")

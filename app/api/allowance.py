@@ -26,6 +26,7 @@ from app.members.models import Member
 from app.members.services import get_member_or_404
 from app.policy import acts_for
 from app.rewards.services import GoalProgress, clear_savings_goal, goal_progress, set_savings_goal
+from app.uow import after_commit, transactional
 from app.web import current_rules, request_now
 
 DEFAULT_PAYDAY = 5  # Friday
@@ -101,6 +102,7 @@ def user_conversions(user_id: str) -> Response:
 
 @bp.post("/users/<user_id>/conversions")
 @api_parent_required("Only parents can convert points")
+@transactional
 def convert_user_points(user_id: str) -> tuple[Response, int]:
     """A parent converts a kid's points into money (never more than the kid has)."""
     member = _member_for(user_id, "conversions")
@@ -111,8 +113,7 @@ def convert_user_points(user_id: str) -> tuple[Response, int]:
                            request_now())
     body = {"message": "Points converted", "conversion": payout_item(payout),
             "available_points": member.available_points}
-    session.commit()
-    publish_event(g.family.id, "pointsChanged", {"member_id": str(member.id)})
+    after_commit(publish_event, g.family.id, "pointsChanged", {"member_id": str(member.id)})
     return jsonify(body), 201
 
 
@@ -143,6 +144,7 @@ def user_allowance_schedule(user_id: str) -> Response:
 
 @bp.put("/users/<user_id>/allowance-schedule")
 @api_parent_required("Only parents can set allowances")
+@transactional
 def set_user_allowance_schedule(user_id: str) -> Response:
     """A parent sets a kid's weekly allowance; keys left out keep their current (or default) values."""
     member = _member_for(user_id, "allowance")
@@ -155,7 +157,6 @@ def set_user_allowance_schedule(user_id: str) -> Response:
         "amount_cents": values.get("amount_cents", current.amount_cents if current else 0),
         "active": values.get("active", current.active if current else True)}))
     body = {"message": "Allowance schedule saved", "schedule": schedule_item(schedule)}
-    session.commit()
     return jsonify(body)
 
 
@@ -170,6 +171,7 @@ def my_goal() -> Response:
 
 @bp.put("/users/<user_id>/goal")
 @api_auth_required
+@transactional
 def set_user_goal(user_id: str) -> Response:
     """Pin a reward as a kid's savings goal (the kid themselves, or a parent)."""
     member = _member_for(user_id, "savings goal")
@@ -179,19 +181,18 @@ def set_user_goal(user_id: str) -> Response:
     session = get_session()
     set_savings_goal(session, g.member, member, reward_id)
     body = {"message": "Savings goal set", "goal": goal_item(goal_progress(session, member))}
-    session.commit()
-    publish_event(g.family.id, "rewardChanged", {"member_id": str(member.id)})
+    after_commit(publish_event, g.family.id, "rewardChanged", {"member_id": str(member.id)})
     return jsonify(body)
 
 
 @bp.delete("/users/<user_id>/goal")
 @api_auth_required
+@transactional
 def clear_user_goal(user_id: str) -> Response:
     """Unpin a kid's savings goal (200 also when there was none)."""
     member = _member_for(user_id, "savings goal")
     session = get_session()
     cleared = clear_savings_goal(session, g.member, member)
-    session.commit()
     if cleared:
-        publish_event(g.family.id, "rewardChanged", {"member_id": str(member.id)})
+        after_commit(publish_event, g.family.id, "rewardChanged", {"member_id": str(member.id)})
     return jsonify(message="Savings goal cleared" if cleared else "No savings goal to clear", cleared=cleared)

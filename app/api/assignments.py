@@ -40,6 +40,7 @@ from app.inputs import parse_action
 from app.live.events import publish_event
 from app.members.models import Member
 from app.policy import acts_for
+from app.uow import after_commit, commit_now, transactional
 from app.web import current_rules, family_today, request_now
 
 DEFAULT_LIMIT = 100
@@ -111,7 +112,7 @@ def _list(scope: ColumnElement[bool] | None = None) -> Response:
                                       Assignment.id)
     assignments = list(session.scalars(query).unique())
     body = [assignment_list_item(a) for a in assignments]
-    session.commit()  # keep the day just materialised
+    commit_now(session)  # keep the day just materialised
     return jsonify(assignments=body, count=len(body))
 
 
@@ -170,6 +171,7 @@ def get_one_assignment(assignment_id: str) -> Response:
 
 @bp.post("/assignments")
 @api_parent_required("Only parents can create assignments")
+@transactional
 def create_one_assignment() -> tuple[Response, int]:
     """A parent hands out a one-off assignment (open to claim when nobody is named)."""
     values = typed_values(read_json_object(), {"chore_id": str, "assigned_to": str, "points_offered": int,
@@ -179,8 +181,7 @@ def create_one_assignment() -> tuple[Response, int]:
     data = parse_action(AssignmentInput, values)
     session = get_session()
     assignment = create_assignment(session, actor=g.member, data=data, rules=current_rules(), now=request_now())
-    session.commit()
-    _published(assignment)
+    after_commit(_published, assignment)
     return jsonify(id=str(assignment.id), chore_id=str(assignment.chore_id),
                    assigned_to=str(assignment.assigned_to) if assignment.assigned_to else None,
                    assigned_by=str(assignment.assigned_by), status=assignment.status,
@@ -190,26 +191,26 @@ def create_one_assignment() -> tuple[Response, int]:
 
 @bp.post("/assignments/<assignment_id>/claim")
 @api_auth_required
+@transactional
 def claim(assignment_id: str) -> Response:
     """First claim wins: an open chore becomes the caller's."""
     key = _assignment_id(assignment_id)
     assignment = claim_assignment(get_session(), actor=g.member, assignment_id=key, now=request_now())
-    get_session().commit()
-    _published(assignment)
+    after_commit(_published, assignment)
     return jsonify(assignment_id=str(assignment.id), message="Assignment claimed successfully",
                    status=assignment.status)
 
 
 @bp.post("/assignments/<assignment_id>/complete")
 @api_auth_required
+@transactional
 def complete(assignment_id: str) -> Response:
     """Mark a chore done (a kid only their own); auto-approved when no check is needed."""
     key = _assignment_id(assignment_id)
     data = parse_action(CompletionInput, typed_values(read_json_object(required=False), {"notes": str}))
     assignment = complete_assignment(get_session(), actor=g.member, assignment_id=key, rules=current_rules(),
                                      now=request_now(), notes=data.notes)
-    get_session().commit()
-    _published(assignment, points=assignment.status == "verified")
+    after_commit(_published, assignment, points=assignment.status == "verified")
     return jsonify(assignment_id=str(assignment.id), message="Assignment completed successfully",
                    points_earned=assignment.points_earned,
                    requires_verification=assignment.status == "pending_verification", status=assignment.status)
@@ -217,6 +218,7 @@ def complete(assignment_id: str) -> Response:
 
 @bp.post("/assignments/<assignment_id>/verify")
 @api_parent_required("Only parents can verify assignments")
+@transactional
 def verify(assignment_id: str) -> Response:
     """A parent approves (points land once) or rejects (back to the kid with the reason)."""
     key = _assignment_id(assignment_id)
@@ -229,8 +231,7 @@ def verify(assignment_id: str) -> Response:
     assignment = verify_assignment(get_session(), actor=g.member, assignment_id=key, approved=decision.approved,
                                    rules=current_rules(), now=request_now(), points_awarded=decision.points_awarded,
                                    notes=decision.verification_notes)
-    get_session().commit()
-    _published(assignment, points=decision.approved)
+    after_commit(_published, assignment, points=decision.approved)
     if decision.approved:
         return jsonify(assignment_id=str(assignment.id), message="Assignment verified successfully",
                        points_awarded=assignment.points_earned, status=assignment.status)
@@ -240,6 +241,7 @@ def verify(assignment_id: str) -> Response:
 
 @bp.post("/assignments/<assignment_id>/undo")
 @api_parent_required("Only parents can undo a completion")
+@transactional
 def undo(assignment_id: str) -> Response:
     """A parent takes a completion back; points already credited are reversed by a new ledger row."""
     key = _assignment_id(assignment_id)
@@ -247,30 +249,29 @@ def undo(assignment_id: str) -> Response:
     reversed_points = get_assignment_or_404(session, key).points_earned or 0
     assignment = undo_completion(session, actor=g.member, assignment_id=key, rules=current_rules(),
                                  now=request_now())
-    session.commit()
-    _published(assignment, points=bool(reversed_points))
+    after_commit(_published, assignment, points=bool(reversed_points))
     return jsonify(assignment_id=str(assignment.id), message="Assignment completion undone",
                    points_reversed=reversed_points, status=assignment.status)
 
 
 @bp.post("/assignments/<assignment_id>/skip")
 @api_parent_required("Only parents can skip a chore")
+@transactional
 def skip(assignment_id: str) -> Response:
     """A parent excuses a chore for the day (no points, no penalty)."""
     key = _assignment_id(assignment_id)
     assignment = skip_assignment(get_session(), actor=g.member, assignment_id=key, now=request_now())
-    get_session().commit()
-    _published(assignment)
+    after_commit(_published, assignment)
     return jsonify(assignment_id=str(assignment.id), message="Assignment skipped", status=assignment.status)
 
 
 @bp.post("/assignments/<assignment_id>/reopen")
 @api_parent_required("Only parents can re-open a chore")
+@transactional
 def reopen(assignment_id: str) -> Response:
     """A parent gives a missed chore another chance (a penalty it cost is given back)."""
     key = _assignment_id(assignment_id)
     assignment = reopen_assignment(get_session(), actor=g.member, assignment_id=key, rules=current_rules(),
                                    now=request_now())
-    get_session().commit()
-    _published(assignment, points=True)
+    after_commit(_published, assignment, points=True)
     return jsonify(assignment_id=str(assignment.id), message="Assignment re-opened", status=assignment.status)

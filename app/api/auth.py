@@ -20,6 +20,7 @@ from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, Forbidden, LockedOut, ValidationFailed
 from app.extensions import limiter
 from app.inputs import parse_input
+from app.uow import unit_of_work
 
 
 
@@ -38,8 +39,8 @@ def login() -> Response | tuple[Response, int]:
         member = authenticate_password(session, family_id=family.id, identifier=identifier, password=password,
                                        now=now)
     except (AuthenticationFailed, Forbidden, LockedOut) as refusal:
-        _audit_refusal(refusal, identifier)
-        session.commit()  # the recorded failure must survive, or the lockout would never trigger
+        with unit_of_work(session):  # the recorded failure must survive, or the lockout would never trigger
+            _audit_refusal(refusal, identifier)
         response = jsonify(error=refusal.message)
         response.status_code = refusal.status
         if isinstance(refusal, LockedOut):
@@ -48,9 +49,9 @@ def login() -> Response | tuple[Response, int]:
     token = issue_api_token(member, family.id, secret=current_app.config["JWT_SECRET"],
                             issuer=current_app.config["JWT_ISSUER"],
                             lifetime=timedelta(seconds=current_app.config["JWT_LIFETIME_SECONDS"]), now=now)
-    record_audit(session, "auth.token_issued", family_id=family.id, actor_member_id=member.id,
-                 target_type="member", target_id=member.id, ip_address=request.remote_addr)
-    session.commit()
+    with unit_of_work(session):
+        record_audit(session, "auth.token_issued", family_id=family.id, actor_member_id=member.id,
+                     target_type="member", target_id=member.id, ip_address=request.remote_addr)
     return jsonify(token=token, user_id=str(member.id), username=member.username, is_parent=member.is_parent,
                    family_id=str(family.id))
 

@@ -16,6 +16,7 @@ from app.db import get_session
 from app.domain import ValidationFailed
 from app.inputs import parse_action
 from app.live.events import publish_event
+from app.uow import after_commit, transactional
 from app.web import current_rules, family_today, request_now
 
 # Request keys and their JSON types: the contract's, then ours. Unknown keys are ignored, as before.
@@ -75,6 +76,7 @@ def list_family_chores() -> Response:
 
 @bp.post("/chores")
 @api_parent_required("Only parents can create chores")
+@transactional
 def create_family_chore() -> tuple[Response, int]:
     """A parent adds a chore (with an optional schedule and rotation); today's assignments appear at once."""
     values = _chore_values(read_json_object())
@@ -87,8 +89,7 @@ def create_family_chore() -> tuple[Response, int]:
     session = get_session()
     chore = create_chore(session, actor=g.member, data=data, today=family_today())
     _materialise_today(chore)
-    session.commit()
-    publish_event(g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
+    after_commit(publish_event, g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
     return jsonify(chore_detail(chore)), 201
 
 
@@ -102,6 +103,7 @@ def get_family_chore(chore_id: str) -> Response:
 
 @bp.put("/chores/<chore_id>")
 @api_parent_required("Only parents can update chores")
+@transactional
 def update_family_chore(chore_id: str) -> Response:
     """A parent changes the keys sent; `{"active": true}` brings an archived chore back."""
     key = parse_uuid(chore_id, "Invalid chore ID")
@@ -120,19 +122,18 @@ def update_family_chore(chore_id: str) -> Response:
         session.flush()
     update_chore(session, chore, actor=g.member, data=data, today=family_today())
     _materialise_today(chore)
-    session.commit()
-    publish_event(g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
+    after_commit(publish_event, g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
     return jsonify(chore_detail(chore))
 
 
 @bp.delete("/chores/<chore_id>")
 @api_parent_required("Only parents can delete chores")
+@transactional
 def delete_family_chore(chore_id: str) -> Response:
     """A parent archives a chore: it leaves every list and is no longer assigned (its history stays)."""
     key = parse_uuid(chore_id, "Invalid chore ID")
     session = get_session()
     chore = get_chore_or_404(session, key)
     archive_chore(session, chore, actor=g.member, now=request_now())
-    session.commit()
-    publish_event(g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
+    after_commit(publish_event, g.family.id, "assignmentChanged", {"chore_id": str(chore.id)})
     return jsonify(id=str(chore.id), message="Chore deleted successfully")

@@ -38,6 +38,7 @@ from app.notifications.webhooks import (
     rotate_secret,
     update_webhook,
 )
+from app.uow import transactional
 from app.web import request_now
 
 MAX_LIMIT = 200
@@ -123,24 +124,24 @@ def notifications_list() -> Response:
 
 @bp.post("/notifications/<notification_id>/read")
 @api_auth_required
+@transactional
 def notifications_mark_read(notification_id: str) -> Response:
     """Mark one of the caller's notifications read; anyone else's is not found."""
     session = get_session()
     key = parse_uuid(notification_id, "Invalid notification ID format")
     notification = get_notification_or_404(session, g.member, key)
     mark_read(session, member=g.member, notification=notification, now=request_now())
-    session.commit()
     return jsonify(message="Notification marked as read", notification=notification_item(notification),
                    unread_count=unread_count(session, g.member))
 
 
 @bp.post("/notifications/read-all")
 @api_auth_required
+@transactional
 def notifications_mark_all_read() -> Response:
     """Mark all the caller's notifications read."""
     session = get_session()
     changed = mark_all_read(session, member=g.member, now=request_now())
-    session.commit()
     return jsonify(message="All notifications marked as read", marked_read=changed, unread_count=0)
 
 
@@ -153,6 +154,7 @@ def notifications_get_preferences() -> Response:
 
 @bp.put("/notifications/preferences")
 @api_auth_required
+@transactional
 def notifications_put_preferences() -> Response:
     """Change some of the caller's choices: {"preferences": {"chore_waiting": {"email": true}}}."""
     body = read_json_object()
@@ -160,7 +162,6 @@ def notifications_put_preferences() -> Response:
     if not isinstance(choices, dict):
         raise ValidationFailed("preferences must be an object of events", fields={"preferences": "invalid"})
     update_preferences(get_session(), actor=g.member, member=g.member, choices=choices)
-    get_session().commit()
     return jsonify(_preferences_body())
 
 
@@ -173,6 +174,7 @@ def notifications_get_settings() -> Response:
 
 @bp.put("/notifications/settings")
 @api_parent_required("Only parents can change family settings")
+@transactional
 def notifications_put_settings() -> Response:
     """Set the digest hour (0–23) and/or reminder lead time (0–1440 minutes); anything else is a 400."""
     body = read_json_object()
@@ -181,7 +183,6 @@ def notifications_put_settings() -> Response:
         raise ValidationFailed(f"Unknown setting: {unknown[0]}", fields={unknown[0]: "unknown"})
     values = typed_values(body, {"digest_hour": int, "reminder_lead_minutes": int})
     settings = update_notification_settings(get_session(), actor=g.member, values=values)
-    get_session().commit()
     return jsonify(settings)
 
 
@@ -204,12 +205,12 @@ def webhooks_list() -> Response:
 
 @bp.post("/webhooks")
 @api_parent_required(WEBHOOKS_PARENTS_ONLY)
+@transactional
 def webhooks_create() -> tuple[Response, int]:
     """Add a webhook {url, events?}; the answer carries its signing secret, this once."""
     data = parse_input(WebhookInput, typed_values(read_json_object(), {"url": str, "events": list}))
     webhook = create_webhook(get_session(), actor=g.member, data=data,
                              allow_private=allow_private_addresses(current_app.config))
-    get_session().commit()
     return jsonify(webhook_item(webhook, with_secret=True)), 201
 
 
@@ -222,31 +223,31 @@ def webhooks_get(webhook_id: str) -> Response:
 
 @bp.put("/webhooks/<webhook_id>")
 @api_parent_required(WEBHOOKS_PARENTS_ONLY)
+@transactional
 def webhooks_update(webhook_id: str) -> Response:
     """Change url, events and/or active."""
     webhook = _webhook(webhook_id)
     data = parse_input(WebhookInput, typed_values(read_json_object(), {"url": str, "events": list, "active": bool}))
     update_webhook(get_session(), actor=g.member, webhook=webhook,
                    allow_private=allow_private_addresses(current_app.config), data=data)
-    get_session().commit()
     return jsonify(webhook_item(webhook))
 
 
 @bp.delete("/webhooks/<webhook_id>")
 @api_parent_required(WEBHOOKS_PARENTS_ONLY)
+@transactional
 def webhooks_delete(webhook_id: str) -> Response:
     """Remove a webhook and its delivery log."""
     delete_webhook(get_session(), actor=g.member, webhook=_webhook(webhook_id))
-    get_session().commit()
     return jsonify(message="Webhook deleted")
 
 
 @bp.post("/webhooks/<webhook_id>/rotate-secret")
 @api_parent_required(WEBHOOKS_PARENTS_ONLY)
+@transactional
 def webhooks_rotate_secret(webhook_id: str) -> Response:
     """A new signing secret, returned this once."""
     webhook = rotate_secret(get_session(), actor=g.member, webhook=_webhook(webhook_id))
-    get_session().commit()
     return jsonify(webhook_item(webhook, with_secret=True))
 
 
@@ -272,10 +273,10 @@ def deliveries_list() -> Response:
 
 @bp.post("/deliveries/<delivery_id>/retry")
 @api_parent_required(WEBHOOKS_PARENTS_ONLY)
+@transactional
 def deliveries_retry(delivery_id: str) -> tuple[Response, int]:
     """Send a dead letter once more, right after this commit (202: the outcome shows in the log)."""
     session = get_session()
     delivery = get_delivery_or_404(session, parse_uuid(delivery_id, "Invalid delivery ID format"))
     retry_delivery(session, actor=g.member, delivery=delivery, now=request_now())
-    session.commit()
     return jsonify(message="Delivery queued", delivery=delivery_item(delivery)), 202

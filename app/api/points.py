@@ -30,6 +30,7 @@ from app.points.leaderboards import member_stats, points_converted
 from app.points.models import LEDGER_KINDS
 from app.points.services import give_points, list_presets, list_transactions, save_preset, weekly_points_now
 from app.policy import acts_for
+from app.uow import after_commit, transactional
 from app.web import current_rules, request_now
 
 DEFAULT_TRANSACTIONS = 50
@@ -112,13 +113,13 @@ def _give(user_id: str, kind: str) -> tuple[Response, int]:
                         now=request_now())
     body: dict[str, Any] = {"message": "Bonus given" if kind == "bonus" else "Deduction recorded",
                             "transaction": transaction_item(entry), "user_id": str(member.id), **_balances(member)}
-    session.commit()
-    publish_event(g.family.id, "pointsChanged", {"member_id": str(member.id)})
+    after_commit(publish_event, g.family.id, "pointsChanged", {"member_id": str(member.id)})
     return jsonify(body), 201
 
 
 @bp.post("/users/<user_id>/bonus")
 @api_parent_required("Only parents can give bonuses or deductions")
+@transactional
 def give_bonus(user_id: str) -> tuple[Response, int]:
     """A parent adds points to a kid, with a reason the kid sees."""
     return _give(user_id, "bonus")
@@ -126,6 +127,7 @@ def give_bonus(user_id: str) -> tuple[Response, int]:
 
 @bp.post("/users/<user_id>/deductions")
 @api_parent_required("Only parents can give bonuses or deductions")
+@transactional
 def give_deduction(user_id: str) -> tuple[Response, int]:
     """A parent takes points from a kid, with a reason the kid sees."""
     return _give(user_id, "deduction")
@@ -135,17 +137,18 @@ def give_deduction(user_id: str) -> tuple[Response, int]:
 
 @bp.get("/point-presets")
 @api_auth_required
+@transactional
 def point_presets() -> Response:
     """The family's one-tap bonus and deduction reasons (the defaults are created on first read)."""
     session = get_session()
     presets = list_presets(session)
     body = [preset_item(preset) for preset in presets]
-    session.commit()
     return jsonify(presets=body, count=len(body))
 
 
 @bp.post("/point-presets")
 @api_parent_required("Only parents can edit presets")
+@transactional
 def add_point_preset() -> tuple[Response, int]:
     """A parent adds a one-tap reason."""
     values = typed_values(read_json_object(), {"kind": str, "label": str, "points": int})
@@ -154,5 +157,4 @@ def add_point_preset() -> tuple[Response, int]:
     session = get_session()
     preset = save_preset(session, actor=g.member, data=data)
     body = preset_item(preset)
-    session.commit()
     return jsonify(body), 201

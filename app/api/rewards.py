@@ -35,6 +35,7 @@ from app.rewards.services import (
     request_reward,
     update_reward,
 )
+from app.uow import after_commit, transactional
 from app.web import current_rules, family_today, request_now
 
 # Request keys and their JSON types: the contract's, then ours. Unknown keys are ignored, as before.
@@ -192,6 +193,7 @@ def list_family_rewards() -> Response:
 
 @bp.post("/rewards")
 @api_parent_required("Only parents can create rewards")
+@transactional
 def create_family_reward() -> tuple[Response, int]:
     """A parent adds a reward: active and needing approval unless the body says otherwise."""
     body = read_json_object()
@@ -202,13 +204,13 @@ def create_family_reward() -> tuple[Response, int]:
         reward = create_reward(session, actor=g.member, data=data)
     except DomainError as error:
         raise _wire_fields(error) from None
-    session.commit()
-    _changed("rewardChanged", reward_id=reward.id)
+    after_commit(_changed, "rewardChanged", reward_id=reward.id)
     return jsonify(id=str(reward.id), message="Reward created successfully", reward=reward_detail(reward)), 201
 
 
 @bp.put("/rewards/<reward_id>")
 @api_parent_required("Only parents can update rewards")
+@transactional
 def update_family_reward(reward_id: str) -> Response:
     """A parent changes the keys sent; `"active": true` brings an archived reward back."""
     key = parse_uuid(reward_id, "Invalid reward ID format")
@@ -222,21 +224,20 @@ def update_family_reward(reward_id: str) -> Response:
         update_reward(session, reward, actor=g.member, data=data)
     except DomainError as error:
         raise _wire_fields(error) from None
-    session.commit()
-    _changed("rewardChanged", reward_id=reward.id)
+    after_commit(_changed, "rewardChanged", reward_id=reward.id)
     return jsonify(message="Reward updated successfully", reward=reward_detail(reward))
 
 
 @bp.delete("/rewards/<reward_id>")
 @api_parent_required("Only parents can delete rewards")
+@transactional
 def delete_family_reward(reward_id: str) -> Response:
     """A parent archives a reward: it leaves the store; its history and open requests stay."""
     key = parse_uuid(reward_id, "Invalid reward ID format")
     session = get_session()
     reward = get_reward_or_404(session, key, include_archived=True)
     archive_reward(session, reward, actor=g.member)
-    session.commit()
-    _changed("rewardChanged", reward_id=reward.id)
+    after_commit(_changed, "rewardChanged", reward_id=reward.id)
     return jsonify(message="Reward deleted successfully")
 
 
@@ -244,6 +245,7 @@ def delete_family_reward(reward_id: str) -> Response:
 
 @bp.post("/rewards/<reward_id>/redeem")
 @api_auth_required
+@transactional
 def redeem_reward(reward_id: str) -> Response:
     """The caller spends points on a reward (held at once); it waits for a parent unless it needs no approval."""
     key = parse_uuid(reward_id, "Invalid reward ID format")
@@ -257,8 +259,7 @@ def redeem_reward(reward_id: str) -> Response:
             "redemption_id": str(redemption.id), "requires_parent_approval": reward.requires_approval,
             "reward_name": reward.name, "status": redemption.status,
             "available_points": g.member.available_points}
-    session.commit()
-    _changed("rewardChanged", "pointsChanged", member_id=g.member.id, redemption_id=redemption.id)
+    after_commit(_changed, "rewardChanged", "pointsChanged", member_id=g.member.id, redemption_id=redemption.id)
     return jsonify(body)
 
 
@@ -267,13 +268,13 @@ def _decide(redemption_id: str, decide: Any, message: str, *events: str) -> Resp
     session = get_session()
     redemption = decide(session, key)
     body = {"message": message, "redemption": redemption_item(redemption, _members_by_id([redemption]))}
-    session.commit()
-    _changed("rewardChanged", *events, member_id=redemption.member_id, redemption_id=redemption.id)
+    after_commit(_changed, "rewardChanged", *events, member_id=redemption.member_id, redemption_id=redemption.id)
     return jsonify(body)
 
 
 @bp.post("/redemptions/<redemption_id>/approve")
 @api_parent_required("Only parents can approve rewards")
+@transactional
 def approve_family_redemption(redemption_id: str) -> Response:
     """A parent approves a waiting request (once; a second approve is a 400)."""
     return _decide(redemption_id, lambda s, key: approve_redemption(s, g.member, key, request_now()),
@@ -282,6 +283,7 @@ def approve_family_redemption(redemption_id: str) -> Response:
 
 @bp.post("/redemptions/<redemption_id>/reject")
 @api_parent_required("Only parents can reject rewards")
+@transactional
 def reject_family_redemption(redemption_id: str) -> Response:
     """A parent rejects a request with a reason: the points are refunded and the stock restored."""
     values = typed_values(read_json_object(), {"reason": str})
@@ -294,6 +296,7 @@ def reject_family_redemption(redemption_id: str) -> Response:
 
 @bp.post("/redemptions/<redemption_id>/fulfill")
 @api_parent_required("Only parents can fulfil rewards")
+@transactional
 def fulfil_family_redemption(redemption_id: str) -> Response:
     """A parent marks an approved request as handed over."""
     return _decide(redemption_id, lambda s, key: fulfil_redemption(s, g.member, key, request_now()),

@@ -37,6 +37,7 @@ from app.presence.services import (
     presence_map,
     transitions_on,
 )
+from app.uow import transactional
 from app.web import family_today, request_now
 
 DEFAULT_DAYS = 30
@@ -154,6 +155,7 @@ def list_patterns() -> Response:
 
 @bp.post("/presence/patterns")
 @api_parent_required(PRESENCE_WRITE)
+@transactional
 def create_pattern() -> tuple[Response, int]:
     """A parent adds a recurring rule (e.g. away every other weekend, Fri-Sun, from 18:00)."""
     values = typed_values(read_json_object(), {"user_id": str, "kind": str, "weekdays": list, "anchor_date": str,
@@ -167,7 +169,6 @@ def create_pattern() -> tuple[Response, int]:
     data = parse_action(PresencePatternInput, {**values, "anchor_date": values.get("anchor_date") or family_today()})
     pattern = add_pattern(session, actor=g.member, member=member, data=data)
     body = pattern_item(pattern)
-    session.commit()
     return jsonify(body), 201
 
 
@@ -190,6 +191,7 @@ def list_exceptions() -> Response:
 
 @bp.post("/presence/exceptions")
 @api_parent_required(PRESENCE_WRITE)
+@transactional
 def create_exception() -> tuple[Response, int]:
     """A parent marks a member home or away for a date range (one day when end_date is left out)."""
     values = typed_values(read_json_object(), {"user_id": str, "start_date": str, "end_date": str, "present": bool,
@@ -200,15 +202,14 @@ def create_exception() -> tuple[Response, int]:
     member = _body_member(values)
     exception = add_exception(session, actor=g.member, member=member, data=data)
     body = exception_item(exception)
-    session.commit()
     return jsonify(body), 201
 
 
 @bp.delete("/presence/rules/<rule_id>")
 @api_parent_required(PRESENCE_WRITE)
+@transactional
 def delete_rule(rule_id: str) -> Response:
     """A parent removes a pattern or an exception."""
     key = parse_uuid(rule_id, "Invalid presence rule ID format")
     delete_presence_rule(get_session(), actor=g.member, rule_id=key)
-    get_session().commit()
     return jsonify(id=str(key), message="Presence rule deleted")

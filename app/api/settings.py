@@ -13,6 +13,7 @@ from app.inputs import parse_input
 from app.settings.inputs import SettingValue
 from app.settings.services import get_setting, get_settings, set_setting
 from app.tenancy import registry
+from app.uow import unit_of_work
 
 
 @bp.get("/settings")
@@ -38,9 +39,8 @@ def write_setting(key: str) -> tuple[BaseResponse, int]:
     if "value" not in body or body["value"] is None:
         raise ValidationFailed("Invalid request body", fields={"value": "required"})
     data = parse_input(SettingValue, {"key": key, "value": body["value"], "is_private": body.get("is_private")})
-    session = get_session()
-    change = set_setting(session, g.member, data)
-    session.commit()
+    with unit_of_work() as work:
+        change = set_setting(work.session, g.member, data)
     if change.platform:
         registry().invalidate(g.family.slug)
     message = "Setting created successfully" if change.created else "Setting updated successfully"

@@ -36,6 +36,7 @@ from app.members.services import (
     update_own_profile,
 )
 from app.policy import acts_for
+from app.uow import transactional
 
 # Request keys: (JSON type, longest accepted text). Longer text than a column holds would otherwise reach the
 # database as an error; the services' own messages cover the finer rules (username shape, colours, dates).
@@ -125,7 +126,6 @@ def _flush_conflicts_as_409(action: Callable[[], Any]) -> Any:
     try:
         return action()
     except IntegrityError:
-        get_session().rollback()
         raise Conflict("Username already exists", fields={"username": "taken"}) from None
 
 
@@ -145,6 +145,7 @@ def get_me() -> Response:
 
 @bp.patch("/users/me")
 @api_auth_required
+@transactional
 def update_me() -> Response | tuple[Response, int]:
     """A member edits their own profile; kids cannot grant themselves auto-approval."""
     changes = _read_body(OWN_PROFILE_FIELDS)
@@ -152,7 +153,6 @@ def update_me() -> Response | tuple[Response, int]:
         return _error("No fields to update", 400)
     applied = update_own_profile(get_session(), g.member, today=family_today(),
                                  changes=_typed(MemberChanges, _renamed(changes)))
-    get_session().commit()
     return jsonify(message="Profile updated successfully", updated_fields=len(applied))
 
 
@@ -165,6 +165,7 @@ def get_my_preferences() -> Response:
 
 @bp.put("/users/me/preferences")
 @api_auth_required
+@transactional
 def replace_my_preferences() -> Response | tuple[Response, int]:
     """Replace the member's preferences object as a whole."""
     body = request.get_json(silent=True)
@@ -174,7 +175,6 @@ def replace_my_preferences() -> Response | tuple[Response, int]:
     if len(json.dumps(preferences)) > MAX_PREFERENCES_BYTES:
         return _error(f"Preferences can be at most {MAX_PREFERENCES_BYTES // 1024} KB", 400)
     set_preferences(g.member, preferences)
-    get_session().commit()
     return jsonify(message="Preferences updated successfully")
 
 
@@ -192,6 +192,7 @@ def list_users() -> Response:
 
 @bp.post("/users")
 @api_parent_required("Only parents can create users")
+@transactional
 def create_user() -> tuple[Response, int]:
     """A parent adds a member (a kid unless is_parent), within the plan's limits."""
     values = _read_body(CREATE_FIELDS)
@@ -208,7 +209,6 @@ def create_user() -> tuple[Response, int]:
     member = _flush_conflicts_as_409(lambda: create_member(session, actor=g.member, plan=g.family.plan,
                                                            today=family_today(), data=data))
     _audit("member.added", member, role=member.role, username=member.username)
-    session.commit()
     return jsonify(created_user(member)), 201
 
 
@@ -227,6 +227,7 @@ def get_user(user_id: str) -> Response | tuple[Response, int]:
 
 @bp.put("/users/<user_id>")
 @api_parent_required("Only parents can update users")
+@transactional
 def update_user(user_id: str) -> Response | tuple[Response, int]:
     """A parent edits a member: profile, role, login, active state, password and PIN."""
     member_id = _parse_user_id(user_id)
@@ -271,12 +272,12 @@ def update_user(user_id: str) -> Response | tuple[Response, int]:
         # Which credentials changed, never their values.
         _audit("member.credentials_reset", member,
                changed=[name for name, value in (("password", password), ("pin", pin)) if value is not None])
-    session.commit()
     return jsonify(message="User updated successfully", user=updated_user(member))
 
 
 @bp.delete("/users/<user_id>")
 @api_parent_required("Only parents can delete users")
+@transactional
 def delete_user(user_id: str) -> Response | tuple[Response, int]:
     """A parent removes a member (soft delete); their sessions and tokens stop working at once."""
     member_id = _parse_user_id(user_id)
@@ -290,6 +291,5 @@ def delete_user(user_id: str) -> Response | tuple[Response, int]:
     deactivate_member(session, member, actor=g.member, now=utcnow())
     if was_active:
         _audit("member.removed", member, username=member.username)
-    session.commit()
     return jsonify(message="User deleted successfully")
 

@@ -17,6 +17,7 @@ from app.assignments.models import ACTIVE_STATUSES, Assignment, MaterialisedDay
 from app.chores.models import Chore
 from app.chores.schedules import occurs_on
 from app.domain import Forbidden, NotFound, ValidationFailed
+from app.events import ChoreApproved, ChoreCompleted, ChoreMissed, ChoreRejected, record
 from app.family_time import FamilyClock, week_start_index
 from app.members.models import FamilySetting, Member
 from app.points.models import LedgerEntry
@@ -330,7 +331,18 @@ def complete_assignment(session: Session, *, actor: Member, assignment_id: uuid.
         assignment.status = "pending_verification"
         assignment.points_earned = 0
     session.flush()
+    if auto:
+        _approved(session, assignment, now, reviewed=False)
+    else:
+        record(session, ChoreCompleted(assignment_id=assignment.id, member_id=assignment.assigned_to,
+                                       chore=chore.name, at=now))
     return assignment
+
+
+def _approved(session: Session, assignment: Assignment, now: datetime, *, reviewed: bool) -> None:
+    record(session, ChoreApproved(assignment_id=assignment.id, member_id=assignment.assigned_to,
+                                  chore=assignment.chore.name, points=assignment.points_earned or 0, at=now,
+                                  reviewed=reviewed))
 
 
 def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, approved: bool,
@@ -357,6 +369,11 @@ def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
         # The notes may be 1,000 characters; the reason the kid sees is a 300-character column.
         assignment.rejection_reason = (assignment.verification_notes or "Please try again")[:300]
     session.flush()
+    if approved:
+        _approved(session, assignment, now, reviewed=True)
+    else:
+        record(session, ChoreRejected(assignment_id=assignment.id, member_id=assignment.assigned_to,
+                                      chore=assignment.chore.name, reason=assignment.rejection_reason))
     return assignment
 
 
@@ -429,6 +446,9 @@ def mark_missed(session: Session, rules: FamilyRules, now: datetime) -> int:
             post_entry(session, assignment.assigned_to, amount=-penalty, kind="penalty",
                        description=f"Missed: {assignment.chore.name}", clock=rules.clock, now=now,
                        assignment_id=assignment.id)
+        if assignment.assigned_to is not None:
+            record(session, ChoreMissed(assignment_id=assignment.id, member_id=assignment.assigned_to,
+                                        chore=assignment.chore.name))
     session.flush()
     return len(overdue)
 

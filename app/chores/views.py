@@ -35,6 +35,7 @@ from app.db import get_session
 from app.domain import DomainError
 from app.live.events import publish_event
 from app.members.services import list_children, list_members
+from app.uow import after_commit, rolled_back, transactional, unit_of_work
 from app.web import current_rules, family_today, request_now
 
 
@@ -59,8 +60,7 @@ def _form_page(state: ChoreFormState, *, chore: Chore | None, status: int = 200,
 
 
 def _refused(state: ChoreFormState, error: DomainError, chore: Chore | None) -> Response:
-    """The form again, with what was wrong (422); nothing of the attempt is kept."""
-    get_session().rollback()
+    """The form again, with what was wrong (422); nothing of the attempt was kept (its unit of work rolled back)."""
     state.add_error(error)
     return _form_page(state, chore=chore, status=422)
 
@@ -110,12 +110,13 @@ def new() -> BaseResponse:
         return _form_page(state, chore=None, moved=apply_move(state.values, request.form["move"]))
     session = get_session()
     try:
-        chore = create_chore(session, actor=current_member(), data=chore_data(state.values), today=family_today())
-        materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
+        with unit_of_work(session) as work:
+            chore = create_chore(session, actor=current_member(), data=chore_data(state.values),
+                                 today=family_today())
+            materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
+            work.after_commit(_publish, chore)
     except DomainError as error:
         return _refused(state, error, None)
-    session.commit()
-    _publish(chore)
     return redirect(url_for("chores.index"), 303)
 
 
@@ -132,12 +133,12 @@ def edit(chore_id: str) -> BaseResponse:
     session = get_session()
     try:
         data = chore_data(state.values)
-        update_chore(session, chore, actor=current_member(), data=data, today=family_today())
-        materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
+        with unit_of_work(session) as work:
+            update_chore(session, chore, actor=current_member(), data=data, today=family_today())
+            materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
+            work.after_commit(_publish, chore)
     except DomainError as error:
         return _refused(state, error, chore)
-    session.commit()
-    _publish(chore)
     return redirect(url_for("chores.index", archived="1" if not chore.active else None), 303)
 
 
@@ -151,15 +152,15 @@ def validate() -> Response:
     state = ChoreFormState(posted_values(request.form))
     session = get_session()
     chore = _load(request.form["chore_id"]) if request.form.get("chore_id") else None
-    try:
-        data = chore_data(state.values)
-        if chore is None:
-            create_chore(session, actor=current_member(), data=data, today=family_today())
-        else:
-                update_chore(session, chore, actor=current_member(), data=data, today=family_today())
-    except DomainError as error:
-        state.add_error(error)
-    session.rollback()
+    with rolled_back(session):  # a check: nothing of it is kept
+        try:
+            data = chore_data(state.values)
+            if chore is None:
+                create_chore(session, actor=current_member(), data=data, today=family_today())
+            else:
+                    update_chore(session, chore, actor=current_member(), data=data, today=family_today())
+        except DomainError as error:
+            state.add_error(error)
     preview = preview_schedule(state.values, family_today())
     return make_response(render_template("chores/_feedback.html", state=state, preview=preview, checked=True))
 
@@ -177,24 +178,24 @@ def assignees() -> Response:
 
 @bp.post("/chores/<chore_id>/archive")
 @parent_required
+@transactional
 def archive(chore_id: str) -> BaseResponse:
     """Archive a chore: it leaves the list and is no longer assigned (its history stays)."""
     chore = _load(chore_id)
     archive_chore(get_session(), chore, actor=current_member(), now=request_now())
-    get_session().commit()
-    _publish(chore)
+    after_commit(_publish, chore)
     return redirect(url_for("chores.index"), 303)
 
 
 @bp.post("/chores/<chore_id>/restore")
 @parent_required
+@transactional
 def restore(chore_id: str) -> BaseResponse:
     """Bring an archived chore back."""
     chore = _load(chore_id)
     session = get_session()
     update_chore(session, chore, actor=current_member(), data=ChoreUpdate(active=True), today=family_today())
     materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
-    session.commit()
-    _publish(chore)
+    after_commit(_publish, chore)
     return redirect(url_for("chores.index", archived="1"), 303)
 

@@ -42,6 +42,7 @@ from app.members.services import get_member_or_404, list_children
 from app.points.inputs import PointsAward
 from app.points.models import PointPreset
 from app.points.services import give_points, list_presets, weekly_points_now
+from app.uow import commit_now, unit_of_work
 from app.web import current_rules, family_today, request_now
 
 MAX_REASON = 300  # the rejection reason column's size
@@ -215,7 +216,6 @@ def _after(kid_id: uuid.UUID | None, *events: HxEvent) -> BaseResponse:
 def _refused(kid_id: uuid.UUID | None, error: DomainError, *, status: int | None = None,
              item: uuid.UUID | None = None) -> Response:
     """A rule said no: the card again with the message (htmx), or the page with it; nothing was kept."""
-    get_session().rollback()
     status = status or error.status
     if not is_htmx():
         return _dashboard(error=error.message, status=status)
@@ -245,11 +245,11 @@ def _act(assignment_id: str, action: AssignmentAction, *events: HxEvent) -> Base
         return _not_found(error)
     kid_id = assignment.assigned_to
     try:
-        action(session, current_member(), assignment.id)
+        with unit_of_work(session) as work:
+            action(session, current_member(), assignment.id)
+            work.after_commit(_publish, assignment, kid_id, points="pointsChanged" in events)
     except DomainError as error:
         return _refused(kid_id, error)
-    session.commit()
-    _publish(assignment, kid_id, points="pointsChanged" in events)
     return _after(kid_id, *events, HxEvent.ASSIGNMENT_CHANGED if kid_id else HxEvent.OPEN_CHORES_CHANGED)
 
 
@@ -263,7 +263,7 @@ def index() -> Response:
     response = _dashboard(presets=_presets())
     # One commit for the day's assignments and the default presets a first visit may have created; after the
     # reads, so an already-materialised day costs no second transaction.
-    get_session().commit()
+    commit_now()
     return response
 
 
@@ -377,10 +377,10 @@ def points(member_id: str) -> BaseResponse:
     else:
         posted = {"kind": form.get("kind", ""), "points": form.get("amount", ""), "reason": form.get("reason", "")}
     try:
-        give_points(session, actor=current_member(), member=kid, data=parse_action(PointsAward, posted),
-                    clock=current_rules().clock, now=request_now())
+        with unit_of_work(session) as work:
+            give_points(session, actor=current_member(), member=kid, data=parse_action(PointsAward, posted),
+                        clock=current_rules().clock, now=request_now())
+            work.after_commit(_publish, None, kid.id, points=True)
     except DomainError as error:
         return _refused(kid.id, error, status=FORM_STATUS if isinstance(error, ValidationFailed) else None)
-    session.commit()
-    _publish(None, kid.id, points=True)
     return _after(kid.id, HxEvent.POINTS_CHANGED)

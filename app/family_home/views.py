@@ -9,6 +9,7 @@ from app.db import get_session
 from app.family_home import bp
 from app.members.services import list_members
 from app.tablet.views import is_tablet_turn, this_browsers_device
+from app.uow import commit_now
 
 
 @bp.get("/")
@@ -19,7 +20,7 @@ def index() -> BaseResponse | str:
         # No session, no family data: only the name, the sign-in button and, on the family tablet, its wall.
         device = this_browsers_device()
         if device is not None:
-            get_session().commit()  # the device's last-seen time
+            commit_now()  # the device's last-seen time
         return render_template("family_home/index.html", family=g.family, member=None, members=[],
                                is_tablet=device is not None)
     if not member.is_parent and is_tablet_turn():

@@ -15,6 +15,7 @@ from app.db.bases import utcnow
 from app.live import bp
 from app.live.events import events_channel
 from app.redis_store import get_redis
+from app.uow import commit_now
 
 STREAM_SECONDS = 300  # streams end and reconnect now and then, so a worker's threads turn over
 KEEPALIVE_SECONDS = 15
@@ -49,7 +50,7 @@ def events() -> Response:
         response.headers["Retry-After"] = "10"
         return response
     channel = events_channel(g.family.id)
-    get_session().commit()  # nothing to keep: the stream must not hold a database connection
+    commit_now()  # nothing to keep: the stream must not hold a database connection
 
     def stream() -> Iterator[str]:
         pubsub = client.pubsub(ignore_subscribe_messages=True)

@@ -43,6 +43,7 @@ from app.members.services import (
     transfer_ownership,
     update_member,
 )
+from app.uow import unit_of_work
 
 MEMBERS_CHANGED = HxEvent.MEMBERS_CHANGED  # the lists reload themselves on this event
 
@@ -128,7 +129,6 @@ def _row_result(member: Member, *, status: int = 200, error: str | None = None, 
 
 
 def _refused(member: Member, error: DomainError) -> Response | BaseResponse:
-    get_session().rollback()
     return _row_result(member, status=422, error=error.message)
 
 
@@ -200,14 +200,13 @@ def create_from_form(state: FormState, fields: dict[str, Any]) -> Member | None:
         return None
     session = get_session()
     try:
-        member = create_member(session, actor=current_member(), plan=g.family.plan, today=family_today(),
-                               data=parse_input(MemberInput, fields))
+        with unit_of_work(session):
+            member = create_member(session, actor=current_member(), plan=g.family.plan, today=family_today(),
+                                   data=parse_input(MemberInput, fields))
+            _audit("member.added", member, role=member.role, username=member.username)
     except DomainError as error:
-        session.rollback()
         state.refuse(error)
         return None
-    _audit("member.added", member, role=member.role, username=member.username)
-    session.commit()
     return member
 
 
@@ -232,15 +231,14 @@ def update(member_id: str) -> Response | BaseResponse:
         state.errors["login_enabled"] = "You can't turn off your own sign-in."
     if state.ok:
         try:
-            update_member(session, member, actor=current_member(), today=family_today(),
-                          changes=parse_input(MemberChanges, changes))
+            with unit_of_work(session):
+                update_member(session, member, actor=current_member(), today=family_today(),
+                              changes=parse_input(MemberChanges, changes))
+                _audit("member.updated", member, fields=sorted(changes))
         except DomainError as error:
-            session.rollback()
             state.refuse(error)
     if not state.ok:
         return _row_form("edit", member, state, 422)
-    _audit("member.updated", member, fields=sorted(changes))
-    session.commit()
     return _row_result(member, notice="Saved.")
 
 
@@ -252,11 +250,11 @@ def deactivate(member_id: str) -> Response | BaseResponse:
     """Deactivate a member: hidden from lists and signed out everywhere (never yourself or the owner)."""
     member = _load(member_id)
     try:
-        deactivate_member(get_session(), member, actor=current_member(), now=now())
+        with unit_of_work() as work:
+            deactivate_member(work.session, member, actor=current_member(), now=now())
+            _audit("member.deactivated", member, role=member.role)
     except DomainError as error:
         return _refused(member, error)
-    _audit("member.deactivated", member, role=member.role)
-    get_session().commit()
     return _row_result(member, notice=f"{member.display_name} was deactivated.", lists_changed=True)
 
 
@@ -266,11 +264,11 @@ def reactivate(member_id: str) -> Response | BaseResponse:
     """Bring a member back, if the plan has room."""
     member = _load(member_id)
     try:
-        reactivate_member(get_session(), member, actor=current_member(), plan=g.family.plan)
+        with unit_of_work() as work:
+            reactivate_member(work.session, member, actor=current_member(), plan=g.family.plan)
+            _audit("member.reactivated", member, role=member.role)
     except DomainError as error:
         return _refused(member, error)
-    _audit("member.reactivated", member, role=member.role)
-    get_session().commit()
     return _row_result(member, notice=f"{member.display_name} is back.", lists_changed=True)
 
 
@@ -291,14 +289,13 @@ def reset_pin_view(member_id: str) -> Response | BaseResponse:
     state, pin = read_pin_form(request.form)
     if state.ok:
         try:
-            reset_pin(get_session(), member, actor=current_member(), pin=pin)
+            with unit_of_work() as work:
+                reset_pin(work.session, member, actor=current_member(), pin=pin)
+                _audit("member.pin_reset", member)
         except DomainError as error:
-            get_session().rollback()
             state.refuse(error)
     if not state.ok:
         return _row_form("pin", member, state, 422)
-    _audit("member.pin_reset", member)
-    get_session().commit()
     return _row_result(member, notice="PIN changed.")
 
 
@@ -317,14 +314,13 @@ def reset_password_view(member_id: str) -> Response | BaseResponse:
     state, password = read_password_form(request.form)
     if state.ok:
         try:
-            reset_password(get_session(), member, actor=current_member(), password=password, now=now())
+            with unit_of_work() as work:
+                reset_password(work.session, member, actor=current_member(), password=password, now=now())
+                _audit("member.password_reset", member)
         except DomainError as error:
-            get_session().rollback()
             state.refuse(error)
     if not state.ok:
         return _row_form("password", member, state, 422)
-    _audit("member.password_reset", member)
-    get_session().commit()
     return _row_result(member, notice="Password changed.")
 
 
@@ -337,11 +333,11 @@ def make_parent(member_id: str) -> Response | BaseResponse:
     member = _load(member_id)
     previous = member.role
     try:
-        promote_to_parent(get_session(), member, actor=current_member(), plan=g.family.plan, today=family_today())
+        with unit_of_work() as work:
+            promote_to_parent(work.session, member, actor=current_member(), plan=g.family.plan, today=family_today())
+            _audit("member.role_changed", member, **{"from": previous, "to": member.role})
     except DomainError as error:
         return _refused(member, error)
-    _audit("member.role_changed", member, **{"from": previous, "to": member.role})
-    get_session().commit()
     return _row_result(member, notice=f"{member.display_name} is now a parent.", lists_changed=True)
 
 
@@ -351,9 +347,9 @@ def make_owner(member_id: str) -> Response | BaseResponse:
     """The owner hands the family to a co-parent with an account (the old owner stays a parent)."""
     member = _load(member_id)
     try:
-        transfer_ownership(get_session(), family_id=g.family.id, actor=current_member(), new_owner=member)
+        with unit_of_work() as work:
+            transfer_ownership(work.session, family_id=g.family.id, actor=current_member(), new_owner=member)
+            _audit("family.ownership_transferred", member, previous_owner=str(current_member().id))
     except DomainError as error:
         return _refused(member, error)
-    _audit("family.ownership_transferred", member, previous_owner=str(current_member().id))
-    get_session().commit()
     return _row_result(member, notice=f"{member.display_name} now owns the family.", lists_changed=True)

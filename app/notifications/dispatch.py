@@ -1,54 +1,36 @@
 """After the commit: hand the transaction's new deliveries to the worker (or send them inline) and ring the bells.
 
-Views never think about deliveries. Session events on TenantSession note the Delivery and Notification rows each
-flush writes; once the transaction commits, deliveries are enqueued on RQ (REDIS_URL set) or sent inline (no
-Redis), and one live "notification" event tells open pages to refresh their bell. A rollback forgets them all.
+Views never think about deliveries. `queue_notification` and `mark_for_dispatch` record `NotificationsQueued`;
+once the transaction commits, the dispatcher gives them all to `send_queued`: deliveries are enqueued on RQ
+(REDIS_URL set) or sent inline (no Redis), and one live "notification" event tells open pages to refresh their bell.
+A rollback forgets them all. `create_app` registers it.
 """
 from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 import redis
-from flask import current_app, g, has_app_context
+from flask import current_app, g
 from sqlalchemy import select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
-from app.db.session import TenantSession
+from app.events import Dispatcher, NotificationsQueued
 from app.live.events import publish_event
-from app.notifications.models import Delivery, Notification
-from app.notifications.services import PENDING_DELIVERIES, mark_for_dispatch
 
 log = logging.getLogger("housepoints.deliveries")
 
-PENDING_BELLS = "notifications.pending_bells"
 
-
-def _note_new_rows(session: Session, _flush_context: object) -> None:
-    for obj in session.new:
-        if isinstance(obj, Delivery):
-            mark_for_dispatch(session, obj.id)
-        elif isinstance(obj, Notification):
-            session.info.setdefault(PENDING_BELLS, set()).add(obj.member_id)
-
-
-def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
-    if previous_transaction.parent is None:  # the whole transaction rolled back, not a savepoint
-        session.info.pop(PENDING_DELIVERIES, None)
-        session.info.pop(PENDING_BELLS, None)
-
-
-def _after_commit(session: Session) -> None:
-    deliveries = session.info.pop(PENDING_DELIVERIES, None)
-    bells = session.info.pop(PENDING_BELLS, None)
-    family_id = session.info.get("family_id")
-    if not (deliveries or bells) or family_id is None or not has_app_context():
-        return
+def send_queued(family_id: uuid.UUID, events: list[Any]) -> None:
+    """After the commit: one bell event for everyone notified, then every new delivery (each once)."""
+    bells = {member_id for queued in events for member_id in queued.member_ids}
+    deliveries = list(dict.fromkeys(delivery_id for queued in events for delivery_id in queued.delivery_ids))
     try:
         if bells:
             publish_event(family_id, "notification", {"member_ids": sorted(str(m) for m in bells)})
         if deliveries:
-            dispatch_deliveries(family_id, list(dict.fromkeys(deliveries)))
+            dispatch_deliveries(family_id, deliveries)
     except Exception:  # noqa: BLE001 - the commit already happened; a dispatch problem must not fail the request
         log.exception("dispatching deliveries for family %s failed; the tick's sweep will pick them up", family_id)
 
@@ -82,14 +64,6 @@ def family_slug(family_id: uuid.UUID) -> str | None:
         return session.scalar(select(Family.slug).where(Family.id == family_id))
 
 
-def init_listeners() -> None:
-    """Register the session events once (imported from the area's views, which the app loads at start)."""
-    from sqlalchemy import event
-
-    if not event.contains(TenantSession, "after_flush", _note_new_rows):
-        event.listen(TenantSession, "after_flush", _note_new_rows)
-        event.listen(TenantSession, "after_commit", _after_commit)
-        event.listen(TenantSession, "after_soft_rollback", _forget)
-
-
-init_listeners()
+def register(dispatcher: Dispatcher) -> None:
+    """Called by `create_app`: queued notifications are sent once their transaction commits."""
+    dispatcher.after_commit((NotificationsQueued,), send_queued)

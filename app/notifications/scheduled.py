@@ -22,6 +22,7 @@ from app.notifications.services import (
     channel_choices,
     family_parents,
     keyed_id,
+    mark_for_dispatch,
     notification_settings,
     queue_notification,
 )
@@ -104,6 +105,7 @@ def queue_daily_digests(session: Session, rules: FamilyRules, now: datetime) -> 
         session.add(Delivery(id=ids[parent.id], channel="email", event="daily_digest", recipient=parent.email,
                              subject=subject, payload={"body": body, "link": DASHBOARD, "member_id": str(parent.id),
                                                        "day": local.date().isoformat()}))
+        mark_for_dispatch(session, ids[parent.id])
     session.flush()
     return len(recipients)
 

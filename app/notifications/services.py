@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
+from app.events import NotificationsQueued, record
 from app.members.models import FamilySetting, Member
 from app.notifications.catalog import (
     EVENTS,
@@ -28,8 +29,6 @@ MAX_LINK = 300
 PAGE_SIZE = 50
 SETTING_DEFAULTS: dict[str, int] = {"digest_hour": 18, "reminder_lead_minutes": 30}
 MAX_REMINDER_LEAD = 24 * 60
-# session.info key: ids of deliveries to send once this transaction commits (see dispatch.py).
-PENDING_DELIVERIES = "notifications.pending_deliveries"
 
 
 def family_parents(session: Session) -> list[Member]:
@@ -85,12 +84,15 @@ def queue_notification(session: Session, *, event: str, recipients: Iterable[Mem
         if key is not None:
             notifications, deliveries = _only_new(session, notifications, deliveries)
     session.add_all([*notifications, *deliveries])
+    if notifications or deliveries:
+        record(session, NotificationsQueued(member_ids=tuple(n.member_id for n in notifications),
+                                            delivery_ids=tuple(d.id for d in deliveries)))
     return notifications
 
 
 def mark_for_dispatch(session: Session, delivery_id: uuid.UUID) -> None:
-    """Send this delivery once the caller's transaction commits (new deliveries are marked automatically)."""
-    session.info.setdefault(PENDING_DELIVERIES, []).append(delivery_id)
+    """Send this delivery once the caller's transaction commits (`queue_notification` marks its own)."""
+    record(session, NotificationsQueued(delivery_ids=(delivery_id,)))
 
 
 def keyed_id(key: str, *parts: object) -> uuid.UUID:

@@ -1,10 +1,4 @@
-"""Notifications pages: the bell, the member's list (mark read, mark all read), and their preferences.
-
-Importing this module also registers the area's session events — the triggers that turn changes into
-notifications and the after-commit dispatcher that sends deliveries. The app imports every area's views when it
-starts (VIEW_MODULES in app/__init__.py), so this is the one import that is guaranteed to run, in the web app,
-the CLI and workers alike, without a line in the factory (which this area does not own).
-"""
+"""Notifications pages: the bell, the member's list (mark read, mark all read), and their preferences."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,7 +14,7 @@ from app.db import get_session
 from app.domain import DomainError
 from app.htmx import HxEvent, is_htmx, is_htmx_request, redirect_to, trigger, vary_on_htmx
 from app.members.models import Member
-from app.notifications import bp, dispatch, triggers  # noqa: F401 - importing them registers their session events
+from app.notifications import bp
 from app.notifications.catalog import CHANNEL_LABELS, MEMBER_CHANNELS
 from app.notifications.services import (
     PAGE_SIZE,
@@ -35,6 +29,7 @@ from app.notifications.services import (
     update_notification_settings,
     update_preferences,
 )
+from app.uow import transactional, unit_of_work
 from app.web import current_rules, request_now
 
 FORM_STATUS = 422
@@ -115,33 +110,33 @@ def _changed() -> BaseResponse:
 
 @bp.post("/notifications/<notification_id>/read", endpoint="mark_read")
 @login_required
+@transactional
 def mark_one_read(notification_id: str) -> BaseResponse:
     """Mark one notification read."""
     session = get_session()
     notification = get_notification_or_404(session, me(), notification_id)
     mark_read(session, member=me(), notification=notification, now=request_now())
-    session.commit()
     return _changed()
 
 
 @bp.post("/notifications/read-all", endpoint="mark_all_read")
 @login_required
+@transactional
 def mark_everything_read() -> BaseResponse:
     """Mark every notification of mine read."""
     session = get_session()
     mark_all_read(session, member=me(), now=request_now())
-    session.commit()
     return _changed()
 
 
 @bp.post("/notifications/<notification_id>/open", endpoint="open")
 @login_required
+@transactional
 def open_notification(notification_id: str) -> BaseResponse:
     """Follow a notification's link, marking it read on the way (a whole-page load, the link may have an anchor)."""
     session = get_session()
     notification = get_notification_or_404(session, me(), notification_id)
     mark_read(session, member=me(), notification=notification, now=request_now())
-    session.commit()
     target = safe_link(notification.link) or url_for("notifications.index")
     if is_htmx_request():
         return redirect_to(make_response("", 200), target)
@@ -175,13 +170,12 @@ def preferences() -> BaseResponse:
                            for channel in MEMBER_CHANNELS if row.channel(channel) is not None}
                for row in preference_grid(session, member)}
     try:
-        update_preferences(session, actor=member, member=member, choices=choices)
+        with unit_of_work(session):
+            update_preferences(session, actor=member, member=member, choices=choices)
     except DomainError as error:
-        session.rollback()
         form = Form()
         form.refuse(error)
         return _preferences_page(form=form, status=FORM_STATUS)
-    session.commit()
     flash("Your notification choices are saved.")
     return redirect(url_for("notifications.preferences"), 303)
 
@@ -193,13 +187,12 @@ def family_settings() -> BaseResponse:
     session = get_session()
     values = {key: request.form.get(key, "") for key in ("digest_hour", "reminder_lead_minutes")}
     try:
-        update_notification_settings(session, actor=me(), values=values)
+        with unit_of_work(session):
+            update_notification_settings(session, actor=me(), values=values)
     except DomainError as error:
-        session.rollback()
         form = Form(values=values)
         form.refuse(error)
         return _preferences_page(settings_form=form, status=FORM_STATUS)
-    session.commit()
     flash("The family's delivery times are saved.")
     return redirect(url_for("notifications.preferences", _anchor="family-settings"), 303)
 

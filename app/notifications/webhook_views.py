@@ -28,6 +28,7 @@ from app.notifications.webhooks import (
     rotate_secret,
     update_webhook,
 )
+from app.uow import transactional, unit_of_work
 from app.web import request_now
 
 
@@ -66,14 +67,13 @@ def add_webhook() -> Response:
     session = get_session()
     values = {"url": request.form.get("url", ""), "events": request.form.getlist("events")}
     try:
-        webhook = create_webhook(session, actor=me(), data=parse_input(WebhookInput, values),
-                                 allow_private=allow_private())
+        with unit_of_work(session):
+            webhook = create_webhook(session, actor=me(), data=parse_input(WebhookInput, values),
+                                     allow_private=allow_private())
     except DomainError as error:
-        session.rollback()
         form = Form(values=values)
         form.refuse(error)
         return _webhooks_page(form=form, status=FORM_STATUS)
-    session.commit()
     return _webhooks_page(created=webhook)
 
 
@@ -102,35 +102,34 @@ def change_webhook(webhook_id: str) -> BaseResponse:
     values = {"url": request.form.get("url", ""), "events": request.form.getlist("events"),
               "active": "active" in request.form}
     try:
-        update_webhook(session, actor=me(), webhook=webhook, allow_private=allow_private(),
-                       data=parse_input(WebhookInput, values))
+        with unit_of_work(session):
+            update_webhook(session, actor=me(), webhook=webhook, allow_private=allow_private(),
+                           data=parse_input(WebhookInput, values))
     except DomainError as error:
-        session.rollback()
         form = Form(values=values)
         form.refuse(error)
         return _webhook_page(get_webhook_or_404(session, webhook_id), form=form, status=FORM_STATUS)
-    session.commit()
     flash("Webhook saved.")
     return redirect(url_for("notifications.webhook", webhook_id=webhook.id), 303)
 
 
 @bp.post("/settings/webhooks/<webhook_id>/secret", endpoint="rotate_secret")
 @parent_required
+@transactional
 def new_secret(webhook_id: str) -> Response:
     """Replace the signing secret (shown this once); the receiver must be given the new one."""
     session = get_session()
     webhook = rotate_secret(session, actor=me(), webhook=get_webhook_or_404(session, webhook_id))
-    session.commit()
     return _webhook_page(webhook, new_secret=True)
 
 
 @bp.post("/settings/webhooks/<webhook_id>/delete", endpoint="delete_webhook")
 @parent_required
+@transactional
 def remove_webhook(webhook_id: str) -> BaseResponse:
     """Remove a webhook and its delivery log."""
     session = get_session()
     delete_webhook(session, actor=me(), webhook=get_webhook_or_404(session, webhook_id))
-    session.commit()
     flash("Webhook removed.")
     return redirect(url_for("notifications.webhooks"), 303)
 
@@ -153,11 +152,10 @@ def retry_now(delivery_id: str) -> BaseResponse:
     session = get_session()
     delivery = get_delivery_or_404(session, delivery_id)
     try:
-        retry_delivery(session, actor=me(), delivery=delivery, now=request_now())
+        with unit_of_work(session):
+            retry_delivery(session, actor=me(), delivery=delivery, now=request_now())
     except DomainError as error:
-        session.rollback()
         flash(error.message)
         return redirect(url_for("notifications.deliveries", status="dead"), 303)
-    session.commit()
     flash("Sent again. The log shows how it went.")
     return redirect(url_for("notifications.deliveries", status="dead"), 303)

@@ -42,6 +42,7 @@ from app.onboarding.services import (
 )
 from app.platform.models import Invitation
 from app.platform.services import accept_invitation, create_invitation, find_user_by_email, read_invitation
+from app.uow import transactional, unit_of_work
 
 log = logging.getLogger(__name__)
 STEP_CONTAINER = "#wizard-step"
@@ -108,13 +109,13 @@ def step(step: str) -> Response:
 
 @bp.post("/welcome/<step>/advance")
 @parent_required
+@transactional
 def advance(step: str) -> Response | BaseResponse:
     """Next or Skip: remember the following step and show it."""
     if step not in STEPS[:-1]:
         abort(404)
     following = next_step(step)
     save_progress(get_session(), actor=current_member(), step=following)
-    get_session().commit()
     return _show_step(following)
 
 
@@ -139,13 +140,13 @@ def send_invite() -> Response | BaseResponse:
     session = get_session()
     state = FormState(values={"email": (request.form.get("email") or "").strip()})
     try:
-        invitation, token = create_invitation(session, current_app.config["SECRET_KEY"], family_id=g.family.id,
-                                              inviter=current_member(), email=state.values["email"], now=now())
+        with unit_of_work(session):
+            invitation, token = create_invitation(session, current_app.config["SECRET_KEY"],
+                                                  family_id=g.family.id, inviter=current_member(),
+                                                  email=state.values["email"], now=now())
     except DomainError as error:
-        session.rollback()
         state.refuse(error)
         return _render_step("invite", status=422, invite_state=state)
-    session.commit()
     if _send_invitation_email(invitation, token):
         flash(f"Invitation sent to {invitation.email}.")
     else:
@@ -177,21 +178,20 @@ def add_chores() -> Response | BaseResponse:
     """Create the ticked starter chores and go on to the last step."""
     keys = request.form.getlist("chores")
     try:
-        created = choose_starter_chores(get_session(), actor=current_member(), keys=keys)
+        with unit_of_work():
+            created = choose_starter_chores(get_session(), actor=current_member(), keys=keys)
     except DomainError as error:
-        get_session().rollback()
         return _render_step("chores", status=422, chores_state=FormState(message=error.message))
-    get_session().commit()
     flash(f"Added {len(created)} chore{'s' * (len(created) != 1)}." if created else "No new chores were added.")
     return _show_step(next_step("chores"))
 
 
 @bp.post("/welcome/finish")
 @parent_required
+@transactional
 def finish() -> BaseResponse:
     """Mark the wizard finished and open the family dashboard."""
     save_progress(get_session(), actor=current_member(), step="done", completed=True)
-    get_session().commit()
     home = url_for("family_home.index")
     if is_htmx():
         return redirect_to(make_response("", 200), home)
@@ -231,21 +231,19 @@ def join(token: str) -> Response | BaseResponse:
     if request.method == "GET":
         return _join_form(invitation, token, state)
     try:
-        member = accept_invitation(session, invitation, plan=g.family.plan, display_name=state.values["display_name"],
-                                   password=request.form.get("password") or "", now=now(),
-                                   ip_address=request.remote_addr)
+        with unit_of_work(session):
+            member = accept_invitation(session, invitation, plan=g.family.plan,
+                                       display_name=state.values["display_name"],
+                                       password=request.form.get("password") or "", now=now(),
+                                       ip_address=request.remote_addr)
     except PlanLimitReached as error:
-        session.rollback()
         return _invalid_link(error, 403)
     except AuthenticationFailed:
-        session.rollback()
         state.errors["password"] = "Wrong password for this account."
         return _join_form(invitation, token, state, 422)
     except DomainError as error:
-        session.rollback()
         state.refuse(error)
         return _join_form(invitation, token, state, 422)
-    session.commit()
-    sign_in(member)
-    session.commit()
+    with unit_of_work(session):
+        sign_in(member)
     return redirect(url_for("family_home.index"), 303)

@@ -16,6 +16,7 @@ from app.auth.tokens import read_link, sign_link
 from app.db.engines import EngineRegistry
 from app.domain import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from app.members.inputs import MemberInput
+from app.events import record, CoparentJoined
 from app.members.models import Member
 from app.members.services import check_password_strength, clean_display_name, create_member, username_taken
 from app.platform.models import Family, FamilyMembership, Invitation, UsedToken, User
@@ -272,4 +273,5 @@ def accept_invitation(session: Session, invitation: Invitation, *, plan: str, di
         raise Conflict("You have already joined this family. Sign in instead.") from None
     record_audit(session, "invitation.accepted", family_id=invitation.family_id, actor_user_id=user.id,
                  actor_member_id=member.id, target_type="member", target_id=member.id, ip_address=ip_address)
+    record(session, CoparentJoined(member_id=member.id))
     return member

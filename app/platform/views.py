@@ -18,6 +18,7 @@ from app.extensions import limiter
 from app.mail import deliver
 from app.platform import bp
 from app.platform.models import User
+from app.uow import unit_of_work
 
 # app/platform/__init__.py imports this module, and almost every module imports app.platform.models, so this module
 # runs while others (app.audit, app.auth, …) are half-imported: it imports them inside the views that use them.
@@ -91,12 +92,13 @@ def login() -> ResponseReturnValue:
     try:
         user = authenticate_user(db, email=email, password=request.form.get("password", ""), now=utcnow())
     except AuthenticationFailed as error:
-        record_audit(db, "user.login_failed", ip_address=request.remote_addr, details={"email": email.lower()[:254]})
-        db.commit()
+        with unit_of_work(db):  # the failure must be remembered
+            record_audit(db, "user.login_failed", ip_address=request.remote_addr,
+                         details={"email": email.lower()[:254]})
         return render_template("platform/login.html", email=email, error=error.message, next_path=next_path), 422
-    record_audit(db, "user.login_succeeded", actor_user_id=user.id, target_type="user", target_id=user.id,
-                 ip_address=request.remote_addr)
-    db.commit()
+    with unit_of_work(db):
+        record_audit(db, "user.login_succeeded", actor_user_id=user.id, target_type="user", target_id=user.id,
+                     ip_address=request.remote_addr)
     remember_platform_user(user)
     # The picker may send the browser straight to a family host, so this must be a full navigation.
     target = local_path(next_path) if next_path else url_for("platform.families")
@@ -155,9 +157,9 @@ def forgot_password() -> ResponseReturnValue:
     found = password_reset_token(db, current_app.config["SECRET_KEY"], email)
     if found is not None:
         user, token = found
-        record_audit(db, "user.password_reset_requested", actor_user_id=user.id, target_type="user",
-                     target_id=user.id, ip_address=request.remote_addr)
-        db.commit()
+        with unit_of_work(db):
+            record_audit(db, "user.password_reset_requested", actor_user_id=user.id, target_type="user",
+                         target_id=user.id, ip_address=request.remote_addr)
         link = url_for("platform.reset_password", token=token, _external=True)
         minutes = int(RESET_LIFETIME.total_seconds() // 60)
         send_mail_after_commit(to=user.email, subject="Reset your HousePoints password", body=(
@@ -177,13 +179,14 @@ def reset_password(token: str) -> ResponseReturnValue:
     error = None
     if request.method == "POST" and request.form.get("password", "") == request.form.get("password_confirm", ""):
         try:
-            reset_password_with_token(db, secret, token, password=request.form.get("password", ""), now=utcnow())
+            with unit_of_work(db):
+                reset_password_with_token(db, secret, token, password=request.form.get("password", ""),
+                                          now=utcnow())
         except AuthenticationFailed as problem:
             return _link_problem(problem.message)
         except ValidationFailed as problem:
             error = problem.message
         else:
-            db.commit()
             return render_template("platform/reset_password_done.html")
     else:
         problem = _reset_link_problem(token)
@@ -214,14 +217,14 @@ def verify_email_page(token: str) -> ResponseReturnValue:
     db = get_session()
     now = utcnow()
     try:
-        user = verify_email(db, current_app.config["SECRET_KEY"], token, now=now)
+        with unit_of_work(db):
+            user = verify_email(db, current_app.config["SECRET_KEY"], token, now=now)
+            newly_verified = user.email_verified_at == now
+            if newly_verified:
+                record_audit(db, "user.email_verified", actor_user_id=user.id, target_type="user",
+                             target_id=user.id, ip_address=request.remote_addr)
     except AuthenticationFailed as problem:
         return _link_problem(problem.message)
-    newly_verified = user.email_verified_at == now
-    if newly_verified:
-        record_audit(db, "user.email_verified", actor_user_id=user.id, target_type="user", target_id=user.id,
-                     ip_address=request.remote_addr)
-    db.commit()
     return render_template("platform/verify_email.html", user=user, newly_verified=newly_verified)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.domain import NotFound, ValidationFailed
+from app.events import record, PointsPosted
 from app.family_time import FamilyClock
 from app.inputs import LEDGER_POINTS_LIMIT, points_problem
 from app.members.models import Member
@@ -78,6 +79,8 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
                         actor_id=actor_id, assignment_id=assignment_id, reference_id=reference_id, created_at=now)
     session.add(entry)
     session.flush()
+    record(session, PointsPosted(entry_id=entry.id, member_id=member.id, kind=kind, amount=amount,
+                                 description=entry.description, at=now))
     return entry
 
 

@@ -24,6 +24,7 @@ from app.presence import bp
 from app.presence.inputs import PresenceExceptionInput, PresencePatternInput
 from app.presence.models import PresenceException, PresencePattern
 from app.presence.services import add_exception, add_pattern, delete_presence_rule, pattern_matches, presence_map
+from app.uow import transactional, unit_of_work
 from app.web import current_rules, family_today
 
 PRESENCE_CHANGED = HxEvent.PRESENCE_CHANGED  # the month grid reloads itself on this event
@@ -231,7 +232,6 @@ def _after_change(kid: Member) -> BaseResponse:
 
 def _refused(kid: Member, form_name: str, values: dict[str, Any], error: DomainError) -> Response:
     """The form again with what was wrong (422): the kid's panel for htmx, the whole page otherwise."""
-    get_session().rollback()
     today = family_today()
     panel = KidRules(kid, [], [], _blank_pattern_form(today), _blank_exception_form(today))
     setattr(panel, f"{form_name}_form", values)
@@ -290,10 +290,10 @@ def add_pattern_view(member_id: str) -> BaseResponse:
         values["anchor_date"] = family_today().isoformat()  # weekly patterns do not use it (the field is hidden)
     try:
         data = parse_action(PresencePatternInput, {**values, "present": values["presence"] == "home"})
-        add_pattern(get_session(), actor=current_member(), member=kid, data=data)
+        with unit_of_work() as work:
+            add_pattern(work.session, actor=current_member(), member=kid, data=data)
     except DomainError as error:
         return _refused(kid, "pattern", values, error)
-    get_session().commit()
     return _after_change(kid)
 
 
@@ -308,15 +308,16 @@ def add_exception_view(member_id: str) -> BaseResponse:
               "note": form.get("note", "").strip()}
     try:
         data = parse_action(PresenceExceptionInput, {**values, "present": values["presence"] == "home"})
-        add_exception(get_session(), actor=current_member(), member=kid, data=data)
+        with unit_of_work() as work:
+            add_exception(work.session, actor=current_member(), member=kid, data=data)
     except DomainError as error:
         return _refused(kid, "exception", values, error)
-    get_session().commit()
     return _after_change(kid)
 
 
 @bp.post("/calendar/members/<member_id>/rules/<rule_id>/delete")
 @parent_required
+@transactional
 def delete_rule(member_id: str, rule_id: str) -> BaseResponse:
     """Delete one of a kid's patterns or exceptions."""
     kid = _load_kid(member_id)
@@ -325,5 +326,4 @@ def delete_rule(member_id: str, rule_id: str) -> BaseResponse:
     except ValueError:
         abort(404)
     delete_presence_rule(get_session(), actor=current_member(), rule_id=key)
-    get_session().commit()
     return _after_change(kid)

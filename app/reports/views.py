@@ -17,6 +17,7 @@ from app.reports.charts import percent, report_charts
 from app.reports.csv_export import ASSIGNMENT_HEADER, LEDGER_HEADER, assignment_rows, csv_lines, ledger_rows
 from app.reports.ical import calendar_for_token
 from app.reports.services import Period, family_report, parse_period, recent_weeks_period
+from app.uow import commit_now
 from app.web import current_rules, family_today, request_now
 
 FORM_STATUS = 422
@@ -89,7 +90,7 @@ def calendar_feed(token: str) -> BaseResponse:
     session = get_session()
     body = calendar_for_token(session, token, current_rules(), request_now(), family_name=g.family.name,
                               timezone=g.family.timezone)
-    session.commit()  # the days materialised on this read
+    commit_now(session)  # the days materialised on this read
     response = make_response(body)
     response.mimetype = "text/calendar"
     response.headers["Content-Disposition"] = 'inline; filename="chores.ics"'

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.assignments.services import FamilyRules
 from app.domain import Conflict, Forbidden, NotFound, ValidationFailed
+from app.events import RewardDecided, RewardRequested, record
 from app.family_time import WEEKDAY_NAMES, FamilyClock
 from app.members.models import Member
-from app.notifications.services import family_parents, notify
 from app.points.services import lock_member, post_entry
 from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
 from app.policy import require_parent, require_self_or_parent
@@ -280,27 +280,17 @@ def request_reward(session: Session, kid: Member, reward_id: uuid.UUID | str, ru
                             status="approved" if approved else "pending", requested_at=now,
                             decided_at=now if approved else None, notes=notes)
     session.add(redemption)
-    title = (f"{kid.display_name} got {reward.name}: ready to hand over" if approved
-             else f"{kid.display_name} asked for {reward.name}")
-    notify(session, event="reward_requested", recipients=[p for p in family_parents(session) if p.id != kid.id],
-           title=title, body=f"{reward.cost} points" + (f" · “{notes}”" if notes else ""), link=STORE_LINK,
-           data={"redemption_id": str(redemption_id), "reward_id": str(reward.id), "member_id": str(kid.id),
-                 "status": redemption.status})
     session.flush()
+    record(session, RewardRequested(redemption_id=redemption_id, reward_id=reward.id, reward=reward.name,
+                                    member_id=kid.id, cost=reward.cost, status=redemption.status, notes=notes,
+                                    at=now))
     return redemption
 
 
-def _requester(session: Session, redemption: Redemption) -> Member | None:
-    return session.get(Member, redemption.member_id)
-
-
-def _tell_requester(session: Session, redemption: Redemption, event: str, title: str,
-                    body: str | None = None) -> None:
-    member = _requester(session, redemption)
-    if member is not None and member.is_active:
-        notify(session, event=event, recipients=[member], title=title, body=body, link=STORE_LINK,
-               data={"redemption_id": str(redemption.id), "reward_id": str(redemption.reward_id),
-                     "status": redemption.status})
+def _decided(session: Session, redemption: Redemption, reward_name: str, now: datetime) -> None:
+    record(session, RewardDecided(redemption_id=redemption.id, reward_id=redemption.reward_id, reward=reward_name,
+                                  member_id=redemption.member_id, status=redemption.status,
+                                  points=redemption.points_spent, at=now, reason=redemption.rejection_reason))
 
 
 def approve_redemption(session: Session, actor: Member, redemption_id: uuid.UUID | str,
@@ -313,8 +303,8 @@ def approve_redemption(session: Session, actor: Member, redemption_id: uuid.UUID
     redemption.status = "approved"
     redemption.decided_at = now
     redemption.decided_by = actor.id
-    _tell_requester(session, redemption, "reward_approved", f"Yes! {redemption.reward.name} is approved")
     session.flush()
+    _decided(session, redemption, redemption.reward.name, now)
     return redemption
 
 
@@ -338,9 +328,8 @@ def reject_redemption(session: Session, actor: Member, redemption_id: uuid.UUID 
     redemption.rejection_reason = reason
     redemption.decided_at = now
     redemption.decided_by = actor.id
-    _tell_requester(session, redemption, "reward_rejected", f"Not this time: {reward.name}",
-                    f"{reason} (your {redemption.points_spent} points are back)")
     session.flush()
+    _decided(session, redemption, reward.name, now)
     return redemption
 
 
@@ -357,8 +346,8 @@ def fulfil_redemption(session: Session, actor: Member, redemption_id: uuid.UUID 
     redemption.fulfilled_at = now
     if redemption.decided_by is None:
         redemption.decided_by = actor.id
-    _tell_requester(session, redemption, "reward_fulfilled", f"Enjoy your {redemption.reward.name}!")
     session.flush()
+    _decided(session, redemption, redemption.reward.name, now)
     return redemption
 
 

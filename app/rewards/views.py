@@ -57,6 +57,7 @@ from app.rewards.services import (
     update_reward,
     set_reward_photo,
 )
+from app.uow import after_commit, transactional, unit_of_work
 from app.web import current_rules, request_now, uploads_root
 
 FORM_STATUS = 422
@@ -119,8 +120,7 @@ def _store_answer(kid: Member, *, notice: str | None = None, events: tuple[HxEve
 
 
 def _store_refused(kid: Member, error: DomainError) -> Response:
-    """A rule said no: the store again with the message; nothing of the attempt was kept."""
-    get_session().rollback()
+    """A rule said no: the store again with the message; nothing of the attempt was kept (its unit of work)."""
     if not is_htmx():
         return make_response(render_template("rewards/store.html", **_store_context(kid, error=error.message)),
                              error.status)
@@ -154,12 +154,12 @@ def request_item(reward_id: str) -> BaseResponse:
     kid = _kid_only()
     session = get_session()
     try:
-        redemption = request_reward(session, kid, reward_id, current_rules(), request_now(),
-                                    data=parse_input(RedeemInput, request.form))
+        with unit_of_work(session):
+            redemption = request_reward(session, kid, reward_id, current_rules(), request_now(),
+                                        data=parse_input(RedeemInput, request.form))
+            name, status = redemption.reward.name, redemption.status
     except DomainError as error:
         return _store_refused(kid, error)
-    name, status = redemption.reward.name, redemption.status
-    session.commit()
     _published("rewardChanged", "pointsChanged", member_id=kid.id, redemption_id=redemption.id)
     notice = (f"{name} is yours! A parent will hand it over." if status == "approved"
               else f"You asked for {name}. A parent will look at it soon.")
@@ -173,11 +173,11 @@ def save_for(reward_id: str) -> BaseResponse:
     kid = _kid_only()
     session = get_session()
     try:
-        goal = set_savings_goal(session, kid, kid, reward_id)
+        with unit_of_work(session):
+            goal = set_savings_goal(session, kid, kid, reward_id)
+            name = goal.reward.name
     except DomainError as error:
         return _store_refused(kid, error)
-    name = goal.reward.name
-    session.commit()
     _published("rewardChanged", member_id=kid.id)
     return _store_answer(kid, notice=f"Saving for {name}.")
 
@@ -189,10 +189,10 @@ def stop_saving() -> BaseResponse:
     kid = _kid_only()
     session = get_session()
     try:
-        clear_savings_goal(session, kid, kid)
+        with unit_of_work(session):
+            clear_savings_goal(session, kid, kid)
     except DomainError as error:
         return _store_refused(kid, error)
-    session.commit()
     _published("rewardChanged", member_id=kid.id)
     return _store_answer(kid)
 
@@ -251,15 +251,14 @@ def _decide(redemption_id: str, decide: Decision, *events: HxEvent) -> BaseRespo
         return _requests_fragment(error=error.message, status=error.status)
     key = redemption.id
     try:
-        decided = decide(session, _me(), key)
+        with unit_of_work(session):
+            decided = decide(session, _me(), key)
     except DomainError as error:
-        session.rollback()
         status = FORM_STATUS if error.fields else error.status
         if not is_htmx():
             return _manage_page(error=error.message, error_item=key if error.fields else None, status=status)
         return _requests_fragment(error=error.message, error_item=key if error.fields else None, status=status)
     member_id = decided.member_id
-    session.commit()
     _published("rewardChanged", *events, member_id=member_id, redemption_id=key)
     if not is_htmx():
         return redirect(url_for("rewards.store", _anchor="reward-requests"), 303)
@@ -299,8 +298,7 @@ def _form_page(state: RewardFormState, *, reward: Reward | None, status: int = 2
 
 
 def _form_refused(state: RewardFormState, error: DomainError, reward: Reward | None) -> Response:
-    """The form again with what was wrong (422); nothing of the attempt is kept."""
-    get_session().rollback()
+    """The form again with what was wrong (422); nothing of the attempt was kept (its unit of work rolled back)."""
     state.add_error(error)
     return _form_page(state, reward=reward, status=FORM_STATUS)
 
@@ -313,11 +311,6 @@ def _stage_reward_photo(reward: Reward) -> StagedPhoto | None:
     staged = stage_photo(uploads_root(), g.family.id, reward.id, prepare_photo(read_upload(upload.stream)))
     set_reward_photo(get_session(), reward, actor=_me(), photo_name=staged.name)
     return staged
-
-
-def _discard(staged: StagedPhoto | None) -> None:
-    if staged is not None:
-        staged.discard()
 
 
 @bp.get("/rewards/<uuid:reward_id>/photo")
@@ -341,21 +334,13 @@ def new() -> BaseResponse:
         return _form_page(RewardFormState(new_reward_values()), reward=None)
     state = RewardFormState(posted_values(request.form))
     session = get_session()
-    staged = None
     try:
-        reward = create_reward(session, actor=_me(), data=reward_data(state.values))
-        staged = _stage_reward_photo(reward)
-        session.commit()
+        with unit_of_work(session) as work:
+            reward = create_reward(session, actor=_me(), data=reward_data(state.values))
+            work.stage(_stage_reward_photo(reward))  # published after the commit, discarded on any failure
+            work.after_commit(_published, "rewardChanged", reward_id=reward.id)
     except DomainError as error:
-        session.rollback()
-        _discard(staged)
         return _form_refused(state, error, None)
-    except BaseException:
-        _discard(staged)
-        raise
-    if staged is not None:
-        staged.publish()
-    _published("rewardChanged", reward_id=reward.id)
     return redirect(url_for("rewards.store"), 303)
 
 
@@ -368,35 +353,27 @@ def edit(reward_id: str) -> BaseResponse:
     if request.method == "GET":
         return _form_page(RewardFormState(reward_values(reward)), reward=reward)
     state = RewardFormState(posted_values(request.form))
-    staged = None
     try:
-        update_reward(session, reward, actor=_me(), data=reward_data(state.values))
-        if request.form.get("remove_photo"):
-            set_reward_photo(session, reward, actor=_me(), photo_name=None)
-        staged = _stage_reward_photo(reward)
-        session.commit()
+        with unit_of_work(session) as work:
+            update_reward(session, reward, actor=_me(), data=reward_data(state.values))
+            if request.form.get("remove_photo"):
+                set_reward_photo(session, reward, actor=_me(), photo_name=None)
+            work.stage(_stage_reward_photo(reward))  # published after the commit, discarded on any failure
+            work.after_commit(_published, "rewardChanged", reward_id=reward.id)
     except DomainError as error:
-        session.rollback()
-        _discard(staged)
         return _form_refused(state, error, reward)
-    except BaseException:
-        _discard(staged)
-        raise
-    if staged is not None:
-        staged.publish()
-    _published("rewardChanged", reward_id=reward.id)
     return redirect(url_for("rewards.store", archived="1" if not reward.active else None), 303)
 
 
 @bp.post("/rewards/<reward_id>/archive")
 @parent_required
+@transactional
 def archive(reward_id: str) -> BaseResponse:
     """Take a reward out of the store (its history stays)."""
     session = get_session()
     reward = get_reward_or_404(session, reward_id, include_archived=True)
     archive_reward(session, reward, actor=_me())
-    session.commit()
-    _published("rewardChanged", reward_id=reward.id)
+    after_commit(_published, "rewardChanged", reward_id=reward.id)
     return redirect(url_for("rewards.store"), 303)
 
 
@@ -407,10 +384,9 @@ def restore(reward_id: str) -> BaseResponse:
     session = get_session()
     reward = get_reward_or_404(session, reward_id, include_archived=True)
     try:
-        update_reward(session, reward, actor=_me(), data=RewardInput(active=True))
+        with unit_of_work(session):
+            update_reward(session, reward, actor=_me(), data=RewardInput(active=True))
     except ValidationFailed as error:
-        get_session().rollback()
         return _manage_page(archived=True, error=error.message, status=error.status)
-    session.commit()
     _published("rewardChanged", reward_id=reward.id)
     return redirect(url_for("rewards.store", archived="1"), 303)

@@ -28,6 +28,7 @@ from app.settings.services import (
     timezone_names,
 )
 from app.tenancy import registry
+from app.uow import transactional, unit_of_work
 from app.web import request_now
 
 FORM_STATUS = 422
@@ -74,14 +75,13 @@ def save(group: str) -> BaseResponse:
     values = parse_group(group, request.form)
     session = get_session()
     try:
-        changes = save_settings(session, current_member(), parse_settings(values))
+        with unit_of_work(session):
+            changes = save_settings(session, current_member(), parse_settings(values))
     except ValidationFailed as refusal:
-        session.rollback()
         form = GroupForm(group, values=values, errors=dict(refusal.fields), message=refusal.message)
         context = _context(get_settings(session, include_private=True), {group: form})
         template = "settings/_group.html" if is_htmx() else "settings/index.html"
         return make_response(render_template(template, group=group, **context), FORM_STATUS)
-    session.commit()
     platform_changed = _after_platform_change(changes)
     if not is_htmx():
         flash("Settings saved.")
@@ -113,11 +113,11 @@ def calendar() -> str:
 
 @bp.post("/settings/calendar")
 @login_required
+@transactional
 def create_calendar() -> BaseResponse:
     """A new secret calendar URL, shown this once (any older URL stops working)."""
     session = get_session()
     token = create_feed(session, current_member(), request_now())
-    session.commit()
     response = make_response(_calendar_page(token))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -125,10 +125,10 @@ def create_calendar() -> BaseResponse:
 
 @bp.post("/settings/calendar/revoke")
 @login_required
+@transactional
 def revoke_calendar() -> BaseResponse:
     """Turn this member's calendar URL off at once."""
     session = get_session()
     revoke_feeds(session, current_member(), request_now())
-    session.commit()
     flash("Your calendar link is turned off.")
     return redirect(url_for("settings.calendar"), code=303)

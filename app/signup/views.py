@@ -18,6 +18,7 @@ from app.signup import bp
 from app.signup.forms import FAMILY_NAME_MAX, SignUpForm, SlugStatus, slug_status, timezone_choices
 from app.tenancy import registry
 from app.tenancy.cli import placement_config
+from app.uow import unit_of_work
 
 SIGNUP_LIMIT = "10/hour;3/minute"
 SIGNED_UP_KEY = "signed_up"  # the apex session remembers the last form it created a family from
@@ -44,12 +45,13 @@ def submit() -> ResponseReturnValue:
     if not form.validate(db):
         return _page(form), 422
     try:
-        # Provisioning spans two databases, so the service commits (or cleans up) by itself.
-        result = sign_up_family(db, engines(), placement_config(), email=form.email, password=form.password,
-                                display_name=form.display_name, family_name=form.family_name, slug=form.slug,
-                                timezone=form.timezone, now=utcnow(), ip_address=request.remote_addr)
+        # Provisioning spans two databases, so the service commits (or cleans up) by itself; the unit of work
+        # rolls back a refusal (it may come from a failed flush, and the page below still reads the database).
+        with unit_of_work(db):
+            result = sign_up_family(db, engines(), placement_config(), email=form.email, password=form.password,
+                                    display_name=form.display_name, family_name=form.family_name, slug=form.slug,
+                                    timezone=form.timezone, now=utcnow(), ip_address=request.remote_addr)
     except DomainError as error:
-        db.rollback()  # a refusal may come from a failed flush; the page below still reads the database
         form.add_service_error(error)
         return _page(form), 422
     registry().invalidate(result.family.slug)  # no process may answer the new family from a remembered miss

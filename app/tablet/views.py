@@ -45,6 +45,7 @@ from app.points.leaderboards import LeaderboardRow, leaderboard
 from app.points.models import LedgerEntry
 from app.points.services import LIFETIME_KINDS
 from app.tablet import bp
+from app.uow import commit_now, unit_of_work
 from app.web import current_rules, family_today, request_now, uploads_root
 
 # A kid's turn ends after this long without a touch, so the next kid never finds someone else signed in.
@@ -120,7 +121,7 @@ def _audit(action: str, kid: Member) -> None:
 def wall() -> str:
     """Every active kid as a big avatar button: tap yours to start your turn."""
     kids = list_children(get_session())
-    get_session().commit()  # the device's last-seen time
+    commit_now()  # the device's last-seen time
     return render_template("tablet/wall.html", kids=kids)
 
 
@@ -129,7 +130,7 @@ def wall() -> str:
 def keypad(member_id: uuid.UUID) -> Response:
     """A big on-screen number pad for the kid's PIN: no keyboard needed."""
     kid = get_kid_or_404(member_id)
-    get_session().commit()
+    commit_now()  # the device's last-seen time
     return _keypad(kid)
 
 
@@ -150,28 +151,28 @@ def unlock(member_id: uuid.UUID) -> BaseResponse:
     try:
         authenticate_pin(session, member=kid, pin=pin, now=utcnow())
     except LockedOut as error:
-        _audit("auth.pin_locked_out", kid)
-        session.commit()  # the failure that locked the keypad must be remembered
+        with unit_of_work(session):  # the failure that locked the keypad must be remembered
+            _audit("auth.pin_locked_out", kid)
         response = make_response(render_template("tablet/locked.html", kid=kid, message=error.message), 423)
         if error.extra.get("retry_after") is not None:
             response.headers["Retry-After"] = str(error.extra["retry_after"])
         return response
     except AuthenticationFailed as error:
-        _audit("auth.pin_login_failed", kid)
-        session.commit()  # the lockout counts this failure
+        with unit_of_work(session):  # the lockout counts this failure
+            _audit("auth.pin_login_failed", kid)
         return _keypad(kid, status=422, error=error.message)
-    sign_in(kid, device=g.tablet_device)
-    _audit("auth.pin_login", kid)
-    session.commit()
+    with unit_of_work(session):
+        sign_in(kid, device=g.tablet_device)
+        _audit("auth.pin_login", kid)
     return redirect(url_for("tablet.kid_home"))
 
 
 @bp.post("/tablet/done")
 def done() -> BaseResponse:
     """End the kid's turn (the Done button or the idle timer) and go back to the wall."""
-    sign_out()
-    on_tablet = this_browsers_device() is not None
-    get_session().commit()
+    with unit_of_work():
+        sign_out()
+        on_tablet = this_browsers_device() is not None
     return redirect(url_for("tablet.wall" if on_tablet else "family_home.index"))
 
 
@@ -270,7 +271,7 @@ def _ensure_today() -> date:
     """Materialise today's assignments on the first read of the day and commit them."""
     today = family_today()
     ensure_day(get_session(), current_rules(), today, request_now())
-    get_session().commit()
+    commit_now()
     return today
 
 
@@ -341,30 +342,23 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
     upload = request.files.get("photo")
     staged = None
     try:
-        if upload is not None and upload.filename:
-            # Checked and re-encoded before anything changes: a bad file leaves the assignment as it was.
-            photo = prepare_photo(read_upload(upload.stream))
-            staged = stage_photo(uploads_root(), g.family.id, assignment_id, photo)
-        assignment = complete_assignment(session, actor=kid, assignment_id=assignment_id, rules=current_rules(),
-                                         now=request_now(), photo_name=staged.name if staged else None)
-        session.commit()
+        with unit_of_work(session) as work:
+            if upload is not None and upload.filename:
+                # Checked and re-encoded before anything changes: a bad file leaves the assignment as it was.
+                photo = prepare_photo(read_upload(upload.stream))
+                staged = stage_photo(uploads_root(), g.family.id, assignment_id, photo)
+                work.stage(staged)  # published after the commit, discarded on any failure
+            assignment = complete_assignment(session, actor=kid, assignment_id=assignment_id, rules=current_rules(),
+                                             now=request_now(), photo_name=staged.name if staged else None)
+            work.after_commit(lambda: _publish_assignment_change(assignment,
+                                                                 points=assignment.status == "verified"))
     except DomainError as refused:
-        session.rollback()
-        if staged is not None:
-            staged.discard()
         if not is_htmx():
             raise
         assignment = get_assignment_or_404(session, assignment_id)
         if assignment.status in ("pending_verification", "verified") and assignment.completed_by == kid.id:
             return _card_fragment(assignment)  # a second tap on a card that already flipped
         return _card_fragment(assignment, error=refused.message, status=refused.status)
-    except BaseException:
-        if staged is not None:
-            staged.discard()
-        raise
-    if staged is not None:
-        staged.publish()
-    _publish_assignment_change(assignment, points=assignment.status == "verified")
     if not is_htmx():
         return redirect(url_for("tablet.kid_home"), 303)
     response = _card_fragment(assignment, flipped=True)
@@ -379,10 +373,9 @@ def claim_chore(assignment_id: uuid.UUID) -> BaseResponse:
     session = get_session()
     assignment = get_claimable_or_404(kid, assignment_id)
     try:
-        claim_assignment(session, actor=kid, assignment_id=assignment.id, now=request_now())
-        session.commit()
+        with unit_of_work(session):
+            claim_assignment(session, actor=kid, assignment_id=assignment.id, now=request_now())
     except DomainError as refused:
-        session.rollback()
         if not is_htmx():
             raise
         if assignment.assigned_to == kid.id:
@@ -486,7 +479,7 @@ def _photo(assignment_id: uuid.UUID, *, thumb: bool) -> Response:
     if not member.is_parent and assignment.assigned_to != member.id:
         raise NotFound("Photo not found")  # kids see only their own photos
     path = photo_path(uploads_root(), g.family.id, assignment.photo_name, thumb=thumb)
-    get_session().commit()
+    commit_now()  # the device's last-seen time; the file is sent without holding the connection
     if path is None:
         raise NotFound("Photo not found")
     response = send_file(path, mimetype=MIMETYPE, conditional=True, etag=True, max_age=None)

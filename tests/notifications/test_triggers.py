@@ -102,14 +102,28 @@ def test_bonuses_and_deductions_tell_the_kid_why(fam, kind: str, amount: int, ti
         assert notifications_of(ctx.session, fam.mum) == []
 
 
-def test_a_new_badge_is_celebrated(fam) -> None:  # noqa: ANN001
+def test_a_new_badge_is_celebrated_once(fam) -> None:  # noqa: ANN001
+    """The award is announced once per recipient (the old flush trigger on new MemberBadge rows would have been a
+    second announcement, had a badge ever been added through the ORM)."""
+    with fam.session() as ctx:
+        assignment = make_assignment(ctx.session, fam.kid, requires_verification=False)
+        ctx.session.commit()
+        complete_assignment(ctx.session, actor=ctx.session.get(Member, fam.kid.id), assignment_id=assignment.id,
+                            rules=RULES, now=NOW)
+        ctx.session.commit()
+        [note] = notifications_of(ctx.session, fam.kid, "badge_earned")
+        assert note.title == "New badge: First chore"
+        for parent in (fam.mum, fam.dad):
+            [parent_note] = notifications_of(ctx.session, parent, "badge_earned")
+            assert parent_note.title == "Maya earned a badge: First chore"
+
+
+def test_a_badge_row_added_directly_announces_nothing(fam) -> None:  # noqa: ANN001
+    """Only the recorded `BadgeAwarded` event notifies: no reaction watches rows being written."""
     with fam.session() as ctx:
         ctx.session.add(MemberBadge(member_id=fam.kid.id, badge="streak_7"))
         ctx.session.commit()
-        [note] = notifications_of(ctx.session, fam.kid, "badge_earned")
-        assert note.title == "New badge: Streak 7"
-        [parent_note] = notifications_of(ctx.session, fam.mum, "badge_earned")
-        assert parent_note.title == "Maya earned a badge: Streak 7"
+        assert ctx.session.scalars(select(Notification)).all() == []
 
 
 def test_a_rolled_back_change_notifies_nobody(fam) -> None:  # noqa: ANN001

@@ -281,6 +281,7 @@ def test_pending_then_approved_then_fulfilled_each_once_with_a_notification(in_f
             reject_redemption(s, parent, redemption.id, RejectInput(reason="Too late"), rules, NOW)
         assert (redemption.status, redemption.fulfilled_at, redemption.decided_by) == (
             "fulfilled", NOW + timedelta(hours=1), parent.id)
+        s.commit()  # the notifications are the commit's reactions to the recorded events
         events = s.execute(select(Notification.event, Notification.member_id)
                            .where(Notification.event.like("reward_%"))).all()
         assert sorted(events) == sorted([("reward_requested", parent.id), ("reward_approved", kid.id),
