@@ -19,6 +19,7 @@ from app.domain import ValidationFailed
 from app.events import COMMITTED, RECORDED, PointsPosted, record, recorded
 from app.members.models import Member
 from app.notifications.models import Notification
+from app.points.inputs import PointsAward
 from app.points.services import give_points
 from app.tenancy.context import FamilyContext
 from app.tenancy.registry import FamilyRecord
@@ -127,8 +128,8 @@ def _kid_and_parent(in_family: InFamily, family: FamilyRecord) -> tuple[uuid.UUI
 
 
 def _bonus(session: Any, kid_id: uuid.UUID, parent_id: uuid.UUID, amount: int = 5) -> None:
-    give_points(session, actor=session.get(Member, parent_id), member=session.get(Member, kid_id), kind="bonus",
-                amount=amount, reason="Helped", clock=RULES.clock, now=NOW)
+    give_points(session, actor=session.get(Member, parent_id), member=session.get(Member, kid_id),
+                data=PointsAward(kind="bonus", points=amount, reason="Helped"), clock=RULES.clock, now=NOW)
 
 
 def test_a_refused_action_keeps_nothing_and_runs_no_after_commit_work(in_family: InFamily,
