@@ -1,7 +1,9 @@
 """`flask seed demo`: an idempotent demo family with parents, kids and a dozen chores."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -31,7 +33,7 @@ DEMO_KIDS = [
     ("leo", "Leo", "2345", date(2016, 9, 14), "🦖", "#27ae60"),
     ("zoe", "Zoe", "3456", date(2019, 1, 23), "🐼", "#2980b9"),
 ]
-DEMO_CHORES = [
+DEMO_CHORES: list[tuple[str, str, str, int, int, str, int, str, dict[str, Any]]] = [
     # (name, category, icon, points, minutes, difficulty, min age, who does it, schedule)
     ("Make your bed", "bedroom", "🛏️", 5, 5, "easy", 4, "each", {"kind": "daily"}),
     ("Tidy your room", "bedroom", "🧸", 10, 15, "easy", 4, "each", {"kind": "weekly", "weekdays": [2, 5]}),
@@ -93,6 +95,7 @@ def seed_demo_family(session: Session) -> None:
     session.flush()
     chore_names = set(session.scalars(select(Chore.name)))
     parent = session.scalar(select(Member).where(Member.username_key == DEMO_PARENTS[0][0]))
+    assert parent is not None  # added above when missing
     today = date.today()
     for name, category, icon, points, minutes, difficulty, min_age, strategy, schedule in DEMO_CHORES:
         if name not in chore_names:
@@ -106,6 +109,6 @@ def seed_demo_family(session: Session) -> None:
     session.flush()
 
 
-def _kids_old_enough(session: Session, min_age: int, today: date) -> list:
+def _kids_old_enough(session: Session, min_age: int, today: date) -> list[uuid.UUID]:
     kids = session.scalars(select(Member).where(Member.role == "child").order_by(Member.birthdate))
     return [kid.id for kid in kids if (kid.age_on(today) or 0) >= min_age]

@@ -16,7 +16,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.assignments.models import Assignment
-from app.assignments.services import FamilyRules, load_family_rules
+from app.family_rules import FamilyRules, load_family_rules
 from app.db.bases import utcnow
 from app.db.session import TenantSession
 from app.platform.models import Family

@@ -82,7 +82,7 @@ def clean_schedule(data: dict[str, Any], *, today: date) -> ScheduleSpec:
         kind=kind,
         interval=_as_int(data.get("interval"), "interval", 1, 365, 1) or 1,
         interval_unit=unit,
-        weekdays=weekdays,
+        weekdays=weekdays,  # type: ignore[arg-type]  # a null in a JSON list gets here: see the report of issue 9
         month_day=_as_int(data.get("month_day"), "month_day", 1, 31),
         week_of_month=_as_int(data.get("week_of_month"), "week_of_month", -1, 4),
         start_date=start,
@@ -156,9 +156,9 @@ def occurs_on(spec: ScheduleSpec | ChoreSchedule, day: date, *, last_completed: 
     if spec.rolling and spec.kind == "interval" and last_completed is not None:
         step = {"days": relativedelta(days=spec.interval), "weeks": relativedelta(weeks=spec.interval),
                 "months": relativedelta(months=spec.interval)}[spec.interval_unit]
-        return day >= last_completed + step
+        return bool(day >= last_completed + step)
     moment = datetime.combine(day, time(0))
-    return build_rrule(spec).after(moment, inc=True) == moment
+    return bool(build_rrule(spec).after(moment, inc=True) == moment)
 
 
 def next_occurrences(spec: ScheduleSpec | ChoreSchedule, *, after: date, count: int = 5) -> list[date]:

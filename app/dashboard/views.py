@@ -28,7 +28,7 @@ from app.assignments.services import (
     undo_completion,
     verify_assignment,
 )
-from app.auth import current_member
+from app.auth import current_member, signed_in_member
 from app.auth.decorators import parent_required
 from app.dashboard import bp
 from app.db import get_session
@@ -243,7 +243,7 @@ def _act(assignment_id: str, action: AssignmentAction, *events: str) -> BaseResp
         return _not_found(error)
     kid_id = assignment.assigned_to
     try:
-        action(session, current_member(), assignment.id)
+        action(session, signed_in_member(), assignment.id)
     except DomainError as error:
         return _refused(kid_id, error)
     session.commit()
@@ -369,6 +369,7 @@ def points(member_id: str) -> BaseResponse:
     except NotFound as error:
         return _not_found(error)
     form = request.form
+    amount: int | str  # a preset's points, or the form's text that give_points checks
     if form.get("preset"):
         preset = next((p for p in list_presets(session) if str(p.id) == form["preset"]), None)
         if preset is None:

@@ -1,18 +1,18 @@
 """Member management pages: list, add, edit, deactivate/reactivate, reset PINs and passwords, roles, ownership."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.audit import record_audit
-from app.auth import current_member
+from app.auth import current_member, signed_in_member
 from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
 from app.htmx import is_htmx, trigger, vary_on_htmx
 from app.members import bp
+from app.members.adding import audit_member_change as _audit, create_from_form
 from app.members.forms import (
     AVATAR_CHOICES,
     COLOR_SUGGESTIONS,
@@ -29,7 +29,6 @@ from app.members.forms import (
 )
 from app.members.models import Member
 from app.members.services import (
-    create_member,
     deactivate_member,
     get_member_or_404,
     list_members,
@@ -50,11 +49,6 @@ MEMBERS_CHANGED = "membersChanged"  # the lists reload themselves on this event
 def _load(member_id: str) -> Member:
     # Another family's id is simply not found: the session only sees this family's rows.
     return get_member_or_404(get_session(), member_id, include_inactive=True)
-
-
-def _audit(action: str, member: Member, **details: Any) -> None:
-    record_audit(get_session(), action, family_id=g.family.id, actor_member_id=current_member().id,
-                 target_type="member", target_id=member.id, ip_address=request.remote_addr, details=details)
 
 
 def _row_context() -> dict[str, Any]:
@@ -192,22 +186,6 @@ def add_parent() -> Response | BaseResponse:
     return redirect(url_for("members.index"), 303)
 
 
-def create_from_form(state: FormState, fields: dict[str, Any]) -> Member | None:
-    """Create the member a valid add form describes, audit and commit; None (messages in `state`) if refused."""
-    if not state.ok:
-        return None
-    session = get_session()
-    try:
-        member = create_member(session, actor=current_member(), plan=g.family.plan, today=family_today(), **fields)
-    except DomainError as error:
-        session.rollback()
-        state.refuse(error)
-        return None
-    _audit("member.added", member, role=member.role, username=member.username)
-    session.commit()
-    return member
-
-
 # --- editing ---------------------------------------------------------------------------------------------------
 
 @bp.get("/members/<member_id>/edit")
@@ -225,11 +203,11 @@ def update(member_id: str) -> Response | BaseResponse:
     member = _load(member_id)
     session = get_session()
     state, changes = read_edit_form(request.form, member, family_today())
-    if member.id == current_member().id and not changes["login_enabled"]:
+    if member.id == signed_in_member().id and not changes["login_enabled"]:
         state.errors["login_enabled"] = "You can't turn off your own sign-in."
     if state.ok:
         try:
-            update_member(session, member, actor=current_member(), today=family_today(), **changes)
+            update_member(session, member, actor=signed_in_member(), today=family_today(), **changes)
         except DomainError as error:
             session.rollback()
             state.refuse(error)
@@ -248,7 +226,7 @@ def deactivate(member_id: str) -> Response | BaseResponse:
     """Deactivate a member: hidden from lists and signed out everywhere (never yourself or the owner)."""
     member = _load(member_id)
     try:
-        deactivate_member(get_session(), member, actor=current_member(), now=now())
+        deactivate_member(get_session(), member, actor=signed_in_member(), now=now())
     except DomainError as error:
         return _refused(member, error)
     _audit("member.deactivated", member, role=member.role)
@@ -262,7 +240,7 @@ def reactivate(member_id: str) -> Response | BaseResponse:
     """Bring a member back, if the plan has room."""
     member = _load(member_id)
     try:
-        reactivate_member(get_session(), member, actor=current_member(), plan=g.family.plan)
+        reactivate_member(get_session(), member, actor=signed_in_member(), plan=g.family.plan)
     except DomainError as error:
         return _refused(member, error)
     _audit("member.reactivated", member, role=member.role)
@@ -287,7 +265,7 @@ def reset_pin_view(member_id: str) -> Response | BaseResponse:
     state, pin = read_pin_form(request.form)
     if state.ok:
         try:
-            reset_pin(get_session(), member, actor=current_member(), pin=pin)
+            reset_pin(get_session(), member, actor=signed_in_member(), pin=cast(str, pin))  # state.ok: checked
         except DomainError as error:
             get_session().rollback()
             state.refuse(error)
@@ -313,7 +291,7 @@ def reset_password_view(member_id: str) -> Response | BaseResponse:
     state, password = read_password_form(request.form)
     if state.ok:
         try:
-            reset_password(get_session(), member, actor=current_member(), password=password, now=now())
+            reset_password(get_session(), member, actor=signed_in_member(), password=cast(str, password), now=now())
         except DomainError as error:
             get_session().rollback()
             state.refuse(error)
@@ -333,7 +311,7 @@ def make_parent(member_id: str) -> Response | BaseResponse:
     member = _load(member_id)
     previous = member.role
     try:
-        promote_to_parent(get_session(), member, actor=current_member(), plan=g.family.plan, today=family_today())
+        promote_to_parent(get_session(), member, actor=signed_in_member(), plan=g.family.plan, today=family_today())
     except DomainError as error:
         return _refused(member, error)
     _audit("member.role_changed", member, **{"from": previous, "to": member.role})
@@ -347,9 +325,9 @@ def make_owner(member_id: str) -> Response | BaseResponse:
     """The owner hands the family to a co-parent with an account (the old owner stays a parent)."""
     member = _load(member_id)
     try:
-        transfer_ownership(get_session(), family_id=g.family.id, actor=current_member(), new_owner=member)
+        transfer_ownership(get_session(), family_id=g.family.id, actor=signed_in_member(), new_owner=member)
     except DomainError as error:
         return _refused(member, error)
-    _audit("family.ownership_transferred", member, previous_owner=str(current_member().id))
+    _audit("family.ownership_transferred", member, previous_owner=str(signed_in_member().id))
     get_session().commit()
     return _row_result(member, notice=f"{member.display_name} now owns the family.", lists_changed=True)

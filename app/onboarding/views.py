@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth import current_member, sign_in
+from app.auth import sign_in, signed_in_member
 from app.auth.decorators import parent_required
 from app.chores.starter import suggest_starter_chores
 from app.db import get_session
@@ -25,7 +25,7 @@ from app.members.forms import (
     read_kid_form,
 )
 from app.members.services import list_children
-from app.members.views import create_from_form
+from app.members.adding import create_from_form
 from app.onboarding import bp
 from app.onboarding.services import (
     STEP_LABELS,
@@ -113,7 +113,7 @@ def advance(step: str) -> Response | BaseResponse:
     if step not in STEPS[:-1]:
         abort(404)
     following = next_step(step)
-    save_progress(get_session(), actor=current_member(), step=following)
+    save_progress(get_session(), actor=signed_in_member(), step=following)
     get_session().commit()
     return _show_step(following)
 
@@ -140,7 +140,7 @@ def send_invite() -> Response | BaseResponse:
     state = FormState(values={"email": (request.form.get("email") or "").strip()})
     try:
         invitation, token = create_invitation(session, current_app.config["SECRET_KEY"], family_id=g.family.id,
-                                              inviter=current_member(), email=state.values["email"], now=now())
+                                              inviter=signed_in_member(), email=state.values["email"], now=now())
     except DomainError as error:
         session.rollback()
         state.refuse(error)
@@ -159,7 +159,7 @@ def send_invite() -> Response | BaseResponse:
 
 def _send_invitation_email(invitation: Invitation, token: str) -> bool:
     link = url_for("onboarding.join", token=token, _external=True)
-    inviter = current_member().display_name
+    inviter = signed_in_member().display_name
     body = (f"{inviter} invited you to join {g.family.name} on HousePoints as a parent.\n\n"
             f"Accept the invitation:\n{link}\n\n"
             f"The link works for 7 days. If you weren't expecting this email, you can ignore it.\n")
@@ -177,7 +177,7 @@ def add_chores() -> Response | BaseResponse:
     """Create the ticked starter chores and go on to the last step."""
     keys = request.form.getlist("chores")
     try:
-        created = choose_starter_chores(get_session(), actor=current_member(), keys=keys)
+        created = choose_starter_chores(get_session(), actor=signed_in_member(), keys=keys)
     except DomainError as error:
         get_session().rollback()
         return _render_step("chores", status=422, chores_state=FormState(message=error.message))
@@ -190,7 +190,7 @@ def add_chores() -> Response | BaseResponse:
 @parent_required
 def finish() -> BaseResponse:
     """Mark the wizard finished and open the family dashboard."""
-    save_progress(get_session(), actor=current_member(), step="done", completed=True)
+    save_progress(get_session(), actor=signed_in_member(), step="done", completed=True)
     get_session().commit()
     home = url_for("family_home.index")
     if is_htmx():

@@ -18,7 +18,7 @@ from app.domain import AuthenticationFailed, Conflict, Forbidden, NotFound, Vali
 from app.members.models import Member
 from app.members.services import check_password_strength, clean_display_name, create_member, username_taken
 from app.platform.models import Family, FamilyMembership, Invitation, UsedToken, User
-from app.platform.slugs import slugify
+from app.tenancy.slugs import slugify
 from app.security import hash_secret, verify_secret
 from app.tenancy.provisioning import Placement, ProvisioningError, check_slug_available, provision_family
 

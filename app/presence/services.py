@@ -140,7 +140,8 @@ def add_pattern(session: Session, *, actor: Member, member: Member, kind: str, w
     try:
         days = sorted({int(d) for d in weekdays})
     except (TypeError, ValueError):
-        raise ValidationFailed("weekdays are numbers 0 (Monday) to 6 (Sunday)", fields={"weekdays": "invalid"}) from None
+        raise ValidationFailed("weekdays are numbers 0 (Monday) to 6 (Sunday)",
+                               fields={"weekdays": "invalid"}) from None
     if not days or any(not 0 <= d <= 6 for d in days):
         raise ValidationFailed("Pick weekdays between 0 (Monday) and 6 (Sunday)", fields={"weekdays": "invalid"})
     pattern = PresencePattern(member_id=member.id, kind=kind, weekdays=days,

@@ -12,7 +12,7 @@ from flask import Response, abort, make_response, redirect, render_template, req
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth import current_member
+from app.auth import signed_in_member
 from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
@@ -281,13 +281,13 @@ def add_pattern_view(member_id: str) -> BaseResponse:
     """Add a recurring rule for a kid (weekly, or every other week from an anchor date)."""
     kid = _load_kid(member_id)
     form = request.form
-    values = {"kind": form.get("kind", "weekly"), "weekdays": form.getlist("weekdays"),
+    values: dict[str, Any] = {"kind": form.get("kind", "weekly"), "weekdays": form.getlist("weekdays"),
               "anchor_date": form.get("anchor_date", "").strip(), "presence": form.get("presence", "away"),
               "transition_time": form.get("transition_time", "").strip(), "label": form.get("label", "").strip()}
     if values["kind"] == "weekly" and not values["anchor_date"]:
         values["anchor_date"] = family_today().isoformat()  # weekly patterns do not use it (the field is hidden)
     try:
-        add_pattern(get_session(), actor=current_member(), member=kid, kind=values["kind"],
+        add_pattern(get_session(), actor=signed_in_member(), member=kid, kind=values["kind"],
                     weekdays=values["weekdays"], anchor_date=values["anchor_date"],
                     present=values["presence"] == "home", transition_time=values["transition_time"],
                     label=values["label"])
@@ -307,7 +307,7 @@ def add_exception_view(member_id: str) -> BaseResponse:
               "presence": form.get("presence", "away"), "transition_time": form.get("transition_time", "").strip(),
               "note": form.get("note", "").strip()}
     try:
-        add_exception(get_session(), actor=current_member(), member=kid, start_date=values["start_date"],
+        add_exception(get_session(), actor=signed_in_member(), member=kid, start_date=values["start_date"],
                       end_date=values["end_date"] or None, present=values["presence"] == "home",
                       transition_time=values["transition_time"], note=values["note"])
     except DomainError as error:
@@ -325,6 +325,6 @@ def delete_rule(member_id: str, rule_id: str) -> BaseResponse:
         key = uuid.UUID(rule_id)
     except ValueError:
         abort(404)
-    delete_presence_rule(get_session(), actor=current_member(), rule_id=key)
+    delete_presence_rule(get_session(), actor=signed_in_member(), rule_id=key)
     get_session().commit()
     return _after_change(kid)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.assignments.services import FamilyRules
+from app.family_rules import FamilyRules
 from app.domain import Conflict, Forbidden, NotFound, ValidationFailed
 from app.family_time import WEEKDAY_NAMES, FamilyClock
 from app.members.models import Member
@@ -344,7 +344,7 @@ def request_reward(session: Session, kid: Member, reward_id: uuid.UUID | str, ru
                    clock=rules.clock, now=now, actor_id=kid.id, reference_id=redemption_id)
     except ValidationFailed as error:
         if "points_short" in error.extra:
-            raise ValidationFailed("Insufficient points", **error.extra) from None
+            raise ValidationFailed("Insufficient points", fields=None, **error.extra) from None
         raise
     if reward.stock is not None:
         reward.stock -= 1
