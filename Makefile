@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-unit test-e2e setup assets services clean
+.PHONY: run test test-unit test-e2e lint setup assets services clean
 
 run: setup
 	BASE_DOMAIN=localhost:$(PORT) $(BIN)/flask db upgrade
@@ -14,9 +14,15 @@ run: setup
 	@echo "Serving on http://localhost:$(PORT)/ and http://demo.localhost:$(PORT)/ (Ctrl-C stops)"
 	BASE_DOMAIN=localhost:$(PORT) GUNICORN_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
-test: setup services
+test: setup services lint
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest e2e
+
+# Style, types and the areas' import contracts (configured in pyproject.toml); `make test` runs it first.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check app tests
+	$(BIN)/mypy --strict app
+	PYTHONPATH=. $(BIN)/lint-imports
 
 setup: $(VENV)/.installed assets
 

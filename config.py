@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import overload
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: None = None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
@@ -28,7 +33,7 @@ class Config:
         # Unset: `dedicated` when FAMILY_DATABASE_URL is SQLite (no row-level security there, so each family gets a
         # file of its own), `pooled` otherwise; resolved where a placement is chosen (app/tenancy/cli.py).
         self.FAMILY_PLACEMENT = _env("FAMILY_PLACEMENT")
-        self.DEDICATED_DATABASE_URL_TEMPLATE = _env(
+        self.DEDICATED_DATABASE_URL_TEMPLATE: str | None = _env(
             "DEDICATED_DATABASE_URL_TEMPLATE", f"sqlite:///{sqlite_dir / 'families'}/family_{{slug}}.db"
         )
         # The role that owns the schema (PostgreSQL): its credentials are swapped into the URLs above for migrations

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 
@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
-def handle_http_error(error: HTTPException):  # noqa: ANN201
+def handle_http_error(error: HTTPException) -> Response:
     """Render an HTTP error as JSON under /api or as a friendly page elsewhere."""
     code = error.code or 500
     if isinstance(error, SecurityError):  # an untrusted Host: say so plainly, without echoing it
@@ -59,7 +59,7 @@ def handle_http_error(error: HTTPException):  # noqa: ANN201
     return response
 
 
-def handle_domain_error(error: DomainError):  # noqa: ANN201
+def handle_domain_error(error: DomainError) -> Response:
     """A rule said no and the view did not answer itself: JSON under /api, a page elsewhere."""
     if wants_json():
         body: dict[str, object] = {"error": error.message}
@@ -69,7 +69,7 @@ def handle_domain_error(error: DomainError):  # noqa: ANN201
         response = jsonify(body)
         response.status_code = error.status
     else:
-        response = app_page(error.status, error.message)
+        response = make_response(app_page(error.status, error.message))
     retry_after = error.extra.get("retry_after")
     if retry_after is not None:
         response = make_response(response)
@@ -77,18 +77,18 @@ def handle_domain_error(error: DomainError):  # noqa: ANN201
     return response
 
 
-def handle_too_deep(_error: RecursionError):  # noqa: ANN201
+def handle_too_deep(_error: RecursionError) -> Response:
     """Absurdly nested JSON makes the parser recurse too deep: that is the client's bad input."""
     return handle_http_error(BadRequest("The request body is nested too deeply."))
 
 
-def handle_unexpected_error(error: Exception):  # noqa: ANN201
+def handle_unexpected_error(error: Exception) -> Response:
     """Log the exception with its request id and answer a plain 500."""
     log.exception("unhandled error", exc_info=error)
     return handle_http_error(InternalServerError())
 
 
-def app_page(code: int, message: str | None):  # noqa: ANN201
+def app_page(code: int, message: str | None) -> tuple[str, int]:
     """The HTML error page."""
     title = TITLES.get(code, "Something went wrong")
     # A Host we do not serve has no URL adapter, so that page cannot build links.

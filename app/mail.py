@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 log = logging.getLogger("housepoints.mail")
 
@@ -20,7 +22,7 @@ class MailSettings:
     log_body: bool = True  # without a server, development logs the message; production never logs links or codes
 
 
-def settings_from_config(config: dict) -> MailSettings:
+def settings_from_config(config: Mapping[str, Any]) -> MailSettings:
     """Mail settings from the app config."""
     return MailSettings(server=config.get("MAIL_SERVER"), port=int(config.get("MAIL_PORT") or 25),
                         sender=config.get("MAIL_SENDER") or "HousePoints <no-reply@housepoints.ai>",
@@ -54,3 +56,13 @@ def deliver(*, to: str, subject: str, body: str) -> None:
     from flask import current_app
 
     send_email(settings_from_config(current_app.config), to=to, subject=subject, body=body)
+
+
+def send_mail_after_commit(*, to: str, subject: str, body: str) -> bool:
+    """Send a mail whose failure must not undo what was committed (nor reveal, by a 500, that an account exists)."""
+    try:
+        deliver(to=to, subject=subject, body=body)
+    except (OSError, smtplib.SMTPException):
+        log.exception("could not send %r", subject)
+        return False
+    return True

@@ -1,7 +1,9 @@
 """`flask seed demo`: an idempotent demo family with parents, kids and a dozen chores."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -36,7 +38,7 @@ DEMO_KIDS = [
     ("leo", "Leo", "2345", date(2016, 9, 14), "🦖", "#27ae60"),
     ("zoe", "Zoe", "3456", date(2019, 1, 23), "🐼", "#2980b9"),
 ]
-DEMO_CHORES = [
+DEMO_CHORES: list[tuple[str, str, str, int, int, str, int, str, dict[str, Any]]] = [
     # (name, category, icon, points, minutes, difficulty, min age, who does it, schedule)
     ("Make your bed", "bedroom", "🛏️", 5, 5, "easy", 4, "each", {"kind": "daily"}),
     ("Tidy your room", "bedroom", "🧸", 10, 15, "easy", 4, "each", {"kind": "weekly", "weekdays": [2, 5]}),
@@ -109,6 +111,6 @@ def seed_demo_family(session: Session, *, today: date) -> None:
     session.flush()
 
 
-def _kids_old_enough(session: Session, min_age: int, today: date) -> list:
+def _kids_old_enough(session: Session, min_age: int, today: date) -> list[uuid.UUID]:
     kids = session.scalars(select(Member).where(Member.role == "child").order_by(Member.birthdate))
     return [kid.id for kid in kids if (kid.age_on(today) or 0) >= min_age]

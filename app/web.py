@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import current_app, g
 
-from app.assignments.services import FamilyRules, load_family_rules
+from app.family_rules import FamilyRules, load_family_rules
 from app.db import get_session
 from app.db.bases import utcnow
 
@@ -15,14 +15,16 @@ def current_rules() -> FamilyRules:
     """The current family's clock and approval rules (read once per request)."""
     if "family_rules" not in g:
         g.family_rules = load_family_rules(get_session(), g.family.timezone)
-    return g.family_rules
+    rules: FamilyRules = g.family_rules
+    return rules
 
 
 def request_now() -> datetime:
     """One 'now' per request, so every rule in a request sees the same instant."""
     if "request_now" not in g:
         g.request_now = utcnow()
-    return g.request_now
+    now: datetime = g.request_now
+    return now
 
 
 def family_today() -> date:

@@ -332,7 +332,7 @@ def in_family(app: Flask) -> Callable[[str | FamilyRecord], AbstractContextManag
     return enter
 
 
-class _pushed(AbstractContextManager[FamilyContext]):
+class _pushed(AbstractContextManager[FamilyContext]):  # noqa: N801 - read as a verb: `with in_family(...)`
     def __init__(self, flask_app: Flask, slug: str) -> None:
         self._app_ctx = flask_app.app_context()
         self._slug = slug

@@ -285,8 +285,8 @@ def _people(s: Session, now: datetime, parents: list[Member], kids: list[Member]
     """Presence rules, a tablet (and a revoked one), sessions, login failures."""
     for kid in kids[:2]:
         s.add(PresencePattern(member_id=kid.id, kind="alternate_weeks", weekdays=[0, 1, 2],
-                              anchor_date=date(2026, 3, 2), present=False, transition_time=time(17,
-                                               0), label="At the other house"))
+                              anchor_date=date(2026, 3, 2), present=False, transition_time=time(17, 0),
+                              label="At the other house"))
         s.add(PresenceException(member_id=kid.id, start_date=date(2026, 3, 1), end_date=date(2026, 3, 14),
                                 present=False, note="Neighbour holiday"))
     tablet, _ = register_device(s, parents[0], name="Neighbour tablet", now=now)

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from app.accounts import bp
 from app.audit import record_audit
-from app.auth import current_member, sign_in
+from app.auth import sign_in, signed_in_member
 from app.auth.decorators import login_required
 from app.db import get_session
 from app.domain import AuthenticationFailed
@@ -87,7 +87,7 @@ def handoff() -> ResponseReturnValue:
 @login_required
 def switch_family_picker() -> ResponseReturnValue:
     """The signed-in parent's other families, each one tap away."""
-    member = current_member()
+    member = signed_in_member()
     choices = [] if member.user_id is None else [
         (family, membership) for family, membership in families_of(get_session(), member.user_id)
         if family.id != g.family.id]
@@ -98,8 +98,9 @@ def switch_family_picker() -> ResponseReturnValue:
 @login_required
 def switch_family(slug: str) -> ResponseReturnValue:
     """Move to another of the parent's families without typing a password."""
-    member = current_member()
+    member = signed_in_member()
     family = None if member.user_id is None else find_openable_family(get_session(), member.user_id, slug)
     if family is None:
         abort(404)
+    assert member.user_id is not None  # no family is found for a member without an account
     return send_into_family(slug=family.slug, user_id=member.user_id, family_id=family.id)

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import cast
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, make_response, redirect, render_template, request, url_for
 from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.accounts import bp
+from app.accounts.audit import audit
 from app.accounts.handoff import local_path
-from app.audit import record_audit
 from app.auth import DEVICE_COOKIE, current_member, sign_in, sign_out
 from app.auth.decorators import login_required, parent_required
 from app.auth.inputs import DeviceInput, LoginInput
@@ -47,18 +49,10 @@ def safe_next(target: str | None) -> str:
         return home
     try:
         # Only pages one can GET: after a session expired, `next` may name a form's POST-only address.
-        request_ctx.url_adapter.match(parts.path, method="GET")
+        cast(MapAdapter, request_ctx.url_adapter).match(parts.path, method="GET")
     except HTTPException:
         return home
-    return target
-
-
-def audit(action: str, *, member_id: uuid.UUID | str | None = None, target_type: str | None = None,
-          target_id: object = None, **details: object) -> None:
-    """Add a sign-in event for this family to the request's transaction (never a secret)."""
-    actor = uuid.UUID(str(member_id)) if member_id is not None else None
-    record_audit(get_session(), action, family_id=g.family.id, actor_member_id=actor, target_type=target_type,
-                 target_id=target_id, ip_address=request.remote_addr, details=details or None)
+    return cast(str, target)  # not None: local_path(None) is home
 
 
 # --- signing in and out ---------------------------------------------------------------------------------------
@@ -92,7 +86,8 @@ def login() -> BaseResponse:
                                        password=credentials.password, now=utcnow())
     except LockedOut as error:
         with unit_of_work(session):  # the failure that locked the login must be remembered
-            audit("auth.locked_out", member_id=error.extra.get("member_id"), method="password")
+            audit("auth.locked_out", member_id=cast("uuid.UUID | None", error.extra.get("member_id")),
+                  method="password")
         return _login_page(status=423, error=error.message, login=login_name, remember=remember,
                            retry_after=error.extra.get("retry_after"))
     except Forbidden as error:

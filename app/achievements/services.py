@@ -5,8 +5,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ from app.achievements.rules import (
     rule_for,
 )
 from app.assignments.models import Assignment
-from app.assignments.services import FamilyRules
+from app.family_rules import FamilyRules
 from app.domain import Forbidden
 from app.events import BadgeAwarded, record
 from app.members.models import FamilySetting, Member
@@ -111,7 +112,7 @@ def insert_badges(session: Session, member_id: uuid.UUID, rows: Sequence[tuple[s
                "awarded_at": now, "bonus_points": bonus} for badge, bonus in rows]
     dialect = session.get_bind(MemberBadge).dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = MemberBadge.__table__
+    table = cast(Table, MemberBadge.__table__)  # a mapped class's __table__ is its Table
     statement = (insert(table).values(values)
                  .on_conflict_do_nothing(index_elements=["family_id", "member_id", "badge"])
                  .returning(table.c.badge, table.c.id))
@@ -215,7 +216,7 @@ def mark_badges_seen(session: Session, member: Member, badge_ids: Iterable[uuid.
     result = session.execute(update(MemberBadge).where(MemberBadge.member_id == member.id,
                                                        MemberBadge.id.in_(ids), MemberBadge.seen_at.is_(None))
                              .values(seen_at=now).execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0  # an UPDATE answers with a cursor result
 
 
 def check_wall_access(viewer: Member, kid: Member) -> None:

@@ -14,7 +14,7 @@ from app.achievements.services import (
     mark_badges_seen,
     unseen_badges,
 )
-from app.auth import current_member
+from app.auth import signed_in_member
 from app.auth.decorators import login_required
 from app.db import get_session
 from app.domain import NotFound
@@ -30,7 +30,7 @@ def get_kid_or_404(member_id: uuid.UUID) -> Member:
     kid = get_member_or_404(get_session(), member_id)
     if kid.is_parent:
         raise NotFound("User not found")
-    check_wall_access(current_member(), kid)
+    check_wall_access(signed_in_member(), kid)
     return kid
 
 
@@ -44,7 +44,7 @@ def _wall(kid: Member) -> str:
 @login_required
 def index() -> str:
     """A kid's own badge wall; parents get every kid's count with a link to each wall."""
-    viewer = current_member()
+    viewer = signed_in_member()
     if not viewer.is_parent:
         return _wall(viewer)
     session = get_session()
@@ -64,7 +64,7 @@ def celebrate() -> BaseResponse:
     """The kid's new badges with confetti (an htmx fragment; 204 when there is nothing to celebrate)."""
     if not is_htmx():
         return redirect(url_for("achievements.index"))
-    badges = unseen_badges(get_session(), current_member())
+    badges = unseen_badges(get_session(), signed_in_member())
     if not badges:
         return vary_on_htmx(make_response("", 204))
     return vary_on_htmx(make_response(render_template("achievements/_celebrate.html", badges=badges)))
@@ -81,7 +81,7 @@ def mark_celebrated() -> BaseResponse:
         except ValueError:
             continue  # a mangled id marks nothing
     with unit_of_work() as work:
-        mark_badges_seen(work.session, current_member(), ids, request_now())
+        mark_badges_seen(work.session, signed_in_member(), ids, request_now())
     if is_htmx():
         return make_response("", 200)  # the overlay swaps itself away
     return redirect(url_for("achievements.index"), code=303)

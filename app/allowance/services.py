@@ -15,6 +15,7 @@ from app.allowance.inputs import ConversionInput, PaymentInput, ScheduleInput
 from app.allowance.models import ALLOWANCE_MODES, AllowanceSchedule, Payout
 from app.assignments.services import FamilyRules
 from app.domain import ValidationFailed
+from app.family_rules import FamilyRules
 from app.members.models import FamilySetting, Member
 from app.points.models import EARNING_KINDS, LedgerEntry
 from app.points.services import clean_points, lock_member, post_entry
@@ -57,7 +58,7 @@ def format_money(cents: int, currency: str) -> str:
 
 def conversion_rate(session: Session) -> ConversionRate:
     """The family's rate from its settings (`points_per_currency_unit`, `currency`); defaults when unset or odd."""
-    settings = dict(session.execute(select(FamilySetting.key, FamilySetting.value).where(
+    settings: dict[str, Any] = dict(session.execute(select(FamilySetting.key, FamilySetting.value).where(
         FamilySetting.key.in_(("points_per_currency_unit", "currency")))).all())
     points = settings.get("points_per_currency_unit", DEFAULT_POINTS_PER_UNIT)
     if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= MAX_POINTS_PER_UNIT:
@@ -113,7 +114,7 @@ def record_payout(session: Session, parent: Member, kid: Member, data: Conversio
                            now=now, actor_id=parent.id, reference_id=payout.id)
     except ValidationFailed as error:
         if "points_short" in error.extra:
-            raise ValidationFailed("Insufficient points", **error.extra) from None
+            raise ValidationFailed("Insufficient points", fields=None, **error.extra) from None
         raise
     payout.ledger_entry_id = entry.id
     session.add(payout)

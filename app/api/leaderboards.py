@@ -8,7 +8,7 @@ from flask import Response, jsonify
 from app.api import bp
 from app.auth.decorators import api_auth_required
 from app.db import get_session
-from app.points.leaderboards import LeaderboardRow, leaderboard
+from app.reports.leaderboards import LeaderboardRow, leaderboard
 from app.web import current_rules, request_now
 
 

@@ -1,7 +1,7 @@
 """Service metadata: version and the current family's info."""
 from __future__ import annotations
 
-from flask import current_app, g, jsonify
+from flask import Response, current_app, g, jsonify
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -11,13 +11,13 @@ from app.db import engines
 
 @bp.get("/version")
 @platform_bp.get("/version")
-def version():  # noqa: ANN201
+def version() -> Response:
     """The running version, in the previous service's shape."""
     return jsonify(service="housepoints", version=current_app.config["VERSION"])
 
 
 @bp.get("/family/info")
-def family_info():  # noqa: ANN201
+def family_info() -> Response:
     """Which family this host is, and which database holds it."""
     family = g.family
     return jsonify(family_id=str(family.id), family_slug=family.slug, family_name=family.name,
@@ -29,4 +29,4 @@ def _database_name(url: str) -> str:
     if parsed.get_backend_name() == "sqlite":
         return (parsed.database or "").rsplit("/", 1)[-1]
     with engines().get(url).connect() as connection:
-        return connection.scalar(text("SELECT current_database()"))
+        return str(connection.scalar(text("SELECT current_database()")))

@@ -1,4 +1,5 @@
-"""The notifications resources: a member's own notifications and preferences; parents' webhooks, deliveries, settings."""
+"""The notifications resources: a member's own notifications and preferences; parents' webhooks, deliveries and
+settings."""
 from __future__ import annotations
 
 from typing import Any

@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import cast, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Response, g, jsonify, request
@@ -98,7 +98,7 @@ def _read_body(spec: Spec) -> dict[str, Any]:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ValidationFailed("Invalid request body", details=f"{key} must be {JSON_TYPE_NAMES[kind]}",
                                    fields={key: "invalid"})
-        if kind is str and len(value) > longest:
+        if kind is str and len(cast(str, value)) > longest:
             raise ValidationFailed(f"{key} can be at most {longest} characters", fields={key: "too long"})
         values[key] = value
     email = values.get("email")

@@ -8,7 +8,7 @@ import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -62,7 +62,7 @@ class StagedPhoto:
             temporary.unlink(missing_ok=True)
 
 
-def read_upload(stream: BinaryIO, limit: int = MAX_PHOTO_BYTES) -> bytes:
+def read_upload(stream: IO[bytes], limit: int = MAX_PHOTO_BYTES) -> bytes:
     """The upload's bytes, read in chunks and refused as soon as it passes the limit (never read whole first)."""
     chunks: list[bytes] = []
     size = 0

@@ -77,7 +77,15 @@ def current_member() -> Member | None:
     """The member acting in this request (page session or API token), if any."""
     from flask_login import current_user
 
-    member = g.get("member")
+    member: Member | None = g.get("member")
     if member is None and g.get("family") is not None and current_user.is_authenticated:
         member = current_user.member
+    return member
+
+
+def signed_in_member() -> Member:
+    """The acting member where the access decorators have already refused anyone signed out."""
+    member = current_member()
+    if member is None:
+        raise RuntimeError("signed_in_member() outside a view guarded by login_required or parent_required")
     return member

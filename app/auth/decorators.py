@@ -5,9 +5,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, g, jsonify, redirect, request, url_for
+from flask import Response, abort, current_app, g, jsonify, redirect, request, url_for
 
-from app.auth import current_member
+from app.auth import current_member, signed_in_member
 from app.auth.tokens import decode_api_token
 from app.db import get_session
 from app.domain import AuthenticationFailed
@@ -34,14 +34,14 @@ def parent_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     @login_required
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not is_parent(current_member()):
+        if not is_parent(signed_in_member()):
             abort(403, description="Only parents can open this page.")
         return view(*args, **kwargs)
     wrapped.parents_only = True  # type: ignore[attr-defined]  # read by tests/test_policy.py's route matrix
     return wrapped
 
 
-def _api_error(message: str, status: int):  # noqa: ANN202
+def _api_error(message: str, status: int) -> Response:
     response = jsonify(error=message)
     response.status_code = status
     return response

@@ -17,7 +17,8 @@ class MemberSession(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     __tablename__ = "member_sessions"
     __table_args__ = (
         ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["device_id", "family_id"], ["tablet_devices.id", "tablet_devices.family_id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["device_id", "family_id"], ["tablet_devices.id", "tablet_devices.family_id"],
+                             ondelete="CASCADE"),
     )
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
@@ -39,7 +40,8 @@ class TabletDevice(UUIDPrimaryKey, FamilyScoped, FamilyBase):
 
     __tablename__ = "tablet_devices"
     # Members are deactivated, never deleted, so a device keeps who registered it (no ON DELETE action).
-    __table_args__ = (UniqueConstraint("family_id", "id"), ForeignKeyConstraint(["registered_by", "family_id"], ["members.id", "members.family_id"]))
+    __table_args__ = (UniqueConstraint("family_id", "id"),
+                      ForeignKeyConstraint(["registered_by", "family_id"], ["members.id", "members.family_id"]))
 
     name: Mapped[str] = mapped_column(String(80))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -6,8 +6,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import LoginFailure, MemberSession, TabletDevice
@@ -184,7 +185,7 @@ def end_all_sessions(session: Session, member: Member, now: datetime) -> int:
     result = session.execute(update(MemberSession).where(MemberSession.member_id == member.id,
                                                          MemberSession.revoked_at.is_(None))
                              .values(revoked_at=now))
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0  # an UPDATE answers with a cursor result
 
 
 # --- tablet devices -------------------------------------------------------------------------------------------

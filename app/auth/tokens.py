@@ -16,7 +16,7 @@ ALGORITHM = "HS256"
 
 def issue_api_token(member: Member, family_id: uuid.UUID, *, secret: str, issuer: str, lifetime: timedelta,
                     now: datetime) -> str:
-    """A bearer token with the previous service's claims: user_id, family_id, username, is_parent, iss, exp, nbf, iat."""
+    """A bearer token with the old service's claims: user_id, family_id, username, is_parent, iss, exp, nbf, iat."""
     claims = {
         "user_id": str(member.id), "family_id": str(family_id), "username": member.username,
         "is_parent": member.is_parent, "iss": issuer, "exp": int((now + lifetime).timestamp()),
@@ -50,7 +50,9 @@ def sign_link(secret: str, purpose: str, payload: dict[str, Any]) -> str:
 def read_link(secret: str, purpose: str, token: str, *, max_age: int) -> dict[str, Any]:
     """The payload of a signed link, or AuthenticationFailed when forged, for another purpose or expired."""
     try:
-        return URLSafeTimedSerializer(secret, salt=f"housepoints.{purpose}").loads(token, max_age=max_age)
+        serializer = URLSafeTimedSerializer(secret, salt=f"housepoints.{purpose}")
+        payload: dict[str, Any] = serializer.loads(token, max_age=max_age)
+        return payload
     except SignatureExpired:
         raise AuthenticationFailed("This link has expired. Ask for a new one.") from None
     except BadSignature:

@@ -57,7 +57,8 @@ class ChoreSchedule(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """When a chore recurs, as the parts of a dateutil rrule, plus vacation pauses."""
 
     __tablename__ = "chore_schedules"
-    __table_args__ = (ForeignKeyConstraint(["chore_id", "family_id"], ["chores.id", "chores.family_id"], ondelete="CASCADE"),)
+    __table_args__ = (ForeignKeyConstraint(["chore_id", "family_id"], ["chores.id", "chores.family_id"],
+                                           ondelete="CASCADE"),)
 
     chore_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="daily")

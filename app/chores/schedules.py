@@ -126,9 +126,9 @@ def occurs_on(spec: ScheduleSpec | ChoreSchedule, day: date, *, last_completed: 
     if spec.rolling and spec.kind == "interval" and last_completed is not None:
         step = {"days": relativedelta(days=spec.interval), "weeks": relativedelta(weeks=spec.interval),
                 "months": relativedelta(months=spec.interval)}[spec.interval_unit]
-        return day >= last_completed + step
+        return bool(day >= last_completed + step)
     moment = datetime.combine(day, time(0))
-    return build_rrule(spec).after(moment, inc=True) == moment
+    return bool(build_rrule(spec).after(moment, inc=True) == moment)
 
 
 def next_occurrences(spec: ScheduleSpec | ChoreSchedule, *, after: date, count: int = 5) -> list[date]:

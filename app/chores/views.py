@@ -8,7 +8,7 @@ from flask import Response, g, make_response, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.assignments.services import materialise_day
-from app.auth import current_member
+from app.auth import signed_in_member
 from app.auth.decorators import parent_required
 from app.chores import bp
 from app.chores.forms import (
@@ -111,7 +111,7 @@ def new() -> BaseResponse:
     session = get_session()
     try:
         with unit_of_work(session) as work:
-            chore = create_chore(session, actor=current_member(), data=chore_data(state.values),
+            chore = create_chore(session, actor=signed_in_member(), data=chore_data(state.values),
                                  today=family_today())
             materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
             work.after_commit(_publish, chore)
@@ -134,7 +134,7 @@ def edit(chore_id: str) -> BaseResponse:
     try:
         data = chore_data(state.values)
         with unit_of_work(session) as work:
-            update_chore(session, chore, actor=current_member(), data=data, today=family_today())
+            update_chore(session, chore, actor=signed_in_member(), data=data, today=family_today())
             materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
             work.after_commit(_publish, chore)
     except DomainError as error:
@@ -156,9 +156,9 @@ def validate() -> Response:
         try:
             data = chore_data(state.values)
             if chore is None:
-                create_chore(session, actor=current_member(), data=data, today=family_today())
+                create_chore(session, actor=signed_in_member(), data=data, today=family_today())
             else:
-                    update_chore(session, chore, actor=current_member(), data=data, today=family_today())
+                    update_chore(session, chore, actor=signed_in_member(), data=data, today=family_today())
         except DomainError as error:
             state.add_error(error)
     preview = preview_schedule(state.values, family_today())
@@ -182,7 +182,7 @@ def assignees() -> Response:
 def archive(chore_id: str) -> BaseResponse:
     """Archive a chore: it leaves the list and is no longer assigned (its history stays)."""
     chore = _load(chore_id)
-    archive_chore(get_session(), chore, actor=current_member(), now=request_now())
+    archive_chore(get_session(), chore, actor=signed_in_member(), now=request_now())
     after_commit(_publish, chore)
     return redirect(url_for("chores.index"), 303)
 
@@ -194,7 +194,7 @@ def restore(chore_id: str) -> BaseResponse:
     """Bring an archived chore back."""
     chore = _load(chore_id)
     session = get_session()
-    update_chore(session, chore, actor=current_member(), data=ChoreUpdate(active=True), today=family_today())
+    update_chore(session, chore, actor=signed_in_member(), data=ChoreUpdate(active=True), today=family_today())
     materialise_day(session, current_rules(), family_today(), request_now(), chores=[chore])
     after_commit(_publish, chore)
     return redirect(url_for("chores.index", archived="1"), 303)

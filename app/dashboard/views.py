@@ -28,7 +28,7 @@ from app.assignments.services import (
     undo_completion,
     verify_assignment,
 )
-from app.auth import current_member
+from app.auth import current_member, signed_in_member
 from app.auth.decorators import parent_required
 from app.dashboard import bp
 from app.db import get_session
@@ -246,7 +246,7 @@ def _act(assignment_id: str, action: AssignmentAction, *events: HxEvent) -> Base
     kid_id = assignment.assigned_to
     try:
         with unit_of_work(session) as work:
-            action(session, current_member(), assignment.id)
+            action(session, signed_in_member(), assignment.id)
             work.after_commit(_publish, assignment, kid_id, points="pointsChanged" in events)
     except DomainError as error:
         return _refused(kid_id, error)
@@ -369,6 +369,7 @@ def points(member_id: str) -> BaseResponse:
     except NotFound as error:
         return _not_found(error)
     form = request.form
+    amount: int | str  # a preset's points, or the form's text that give_points checks
     if form.get("preset"):
         preset = next((p for p in list_presets(session) if str(p.id) == form["preset"]), None)
         if preset is None:

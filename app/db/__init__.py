@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from sqlalchemy import Engine
 
 from app.db.engines import EngineRegistry
 from app.db.session import TenantSession, open_session
@@ -22,10 +23,11 @@ def init_app(app: Flask) -> None:
 
 def engines() -> EngineRegistry:
     """This app's engine registry."""
-    return current_app.extensions[EXTENSION_KEY]
+    registry: EngineRegistry = current_app.extensions[EXTENSION_KEY]
+    return registry
 
 
-def platform_engine():  # noqa: ANN201 - Engine
+def platform_engine() -> Engine:
     """The platform database's engine."""
     return engines().get(current_app.config["PLATFORM_DATABASE_URL"])
 
@@ -38,7 +40,8 @@ def get_session() -> TenantSession:
             g.db_session = open_session(platform_engine())
         else:
             g.db_session = open_session(platform_engine(), engines().get(family.database_url), family.id)
-    return g.db_session
+    session: TenantSession = g.db_session
+    return session
 
 
 def close_session(_exc: BaseException | None = None) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.db.scoping import install_gate
 
@@ -37,7 +39,7 @@ def _create_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
     )
 
 
-def _configure_sqlite_connection(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _configure_sqlite_connection(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -16,14 +16,15 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import sqlglot
 from cachetools import LRUCache
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
-from sqlglot.tokens import TokenType
+from sqlglot.tokenizer_core import TokenType
 
 FAMILY_ID = "family_id"
 FAMILY_OPTION = "housepoints_family_id"  # execution option: the family this connection's transaction belongs to
@@ -118,7 +119,7 @@ def _build_plan(sql: str, dialect: str) -> StatementPlan:
     if not any(table.name in family_tables() for table in tree.find_all(exp.Table)):
         return StatementPlan(touches_family_tables=False)
     try:
-        pins = _Planner(tree).plan()
+        pins = _Planner(cast(exp.Expression, tree)).plan()  # the parser builds Expression nodes
     except _Unscopable as reason:
         return _refuse(str(reason))
     return StatementPlan(touches_family_tables=True, pins=tuple(pins))
@@ -420,7 +421,8 @@ def install_gate(engine: Engine) -> None:
     event.listen(engine, "before_cursor_execute", _before_cursor_execute)
 
 
-def _before_cursor_execute(conn, _cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+def _before_cursor_execute(conn: Connection, _cursor: DBAPICursor, statement: str, parameters: Any,
+                           context: ExecutionContext | None, executemany: bool) -> None:
     options = context.execution_options if context is not None else conn.get_execution_options()
     if options.get(EXEMPT_OPTION):
         stats.exempt += 1

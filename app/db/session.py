@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
-from sqlalchemy import Delete, Engine, Insert, Select, Table, Update, event
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy import ClauseElement, Connection, Delete, Engine, Insert, Select, Table, Update, event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction, with_loader_criteria
+from sqlalchemy.orm.session import _SessionBind, _SessionBindKey
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.sql.visitors import replacement_traverse
 
@@ -18,10 +20,10 @@ class TenantSession(Session):
     """A session bound to the platform engine and, inside a family, to that family's engine."""
 
 
-def open_session(platform_engine: Engine, family_engine: Engine | None = None,
+def open_session(platform_engine: Engine | Connection, family_engine: Engine | None = None,
                  family_id: uuid.UUID | None = None) -> TenantSession:
     """A new session; family tables route to `family_engine` and are filtered to `family_id`."""
-    binds: dict[type, Engine] = {PlatformBase: platform_engine}
+    binds: dict[_SessionBindKey, _SessionBind] = {PlatformBase: platform_engine}
     if family_engine is not None:
         binds[FamilyBase] = family_engine
     # Raw SQL (text()) has no mapper to route by: inside a family it goes to the family's database.
@@ -32,17 +34,19 @@ def open_session(platform_engine: Engine, family_engine: Engine | None = None,
 def _family_tables_in(statement: object) -> list[Table]:
     """Every family table the statement names anywhere: FROM, joins, subqueries, CTEs, EXISTS, DML targets."""
     names = family_tables()
-    return [table for table in find_tables(statement, include_aliases=True, include_joins=True, include_crud=True)
+    return [table for table in find_tables(cast(ClauseElement, statement), include_aliases=True, include_joins=True,
+                                           include_crud=True)
             if isinstance(table, Table) and table.name in names]
 
 
-def _pin_insert_source(statement: Insert, source: Select, family_id: uuid.UUID) -> Insert:
+def _pin_insert_source(statement: Insert, source: Select[Any], family_id: uuid.UUID) -> Insert:
     """INSERT … SELECT: the SELECT reads only the family's rows of the tables in its FROM."""
     pinned = source
     for table in find_tables(source, include_joins=True):
         if isinstance(table, Table) and table.name in family_tables():
             pinned = pinned.where(table.c.family_id == family_id)
-    return replacement_traverse(statement, {}, lambda element: pinned if element is source else None)
+    return cast(Insert, replacement_traverse(statement, {},
+                                             lambda element, **_kw: pinned if element is source else None))
 
 
 @event.listens_for(TenantSession, "do_orm_execute")
@@ -70,7 +74,7 @@ def _scope_to_family(state: ORMExecuteState) -> None:
     mapper = state.bind_mapper
     if state.is_column_load and mapper is not None and issubclass(mapper.class_, FamilyScoped):
         # with_loader_criteria leaves a refresh's own entity alone (SQLAlchemy keeps refreshes unfiltered).
-        statement = statement.where(mapper.class_.family_id == family_id)
+        statement = cast(Select[Any], statement).where(mapper.class_.family_id == family_id)  # a column load
     if state.is_select or state.is_update or state.is_delete:
         statement = statement.options(
             with_loader_criteria(FamilyScoped, lambda cls: cls.family_id == family_id, include_aliases=True)
@@ -79,7 +83,7 @@ def _scope_to_family(state: ORMExecuteState) -> None:
 
 
 @event.listens_for(TenantSession, "before_flush")
-def _stamp_family_id(session: Session, _flush_context, _instances) -> None:  # noqa: ANN001
+def _stamp_family_id(session: Session, _flush_context: UOWTransaction, _instances: object) -> None:
     """New family rows get the current family; a row of another family is never written."""
     family_id = session.info.get("family_id")
     for obj in list(session.new) + list(session.dirty):
@@ -94,7 +98,7 @@ def _stamp_family_id(session: Session, _flush_context, _instances) -> None:  # n
 
 
 @event.listens_for(TenantSession, "after_begin")
-def _set_row_level_security_family(session: Session, _transaction, connection) -> None:  # noqa: ANN001
+def _set_row_level_security_family(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
     """The gate and PostgreSQL RLS both learn the transaction's family here (RLS: SET LOCAL `app.family_id`)."""
     family_id = session.info.get("family_id")
     connection.execution_options(**{FAMILY_OPTION: family_id})

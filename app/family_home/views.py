@@ -10,6 +10,7 @@ from app.family_home import bp
 from app.members.services import list_members
 from app.tablet.views import is_tablet_turn, this_browsers_device
 from app.uow import commit_now
+from app.tablet.devices import is_tablet_turn, this_browsers_device
 
 
 @bp.get("/")

@@ -1,8 +1,10 @@
 """`/health` answers whether this process can serve; `/health/detailed` adds pools and Redis."""
 from __future__ import annotations
 
+from typing import Any
+
 import redis
-from flask import abort, current_app, g, jsonify
+from flask import Response, abort, current_app, g, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,21 +34,21 @@ def redis_status() -> dict[str, bool]:
         return {"configured": True, "ok": False}
 
 
-def _health_body() -> tuple[dict, int]:
+def _health_body() -> tuple[dict[str, Any], int]:
     ok = platform_database_ok()
     body = {"status": "healthy" if ok else "unhealthy", "version": current_app.config["VERSION"], "db_platform": ok}
     return body, 200 if ok else 503
 
 
 @bp.get("/health")
-def health():  # noqa: ANN201
+def health() -> tuple[Response, int]:
     """Liveness/readiness: 503 when the platform database is unreachable."""
     body, status = _health_body()
     return jsonify(body), status
 
 
 @bp.get("/health/detailed")
-def health_detailed():  # noqa: ANN201
+def health_detailed() -> tuple[Response, int]:
     """Health plus per-engine pool numbers and Redis status; operators' view, so not on family hosts."""
     if g.get("family") is not None:
         abort(404)

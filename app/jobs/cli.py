@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.assignments.services import load_family_rules
+from app.family_rules import load_family_rules
 from app.db import platform_engine
 from app.db.bases import utcnow
 from app.platform.models import Family

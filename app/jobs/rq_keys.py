@@ -35,7 +35,7 @@ def namespace_rq(namespace: str) -> None:
                                  (registry.CanceledJobRegistry, "canceled"),
                                  (executions.ExecutionRegistry, "executions")):
         registry_class.key_template = f"{ns}:{kind}:{{0}}"
-    results.get_key = lambda job_id: f"{ns}:results:{job_id}"  # type: ignore[assignment]
+    results.get_key = lambda job_id: f"{ns}:results:{job_id}"
     results.Result.get_key = classmethod(lambda _cls, job_id: f"{ns}:results:{job_id}")  # type: ignore[assignment]
     executions.Execution.key = property(  # type: ignore[assignment, method-assign]
         lambda self: f"{ns}:execution:{self.composite_key}")
@@ -44,7 +44,7 @@ def namespace_rq(namespace: str) -> None:
     worker_base.BaseWorker.redis_worker_namespace_prefix = f"{ns}:worker:"
     worker_base.BaseWorker.redis_workers_keys = f"{ns}:workers"
     command.PUBSUB_CHANNEL_TEMPLATE = f"{ns}:pubsub:%s"
-    worker_base.PUBSUB_CHANNEL_TEMPLATE = f"{ns}:pubsub:%s"  # imported by name there
+    worker_base.PUBSUB_CHANNEL_TEMPLATE = f"{ns}:pubsub:%s"  # type: ignore[attr-defined]  # imported by name there
     scheduler.SCHEDULER_KEY_TEMPLATE = f"{ns}:scheduler:%s"
     scheduler.SCHEDULER_LOCKING_KEY_TEMPLATE = f"{ns}:scheduler-lock:%s"
     suspension.WORKERS_SUSPENDED = f"{ns}:suspended"

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from app.allowance.services import pay_due_allowances
-from app.assignments.services import load_family_rules, mark_missed, materialise_day
+from app.assignments.services import mark_missed, materialise_day
+from app.family_rules import load_family_rules
 from app.notifications.scheduled import queue_daily_digests, queue_reminders
 
 

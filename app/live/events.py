@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from typing import Any
 
 import redis
 
@@ -21,7 +22,7 @@ def events_channel(family_id: uuid.UUID) -> str:
     return family_key(family_id, "events")
 
 
-def publish_event(family_id: uuid.UUID, name: str, data: dict | None = None) -> bool:
+def publish_event(family_id: uuid.UUID, name: str, data: dict[str, Any] | None = None) -> bool:
     """Tell every open page of this family that something changed; call only after the commit.
 
     Losing an event is harmless (pages also refresh on their own), so Redis errors are logged, not raised.

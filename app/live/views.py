@@ -53,7 +53,7 @@ def events() -> Response:
     commit_now()  # nothing to keep: the stream must not hold a database connection
 
     def stream() -> Iterator[str]:
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]  # redis-py leaves pubsub() unannotated
         try:
             pubsub.subscribe(channel)
             yield "retry: 2000\n\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import g
@@ -96,9 +96,9 @@ def _avatar(state: FormState, value: str, current: str | None = None) -> str | N
 def _birthdate(state: FormState, today: date) -> date | None:
     """A birth date, or one worked out from an age in years (the birth date wins when both are given)."""
     if state.values.get("birthdate"):
-        return state.check("birthdate", clean_birthdate, state.values["birthdate"], today)
+        return cast("date | None", state.check("birthdate", clean_birthdate, state.values["birthdate"], today))
     if state.values.get("age"):
-        return state.check("age", approximate_birthdate, state.values["age"], today)
+        return cast("date | None", state.check("age", approximate_birthdate, state.values["age"], today))
     return None
 
 

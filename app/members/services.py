@@ -392,4 +392,4 @@ def membership_roles(session: Session, family_id: uuid.UUID) -> dict[uuid.UUID, 
     """Member id → platform membership role (owner/admin/member) for the family's parents with an account."""
     rows = session.execute(select(FamilyMembership.member_id, FamilyMembership.role)
                            .where(FamilyMembership.family_id == family_id, FamilyMembership.member_id.is_not(None)))
-    return {member_id: role for member_id, role in rows}
+    return {member_id: role for member_id, role in rows if member_id is not None}

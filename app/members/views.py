@@ -6,14 +6,14 @@ from typing import Any
 from flask import Response, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.audit import record_audit
-from app.auth import current_member
+from app.auth import current_member, signed_in_member
 from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
 from app.htmx import HxEvent, is_htmx, trigger, vary_on_htmx
 from app.inputs import parse_input
 from app.members import bp
+from app.members.adding import audit_member_change as _audit, create_from_form
 from app.members.forms import (
     AVATAR_CHOICES,
     COLOR_SUGGESTIONS,
@@ -28,10 +28,9 @@ from app.members.forms import (
     read_password_form,
     read_pin_form,
 )
-from app.members.inputs import MemberChanges, MemberInput
+from app.members.inputs import MemberChanges
 from app.members.models import Member
 from app.members.services import (
-    create_member,
     deactivate_member,
     get_member_or_404,
     list_members,
@@ -53,11 +52,6 @@ MEMBERS_CHANGED = HxEvent.MEMBERS_CHANGED  # the lists reload themselves on this
 def _load(member_id: str) -> Member:
     # Another family's id is simply not found: the session only sees this family's rows.
     return get_member_or_404(get_session(), member_id, include_inactive=True)
-
-
-def _audit(action: str, member: Member, **details: Any) -> None:
-    record_audit(get_session(), action, family_id=g.family.id, actor_member_id=current_member().id,
-                 target_type="member", target_id=member.id, ip_address=request.remote_addr, details=details)
 
 
 def _row_context() -> dict[str, Any]:
@@ -194,22 +188,6 @@ def add_parent() -> Response | BaseResponse:
     return redirect(url_for("members.index"), 303)
 
 
-def create_from_form(state: FormState, fields: dict[str, Any]) -> Member | None:
-    """Create the member a valid add form describes, audit and commit; None (messages in `state`) if refused."""
-    if not state.ok:
-        return None
-    session = get_session()
-    try:
-        with unit_of_work(session):
-            member = create_member(session, actor=current_member(), plan=g.family.plan, today=family_today(),
-                                   data=parse_input(MemberInput, fields))
-            _audit("member.added", member, role=member.role, username=member.username)
-    except DomainError as error:
-        state.refuse(error)
-        return None
-    return member
-
-
 # --- editing ---------------------------------------------------------------------------------------------------
 
 @bp.get("/members/<member_id>/edit")
@@ -227,12 +205,12 @@ def update(member_id: str) -> Response | BaseResponse:
     member = _load(member_id)
     session = get_session()
     state, changes = read_edit_form(request.form, member, family_today())
-    if member.id == current_member().id and not changes["login_enabled"]:
+    if member.id == signed_in_member().id and not changes["login_enabled"]:
         state.errors["login_enabled"] = "You can't turn off your own sign-in."
     if state.ok:
         try:
             with unit_of_work(session):
-                update_member(session, member, actor=current_member(), today=family_today(),
+                update_member(session, member, actor=signed_in_member(), today=family_today(),
                               changes=parse_input(MemberChanges, changes))
                 _audit("member.updated", member, fields=sorted(changes))
         except DomainError as error:
@@ -251,7 +229,7 @@ def deactivate(member_id: str) -> Response | BaseResponse:
     member = _load(member_id)
     try:
         with unit_of_work() as work:
-            deactivate_member(work.session, member, actor=current_member(), now=now())
+            deactivate_member(work.session, member, actor=signed_in_member(), now=now())
             _audit("member.deactivated", member, role=member.role)
     except DomainError as error:
         return _refused(member, error)
@@ -265,7 +243,7 @@ def reactivate(member_id: str) -> Response | BaseResponse:
     member = _load(member_id)
     try:
         with unit_of_work() as work:
-            reactivate_member(work.session, member, actor=current_member(), plan=g.family.plan)
+            reactivate_member(work.session, member, actor=signed_in_member(), plan=g.family.plan)
             _audit("member.reactivated", member, role=member.role)
     except DomainError as error:
         return _refused(member, error)
@@ -290,7 +268,7 @@ def reset_pin_view(member_id: str) -> Response | BaseResponse:
     if state.ok:
         try:
             with unit_of_work() as work:
-                reset_pin(work.session, member, actor=current_member(), pin=pin)
+                reset_pin(work.session, member, actor=signed_in_member(), pin=pin)
                 _audit("member.pin_reset", member)
         except DomainError as error:
             state.refuse(error)
@@ -315,7 +293,7 @@ def reset_password_view(member_id: str) -> Response | BaseResponse:
     if state.ok:
         try:
             with unit_of_work() as work:
-                reset_password(work.session, member, actor=current_member(), password=password, now=now())
+                reset_password(work.session, member, actor=signed_in_member(), password=password, now=now())
                 _audit("member.password_reset", member)
         except DomainError as error:
             state.refuse(error)
@@ -334,7 +312,7 @@ def make_parent(member_id: str) -> Response | BaseResponse:
     previous = member.role
     try:
         with unit_of_work() as work:
-            promote_to_parent(work.session, member, actor=current_member(), plan=g.family.plan, today=family_today())
+            promote_to_parent(work.session, member, actor=signed_in_member(), plan=g.family.plan, today=family_today())
             _audit("member.role_changed", member, **{"from": previous, "to": member.role})
     except DomainError as error:
         return _refused(member, error)
@@ -348,8 +326,8 @@ def make_owner(member_id: str) -> Response | BaseResponse:
     member = _load(member_id)
     try:
         with unit_of_work() as work:
-            transfer_ownership(work.session, family_id=g.family.id, actor=current_member(), new_owner=member)
-            _audit("family.ownership_transferred", member, previous_owner=str(current_member().id))
+            transfer_ownership(work.session, family_id=g.family.id, actor=signed_in_member(), new_owner=member)
+            _audit("family.ownership_transferred", member, previous_owner=str(signed_in_member().id))
     except DomainError as error:
         return _refused(member, error)
     return _row_result(member, notice=f"{member.display_name} now owns the family.", lists_changed=True)

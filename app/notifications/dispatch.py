@@ -56,12 +56,13 @@ def family_slug(family_id: uuid.UUID) -> str | None:
     """The slug jobs use to enter the family (the request's family, else one platform lookup)."""
     family = g.get("family")
     if family is not None and family.id == family_id:
-        return family.slug
+        return str(family.slug)
     from app.db import platform_engine
     from app.platform.models import Family
 
     with Session(platform_engine()) as session:
-        return session.scalar(select(Family.slug).where(Family.id == family_id))
+        slug: str | None = session.scalar(select(Family.slug).where(Family.id == family_id))
+        return slug
 
 
 def register(dispatcher: Dispatcher) -> None:

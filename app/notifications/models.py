@@ -57,7 +57,8 @@ class Webhook(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """An outbound webhook: events are POSTed to its URL, signed with HMAC-SHA256 of its secret."""
 
     __tablename__ = "webhooks"
-    __table_args__ = (UniqueConstraint("family_id", "id"), ForeignKeyConstraint(["created_by", "family_id"], ["members.id", "members.family_id"]))
+    __table_args__ = (UniqueConstraint("family_id", "id"),
+                      ForeignKeyConstraint(["created_by", "family_id"], ["members.id", "members.family_id"]))
 
     url: Mapped[str] = mapped_column(String(500))
     secret: Mapped[str] = mapped_column(String(128))
@@ -95,7 +96,8 @@ class CalendarFeed(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """A member's secret iCal URL (its token is stored hashed; revoking stops the feed at once)."""
 
     __tablename__ = "calendar_feeds"
-    __table_args__ = (ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),)
+    __table_args__ = (ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"],
+                                           ondelete="CASCADE"),)
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -6,6 +6,7 @@ row — the primary key is the unique key, and rows already made are skipped bef
 """
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.assignments.models import Assignment
-from app.assignments.services import FamilyRules
+from app.family_rules import FamilyRules
 from app.family_time import END_OF_DAY
 from app.members.models import Member
 from app.notifications.models import Delivery
@@ -63,7 +64,7 @@ def _counts(counter: Counter[str]) -> str:
 def digest_summary(session: Session, now: datetime) -> DigestSummary:
     """Waiting approvals now; chores done and missed and rewards requested in the last 24 hours (four queries)."""
     since = now - DIGEST_WINDOW
-    names = dict(session.execute(select(Member.id, Member.display_name)).all())
+    names: dict[uuid.UUID | None, str] = dict(session.execute(select(Member.id, Member.display_name)).all())
     summary = DigestSummary()
     for assignment in session.scalars(select(Assignment).where(Assignment.status == "pending_verification")
                                       .order_by(Assignment.completed_at)).unique():

@@ -5,9 +5,9 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
@@ -284,7 +284,7 @@ def mark_all_read(session: Session, *, member: Member, now: datetime) -> int:
     result = session.execute(update(Notification).where(Notification.member_id == member.id,
                                                         Notification.read_at.is_(None))
                              .values(read_at=now).execution_options(synchronize_session="fetch"))
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0  # an UPDATE answers with a cursor result
 
 
 # --- family delivery settings --------------------------------------------------------------------------------
@@ -315,7 +315,7 @@ def _whole_number(value: object, field: str, low: int, high: int, message: str) 
 
 def notification_settings(session: Session) -> dict[str, int]:
     """The family's digest hour and reminder lead time (defaults for missing or broken values)."""
-    stored = dict(session.execute(select(FamilySetting.key, FamilySetting.value)
+    stored: dict[str, Any] = dict(session.execute(select(FamilySetting.key, FamilySetting.value)
                                   .where(FamilySetting.key.in_(tuple(SETTING_DEFAULTS)))).all())
     settings = dict(SETTING_DEFAULTS)
     for key, clean in (("digest_hour", clean_digest_hour), ("reminder_lead_minutes", clean_reminder_lead)):

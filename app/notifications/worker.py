@@ -77,7 +77,8 @@ def _app() -> Flask:
     """The app the job runs in: the current one (CLI worker, tests), else one built from the environment."""
     global _worker_app
     if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined]
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001 - Werkzeug's documented unwrap of a proxy typed as Flask
+        return app
     if _worker_app is None:
         from app import create_app
         from config import config_from_env

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth import current_member, sign_in
+from app.auth import sign_in, signed_in_member
 from app.auth.decorators import parent_required
 from app.chores.starter import suggest_starter_chores
 from app.db import get_session
@@ -25,7 +25,7 @@ from app.members.forms import (
     read_kid_form,
 )
 from app.members.services import list_children
-from app.members.views import create_from_form
+from app.members.adding import create_from_form
 from app.onboarding import bp
 from app.onboarding.services import (
     STEP_LABELS,
@@ -115,7 +115,7 @@ def advance(step: str) -> Response | BaseResponse:
     if step not in STEPS[:-1]:
         abort(404)
     following = next_step(step)
-    save_progress(get_session(), actor=current_member(), step=following)
+    save_progress(get_session(), actor=signed_in_member(), step=following)
     return _show_step(following)
 
 
@@ -142,7 +142,7 @@ def send_invite() -> Response | BaseResponse:
     try:
         with unit_of_work(session):
             invitation, token = create_invitation(session, current_app.config["SECRET_KEY"],
-                                                  family_id=g.family.id, inviter=current_member(),
+                                                  family_id=g.family.id, inviter=signed_in_member(),
                                                   email=state.values["email"], now=now())
     except DomainError as error:
         state.refuse(error)
@@ -160,7 +160,7 @@ def send_invite() -> Response | BaseResponse:
 
 def _send_invitation_email(invitation: Invitation, token: str) -> bool:
     link = url_for("onboarding.join", token=token, _external=True)
-    inviter = current_member().display_name
+    inviter = signed_in_member().display_name
     body = (f"{inviter} invited you to join {g.family.name} on HousePoints as a parent.\n\n"
             f"Accept the invitation:\n{link}\n\n"
             f"The link works for 7 days. If you weren't expecting this email, you can ignore it.\n")
@@ -179,7 +179,7 @@ def add_chores() -> Response | BaseResponse:
     keys = request.form.getlist("chores")
     try:
         with unit_of_work():
-            created = choose_starter_chores(get_session(), actor=current_member(), keys=keys)
+            created = choose_starter_chores(get_session(), actor=signed_in_member(), keys=keys)
     except DomainError as error:
         return _render_step("chores", status=422, chores_state=FormState(message=error.message))
     flash(f"Added {len(created)} chore{'s' * (len(created) != 1)}." if created else "No new chores were added.")
@@ -191,7 +191,7 @@ def add_chores() -> Response | BaseResponse:
 @transactional
 def finish() -> BaseResponse:
     """Mark the wizard finished and open the family dashboard."""
-    save_progress(get_session(), actor=current_member(), step="done", completed=True)
+    save_progress(get_session(), actor=signed_in_member(), step="done", completed=True)
     home = url_for("family_home.index")
     if is_htmx():
         return redirect_to(make_response("", 200), home)

@@ -7,6 +7,6 @@ from app.operator import bp
 
 
 @bp.get("/")
-def index():  # noqa: ANN201
+def index() -> str:
     """The console's front door."""
     return render_template("operator/index.html")

@@ -22,6 +22,7 @@ from app.members.services import check_password_strength, clean_display_name, cr
 from app.platform.models import Family, FamilyMembership, Invitation, UsedToken, User
 from app.platform.slugs import slugify
 from app.policy import SYSTEM, require_parent
+from app.tenancy.slugs import slugify
 from app.security import hash_secret, verify_secret
 from app.tenancy.provisioning import Placement, ProvisioningError, check_slug_available, provision_family
 

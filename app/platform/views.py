@@ -1,9 +1,6 @@
 """Apex pages: the landing page, sign-in and the family picker, password resets and email verification."""
 from __future__ import annotations
 
-import logging
-import smtplib
-import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,35 +12,16 @@ from app.db import get_session
 from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, ValidationFailed
 from app.extensions import limiter
-from app.mail import deliver
+from app.mail import send_mail_after_commit
 from app.platform import bp
-from app.platform.models import User
 from app.uow import unit_of_work
+from app.platform.signin import PLATFORM_USER_KEY, remember_platform_user, signed_in_platform_user
 
 # app/platform/__init__.py imports this module, and almost every module imports app.platform.models, so this module
 # runs while others (app.audit, app.auth, …) are half-imported: it imports them inside the views that use them.
 
-log = logging.getLogger(__name__)
-
-PLATFORM_USER_KEY = "platform_user_id"
-
 
 # --- the apex's own session (a host-only cookie: family hosts never see it) -------------------------------------
-
-def remember_platform_user(user: User) -> None:
-    """Sign `user` in on the apex, in a fresh session."""
-    session.clear()
-    session[PLATFORM_USER_KEY] = str(user.id)
-
-
-def signed_in_platform_user() -> User | None:
-    """The platform account signed in on the apex, if any."""
-    try:
-        user_id = uuid.UUID(session.get(PLATFORM_USER_KEY) or "")
-    except ValueError:
-        return None
-    return get_session().get(User, user_id)
-
 
 def platform_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Apex pages for a signed-in platform account; g.platform_user is that account."""
@@ -56,16 +34,6 @@ def platform_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         g.platform_user = user
         return view(*args, **kwargs)
     return wrapped
-
-
-def send_mail_after_commit(*, to: str, subject: str, body: str) -> bool:
-    """Send a mail whose failure must not undo what was committed (nor reveal, by a 500, that an account exists)."""
-    try:
-        deliver(to=to, subject=subject, body=body)
-    except (OSError, smtplib.SMTPException):
-        log.exception("could not send %r", subject)
-        return False
-    return True
 
 
 # --- pages ------------------------------------------------------------------------------------------------------
@@ -189,9 +157,9 @@ def reset_password(token: str) -> ResponseReturnValue:
         else:
             return render_template("platform/reset_password_done.html")
     else:
-        problem = _reset_link_problem(token)
-        if problem is not None:
-            return _link_problem(problem)
+        link_problem = _reset_link_problem(token)
+        if link_problem is not None:
+            return _link_problem(link_problem)
         if request.method == "POST":
             error = "The two passwords don't match"
     return render_template("platform/reset_password.html", token=token, error=error), 422 if error else 200

@@ -21,7 +21,8 @@ MAX_POINTS = LEDGER_POINTS_LIMIT
 # Kinds that add to lifetime earnings (and experience) when positive.
 LIFETIME_KINDS = ("chore", "bonus", "achievement", "adjustment")
 SPENDING_KINDS = ("redemption", "conversion")
-DEFAULT_PRESETS = (("bonus", "Extra helpful", 5), ("bonus", "Great attitude", 5), ("bonus", "Went above and beyond", 10),
+DEFAULT_PRESETS = (("bonus", "Extra helpful", 5), ("bonus", "Great attitude", 5),
+                   ("bonus", "Went above and beyond", 10),
                    ("deduction", "Not listening", 5), ("deduction", "Unkind words", 5),
                    ("deduction", "Left a mess", 3))
 

@@ -16,7 +16,8 @@ class PresencePattern(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     """A recurring rule: on these weekdays (every week, or every other week from an anchor) the member is home/away."""
 
     __tablename__ = "presence_patterns"
-    __table_args__ = (ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),)
+    __table_args__ = (ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"],
+                                           ondelete="CASCADE"),)
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     kind: Mapped[str] = mapped_column(String(20), default="weekly")
@@ -31,7 +32,8 @@ class PresenceException(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     """A date range (one day for an override) when the member is home or away regardless of patterns."""
 
     __tablename__ = "presence_exceptions"
-    __table_args__ = (ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),)
+    __table_args__ = (ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"],
+                                           ondelete="CASCADE"),)
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     start_date: Mapped[date] = mapped_column(Date)

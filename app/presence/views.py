@@ -12,7 +12,7 @@ from flask import Response, abort, make_response, redirect, render_template, req
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth import current_member
+from app.auth import signed_in_member
 from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
@@ -283,7 +283,7 @@ def add_pattern_view(member_id: str) -> BaseResponse:
     """Add a recurring rule for a kid (weekly, or every other week from an anchor date)."""
     kid = _load_kid(member_id)
     form = request.form
-    values = {"kind": form.get("kind", "weekly"), "weekdays": form.getlist("weekdays"),
+    values: dict[str, Any] = {"kind": form.get("kind", "weekly"), "weekdays": form.getlist("weekdays"),
               "anchor_date": form.get("anchor_date", "").strip(), "presence": form.get("presence", "away"),
               "transition_time": form.get("transition_time", "").strip(), "label": form.get("label", "").strip()}
     if values["kind"] == "weekly" and not values["anchor_date"]:
@@ -291,7 +291,7 @@ def add_pattern_view(member_id: str) -> BaseResponse:
     try:
         data = parse_action(PresencePatternInput, {**values, "present": values["presence"] == "home"})
         with unit_of_work() as work:
-            add_pattern(work.session, actor=current_member(), member=kid, data=data)
+            add_pattern(work.session, actor=signed_in_member(), member=kid, data=data)
     except DomainError as error:
         return _refused(kid, "pattern", values, error)
     return _after_change(kid)
@@ -309,7 +309,7 @@ def add_exception_view(member_id: str) -> BaseResponse:
     try:
         data = parse_action(PresenceExceptionInput, {**values, "present": values["presence"] == "home"})
         with unit_of_work() as work:
-            add_exception(work.session, actor=current_member(), member=kid, data=data)
+            add_exception(work.session, actor=signed_in_member(), member=kid, data=data)
     except DomainError as error:
         return _refused(kid, "exception", values, error)
     return _after_change(kid)
@@ -325,5 +325,5 @@ def delete_rule(member_id: str, rule_id: str) -> BaseResponse:
         key = uuid.UUID(rule_id)
     except ValueError:
         abort(404)
-    delete_presence_rule(get_session(), actor=current_member(), rule_id=key)
+    delete_presence_rule(get_session(), actor=signed_in_member(), rule_id=key)
     return _after_change(kid)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 from datetime import date
 
 from app.reports.services import FamilyReport
@@ -113,8 +114,8 @@ def nice_step(value: float) -> float:
     exponent = math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
         if step * 10 ** exponent >= value:
-            return step * 10 ** exponent
-    return 10 ** (exponent + 1)
+            return cast(float, step * 10 ** exponent)
+    return cast(float, 10 ** (exponent + 1))
 
 
 def axis_range(low: float, high: float, gridlines: int = 4) -> tuple[float, float, float]:
@@ -150,6 +151,7 @@ def grouped_bars(chart_id: str, title: str, groups: Sequence[str], series: Seque
                  what: str = "value") -> Chart:
     """Bars per group (a week), one per series (a kid), on a shared axis from zero."""
     values = [v for s in series for v in s.values if v is not None]
+    low: float
     if max_value is not None:
         low, high, step = 0, max_value, max_value / 4
     else:
@@ -194,7 +196,7 @@ def _describe_series(title: str, groups: Sequence[str], series: Sequence[Series]
         return f"{title}: no data for this range."
     parts = []
     for one in series:
-        shown = [f"{group} {fmt(v)}" for group, v in zip(groups, one.values) if v is not None]
+        shown = [f"{group} {fmt(v)}" for group, v in zip(groups, one.values, strict=False) if v is not None]
         parts.append(f"{one.name}: " + (", ".join(shown) if shown else f"no {what}") + ".")
     return f"{title}, {groups[0]} to {groups[-1]}. " + " ".join(parts)
 

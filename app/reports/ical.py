@@ -6,14 +6,16 @@ import re
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.assignments.models import Assignment
-from app.assignments.services import FamilyRules, ensure_day
+from app.assignments.services import ensure_day
+from app.family_rules import FamilyRules
 from app.chores.models import Chore
 from app.domain import NotFound
 from app.members.models import Member
@@ -44,7 +46,7 @@ def revoke_feeds(session: Session, member: Member, now: datetime) -> int:
                                                         CalendarFeed.revoked_at.is_(None))
                              .values(revoked_at=now).execution_options(synchronize_session=False))
     session.flush()
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0  # an UPDATE answers with a cursor result
 
 
 def create_feed(session: Session, member: Member, now: datetime) -> str:
@@ -108,7 +110,8 @@ def build_calendar(member: Member, assignments: list[Assignment], *, family_name
         first = min(a.due_date for a in assignments) - timedelta(days=1)
         last = max(a.due_date for a in assignments) + timedelta(days=2)
         calendar.add_missing_timezones(first_date=first, last_date=last)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def calendar_for_token(session: Session, token: str, rules: FamilyRules, now: datetime, *, family_name: str,

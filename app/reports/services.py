@@ -171,7 +171,7 @@ def assignment_facts(session: Session, period: Period, member_ids: Collection[uu
         .group_by(Assignment.id, Assignment.assigned_to, Assignment.due_date, Assignment.due_at, Assignment.status,
                   Chore.category))
     return [Fact(a_id, member_id, day, due_at, status, category, int(points))
-            for a_id, member_id, day, due_at, status, category, points in rows]
+            for a_id, member_id, day, due_at, status, category, points in rows if member_id is not None]
 
 
 def tally(facts: list[Fact], now: datetime) -> Tally:

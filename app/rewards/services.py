@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.assignments.services import FamilyRules
+from app.family_rules import FamilyRules
 from app.domain import Conflict, Forbidden, NotFound, ValidationFailed
 from app.events import RewardDecided, RewardRequested, record
 from app.family_time import WEEKDAY_NAMES, FamilyClock
@@ -271,7 +271,7 @@ def request_reward(session: Session, kid: Member, reward_id: uuid.UUID | str, ru
                    clock=rules.clock, now=now, actor_id=kid.id, reference_id=redemption_id)
     except ValidationFailed as error:
         if "points_short" in error.extra:
-            raise ValidationFailed("Insufficient points", **error.extra) from None
+            raise ValidationFailed("Insufficient points", fields=None, **error.extra) from None
         raise
     if reward.stock is not None:
         reward.stock -= 1

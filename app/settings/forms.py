@@ -56,7 +56,7 @@ def notification_grid(defaults: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of the family-defaults grid: each event with a tick per channel (None where it does not apply)."""
     rows = []
     for event, info in EVENTS.items():
-        cells = {}
+        cells: dict[str, bool | None] = {}
         for channel in MEMBER_CHANNELS:
             if not channel_applies(event, channel):
                 cells[channel] = None

@@ -8,7 +8,7 @@ from flask import abort, flash, g, make_response, redirect, render_template, req
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.achievements.rules import BADGE_RULES
-from app.auth import current_member
+from app.auth import signed_in_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import ValidationFailed
@@ -76,7 +76,7 @@ def save(group: str) -> BaseResponse:
     session = get_session()
     try:
         with unit_of_work(session):
-            changes = save_settings(session, current_member(), parse_settings(values))
+            changes = save_settings(session, signed_in_member(), parse_settings(values))
     except ValidationFailed as refusal:
         form = GroupForm(group, values=values, errors=dict(refusal.fields), message=refusal.message)
         context = _context(get_settings(session, include_private=True), {group: form})
@@ -97,7 +97,7 @@ def save(group: str) -> BaseResponse:
 # --- the calendar link ------------------------------------------------------------------------------------------
 
 def _calendar_page(token: str | None = None) -> str:
-    member = current_member()
+    member = signed_in_member()
     feed_url = url_for("reports.calendar_feed", token=token, _external=True) if token else None
     return render_template("settings/calendar.html", feed=active_feed(get_session(), member.id), feed_url=feed_url,
                            webcal_url=feed_url.replace("https://", "webcal://").replace("http://", "webcal://")
@@ -117,7 +117,7 @@ def calendar() -> str:
 def create_calendar() -> BaseResponse:
     """A new secret calendar URL, shown this once (any older URL stops working)."""
     session = get_session()
-    token = create_feed(session, current_member(), request_now())
+    token = create_feed(session, signed_in_member(), request_now())
     response = make_response(_calendar_page(token))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -129,6 +129,6 @@ def create_calendar() -> BaseResponse:
 def revoke_calendar() -> BaseResponse:
     """Turn this member's calendar URL off at once."""
     session = get_session()
-    revoke_feeds(session, current_member(), request_now())
+    revoke_feeds(session, signed_in_member(), request_now())
     flash("Your calendar link is turned off.")
     return redirect(url_for("settings.calendar"), code=303)

@@ -4,18 +4,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import cast
 from zoneinfo import available_timezones
 
+from sqlalchemy import String
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError, ValidationFailed
 from app.members.services import check_password_strength, clean_display_name
 from app.platform.models import Family
 from app.platform.services import clean_email
-from app.platform.slugs import is_valid_slug, propose_alternatives, slugify
+from app.tenancy.slugs import is_valid_slug, propose_alternatives, slugify
 from app.tenancy.provisioning import ProvisioningError, check_slug_available, taken_slugs
 
-FAMILY_NAME_MAX = Family.__table__.c.name.type.length  # 120, the column's own limit
+FAMILY_NAME_MAX = cast(int, cast(String, Family.__table__.c.name.type).length)  # 120, the column's own limit
 ALTERNATIVE_COUNT = 3
 FIELDS = ("display_name", "email", "password", "family_name", "city", "slug", "timezone")
 

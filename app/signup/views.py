@@ -12,8 +12,9 @@ from app.db.bases import utcnow
 from app.domain import DomainError
 from app.extensions import limiter
 from app.platform.services import VERIFY_LIFETIME, SignUp, email_verification_token, sign_up_family
-from app.platform.slugs import MAX_LENGTH, slugify
-from app.platform.views import remember_platform_user, send_mail_after_commit
+from app.tenancy.slugs import MAX_LENGTH, slugify
+from app.mail import send_mail_after_commit
+from app.platform.signin import remember_platform_user
 from app.signup import bp
 from app.signup.forms import FAMILY_NAME_MAX, SignUpForm, SlugStatus, slug_status, timezone_choices
 from app.tenancy import registry

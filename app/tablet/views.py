@@ -10,12 +10,11 @@ from typing import Any
 
 from flask import (Response, abort, g, make_response, redirect, render_template, request, send_file,
                    url_for)
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.accounts.views import audit
+from app.accounts.audit import audit
 from app.assignments.models import Assignment
 from app.assignments.photos import MIMETYPE, photo_path, prepare_photo, read_upload, stage_photo
 from app.assignments.services import (
@@ -26,11 +25,10 @@ from app.assignments.services import (
     ensure_day,
     get_assignment_or_404,
 )
-from app.auth import DEVICE_COOKIE, current_member, sign_in, sign_out
+from app.auth import current_member, sign_in, sign_out, signed_in_member
 from app.auth.decorators import login_required
 from app.auth.inputs import PinInput
-from app.auth.models import TabletDevice
-from app.auth.services import authenticate_pin, load_device
+from app.auth.services import authenticate_pin
 from app.db import get_session
 from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, DomainError, LockedOut, NotFound, ValidationFailed
@@ -41,26 +39,16 @@ from app.inputs import parse_input
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
-from app.points.leaderboards import LeaderboardRow, leaderboard
+from app.reports.leaderboards import LeaderboardRow, leaderboard
 from app.points.models import LedgerEntry
 from app.points.services import LIFETIME_KINDS
 from app.tablet import bp
 from app.uow import commit_now, unit_of_work
+from app.tablet.devices import is_tablet_turn, this_browsers_device
 from app.web import current_rules, family_today, request_now, uploads_root
 
 # A kid's turn ends after this long without a touch, so the next kid never finds someone else signed in.
 IDLE_SECONDS = 60
-
-
-def this_browsers_device() -> TabletDevice | None:
-    """The registered, unrevoked tablet this browser's device cookie names (the view commits its last-seen)."""
-    return load_device(get_session(), request.cookies.get(DEVICE_COOKIE), utcnow())
-
-
-def is_tablet_turn() -> bool:
-    """True when the signed-in member got here with a PIN on the family tablet (not a password)."""
-    record = getattr(current_user, "record", None)
-    return record is not None and record.device_id is not None
 
 
 @bp.before_request
@@ -235,7 +223,7 @@ def kid_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     @login_required
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if current_member().is_parent:
+        if signed_in_member().is_parent:
             abort(403, description="This is a kid's page: parents approve chores on the Today page.")
         return view(*args, **kwargs)
     return wrapped

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 from flask import Flask, current_app, g
 
@@ -47,17 +48,18 @@ def init_app(app: Flask) -> None:
 
 def registry() -> FamilyRegistry:
     """The app's family registry."""
-    return current_app.extensions[REGISTRY_KEY]
+    family_registry: FamilyRegistry = current_app.extensions[REGISTRY_KEY]
+    return family_registry
 
 
-def _add_family_to_urls(endpoint: str, values: dict) -> None:
+def _add_family_to_urls(endpoint: str, values: dict[str, Any]) -> None:
     """url_for on a family host fills in the family subdomain by itself."""
     family = g.get("family")
     if family is not None and "family" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "family"):
         values["family"] = family.slug
 
 
-def _drop_family_from_view_args(_endpoint: str | None, values: dict | None) -> None:
+def _drop_family_from_view_args(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     # The hook already resolved the family from the Host header; views never see the raw label.
     if values is not None:
         values.pop("family", None)

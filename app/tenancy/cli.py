@@ -25,7 +25,7 @@ def default_placement(config: Mapping[str, Any]) -> str:
     """FAMILY_PLACEMENT, or by backend when unset: SQLite has no row-level security, so a family gets its own file."""
     chosen = config.get("FAMILY_PLACEMENT")
     if chosen:
-        return chosen
+        return str(chosen)
     return "dedicated" if make_url(config["FAMILY_DATABASE_URL"]).get_backend_name() == "sqlite" else "pooled"
 
 
@@ -60,7 +60,7 @@ def create_command(slug: str, name: str, placement: str | None, timezone: str, p
         except ProvisioningError as error:
             hint = f" Free alternatives: {', '.join(error.alternatives)}." if error.alternatives else ""
             raise click.ClickException(f"{error}{hint}") from None
-    registry().invalidate(family.slug)  # serving processes may remember the slug as unknown
+    registry().invalidate(family.slug)  # type: ignore[operator]  # the package's registry(), not its module
     click.echo(f"Created family {family.slug} ({family.placement}) in {time.perf_counter() - started:.2f}s")
 
 
@@ -133,7 +133,8 @@ def revision_command(message: str) -> None:
         engine = create_engine(url)
         with engine.begin() as connection:
             config = family_alembic_config()
-            config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s")
+            config.set_main_option("file_template",
+                                   "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s")
             config.attributes["connection"] = connection
             command.revision(config, message=message, autogenerate=True)
         engine.dispose()

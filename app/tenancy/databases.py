@@ -56,11 +56,11 @@ def database_exists(url: str) -> bool:
     """True when the database (or SQLite file) behind `url` exists."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return bool(parsed.database) and Path(parsed.database).exists()
+        return parsed.database is not None and parsed.database != "" and Path(parsed.database).exists()
     engine = create_engine(_maintenance_url(parsed), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            return conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}) == 1
+            return bool(conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}) == 1)
     finally:
         engine.dispose()
 
@@ -78,7 +78,7 @@ def create_database(url: str, owner: DatabaseOwner | None = None) -> None:
     engine = create_engine(_maintenance_url(parsed), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            quoted = conn.dialect.identifier_preparer.quote(parsed.database)
+            quoted = conn.dialect.identifier_preparer.quote(parsed.database or "")
             conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
     finally:
         engine.dispose()
@@ -94,7 +94,7 @@ def drop_database(url: str, owner: DatabaseOwner | None = None) -> None:
     engine = create_engine(_maintenance_url(parsed), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            quoted = conn.dialect.identifier_preparer.quote(parsed.database)
+            quoted = conn.dialect.identifier_preparer.quote(parsed.database or "")
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
     finally:
         engine.dispose()

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import time
+import uuid
+from datetime import datetime
 
 from flask import abort, current_app, g, redirect, request
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import platform_engine
 from app.platform.models import Family
@@ -15,7 +18,7 @@ ACTIVITY_INTERVAL = 300.0  # seconds between last_activity_at writes per family 
 _last_activity: dict[str, float] = {}
 
 
-def resolve_family():  # noqa: ANN201 - None, or a redirect for www
+def resolve_family() -> BaseResponse | None:
     """Set g.site and g.family, or stop the request before any family data is touched."""
     target = resolve_host(request.host, current_app.config["BASE_DOMAIN"])
     g.site = target.site
@@ -43,7 +46,7 @@ def resolve_family():  # noqa: ANN201 - None, or a redirect for www
     return None
 
 
-def _touch_activity(slug: str, family_id) -> None:  # noqa: ANN001
+def _touch_activity(slug: str, family_id: uuid.UUID) -> None:
     """Record activity at most every few minutes per process, so reads do not become writes."""
     now = time.monotonic()
     if now - _last_activity.get(slug, -ACTIVITY_INTERVAL) < ACTIVITY_INTERVAL:
@@ -53,7 +56,7 @@ def _touch_activity(slug: str, family_id) -> None:  # noqa: ANN001
         session.execute(update(Family).where(Family.id == family_id).values(last_activity_at=_utcnow()))
 
 
-def _utcnow():  # noqa: ANN202
+def _utcnow() -> datetime:
     from app.db.bases import utcnow
 
     return utcnow()

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from app.platform.slugs import MAX_LENGTH, RESERVED_SLUGS, is_valid_slug
+from app.tenancy.slugs import MAX_LENGTH, RESERVED_SLUGS, is_valid_slug
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 DEFAULT_PORTS = {"80", "443"}
 
@@ -73,10 +78,10 @@ def resolve_host(host: str, base_domain: str) -> HostTarget:
 class NormalizeHost:
     """WSGI middleware: lower-case the Host and drop one trailing dot before Flask reads it."""
 
-    def __init__(self, wsgi_app) -> None:  # noqa: ANN001
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
         self.wsgi_app = wsgi_app
 
-    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         host = environ.get("HTTP_HOST")
         if host:
             name, port = split_host(host)

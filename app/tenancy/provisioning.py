@@ -16,7 +16,7 @@ from app.db.engines import EngineRegistry
 from app.db.session import open_session
 from app.members.models import FamilySetting
 from app.platform.models import PLACEMENTS, PLANS, Family, Subscription
-from app.platform.slugs import propose_alternatives, slug_problem
+from app.tenancy.slugs import propose_alternatives, slug_problem
 from app.tenancy.databases import DatabaseOwner, create_database, database_exists, drop_database, \
     ensure_family_database, upgrade_family_database
 from app.tenancy.registry import family_database_url

@@ -115,7 +115,7 @@ class FamilyRegistry:
         # Core, not an ORM session: every unknown Host costs this query, so it stays as cheap as it can be.
         with self._platform_engine().connect() as connection:
             row = connection.execute(select(Family.__table__).where(Family.slug == slug)).first()
-        return self.record_for(row) if row is not None else None  # type: ignore[arg-type] - a Row has its fields
+        return self.record_for(row) if row is not None else None  # type: ignore[arg-type]  # a Row has the Family's fields
 
     def invalidate(self, slug: str) -> None:
         """Forget `slug` here and tell every other process to do the same."""
@@ -155,7 +155,7 @@ class FamilyRegistry:
         reconnecting = False
         while True:
             try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]  # redis-py leaves pubsub() unannotated
                 pubsub.subscribe(self._channel)
                 if reconnecting:
                     self.clear()  # messages may have been missed while disconnected: start from an empty cache

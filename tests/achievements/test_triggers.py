@@ -29,7 +29,7 @@ def _badges(session: Session, member_id: uuid.UUID) -> list[str]:
 
 
 def _pending_chore(in_family, family, kid: Member, *, requires_verification: bool = False,  # noqa: ANN001
-                   points: int = 10, day: date = NOW.date()) -> uuid.UUID:
+                   points: int = 10, day: date = NOW.date()) -> uuid.UUID:  # noqa: B008 - NOW is a constant
     with in_family(family) as ctx:
         chore = add_chore(ctx.session, "Dishes", requires_verification=requires_verification, base_points=points)
         assignment = add_assignment(ctx.session, chore, kid, day)

@@ -67,7 +67,8 @@ def test_create_reads_every_key_back(api, people: People) -> None:  # noqa: ANN0
     assert (body["due_time"], body["not_before_time"], body["frequency"]) == ("08:30:00", "06:00:00", "weekly")
     assert body["assignees"] == [str(people.sibling.id), str(people.kid.id)]
     assert set(body["schedule"]) == SCHEDULE_KEYS
-    assert body["schedule"]["weekdays"] == [0, 2, 4] and body["schedule"]["description"] == "Every week on Mon, Wed, Fri"
+    assert body["schedule"]["weekdays"] == [0, 2, 4]
+    assert body["schedule"]["description"] == "Every week on Mon, Wed, Fri"
     assert body["tags"] == ["pets", "morning"] and body["active"] is True
     assert TIMESTAMP.match(body["created_at"]) and TIMESTAMP.match(body["updated_at"])
     fetched = api.get(f"/api/chores/{body['id']}", headers=people.headers(people.kid))

@@ -74,7 +74,8 @@ def test_typed_fields_normalise_and_refuse() -> None:
                        ({"name": "a\x00"}, "name"), ({"name": "ok", "points": "1.5"}, "points"),
                        ({"name": "ok", "points": True}, "points"), ({"name": "ok", "points": "١٢"}, "points"),
                        ({"name": "ok", "points": 10**9}, "points"), ({"name": "ok", "price": -1}, "price"),
-                       ({"name": "ok", "when": "11:11:11" + "x" * 90}, "when"), ({"name": "ok", "when": "٠٩:٣٠"}, "when"),
+                       ({"name": "ok", "when": "11:11:11" + "x" * 90}, "when"),
+                       ({"name": "ok", "when": "٠٩:٣٠"}, "when"),
                        ({"name": "ok", "day": "2026-02-30"}, "day"), ({"name": "ok", "day": "14/03/2026"}, "day")]:
         with pytest.raises(ValidationFailed) as refused:
             parse_input(_Sample, bad)

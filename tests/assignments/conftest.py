@@ -55,7 +55,7 @@ def kids(in_family, family) -> Callable[..., list[Member]]:  # noqa: ANN001
     return add
 
 
-# --- real concurrency (race_app: tests/conftest.py) ---------------------------------------------------------------------------------------------
+# --- real concurrency (race_app: tests/conftest.py) -------------------------------------------------------------------
 
 
 

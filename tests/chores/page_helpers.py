@@ -135,11 +135,11 @@ class QueryCounter:
 def counting_queries() -> Iterator[QueryCounter]:
     """Count every statement any engine runs inside the block (a before_cursor_execute listener)."""
     counter = QueryCounter()
-    event.listen(Engine, "before_cursor_execute", counter._count)
+    event.listen(Engine, "before_cursor_execute", counter._count)  # noqa: SLF001 - its own helper class
     try:
         yield counter
     finally:
-        event.remove(Engine, "before_cursor_execute", counter._count)
+        event.remove(Engine, "before_cursor_execute", counter._count)  # noqa: SLF001
 
 
 # --- live events ----------------------------------------------------------------------------------------------

@@ -91,8 +91,10 @@ def test_family_times_are_saved_and_checked(app: Flask, client, auth, post, fam)
     assert ok.status_code == 303
     with fam.session() as ctx:
         assert notification_settings(ctx.session) == {"digest_hour": 7, "reminder_lead_minutes": 45}
-    for bad in ({"digest_hour": "24", "reminder_lead_minutes": "45"}, {"digest_hour": "-1", "reminder_lead_minutes": "0"},
-                {"digest_hour": "seven", "reminder_lead_minutes": "0"}, {"digest_hour": "7", "reminder_lead_minutes": "2000"}):
+    for bad in ({"digest_hour": "24", "reminder_lead_minutes": "45"},
+                {"digest_hour": "-1", "reminder_lead_minutes": "0"},
+                {"digest_hour": "seven", "reminder_lead_minutes": "0"},
+                {"digest_hour": "7", "reminder_lead_minutes": "2000"}):
         refused = post(client, "/notifications/preferences/family", bad)
         assert refused.status_code == 422, bad
         assert 'aria-invalid="true"' in refused.get_data(as_text=True)

@@ -1,7 +1,7 @@
 """Slug rules and the alternatives offered for a taken slug."""
 import pytest
 
-from app.platform.slugs import is_valid_slug, propose_alternatives, slug_problem, slugify
+from app.tenancy.slugs import is_valid_slug, propose_alternatives, slug_problem, slugify
 
 
 @pytest.mark.parametrize("slug", ["abc", "smith", "smith-2", "a1b", "x" * 50, "0ne-family"])

@@ -173,7 +173,7 @@ def test_ledger_invariant_after_a_thousand_random_operations(in_family, family) 
         model = Model(session=s, rules=rules, parent=parent, kids=kids, rng=rng)
         outcomes: Counter[str] = Counter()
         per_day = OPERATIONS // DAYS
-        operations, weights = zip(*OPERATIONS_TABLE)
+        operations, weights = zip(*OPERATIONS_TABLE, strict=False)
         for step in range(OPERATIONS):
             if step % per_day == 0:  # the morning tick: today and tomorrow, yesterday's leftovers missed
                 model.now = START + timedelta(days=step // per_day)

@@ -74,7 +74,7 @@ def rules_for(in_family: Callable[..., Any]) -> Callable[[FamilyRecord], FamilyR
     return load
 
 
-# --- real concurrency (race_app: tests/conftest.py) ---------------------------------------------------------------------------------------------
+# --- real concurrency (race_app: tests/conftest.py) -------------------------------------------------------------------
 
 
 

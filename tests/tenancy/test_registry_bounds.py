@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from app.db import engines, platform_engine
-from app.platform.slugs import is_valid_slug
+from app.tenancy.slugs import is_valid_slug
 from app.tenancy import registry
 from app.tenancy.registry import FamilyRecord, FamilyRegistry
 from tests.conftest import build_migrated_app, family_factory

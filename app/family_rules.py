@@ -1,0 +1,27 @@
+"""The family settings every area's rules read: the family's clock and whether completions are auto-approved."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.family_time import FamilyClock, week_start_index
+from app.members.models import FamilySetting
+
+
+@dataclass(frozen=True)
+class FamilyRules:
+    """The family settings the daily loop needs: its clock and whether completions are auto-approved."""
+
+    clock: FamilyClock
+    auto_approve: bool = False
+
+
+def load_family_rules(session: Session, timezone: str) -> FamilyRules:
+    """Read week start and auto-approval from the family's settings (one query)."""
+    settings: dict[str, Any] = dict(session.execute(select(FamilySetting.key, FamilySetting.value)
+                                    .where(FamilySetting.key.in_(("week_start", "auto_approve")))).all())
+    return FamilyRules(clock=FamilyClock(timezone, week_start_index(settings.get("week_start", "monday"))),
+                       auto_approve=bool(settings.get("auto_approve", False)))
