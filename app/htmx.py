@@ -8,7 +8,7 @@ from typing import TypeVar, cast
 
 from flask import Flask, Response
 # htmx-flask ships no type information (no py.typed); these names are typed where this module uses them.
-from htmx_flask import Htmx  # type: ignore[import-untyped]
+from htmx_flask import Htmx
 from htmx_flask import make_response as with_htmx_headers
 from htmx_flask import request as htmx_request
 from htmx_flask.constants import RESWAPS  # type: ignore[import-untyped]

@@ -15,8 +15,7 @@ from flask import g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.assignments.services import load_family_rules, FamilyRules
-from app.family_rules import load_family_rules, FamilyRules
+from app.family_rules import FamilyRules, load_family_rules
 from app.db.bases import utcnow
 from app.events import ChoreApproved, Dispatcher, PointsPosted, RewardDecided, RewardRequested
 from app.platform.models import Family

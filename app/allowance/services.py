@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app.allowance.inputs import ConversionInput, PaymentInput, ScheduleInput
 from app.allowance.models import ALLOWANCE_MODES, AllowanceSchedule, Payout
-from app.assignments.services import FamilyRules
 from app.domain import ValidationFailed
 from app.family_rules import FamilyRules
 from app.members.models import FamilySetting, Member

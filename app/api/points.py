@@ -26,7 +26,6 @@ from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404
 from app.points.inputs import PointsAward, PresetInput
-from app.points.leaderboards import member_stats, points_converted
 from app.reports.leaderboards import member_stats, points_converted
 from app.points.models import LEDGER_KINDS
 from app.points.services import give_points, list_presets, list_transactions, save_preset, weekly_points_now

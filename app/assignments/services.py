@@ -360,7 +360,7 @@ def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
         _approved(session, assignment, now, reviewed=True)
     else:
         record(session, ChoreRejected(assignment_id=assignment.id, member_id=assignment.assigned_to,
-                                      chore=assignment.chore.name, reason=assignment.rejection_reason))
+                                      chore=assignment.chore.name, reason=assignment.rejection_reason or ""))
     return assignment
 
 

@@ -28,7 +28,7 @@ from app.assignments.services import (
     undo_completion,
     verify_assignment,
 )
-from app.auth import current_member, signed_in_member
+from app.auth import signed_in_member
 from app.auth.decorators import parent_required
 from app.dashboard import bp
 from app.db import get_session
@@ -369,7 +369,6 @@ def points(member_id: str) -> BaseResponse:
     except NotFound as error:
         return _not_found(error)
     form = request.form
-    amount: int | str  # a preset's points, or the form's text that give_points checks
     if form.get("preset"):
         preset = next((p for p in list_presets(session) if str(p.id) == form["preset"]), None)
         if preset is None:
@@ -379,7 +378,7 @@ def points(member_id: str) -> BaseResponse:
         posted = {"kind": form.get("kind", ""), "points": form.get("amount", ""), "reason": form.get("reason", "")}
     try:
         with unit_of_work(session) as work:
-            give_points(session, actor=current_member(), member=kid, data=parse_action(PointsAward, posted),
+            give_points(session, actor=signed_in_member(), member=kid, data=parse_action(PointsAward, posted),
                         clock=current_rules().clock, now=request_now())
             work.after_commit(_publish, None, kid.id, points=True)
     except DomainError as error:

@@ -8,7 +8,6 @@ from app.auth import current_member
 from app.db import get_session
 from app.family_home import bp
 from app.members.services import list_members
-from app.tablet.views import is_tablet_turn, this_browsers_device
 from app.uow import commit_now
 from app.tablet.devices import is_tablet_turn, this_browsers_device
 

@@ -265,7 +265,7 @@ def reset_pin_view(member_id: str) -> Response | BaseResponse:
     """Set a kid's tablet PIN."""
     member = _load(member_id)
     state, pin = read_pin_form(request.form)
-    if state.ok:
+    if state.ok and pin is not None:
         try:
             with unit_of_work() as work:
                 reset_pin(work.session, member, actor=signed_in_member(), pin=pin)
@@ -290,7 +290,7 @@ def reset_password_view(member_id: str) -> Response | BaseResponse:
     """Set the password of a kid or of a parent without an account (they are signed out everywhere)."""
     member = _load(member_id)
     state, password = read_password_form(request.form)
-    if state.ok:
+    if state.ok and password is not None:
         try:
             with unit_of_work() as work:
                 reset_password(work.session, member, actor=signed_in_member(), password=password, now=now())

@@ -9,6 +9,6 @@ from app.inputs import Input, TextList, Url
 class WebhookInput(Input):
     """A webhook as a parent sets it; on a change, None leaves a field as it is (the URL's rules: services)."""
 
-    url: Url | None = None  # type: ignore[valid-type]
+    url: Url | None = None
     events: TextList = None
     active: StrictBool | None = None

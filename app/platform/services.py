@@ -20,7 +20,6 @@ from app.events import record, CoparentJoined
 from app.members.models import Member
 from app.members.services import check_password_strength, clean_display_name, create_member, username_taken
 from app.platform.models import Family, FamilyMembership, Invitation, UsedToken, User
-from app.platform.slugs import slugify
 from app.policy import SYSTEM, require_parent
 from app.tenancy.slugs import slugify
 from app.security import hash_secret, verify_secret

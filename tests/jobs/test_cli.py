@@ -80,8 +80,8 @@ def test_tick_marks_overdue_chores_missed_with_one_penalty(app, runner, in_famil
                            schedule={"kind": "once", "start_date": date(2026, 1, 1)})
         rules = load_family_rules(s, home.timezone)
         yesterday = (_today() - timedelta(days=1)).isoformat()
-        overdue = create_assignment(s, actor=parent, data=AssignmentInput(chore_id=chore.id, assigned_to=ava.id,
-                                                                          due_date=yesterday), rules=rules, now=utcnow())
+        overdue = create_assignment(s, actor=parent, rules=rules, now=utcnow(),
+                                    data=AssignmentInput(chore_id=chore.id, assigned_to=ava.id, due_date=yesterday))
         s.commit()
     first = _tick(runner, home.slug)
     assert first.exit_code == 0 and "1 marked missed" in first.output, first.output

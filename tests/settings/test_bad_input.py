@@ -32,7 +32,8 @@ BAD_API: list[tuple[str, str, Any]] = [
     ("key too long", "k" * 101, {"value": 1}), ("key with a slash", "..%2Fup", {"value": 1}),
     ("missing value", "digest_hour", {}), ("null value", "fridge.notes", {"value": None}),
     ("hour as text", "digest_hour", {"value": "18"}), ("hour 24", "digest_hour", {"value": 24}),
-    ("hour huge", "digest_hour", {"value": 10**30}), ("bonus huge", "achievement_bonus", {"value": {"first_chore": 10**9}}),
+    ("hour huge", "digest_hour", {"value": 10**30}),
+    ("bonus huge", "achievement_bonus", {"value": {"first_chore": 10**9}}),
     ("is_private as text", "fridge.notes", {"value": 1, "is_private": "yes"}),
     ("not an object", "digest_hour", [7]), ("unknown timezone", "timezone", {"value": "Mars/Olympus"}),
 ]
