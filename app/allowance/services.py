@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.allowance.models import ALLOWANCE_MODES, AllowanceSchedule, Payout
+from app.allowance.models import AllowanceMode, AllowanceSchedule, Payout
 from app.assignments.services import FamilyRules
 from app.domain import Forbidden, ValidationFailed
 from app.members.models import FamilySetting, Member
@@ -166,8 +166,8 @@ def set_allowance_schedule(session: Session, parent: Member, kid: Member, *, mod
                            amount_cents: Any, active: Any = True) -> AllowanceSchedule:
     """Create or change a kid's weekly allowance: a fixed amount, or converting the week's points, on payday."""
     _check_payee(parent, kid, "Only parents can set allowances")
-    if mode not in ALLOWANCE_MODES:
-        raise ValidationFailed(f"mode must be one of {', '.join(ALLOWANCE_MODES)}", fields={"mode": "invalid"})
+    if mode not in tuple(AllowanceMode):
+        raise ValidationFailed(f"mode must be one of {', '.join(AllowanceMode)}", fields={"mode": "invalid"})
     if isinstance(payday, bool) or not isinstance(payday, int) or not 0 <= payday <= 6:
         raise ValidationFailed("payday must be a weekday 0-6 (Monday = 0)", fields={"payday": "invalid"})
     cents = _clean_cents(amount_cents, allow_zero=True)

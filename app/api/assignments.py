@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 
 from flask import Response, g, jsonify, request
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import contains_eager
 
 from app.api import bp
@@ -19,7 +19,7 @@ from app.api.serializers_daily import (
     read_json_object,
     typed_values,
 )
-from app.assignments.models import ACTIVE_STATUSES, STATUSES, Assignment
+from app.assignments.models import ACTIVE_STATUSES, Assignment, AssignmentStatus
 from app.assignments.services import (
     claim_assignment,
     complete_assignment,
@@ -86,10 +86,12 @@ def _filtered(query: Select[Assignment]) -> Select[Assignment]:
     status = request.args.get("status")
     if status is None:
         query = query.where(Assignment.status.in_(ACTIVE_STATUSES))
-    elif status in STATUSES or status in LEGACY_STATUSES:
+    elif status in tuple(AssignmentStatus):
         query = query.where(Assignment.status == status)
+    elif status in LEGACY_STATUSES:
+        query = query.where(false())  # the previous service's names: the status CHECK lets no row hold them
     else:
-        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(STATUSES)}")
+        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(AssignmentStatus)}")
     start, end = _day_filter("start_date"), _day_filter("end_date")
     if start is not None and end is not None and end < start:
         raise ValidationFailed("end_date is before start_date")

@@ -17,7 +17,7 @@ from app.domain import DomainError, Forbidden, NotFound, ValidationFailed
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404
-from app.rewards.models import REDEMPTION_STATUSES, Redemption, Reward
+from app.rewards.models import Redemption, RedemptionStatus, Reward
 from app.rewards.services import (
     approve_redemption,
     archive_reward,
@@ -303,8 +303,8 @@ def _statuses() -> tuple[str, ...]:
     if not raw:
         return ()
     statuses = tuple(part.strip() for part in raw.split(",") if part.strip())
-    if not statuses or set(statuses) - set(REDEMPTION_STATUSES):
-        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(REDEMPTION_STATUSES)}")
+    if not statuses or set(statuses) - set(RedemptionStatus):
+        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(RedemptionStatus)}")
     return statuses
 
 

@@ -3,16 +3,51 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, time
+from enum import StrEnum
 
 from sqlalchemy import JSON, Date, ForeignKeyConstraint, String, Text, Time, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey, str_enum
 
-ASSIGNMENT_STRATEGIES = ("fixed", "each", "round_robin", "fair_share", "random", "open")
-SCHEDULE_KINDS = ("once", "daily", "weekly", "interval", "monthly_day", "monthly_weekday", "yearly")
-INTERVAL_UNITS = ("days", "weeks", "months")
-DIFFICULTIES = ("easy", "medium", "hard")
+
+class AssignmentStrategy(StrEnum):
+    """Who gets a chore each day it is due."""
+
+    FIXED = "fixed"
+    EACH = "each"
+    ROUND_ROBIN = "round_robin"
+    FAIR_SHARE = "fair_share"
+    RANDOM = "random"
+    OPEN = "open"
+
+
+class ScheduleKind(StrEnum):
+    """The shape of a chore's recurrence."""
+
+    ONCE = "once"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    INTERVAL = "interval"
+    MONTHLY_DAY = "monthly_day"
+    MONTHLY_WEEKDAY = "monthly_weekday"
+    YEARLY = "yearly"
+
+
+class IntervalUnit(StrEnum):
+    """The unit of an "every N …" schedule."""
+
+    DAYS = "days"
+    WEEKS = "weeks"
+    MONTHS = "months"
+
+
+class Difficulty(StrEnum):
+    """How hard a chore is, as shown to the kids."""
+
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
 
 
 class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
@@ -28,7 +63,8 @@ class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     icon: Mapped[str] = mapped_column(String(16), default="🧹")
     base_points: Mapped[int] = mapped_column(default=10)
     estimated_minutes: Mapped[int | None] = mapped_column()
-    difficulty: Mapped[str] = mapped_column(String(20), default="easy")
+    difficulty: Mapped[Difficulty] = mapped_column(str_enum(Difficulty, length=20, name="difficulty"),
+                                                   default=Difficulty.EASY)
     min_age: Mapped[int] = mapped_column(default=0)
     requires_verification: Mapped[bool] = mapped_column(default=True)
     requires_photo: Mapped[bool] = mapped_column(default=False)
@@ -38,7 +74,8 @@ class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     bonus_eligible: Mapped[bool] = mapped_column(default=False)
     rotation_eligible: Mapped[bool] = mapped_column(default=False)
     tags: Mapped[list[str] | None] = mapped_column(JSON)
-    assignment_type: Mapped[str] = mapped_column(String(20), default="fixed")
+    assignment_type: Mapped[AssignmentStrategy] = mapped_column(
+        str_enum(AssignmentStrategy, length=20, name="assignment_type"), default=AssignmentStrategy.FIXED)
     due_time: Mapped[time | None] = mapped_column(Time)  # family-local; None = end of day
     not_before_time: Mapped[time | None] = mapped_column(Time)
     open_bonus_points: Mapped[int] = mapped_column(default=0)  # extra for claiming an open chore
@@ -60,9 +97,10 @@ class ChoreSchedule(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     __table_args__ = (ForeignKeyConstraint(["chore_id", "family_id"], ["chores.id", "chores.family_id"], ondelete="CASCADE"),)
 
     chore_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
-    kind: Mapped[str] = mapped_column(String(20), default="daily")
+    kind: Mapped[ScheduleKind] = mapped_column(str_enum(ScheduleKind, length=20, name="kind"), default=ScheduleKind.DAILY)
     interval: Mapped[int] = mapped_column(default=1)
-    interval_unit: Mapped[str] = mapped_column(String(10), default="days")
+    interval_unit: Mapped[IntervalUnit] = mapped_column(str_enum(IntervalUnit, length=10, name="interval_unit"),
+                                                        default=IntervalUnit.DAYS)
     weekdays: Mapped[list[int] | None] = mapped_column(JSON)  # 0 = Monday … 6 = Sunday
     month_day: Mapped[int | None] = mapped_column()
     week_of_month: Mapped[int | None] = mapped_column()  # 1-4, or -1 for "last"

@@ -8,7 +8,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, weekday
 
-from app.chores.models import INTERVAL_UNITS, SCHEDULE_KINDS, ChoreSchedule
+from app.chores.models import ChoreSchedule, IntervalUnit, ScheduleKind
 from app.domain import ValidationFailed
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -62,10 +62,10 @@ def _as_int(value: Any, field: str, low: int, high: int, default: int | None = N
 def clean_schedule(data: dict[str, Any], *, today: date) -> ScheduleSpec:
     """Check a schedule from a form or the API and prove it fires at least once."""
     kind = str(data.get("kind") or "daily")
-    if kind not in SCHEDULE_KINDS:
-        raise ValidationFailed(f"Schedule kind must be one of {', '.join(SCHEDULE_KINDS)}", fields={"kind": "invalid"})
+    if kind not in tuple(ScheduleKind):
+        raise ValidationFailed(f"Schedule kind must be one of {', '.join(ScheduleKind)}", fields={"kind": "invalid"})
     unit = str(data.get("interval_unit") or "days")
-    if unit not in INTERVAL_UNITS:
+    if unit not in tuple(IntervalUnit):
         raise ValidationFailed("Repeat every … days, weeks or months", fields={"interval_unit": "invalid"})
     weekdays_raw = data.get("weekdays") or []
     if isinstance(weekdays_raw, str):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.chores.models import ASSIGNMENT_STRATEGIES, DIFFICULTIES, Chore, ChoreAssignee, ChoreSchedule
+from app.chores.models import AssignmentStrategy, Chore, ChoreAssignee, ChoreSchedule, Difficulty
 from app.chores.schedules import clean_schedule
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.members.models import Member
@@ -111,8 +111,8 @@ def _apply_fields(chore: Chore, data: dict[str, Any], *, creating: bool) -> None
     if data.get("min_age") not in (None, ""):
         chore.min_age = _int(data, "min_age", 0, 18) or 0
     if data.get("difficulty") not in (None, ""):
-        if data["difficulty"] not in DIFFICULTIES:
-            raise ValidationFailed(f"difficulty must be one of {', '.join(DIFFICULTIES)}",
+        if data["difficulty"] not in tuple(Difficulty):
+            raise ValidationFailed(f"difficulty must be one of {', '.join(Difficulty)}",
                                    fields={"difficulty": "invalid"})
         chore.difficulty = data["difficulty"]
     for key in ("requires_verification", "requires_photo", "bonus_eligible", "rotation_eligible", "active"):
@@ -125,8 +125,8 @@ def _apply_fields(chore: Chore, data: dict[str, Any], *, creating: bool) -> None
             raise ValidationFailed("tags must be a list of up to 20 short words", fields={"tags": "invalid"})
         chore.tags = [t.strip() for t in tags if t.strip()]
     if data.get("assignment_type") not in (None, ""):
-        if data["assignment_type"] not in ASSIGNMENT_STRATEGIES:
-            raise ValidationFailed(f"assignment_type must be one of {', '.join(ASSIGNMENT_STRATEGIES)}",
+        if data["assignment_type"] not in tuple(AssignmentStrategy):
+            raise ValidationFailed(f"assignment_type must be one of {', '.join(AssignmentStrategy)}",
                                    fields={"assignment_type": "invalid"})
         chore.assignment_type = data["assignment_type"]
     if "due_time" in data:

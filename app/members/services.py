@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, ValidationFailed
-from app.members.models import MEMBER_ROLES, Member
+from app.members.models import Member, MemberRole
 from app.platform.models import FamilyMembership
 from app.security import hash_secret
 
@@ -171,7 +171,7 @@ def create_member(session: Session, *, actor: Member | None, plan: str, today: d
                   **profile: Any) -> Member:
     """Add a parent or kid after checking every rule (actor None: the family's own sign-up)."""
     _require_parent(actor, "Only parents can create users")
-    if role not in MEMBER_ROLES:
+    if role not in tuple(MemberRole):
         raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
     username = clean_username(username)
     display_name = clean_display_name(display_name)
@@ -244,7 +244,7 @@ def update_member(session: Session, member: Member, *, actor: Member, today: dat
         member.login_enabled = enabled
     if changes.get("role") is not None:
         role = changes.pop("role")
-        if role not in MEMBER_ROLES:
+        if role not in tuple(MemberRole):
             raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
         if role != member.role and member.id == actor.id:
             raise Forbidden("You cannot change your own role")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.members.models import Member
-from app.notifications.models import DELIVERY_STATUSES, NOTIFICATION_EVENTS, Delivery, Webhook
+from app.notifications.models import NOTIFICATION_EVENTS, Delivery, DeliveryStatus, Webhook
 from app.notifications.services import mark_for_dispatch
 
 MAX_URL = 500
@@ -172,8 +172,8 @@ def clean_status(status: object) -> str | None:
     """A delivery status filter ("" or None = all)."""
     if status in (None, ""):
         return None
-    if status not in DELIVERY_STATUSES:
-        raise ValidationFailed(f"status must be one of: {', '.join(DELIVERY_STATUSES)}", fields={"status": "invalid"})
+    if status not in tuple(DeliveryStatus):
+        raise ValidationFailed(f"status must be one of: {', '.join(DeliveryStatus)}", fields={"status": "invalid"})
     return str(status)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.family_time import FamilyClock
 from app.members.models import Member
-from app.points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, PointPreset
+from app.points.models import EARNING_KINDS, LedgerEntry, LedgerKind, PointPreset
 
 MAX_POINTS = 10_000
 # Kinds that add to lifetime earnings (and experience) when positive.
@@ -54,7 +54,7 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
                clock: FamilyClock, now: datetime, actor_id: uuid.UUID | None = None,
                assignment_id: uuid.UUID | None = None, reference_id: uuid.UUID | None = None) -> LedgerEntry:
     """Append one ledger row and move the member's cached balances in the same transaction."""
-    if kind not in LEDGER_KINDS:
+    if kind not in tuple(LedgerKind):
         raise ValidationFailed(f"Unknown ledger kind {kind}")
     clean_points(amount, field="amount", allow_negative=True)
     member = lock_member(session, member_id)

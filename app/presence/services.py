@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.members.models import Member
-from app.presence.models import PATTERN_KINDS, PresenceException, PresencePattern
+from app.presence.models import PatternKind, PresenceException, PresencePattern
 
 MAX_RANGE_DAYS = 366
 
@@ -135,8 +135,8 @@ def add_pattern(session: Session, *, actor: Member, member: Member, kind: str, w
                 ) -> PresencePattern:
     """Add a recurring presence rule (e.g. away every other weekend, Fri-Sun, from 18:00)."""
     _require_parent(actor)
-    if kind not in PATTERN_KINDS:
-        raise ValidationFailed(f"kind must be one of {', '.join(PATTERN_KINDS)}", fields={"kind": "invalid"})
+    if kind not in tuple(PatternKind):
+        raise ValidationFailed(f"kind must be one of {', '.join(PatternKind)}", fields={"kind": "invalid"})
     try:
         days = sorted({int(d) for d in weekdays})
     except (TypeError, ValueError):

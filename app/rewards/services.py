@@ -15,7 +15,7 @@ from app.family_time import WEEKDAY_NAMES, FamilyClock
 from app.members.models import Member
 from app.notifications.services import family_parents, notify
 from app.points.services import lock_member, post_entry
-from app.rewards.models import AVAILABILITY_KINDS, REDEMPTION_STATUSES, Redemption, Reward, SavingsGoal
+from app.rewards.models import Availability, Redemption, RedemptionStatus, Reward, SavingsGoal
 
 MAX_COST = 10_000
 MAX_STOCK = 100_000
@@ -139,8 +139,8 @@ def _apply_reward_fields(reward: Reward, data: dict[str, Any], *, creating: bool
         if data.get(key) is not None:
             setattr(reward, key, _flag(data[key], key))
     if data.get("availability") is not None:
-        if data["availability"] not in AVAILABILITY_KINDS:
-            raise ValidationFailed(f"availability must be one of {', '.join(AVAILABILITY_KINDS)}",
+        if data["availability"] not in tuple(Availability):
+            raise ValidationFailed(f"availability must be one of {', '.join(Availability)}",
                                    fields={"availability": "invalid"})
         reward.availability = data["availability"]
     if "available_from" in data:
@@ -449,9 +449,9 @@ def get_redemption_or_404(session: Session, redemption_id: uuid.UUID | str) -> R
 def list_redemptions(session: Session, *, member_id: uuid.UUID | None = None, statuses: tuple[str, ...] = (),
                      limit: int = 100) -> list[Redemption]:
     """Requests newest first, optionally one member's and/or in some statuses."""
-    unknown = set(statuses) - set(REDEMPTION_STATUSES)
+    unknown = set(statuses) - set(RedemptionStatus)
     if unknown:
-        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(REDEMPTION_STATUSES)}")
+        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(RedemptionStatus)}")
     query = select(Redemption)
     if member_id is not None:
         query = query.where(Redemption.member_id == member_id)
