@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask import Response, g, jsonify, request
 from sqlalchemy import ColumnElement, Select, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.api import bp
 from app.api.serializers_daily import (
@@ -108,8 +108,8 @@ def _list(scope: ColumnElement[bool] | None = None) -> Response:
     """Assignments of active chores, soonest due first, after today's have been materialised."""
     session = get_session()
     ensure_day(session, current_rules(), family_today(), request_now())
-    query = (select(Assignment).join(Assignment.chore).options(contains_eager(Assignment.chore))
-             .where(Chore.active.is_(True)))
+    query = (select(Assignment).join(Assignment.chore)
+             .options(contains_eager(Assignment.chore), joinedload(Assignment.assignee)).where(Chore.active.is_(True)))
     if scope is not None:
         query = query.where(scope)
     query = _filtered(query).order_by(Assignment.due_date, Assignment.due_at, Assignment.created_at.desc(),

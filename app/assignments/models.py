@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from app.chores.models import Chore
 from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, str_enum
@@ -69,12 +69,18 @@ class Assignment(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     skipped_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
-    chore: Mapped[Chore] = relationship(lazy="joined", innerjoin=True, foreign_keys=[chore_id])
-    assignee: Mapped[Member | None] = relationship(lazy="joined", foreign_keys=[assigned_to])
+    # Nothing loads by itself (lazy="raise"): each query names what it shows, e.g. .options(*WITH_CHORE_AND_ASSIGNEE).
+    chore: Mapped[Chore] = relationship(lazy="raise", innerjoin=True, foreign_keys=[chore_id])
+    assignee: Mapped[Member | None] = relationship(lazy="raise", foreign_keys=[assigned_to])
 
     @property
     def is_bonus(self) -> bool:
         return self.assigned_to is None or self.status == AssignmentStatus.OPEN
+
+
+# An assignment as pages and the API show it: its chore (every assignment has one) and who it is for.
+WITH_CHORE = (joinedload(Assignment.chore),)
+WITH_CHORE_AND_ASSIGNEE = (joinedload(Assignment.chore), joinedload(Assignment.assignee))
 
 
 class MaterialisedDay(UUIDPrimaryKey, FamilyScoped, FamilyBase):

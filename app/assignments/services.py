@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, defaultload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from app.assignments.models import ACTIVE_STATUSES, Assignment, MaterialisedDay
-from app.chores.models import Chore
+from app.assignments.models import ACTIVE_STATUSES, WITH_CHORE, WITH_CHORE_AND_ASSIGNEE, Assignment, MaterialisedDay
+from app.chores.models import WITH_SCHEDULE_AND_ASSIGNEES, Chore
 from app.chores.schedules import occurs_on
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.family_time import FamilyClock, week_start_index
@@ -140,7 +140,8 @@ def materialise_day(session: Session, rules: FamilyRules, day: date, now: dateti
     whole_day = chores is None
     if chores is None:
         # A stable order: two concurrent runs lock and insert in the same sequence.
-        chores = list(session.scalars(select(Chore).where(Chore.active.is_(True)).order_by(Chore.id)))
+        chores = list(session.scalars(select(Chore).where(Chore.active.is_(True)).order_by(Chore.id)
+                                      .options(*WITH_SCHEDULE_AND_ASSIGNEES)))
     chores = [c for c in chores if c.active and c.schedule is not None]
     kids = list(session.scalars(select(Member).where(Member.is_active.is_(True), Member.role == "child")))
     present_map = presence_map(session, [k.id for k in kids], day, day)
@@ -202,7 +203,7 @@ def get_assignment_or_404(session: Session, assignment_id: uuid.UUID | str) -> A
         key = assignment_id if isinstance(assignment_id, uuid.UUID) else uuid.UUID(str(assignment_id))
     except ValueError:
         raise NotFound("Assignment not found") from None
-    assignment = session.get(Assignment, key)
+    assignment = session.get(Assignment, key, options=WITH_CHORE_AND_ASSIGNEE)
     if assignment is None:
         raise NotFound("Assignment not found")
     return assignment
@@ -210,7 +211,8 @@ def get_assignment_or_404(session: Session, assignment_id: uuid.UUID | str) -> A
 
 def assignments_for_day(session: Session, day: date, *, member_id: uuid.UUID | None = None) -> list[Assignment]:
     """A day's assignments (one member's, plus open ones to claim, when member_id is given)."""
-    query = select(Assignment).join(Assignment.chore).where(Assignment.due_date == day, Chore.active.is_(True))
+    query = (select(Assignment).join(Assignment.chore).where(Assignment.due_date == day, Chore.active.is_(True))
+             .options(contains_eager(Assignment.chore), joinedload(Assignment.assignee)))
     if member_id is not None:
         query = query.where(or_(Assignment.assigned_to == member_id, Assignment.status == "open"))
     return list(session.scalars(query.order_by(Assignment.due_at, Chore.name)).unique())
@@ -254,11 +256,9 @@ def compute_streak(session: Session, member_id: uuid.UUID, today: date, *, max_d
 
 def lock_assignment(session: Session, assignment_id: uuid.UUID) -> Assignment:
     """The assignment row, locked: concurrent claims, completions and verifications take turns."""
-    # The chore's schedule and rotation are not needed to change an assignment: don't load them on the hot path.
+    # The chore's schedule and rotation are not needed to change an assignment: only the chore and the assignee.
     assignment = session.scalar(select(Assignment).where(Assignment.id == assignment_id).with_for_update(of=Assignment)
-                                .options(defaultload(Assignment.chore).lazyload(Chore.schedule),
-                                         defaultload(Assignment.chore).lazyload(Chore.assignees))
-                                .execution_options(populate_existing=True))
+                                .options(*WITH_CHORE_AND_ASSIGNEE).execution_options(populate_existing=True))
     if assignment is None:
         raise NotFound("Assignment not found")
     return assignment
@@ -422,7 +422,7 @@ def mark_missed(session: Session, rules: FamilyRules, now: datetime) -> int:
     """Past-due chores become missed; an assigned one costs the chore's penalty points (once)."""
     overdue = list(session.scalars(select(Assignment).where(Assignment.status.in_(("open", "pending")),
                                                             Assignment.due_at < now)
-                                   .with_for_update(of=Assignment, skip_locked=True)))
+                                   .with_for_update(of=Assignment, skip_locked=True).options(*WITH_CHORE)))
     for assignment in overdue:
         assignment.status = "missed"
         assignment.missed_at = now

@@ -32,7 +32,7 @@ class MemberSession(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    member: Mapped[Member] = relationship(lazy="joined", foreign_keys=[member_id])
+    member: Mapped[Member] = relationship(lazy="raise", foreign_keys=[member_id])  # loaded by load_session
 
 
 class TabletDevice(UUIDPrimaryKey, FamilyScoped, FamilyBase):

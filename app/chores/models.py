@@ -6,7 +6,7 @@ from datetime import date, time
 from enum import StrEnum
 
 from sqlalchemy import JSON, Date, ForeignKeyConstraint, String, Text, Time, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey, str_enum
 
@@ -81,10 +81,10 @@ class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     open_bonus_points: Mapped[int] = mapped_column(default=0)  # extra for claiming an open chore
 
     # Joins stay on the id alone (family_id is stamped by the session); the composite key guards the family.
-    schedule: Mapped[ChoreSchedule | None] = relationship(back_populates="chore", uselist=False, lazy="selectin",
+    schedule: Mapped[ChoreSchedule | None] = relationship(back_populates="chore", uselist=False, lazy="raise",
                                                           foreign_keys="ChoreSchedule.chore_id",
                                                           cascade="all, delete-orphan")
-    assignees: Mapped[list[ChoreAssignee]] = relationship(back_populates="chore", lazy="selectin",
+    assignees: Mapped[list[ChoreAssignee]] = relationship(back_populates="chore", lazy="raise",
                                                           foreign_keys="ChoreAssignee.chore_id",
                                                           order_by="ChoreAssignee.position",
                                                           cascade="all, delete-orphan")
@@ -110,7 +110,7 @@ class ChoreSchedule(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     paused_from: Mapped[date | None] = mapped_column(Date)
     paused_until: Mapped[date | None] = mapped_column(Date)
 
-    chore: Mapped[Chore] = relationship(back_populates="schedule", foreign_keys=[chore_id])
+    chore: Mapped[Chore] = relationship(back_populates="schedule", lazy="raise", foreign_keys=[chore_id])
 
 
 class ChoreAssignee(UUIDPrimaryKey, FamilyScoped, FamilyBase):
@@ -127,6 +127,8 @@ class ChoreAssignee(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     position: Mapped[int] = mapped_column(default=0)
 
-    chore: Mapped[Chore] = relationship(back_populates="assignees", foreign_keys=[chore_id])
+    chore: Mapped[Chore] = relationship(back_populates="assignees", lazy="raise", foreign_keys=[chore_id])
 
 
+# A chore with its recurrence and rotation, for the pages, the API and materialisation (nothing loads by itself).
+WITH_SCHEDULE_AND_ASSIGNEES = (selectinload(Chore.schedule), selectinload(Chore.assignees))

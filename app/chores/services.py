@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.chores.models import AssignmentStrategy, Chore, ChoreAssignee, ChoreSchedule, Difficulty
+from app.chores.models import WITH_SCHEDULE_AND_ASSIGNEES, AssignmentStrategy, Chore, ChoreAssignee, ChoreSchedule, \
+    Difficulty
 from app.chores.schedules import clean_schedule
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.members.models import Member
@@ -19,7 +20,7 @@ TEXT_LIMITS = {"name": 100, "description": 2000, "instructions": 4000, "category
 
 def list_chores(session: Session, *, include_archived: bool = False) -> list[Chore]:
     """The family's chores by category and name (archived ones hidden unless asked for)."""
-    query = select(Chore).order_by(Chore.category, Chore.name)
+    query = select(Chore).order_by(Chore.category, Chore.name).options(*WITH_SCHEDULE_AND_ASSIGNEES)
     if not include_archived:
         query = query.where(Chore.active.is_(True))
     return list(session.scalars(query))
@@ -31,7 +32,7 @@ def get_chore_or_404(session: Session, chore_id: uuid.UUID | str, *, include_arc
         key = chore_id if isinstance(chore_id, uuid.UUID) else uuid.UUID(str(chore_id))
     except ValueError:
         raise NotFound("Chore not found") from None
-    chore = session.get(Chore, key)
+    chore = session.get(Chore, key, options=WITH_SCHEDULE_AND_ASSIGNEES)
     if chore is None or (not chore.active and not include_archived):
         raise NotFound("Chore not found")
     return chore
@@ -159,8 +160,10 @@ def create_chore(session: Session, *, actor: Member, data: dict[str, Any], today
     """Add a chore (with an optional schedule and assignee order)."""
     if not actor.is_parent:
         raise Forbidden("Only parents can create chores")
+    # No schedule and no assignees yet, as loaded values: a new chore's relationships never need a query (lazy="raise").
     chore = Chore(name="", category="other", base_points=10, difficulty="easy", active=True, assignment_type="fixed",
-                  requires_verification=True, requires_photo=False, min_age=0, penalty_points=0, open_bonus_points=0)
+                  requires_verification=True, requires_photo=False, min_age=0, penalty_points=0, open_bonus_points=0,
+                  schedule=None, assignees=[])
     _apply_fields(chore, data, creating=True)
     if data.get("schedule") is not None:
         spec = clean_schedule(data["schedule"], today=today)

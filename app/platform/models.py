@@ -70,7 +70,7 @@ class Family(UUIDPrimaryKey, Timestamps, PlatformBase):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="family")
+    memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="family", lazy="raise")
 
 
 class User(UUIDPrimaryKey, Timestamps, PlatformBase):
@@ -85,7 +85,7 @@ class User(UUIDPrimaryKey, Timestamps, PlatformBase):
     is_operator: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="user")
+    memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="user", lazy="raise")
 
 
 class FamilyMembership(UUIDPrimaryKey, PlatformBase):
@@ -101,8 +101,8 @@ class FamilyMembership(UUIDPrimaryKey, PlatformBase):
     member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped[User] = relationship(back_populates="memberships")
-    family: Mapped[Family] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+    family: Mapped[Family] = relationship(back_populates="memberships", lazy="raise")
 
 
 class Subscription(UUIDPrimaryKey, Timestamps, PlatformBase):

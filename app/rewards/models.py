@@ -75,7 +75,7 @@ class Redemption(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str | None] = mapped_column(Text)
 
-    reward: Mapped[Reward] = relationship(lazy="joined", foreign_keys=[reward_id])
+    reward: Mapped[Reward] = relationship(lazy="raise", foreign_keys=[reward_id])
 
 
 class SavingsGoal(UUIDPrimaryKey, FamilyScoped, FamilyBase):
@@ -92,4 +92,4 @@ class SavingsGoal(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     reward_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    reward: Mapped[Reward] = relationship(lazy="joined", foreign_keys=[reward_id])
+    reward: Mapped[Reward] = relationship(lazy="raise", foreign_keys=[reward_id])

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.assignments.services import FamilyRules
 from app.domain import Conflict, Forbidden, NotFound, ValidationFailed
@@ -305,7 +305,7 @@ def lock_redemption(session: Session, redemption_id: uuid.UUID | str) -> Redempt
     """The request row, locked: two parents deciding at once take turns (the second sees the first's answer)."""
     key = _uuid_or_404(redemption_id, "Redemption not found")
     redemption = session.scalar(select(Redemption).where(Redemption.id == key).with_for_update(of=Redemption)
-                                .execution_options(populate_existing=True))
+                                .options(joinedload(Redemption.reward)).execution_options(populate_existing=True))
     if redemption is None:
         raise NotFound("Redemption not found")
     return redemption
@@ -349,7 +349,8 @@ def request_reward(session: Session, kid: Member, reward_id: uuid.UUID | str, ru
     if reward.stock is not None:
         reward.stock -= 1
     approved = not reward.requires_approval
-    redemption = Redemption(id=redemption_id, reward_id=reward.id, member_id=kid.id, points_spent=reward.cost,
+    redemption = Redemption(id=redemption_id, reward_id=reward.id, reward=reward, member_id=kid.id,
+                            points_spent=reward.cost,
                             status="approved" if approved else "pending", requested_at=now,
                             decided_at=now if approved else None, notes=notes)
     session.add(redemption)
@@ -440,7 +441,8 @@ def fulfil_redemption(session: Session, actor: Member, redemption_id: uuid.UUID 
 
 def get_redemption_or_404(session: Session, redemption_id: uuid.UUID | str) -> Redemption:
     """A request of this family (another family's id is simply not found)."""
-    redemption = session.get(Redemption, _uuid_or_404(redemption_id, "Redemption not found"))
+    redemption = session.get(Redemption, _uuid_or_404(redemption_id, "Redemption not found"),
+                             options=[joinedload(Redemption.reward)])
     if redemption is None:
         raise NotFound("Redemption not found")
     return redemption
@@ -452,7 +454,7 @@ def list_redemptions(session: Session, *, member_id: uuid.UUID | None = None, st
     unknown = set(statuses) - set(RedemptionStatus)
     if unknown:
         raise ValidationFailed(f"Invalid status. Use one of: {', '.join(RedemptionStatus)}")
-    query = select(Redemption)
+    query = select(Redemption).options(joinedload(Redemption.reward))
     if member_id is not None:
         query = query.where(Redemption.member_id == member_id)
     if statuses:
@@ -485,7 +487,8 @@ class GoalProgress:
 
 def get_savings_goal(session: Session, member_id: uuid.UUID) -> SavingsGoal | None:
     """The reward a member is saving for, if any (one query, reward included)."""
-    return session.scalar(select(SavingsGoal).where(SavingsGoal.member_id == member_id))
+    return session.scalar(select(SavingsGoal).where(SavingsGoal.member_id == member_id)
+                          .options(joinedload(SavingsGoal.reward)))
 
 
 def goal_progress(session: Session, member: Member) -> GoalProgress | None:
