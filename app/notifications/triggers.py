@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.assignments.models import Assignment
 from app.achievements.models import MemberBadge
+from app.chores.models import Chore
 from app.db.session import TenantSession
 from app.members.models import Member
 from app.notifications.services import family_parents, queue_notification
@@ -49,13 +50,15 @@ def _status_change(assignment: Assignment) -> tuple[str | None, str] | None:
     return before, assignment.status
 
 
-def _assignment_changes(assignment: Assignment) -> list[Change]:
+def _assignment_changes(session: Session, assignment: Assignment) -> list[Change]:
     changed = _status_change(assignment)
     if changed is None:
         return []
     before, after = changed
     kid_id = assignment.assigned_to
-    values = {"assignment_id": assignment.id, "chore": assignment.chore.name, "points": assignment.points_earned,
+    # By id, not the lazy="raise" relationship: an identity-map hit when the assignment came with its chore.
+    chore = session.get(Chore, assignment.chore_id)
+    values = {"assignment_id": assignment.id, "chore": chore.name if chore else "", "points": assignment.points_earned,
               "reason": assignment.rejection_reason}
     if after == "pending_verification":
         return [Change("chore_waiting", kid_id, values)]
@@ -74,7 +77,7 @@ def _collect(session: Session, _flush_context: object) -> None:
     with session.no_autoflush:
         for obj in session.dirty:
             if isinstance(obj, Assignment):
-                changes.extend(_assignment_changes(obj))
+                changes.extend(_assignment_changes(session, obj))
             elif isinstance(obj, Invitation) and inspect(obj).attrs.accepted_at.history.added not in ([], [None]):
                 session.info[INVITATION_ACCEPTED] = True
         for obj in session.new:
