@@ -17,7 +17,7 @@ from app.achievements.models import MemberBadge
 from app.allowance.inputs import ConversionInput, PaymentInput
 from app.allowance.models import AllowanceSchedule
 from app.allowance.services import record_allowance, record_payout
-from app.assignments.models import STATUSES, Assignment
+from app.assignments.models import Assignment, AssignmentStatus
 from app.assignments.services import FamilyRules, load_family_rules, materialise_day
 from app.auth.models import LoginFailure
 from app.auth.services import register_device, start_session
@@ -25,12 +25,12 @@ from app.chores.models import Chore, ChoreAssignee, ChoreSchedule
 from app.db.bases import FamilyBase, utcnow
 from app.events import forget
 from app.members.models import FamilySetting, Member
-from app.notifications.models import (CHANNELS, DELIVERY_STATUSES, CalendarFeed, Delivery, Notification,
+from app.notifications.models import (CalendarFeed, Channel, Delivery, DeliveryStatus, Notification,
                                       NotificationPreference, Webhook)
-from app.points.models import LEDGER_KINDS, PointPreset
+from app.points.models import LedgerKind, PointPreset
 from app.points.services import post_entry
 from app.presence.models import PresenceException, PresencePattern
-from app.rewards.models import REDEMPTION_STATUSES, Redemption, Reward, SavingsGoal
+from app.rewards.models import Redemption, RedemptionStatus, Reward, SavingsGoal
 from app.security import hash_secret
 from app.tenancy.context import family_context
 from app.tenancy.registry import FamilyRecord
@@ -169,7 +169,7 @@ def _day_of_work(s: Session, rules: FamilyRules, moment: datetime, parents: list
     today = rules.clock.today(moment)
     for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
         materialise_day(s, rules, day, moment)
-    for i, status in enumerate(STATUSES):
+    for i, status in enumerate(AssignmentStatus):
         kid = kids[i % len(kids)]
         chore = chores[i % len(chores)]
         done = status in ("pending_verification", "verified")
@@ -191,7 +191,7 @@ def _points(s: Session, rules: FamilyRules, moments: list[datetime], parents: li
     """Ledger rows of every kind (through post_entry, so cached balances equal the ledger)."""
     signs = {"chore": 12, "bonus": 20, "deduction": -3, "penalty": -2, "redemption": -5, "refund": 5,
              "conversion": -4, "adjustment": 6, "achievement": 15}
-    assert set(signs) == set(LEDGER_KINDS), "a new ledger kind needs a neighbour row"
+    assert set(signs) == set(LedgerKind), "a new ledger kind needs a neighbour row"
     for moment in moments:
         for i, kid in enumerate(kids):
             post_entry(s, kid.id, amount=300 + 10 * i, kind="bonus", description="Neighbour start", clock=rules.clock,
@@ -214,7 +214,7 @@ def _store(s: Session, rules: FamilyRules, moments: list[datetime], parents: lis
     s.add_all([treat, screen, weekend, retired])
     s.flush()
     for moment in moments:
-        for i, status in enumerate(REDEMPTION_STATUSES):
+        for i, status in enumerate(RedemptionStatus):
             kid, reward = kids[i % len(kids)], (treat, screen)[i % 2]
             redemption = Redemption(reward_id=reward.id, member_id=kid.id, points_spent=reward.cost, status=status,
                                     requested_at=moment, created_at=moment, updated_at=moment)
@@ -260,7 +260,7 @@ def _messages(s: Session, moments: list[datetime], parents: list[Member], kids: 
             s.add(Notification(member_id=member.id, event="points_bonus", title="Neighbour bonus",
                                created_at=moment, read_at=moment))
     for member in [parents[0], kids[0]]:
-        for channel in CHANNELS:
+        for channel in Channel:
             s.add(NotificationPreference(member_id=member.id, event="chore_waiting", channel=channel,
                                          enabled=channel != "email"))
     hook = Webhook(url="https://neighbour.example.invalid/hook", secret="neighbour-secret", events=[],
@@ -268,7 +268,7 @@ def _messages(s: Session, moments: list[datetime], parents: list[Member], kids: 
     s.add(hook)
     s.flush()
     later = moments[-1] + timedelta(days=3650)  # never due: nobody ticks the neighbour, and nothing should send
-    for status in DELIVERY_STATUSES:
+    for status in DeliveryStatus:
         s.add(Delivery(channel="webhook", event="chore_waiting", webhook_id=hook.id, status=status,
                        payload={"data": {"neighbour": True}}, attempts=1, next_attempt_at=later,
                        created_at=moments[-1]))

@@ -23,7 +23,7 @@ from app.achievements.rules import (
     BadgeRule,
     rule_for,
 )
-from app.assignments.models import Assignment
+from app.assignments.models import Assignment, AssignmentStatus
 from app.family_rules import FamilyRules
 from app.domain import Forbidden
 from app.events import BadgeAwarded, record
@@ -83,7 +83,7 @@ def had_full_week(session: Session, member_id: uuid.UUID, rules: FamilyRules, no
                                                       Assignment.due_date >= first, Assignment.due_date <= last)
         .group_by(Assignment.status)).all())
     unfinished = sum(count for status, count in counts.items() if status not in ("verified", "skipped"))
-    return counts.get("verified", 0) >= 1 and unfinished == 0
+    return counts.get(AssignmentStatus.VERIFIED, 0) >= 1 and unfinished == 0
 
 
 def earned_rules(progress: dict[str, int], candidates: Iterable[BadgeRule]) -> list[BadgeRule]:

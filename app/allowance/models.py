@@ -3,14 +3,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKeyConstraint, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, str_enum, utcnow
 
-PAYOUT_KINDS = ("conversion", "allowance")
-ALLOWANCE_MODES = ("fixed_amount", "convert_week")
+
+class PayoutKind(StrEnum):
+    """Where a payout's money came from: points converted, or a fixed allowance."""
+
+    CONVERSION = "conversion"
+    ALLOWANCE = "allowance"
+
+
+class AllowanceMode(StrEnum):
+    """What a weekly allowance pays: a fixed amount, or the week's points converted."""
+
+    FIXED_AMOUNT = "fixed_amount"
+    CONVERT_WEEK = "convert_week"
 
 
 class Payout(UUIDPrimaryKey, FamilyScoped, FamilyBase):
@@ -19,7 +31,7 @@ class Payout(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     __tablename__ = "payouts"
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[PayoutKind] = mapped_column(str_enum(PayoutKind, length=20, name="kind"))
     points: Mapped[int] = mapped_column(default=0)
     amount_cents: Mapped[int] = mapped_column()
     currency: Mapped[str] = mapped_column(String(3))
@@ -51,7 +63,8 @@ class AllowanceSchedule(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     )
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    mode: Mapped[str] = mapped_column(String(20), default="fixed_amount")
+    mode: Mapped[AllowanceMode] = mapped_column(str_enum(AllowanceMode, length=20, name="mode"),
+                                                default=AllowanceMode.FIXED_AMOUNT)
     payday: Mapped[int] = mapped_column(default=5)  # 0 = Monday … 6 = Sunday
     amount_cents: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)

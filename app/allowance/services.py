@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.allowance.inputs import ConversionInput, PaymentInput, ScheduleInput
-from app.allowance.models import ALLOWANCE_MODES, AllowanceSchedule, Payout
+from app.allowance.models import AllowanceMode, AllowanceSchedule, Payout
 from app.domain import ValidationFailed
 from app.family_rules import FamilyRules
 from app.members.models import FamilySetting, Member
@@ -145,8 +145,8 @@ def set_allowance_schedule(session: Session, parent: Member, kid: Member, data: 
     """Create or change a kid's weekly allowance: a fixed amount, or converting the week's points, on payday."""
     _check_payee(parent, kid)
     mode, payday, active = data.mode, data.payday, data.active
-    if mode not in ALLOWANCE_MODES:
-        raise ValidationFailed(f"mode must be one of {', '.join(ALLOWANCE_MODES)}", fields={"mode": "invalid"})
+    if mode not in tuple(AllowanceMode):
+        raise ValidationFailed(f"mode must be one of {', '.join(AllowanceMode)}", fields={"mode": "invalid"})
     if not 0 <= payday <= 6:
         raise ValidationFailed("payday must be a weekday 0-6 (Monday = 0)", fields={"payday": "invalid"})
     cents = _clean_cents(data.amount_cents, allow_zero=True)

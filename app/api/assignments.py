@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask import Response, g, jsonify, request
 from sqlalchemy import ColumnElement, Select, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.api import bp
 from app.api.serializers_daily import (
@@ -20,7 +20,7 @@ from app.api.serializers_daily import (
     typed_values,
 )
 from app.assignments.inputs import AssignmentInput, CompletionInput, VerificationInput
-from app.assignments.models import ACTIVE_STATUSES, STATUSES, Assignment
+from app.assignments.models import ACTIVE_STATUSES, Assignment, AssignmentStatus
 from app.assignments.services import (
     claim_assignment,
     complete_assignment,
@@ -84,10 +84,12 @@ def _filtered(query: Select[Assignment]) -> Select[Assignment]:
     status = request.args.get("status")
     if status is None:
         query = query.where(Assignment.status.in_(ACTIVE_STATUSES))
-    elif status in STATUSES or status in LEGACY_STATUSES:
+    elif status in tuple(AssignmentStatus):
         query = query.where(Assignment.status == status)
+    elif status in LEGACY_STATUSES:
+        query = query.where(Assignment.status.in_(()))  # the previous service's names: no row can hold one
     else:
-        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(STATUSES)}")
+        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(AssignmentStatus)}")
     start, end = _day_filter("start_date"), _day_filter("end_date")
     if start is not None and end is not None and end < start:
         raise ValidationFailed("end_date is before start_date")
@@ -104,8 +106,8 @@ def _list(scope: ColumnElement[bool] | None = None) -> Response:
     """Assignments of active chores, soonest due first, after today's have been materialised."""
     session = get_session()
     ensure_day(session, current_rules(), family_today(), request_now())
-    query = (select(Assignment).join(Assignment.chore).options(contains_eager(Assignment.chore))
-             .where(Chore.active.is_(True)))
+    query = (select(Assignment).join(Assignment.chore)
+             .options(contains_eager(Assignment.chore), joinedload(Assignment.assignee)).where(Chore.active.is_(True)))
     if scope is not None:
         query = query.where(scope)
     query = _filtered(query).order_by(Assignment.due_date, Assignment.due_at, Assignment.created_at.desc(),

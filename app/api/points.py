@@ -27,7 +27,7 @@ from app.members.models import Member
 from app.members.services import get_member_or_404
 from app.points.inputs import PointsAward, PresetInput
 from app.reports.leaderboards import member_stats, points_converted
-from app.points.models import LEDGER_KINDS
+from app.points.models import LedgerKind
 from app.points.services import give_points, list_presets, list_transactions, save_preset, weekly_points_now
 from app.policy import acts_for
 from app.uow import after_commit, transactional
@@ -75,8 +75,8 @@ def user_transactions(user_id: str) -> Response:
     kind = None
     if wire_type:
         kind = LEDGER_KIND_FOR_WIRE.get(wire_type, wire_type)
-        if kind not in LEDGER_KINDS:
-            names = sorted(WIRE_TRANSACTION_TYPES.get(k, k) for k in LEDGER_KINDS)
+        if kind not in tuple(LedgerKind):
+            names = sorted(WIRE_TRANSACTION_TYPES.get(k, k) for k in LedgerKind)
             raise ValidationFailed(f"Invalid type. Use one of: {', '.join(names)}")
     limit = query_int("limit", DEFAULT_TRANSACTIONS, 1, MAX_TRANSACTIONS)
     offset = query_int("offset", 0, 0, MAX_OFFSET)

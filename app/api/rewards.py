@@ -20,7 +20,7 @@ from app.members.models import Member
 from app.members.services import get_member_or_404
 from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
 from app.policy import acts_for
-from app.rewards.models import REDEMPTION_STATUSES, Redemption, Reward
+from app.rewards.models import Redemption, RedemptionStatus, Reward
 from app.rewards.services import (
     approve_redemption,
     archive_reward,
@@ -310,8 +310,8 @@ def _statuses() -> tuple[str, ...]:
     if not raw:
         return ()
     statuses = tuple(part.strip() for part in raw.split(",") if part.strip())
-    if not statuses or set(statuses) - set(REDEMPTION_STATUSES):
-        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(REDEMPTION_STATUSES)}")
+    if not statuses or set(statuses) - set(RedemptionStatus):
+        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(RedemptionStatus)}")
     return statuses
 
 

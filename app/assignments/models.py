@@ -3,16 +3,29 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from app.chores.models import Chore
-from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, str_enum
 from app.members.models import Member
 
-STATUSES = ("open", "pending", "pending_verification", "verified", "missed", "skipped")
-ACTIVE_STATUSES = ("open", "pending", "pending_verification")
+
+class AssignmentStatus(StrEnum):
+    """Where an assignment is in its life: open → pending → pending_verification → verified, or missed/skipped."""
+
+    OPEN = "open"
+    PENDING = "pending"
+    PENDING_VERIFICATION = "pending_verification"
+    VERIFIED = "verified"
+    MISSED = "missed"
+    SKIPPED = "skipped"
+
+
+# The statuses of work still to be done or checked.
+ACTIVE_STATUSES = (AssignmentStatus.OPEN, AssignmentStatus.PENDING, AssignmentStatus.PENDING_VERIFICATION)
 
 
 class Assignment(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
@@ -40,7 +53,8 @@ class Assignment(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     schedule_key: Mapped[str | None] = mapped_column(String(120))
     due_date: Mapped[date] = mapped_column(Date)  # the family-local day
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the family-local due time, in UTC
-    status: Mapped[str] = mapped_column(String(24), default="pending")
+    status: Mapped[AssignmentStatus] = mapped_column(str_enum(AssignmentStatus, length=24, name="status"),
+                                                     default=AssignmentStatus.PENDING)
     points_offered: Mapped[int] = mapped_column(default=10)
     points_earned: Mapped[int] = mapped_column(default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -55,12 +69,18 @@ class Assignment(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     skipped_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
-    chore: Mapped[Chore] = relationship(lazy="joined", innerjoin=True, foreign_keys=[chore_id])
-    assignee: Mapped[Member | None] = relationship(lazy="joined", foreign_keys=[assigned_to])
+    # Nothing loads by itself (lazy="raise"): each query names what it shows, e.g. .options(*WITH_CHORE_AND_ASSIGNEE).
+    chore: Mapped[Chore] = relationship(lazy="raise", innerjoin=True, foreign_keys=[chore_id])
+    assignee: Mapped[Member | None] = relationship(lazy="raise", foreign_keys=[assigned_to])
 
     @property
     def is_bonus(self) -> bool:
-        return self.assigned_to is None or self.status == "open"
+        return self.assigned_to is None or self.status == AssignmentStatus.OPEN
+
+
+# An assignment as pages and the API show it: its chore (every assignment has one) and who it is for.
+WITH_CHORE = (joinedload(Assignment.chore),)
+WITH_CHORE_AND_ASSIGNEE = (joinedload(Assignment.chore), joinedload(Assignment.assignee))
 
 
 class MaterialisedDay(UUIDPrimaryKey, FamilyScoped, FamilyBase):

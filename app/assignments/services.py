@@ -10,11 +10,11 @@ from typing import Any, cast
 
 from sqlalchemy import Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import DeclarativeBase, Session, defaultload
-
+from sqlalchemy.orm import contains_eager, joinedload, DeclarativeBase, Session
 from app.assignments.inputs import AssignmentInput
-from app.assignments.models import ACTIVE_STATUSES, Assignment, MaterialisedDay
-from app.chores.models import Chore
+from app.assignments.models import (ACTIVE_STATUSES, WITH_CHORE, WITH_CHORE_AND_ASSIGNEE, Assignment, AssignmentStatus,
+                                    MaterialisedDay)
+from app.chores.models import WITH_SCHEDULE_AND_ASSIGNEES, Chore
 from app.chores.schedules import occurs_on
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.events import ChoreApproved, ChoreCompleted, ChoreMissed, ChoreRejected, record
@@ -129,7 +129,8 @@ def materialise_day(session: Session, rules: FamilyRules, day: date, now: dateti
     whole_day = chores is None
     if chores is None:
         # A stable order: two concurrent runs lock and insert in the same sequence.
-        chores = list(session.scalars(select(Chore).where(Chore.active.is_(True)).order_by(Chore.id)))
+        chores = list(session.scalars(select(Chore).where(Chore.active.is_(True)).order_by(Chore.id)
+                                      .options(*WITH_SCHEDULE_AND_ASSIGNEES)))
     chores = [c for c in chores if c.active and c.schedule is not None]
     kids = list(session.scalars(select(Member).where(Member.is_active.is_(True), Member.role == "child")))
     present_map = presence_map(session, [k.id for k in kids], day, day)
@@ -192,7 +193,7 @@ def get_assignment_or_404(session: Session, assignment_id: uuid.UUID | str) -> A
         key = assignment_id if isinstance(assignment_id, uuid.UUID) else uuid.UUID(str(assignment_id))
     except ValueError:
         raise NotFound("Assignment not found") from None
-    assignment = session.get(Assignment, key)
+    assignment = session.get(Assignment, key, options=WITH_CHORE_AND_ASSIGNEE)
     if assignment is None:
         raise NotFound("Assignment not found")
     return assignment
@@ -200,7 +201,8 @@ def get_assignment_or_404(session: Session, assignment_id: uuid.UUID | str) -> A
 
 def assignments_for_day(session: Session, day: date, *, member_id: uuid.UUID | None = None) -> list[Assignment]:
     """A day's assignments (one member's, plus open ones to claim, when member_id is given)."""
-    query = select(Assignment).join(Assignment.chore).where(Assignment.due_date == day, Chore.active.is_(True))
+    query = (select(Assignment).join(Assignment.chore).where(Assignment.due_date == day, Chore.active.is_(True))
+             .options(contains_eager(Assignment.chore), joinedload(Assignment.assignee)))
     if member_id is not None:
         query = query.where(or_(Assignment.assigned_to == member_id, Assignment.status == "open"))
     return list(session.scalars(query.order_by(Assignment.due_at, Chore.name)).unique())
@@ -244,11 +246,9 @@ def compute_streak(session: Session, member_id: uuid.UUID, today: date, *, max_d
 
 def lock_assignment(session: Session, assignment_id: uuid.UUID) -> Assignment:
     """The assignment row, locked: concurrent claims, completions and verifications take turns."""
-    # The chore's schedule and rotation are not needed to change an assignment: don't load them on the hot path.
+    # The chore's schedule and rotation are not needed to change an assignment: only the chore and the assignee.
     assignment = session.scalar(select(Assignment).where(Assignment.id == assignment_id).with_for_update(of=Assignment)
-                                .options(defaultload(Assignment.chore).lazyload(Chore.schedule),
-                                         defaultload(Assignment.chore).lazyload(Chore.assignees))
-                                .execution_options(populate_existing=True))
+                                .options(*WITH_CHORE_AND_ASSIGNEE).execution_options(populate_existing=True))
     if assignment is None:
         raise NotFound("Assignment not found")
     return assignment
@@ -279,7 +279,7 @@ def claim_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUI
     if not actor.is_parent and age is not None and age < assignment.chore.min_age:
         raise Forbidden("You are not old enough for this chore yet")
     assignment.assigned_to = actor.id
-    assignment.status = "pending"
+    assignment.status = AssignmentStatus.PENDING
     assignment.claimed_at = now
     session.flush()
     return assignment
@@ -310,12 +310,12 @@ def complete_assignment(session: Session, *, actor: Member, assignment_id: uuid.
     auto = (not chore.requires_verification or rules.auto_approve or actor.is_parent
             or (assignee is not None and assignee.auto_approve_work))
     if auto:
-        assignment.status = "verified"
+        assignment.status = AssignmentStatus.VERIFIED
         assignment.verified_at = now
         assignment.verified_by = actor.id if actor.is_parent else None
         _credit(session, assignment, assignment.points_offered, rules, now, actor.id)
     else:
-        assignment.status = "pending_verification"
+        assignment.status = AssignmentStatus.PENDING_VERIFICATION
         assignment.points_earned = 0
     session.flush()
     if auto:
@@ -347,12 +347,12 @@ def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
         points = assignment.points_offered if points_awarded is None else clean_points(points_awarded,
                                                                                           field="points_awarded",
                                                                                           allow_zero=True)
-        assignment.status = "verified"
+        assignment.status = AssignmentStatus.VERIFIED
         assignment.verified_at = now
         assignment.verified_by = actor.id
         _credit(session, assignment, points, rules, now, actor.id)
     else:
-        assignment.status = "pending"
+        assignment.status = AssignmentStatus.PENDING
         # The notes may be 1,000 characters; the reason the kid sees is a 300-character column.
         assignment.rejection_reason = (assignment.verification_notes or "Please try again")[:300]
     session.flush()
@@ -375,7 +375,7 @@ def undo_completion(session: Session, *, actor: Member, assignment_id: uuid.UUID
         post_entry(session, assignment.assigned_to, amount=-assignment.points_earned, kind="chore",
                    description=f"Undone: {assignment.chore.name}", clock=rules.clock, now=now, actor_id=actor.id,
                    assignment_id=assignment.id)
-    assignment.status = "pending"
+    assignment.status = AssignmentStatus.PENDING
     assignment.points_earned = 0
     assignment.completed_at = assignment.verified_at = None
     assignment.verified_by = assignment.completed_by = None
@@ -391,7 +391,7 @@ def skip_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID
     assignment = lock_assignment(session, assignment_id)
     if assignment.status not in ACTIVE_STATUSES + ("missed",):
         raise ValidationFailed(f"Cannot skip assignment with status: {assignment.status}")
-    assignment.status = "skipped"
+    assignment.status = AssignmentStatus.SKIPPED
     assignment.skipped_by = actor.id
     session.flush()
     return assignment
@@ -410,7 +410,7 @@ def reopen_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
         post_entry(session, assignment.assigned_to, amount=-penalty, kind="penalty",
                    description=f"Penalty returned: {assignment.chore.name}", clock=rules.clock, now=now,
                    actor_id=actor.id, assignment_id=assignment.id)
-    assignment.status = "pending" if assignment.assigned_to else "open"
+    assignment.status = AssignmentStatus.PENDING if assignment.assigned_to else AssignmentStatus.OPEN
     assignment.missed_at = None
     end_of_today = rules.clock.at(rules.clock.today(now), None)
     if assignment.due_at < end_of_today:
@@ -424,9 +424,9 @@ def mark_missed(session: Session, rules: FamilyRules, now: datetime) -> int:
     """Past-due chores become missed; an assigned one costs the chore's penalty points (once)."""
     overdue = list(session.scalars(select(Assignment).where(Assignment.status.in_(("open", "pending")),
                                                             Assignment.due_at < now)
-                                   .with_for_update(of=Assignment, skip_locked=True)))
+                                   .with_for_update(of=Assignment, skip_locked=True).options(*WITH_CHORE)))
     for assignment in overdue:
-        assignment.status = "missed"
+        assignment.status = AssignmentStatus.MISSED
         assignment.missed_at = now
         penalty = assignment.chore.penalty_points
         if penalty and assignment.assigned_to is not None:

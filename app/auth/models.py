@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKeyConstraint, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, str_enum, utcnow
 from app.members.models import Member
 
 
@@ -32,7 +33,7 @@ class MemberSession(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    member: Mapped[Member] = relationship(lazy="joined", foreign_keys=[member_id])
+    member: Mapped[Member] = relationship(lazy="raise", foreign_keys=[member_id])  # loaded by load_session
 
 
 class TabletDevice(UUIDPrimaryKey, FamilyScoped, FamilyBase):
@@ -51,6 +52,13 @@ class TabletDevice(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class LoginKind(StrEnum):
+    """The secret a login failure was for; each kind locks separately."""
+
+    PASSWORD = "password"
+    PIN = "pin"
+
+
 class LoginFailure(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     """A failed password or PIN try; five within the window lock that login."""
 
@@ -61,5 +69,5 @@ class LoginFailure(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     )
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    kind: Mapped[str] = mapped_column(String(10))  # "password" or "pin"
+    kind: Mapped[LoginKind] = mapped_column(str_enum(LoginKind, length=10, name="kind"))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, update, CursorResult
+from sqlalchemy.orm import joinedload, Session
 
 from app.auth.models import LoginFailure, MemberSession, TabletDevice
 from app.domain import AuthenticationFailed, Forbidden, LockedOut, NotFound, ValidationFailed
@@ -162,7 +162,8 @@ def start_session(session: Session, member: Member, *, now: datetime, remember: 
 
 def load_session(session: Session, raw_token: str, now: datetime) -> MemberSession | None:
     """The live session for a cookie token (its member active and allowed to log in), else None."""
-    record = session.scalar(select(MemberSession).where(MemberSession.token_hash == hash_token(raw_token)))
+    record = session.scalar(select(MemberSession).where(MemberSession.token_hash == hash_token(raw_token))
+                            .options(joinedload(MemberSession.member)))
     if record is None or record.revoked_at is not None or record.expires_at <= now:
         return None
     member = record.member

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from werkzeug.datastructures import MultiDict
 
 from app.chores.inputs import ChoreInput, ScheduleInput
-from app.chores.models import ASSIGNMENT_STRATEGIES, Chore
+from app.chores.models import AssignmentStrategy, Chore
 from app.chores.schedules import ScheduleSpec, clean_schedule, describe, next_occurrences
 from app.domain import DomainError, ValidationFailed
 from app.members.models import Member
@@ -58,7 +58,7 @@ FLAGS = ("requires_verification", "requires_photo", "active")
 DATE_FIELDS = ("start_date", "end_date", "paused_from", "paused_until")
 OCCURRENCES_SHOWN = 5
 
-assert set(STRATEGIES) == set(ASSIGNMENT_STRATEGIES)
+assert set(STRATEGIES) == set(AssignmentStrategy)
 InputT = TypeVar("InputT")
 
 

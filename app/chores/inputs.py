@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
-from app.chores.models import ASSIGNMENT_STRATEGIES, DIFFICULTIES, INTERVAL_UNITS, SCHEDULE_KINDS
+from app.chores.models import AssignmentStrategy, Difficulty, IntervalUnit, ScheduleKind
 from app.inputs import (
     Age,
     AwardPoints,
@@ -28,15 +28,15 @@ MAX_TAGS, MAX_TAG_LENGTH = 20, 40
 def _kind(value: Any) -> str:
     if value in (None, ""):
         return "daily"
-    if value not in SCHEDULE_KINDS:
-        raise ValueError(f"Schedule kind must be one of {', '.join(SCHEDULE_KINDS)}")
+    if value not in tuple(ScheduleKind):
+        raise ValueError(f"Schedule kind must be one of {', '.join(ScheduleKind)}")
     return str(value)
 
 
 def _unit(value: Any) -> str:
     if value in (None, ""):
         return "days"
-    if value not in INTERVAL_UNITS:
+    if value not in tuple(IntervalUnit):
         raise ValueError("Repeat every … days, weeks or months")
     return str(value)
 
@@ -90,8 +90,8 @@ class ChoreUpdate(Input):
     open_bonus_points: Blankable(AwardPointsOrZero) = None  # type: ignore[valid-type]
     estimated_minutes: Blankable(Minutes) = None  # type: ignore[valid-type]
     min_age: Blankable(Age) = None  # type: ignore[valid-type]
-    difficulty: Blankable(Choice(*DIFFICULTIES)) = None  # type: ignore[valid-type]
-    assignment_type: Blankable(Choice(*ASSIGNMENT_STRATEGIES)) = None  # type: ignore[valid-type]
+    difficulty: Blankable(Choice(*Difficulty)) = None  # type: ignore[valid-type]
+    assignment_type: Blankable(Choice(*AssignmentStrategy)) = None  # type: ignore[valid-type]
     requires_verification: bool | None = None
     requires_photo: bool | None = None
     bonus_eligible: bool | None = None

@@ -3,16 +3,51 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, time
+from enum import StrEnum
 
 from sqlalchemy import JSON, Date, ForeignKeyConstraint, String, Text, Time, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
-from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey, str_enum
 
-ASSIGNMENT_STRATEGIES = ("fixed", "each", "round_robin", "fair_share", "random", "open")
-SCHEDULE_KINDS = ("once", "daily", "weekly", "interval", "monthly_day", "monthly_weekday", "yearly")
-INTERVAL_UNITS = ("days", "weeks", "months")
-DIFFICULTIES = ("easy", "medium", "hard")
+
+class AssignmentStrategy(StrEnum):
+    """Who gets a chore each day it is due."""
+
+    FIXED = "fixed"
+    EACH = "each"
+    ROUND_ROBIN = "round_robin"
+    FAIR_SHARE = "fair_share"
+    RANDOM = "random"
+    OPEN = "open"
+
+
+class ScheduleKind(StrEnum):
+    """The shape of a chore's recurrence."""
+
+    ONCE = "once"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    INTERVAL = "interval"
+    MONTHLY_DAY = "monthly_day"
+    MONTHLY_WEEKDAY = "monthly_weekday"
+    YEARLY = "yearly"
+
+
+class IntervalUnit(StrEnum):
+    """The unit of an "every N …" schedule."""
+
+    DAYS = "days"
+    WEEKS = "weeks"
+    MONTHS = "months"
+
+
+class Difficulty(StrEnum):
+    """How hard a chore is, as shown to the kids."""
+
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
 
 
 class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
@@ -28,7 +63,8 @@ class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     icon: Mapped[str] = mapped_column(String(16), default="🧹")
     base_points: Mapped[int] = mapped_column(default=10)
     estimated_minutes: Mapped[int | None] = mapped_column()
-    difficulty: Mapped[str] = mapped_column(String(20), default="easy")
+    difficulty: Mapped[Difficulty] = mapped_column(str_enum(Difficulty, length=20, name="difficulty"),
+                                                   default=Difficulty.EASY)
     min_age: Mapped[int] = mapped_column(default=0)
     requires_verification: Mapped[bool] = mapped_column(default=True)
     requires_photo: Mapped[bool] = mapped_column(default=False)
@@ -38,16 +74,17 @@ class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     bonus_eligible: Mapped[bool] = mapped_column(default=False)
     rotation_eligible: Mapped[bool] = mapped_column(default=False)
     tags: Mapped[list[str] | None] = mapped_column(JSON)
-    assignment_type: Mapped[str] = mapped_column(String(20), default="fixed")
+    assignment_type: Mapped[AssignmentStrategy] = mapped_column(
+        str_enum(AssignmentStrategy, length=20, name="assignment_type"), default=AssignmentStrategy.FIXED)
     due_time: Mapped[time | None] = mapped_column(Time)  # family-local; None = end of day
     not_before_time: Mapped[time | None] = mapped_column(Time)
     open_bonus_points: Mapped[int] = mapped_column(default=0)  # extra for claiming an open chore
 
     # Joins stay on the id alone (family_id is stamped by the session); the composite key guards the family.
-    schedule: Mapped[ChoreSchedule | None] = relationship(back_populates="chore", uselist=False, lazy="selectin",
+    schedule: Mapped[ChoreSchedule | None] = relationship(back_populates="chore", uselist=False, lazy="raise",
                                                           foreign_keys="ChoreSchedule.chore_id",
                                                           cascade="all, delete-orphan")
-    assignees: Mapped[list[ChoreAssignee]] = relationship(back_populates="chore", lazy="selectin",
+    assignees: Mapped[list[ChoreAssignee]] = relationship(back_populates="chore", lazy="raise",
                                                           foreign_keys="ChoreAssignee.chore_id",
                                                           order_by="ChoreAssignee.position",
                                                           cascade="all, delete-orphan")
@@ -61,9 +98,11 @@ class ChoreSchedule(UUIDPrimaryKey, FamilyScoped, FamilyBase):
                                            ondelete="CASCADE"),)
 
     chore_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
-    kind: Mapped[str] = mapped_column(String(20), default="daily")
+    kind: Mapped[ScheduleKind] = mapped_column(str_enum(ScheduleKind, length=20, name="kind"),
+                                               default=ScheduleKind.DAILY)
     interval: Mapped[int] = mapped_column(default=1)
-    interval_unit: Mapped[str] = mapped_column(String(10), default="days")
+    interval_unit: Mapped[IntervalUnit] = mapped_column(str_enum(IntervalUnit, length=10, name="interval_unit"),
+                                                        default=IntervalUnit.DAYS)
     weekdays: Mapped[list[int] | None] = mapped_column(JSON)  # 0 = Monday … 6 = Sunday
     month_day: Mapped[int | None] = mapped_column()
     week_of_month: Mapped[int | None] = mapped_column()  # 1-4, or -1 for "last"
@@ -73,7 +112,7 @@ class ChoreSchedule(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     paused_from: Mapped[date | None] = mapped_column(Date)
     paused_until: Mapped[date | None] = mapped_column(Date)
 
-    chore: Mapped[Chore] = relationship(back_populates="schedule", foreign_keys=[chore_id])
+    chore: Mapped[Chore] = relationship(back_populates="schedule", lazy="raise", foreign_keys=[chore_id])
 
 
 class ChoreAssignee(UUIDPrimaryKey, FamilyScoped, FamilyBase):
@@ -90,6 +129,8 @@ class ChoreAssignee(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     position: Mapped[int] = mapped_column(default=0)
 
-    chore: Mapped[Chore] = relationship(back_populates="assignees", foreign_keys=[chore_id])
+    chore: Mapped[Chore] = relationship(back_populates="assignees", lazy="raise", foreign_keys=[chore_id])
 
 
+# A chore with its recurrence and rotation, for the pages, the API and materialisation (nothing loads by itself).
+WITH_SCHEDULE_AND_ASSIGNEES = (selectinload(Chore.schedule), selectinload(Chore.assignees))

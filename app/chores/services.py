@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.chores.inputs import ChoreInput, ChoreUpdate
-from app.chores.models import Chore, ChoreAssignee, ChoreSchedule
+from app.chores.models import WITH_SCHEDULE_AND_ASSIGNEES, Chore, ChoreAssignee, ChoreSchedule
 from app.chores.schedules import clean_schedule
 from app.domain import NotFound, ValidationFailed
 from app.members.models import Member
@@ -17,7 +17,7 @@ from app.policy import SystemActor, require_parent, require_parent_or_system
 
 def list_chores(session: Session, *, include_archived: bool = False) -> list[Chore]:
     """The family's chores by category and name (archived ones hidden unless asked for)."""
-    query = select(Chore).order_by(Chore.category, Chore.name)
+    query = select(Chore).order_by(Chore.category, Chore.name).options(*WITH_SCHEDULE_AND_ASSIGNEES)
     if not include_archived:
         query = query.where(Chore.active.is_(True))
     return list(session.scalars(query))
@@ -29,7 +29,7 @@ def get_chore_or_404(session: Session, chore_id: uuid.UUID | str, *, include_arc
         key = chore_id if isinstance(chore_id, uuid.UUID) else uuid.UUID(str(chore_id))
     except ValueError:
         raise NotFound("Chore not found") from None
-    chore = session.get(Chore, key)
+    chore = session.get(Chore, key, options=WITH_SCHEDULE_AND_ASSIGNEES)
     if chore is None or (not chore.active and not include_archived):
         raise NotFound("Chore not found")
     return chore
@@ -74,8 +74,10 @@ def _apply_assignees(session: Session, chore: Chore, ids: list[uuid.UUID]) -> No
 def create_chore(session: Session, *, actor: Member | SystemActor, data: ChoreInput, today: date) -> Chore:
     """Add a chore (with an optional schedule and assignee order); SYSTEM for the demo seed."""
     require_parent_or_system(actor)
+    # No schedule and no assignees yet, as loaded values: a new chore's relationships never need a query (lazy="raise").
     chore = Chore(name="", category="other", base_points=10, difficulty="easy", active=True, assignment_type="fixed",
-                  requires_verification=True, requires_photo=False, min_age=0, penalty_points=0, open_bonus_points=0)
+                  requires_verification=True, requires_photo=False, min_age=0, penalty_points=0, open_bonus_points=0,
+                  schedule=None, assignees=[])
     _apply_fields(chore, data)
     if data.schedule is not None:
         spec = clean_schedule(data.schedule, today=today)

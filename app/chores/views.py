@@ -28,7 +28,7 @@ from app.chores.forms import (
     preview_schedule,
 )
 from app.chores.inputs import ChoreUpdate
-from app.chores.models import DIFFICULTIES, Chore
+from app.chores.models import Chore, Difficulty
 from app.chores.schedules import describe
 from app.chores.services import archive_chore, create_chore, get_chore_or_404, list_chores, update_chore
 from app.db import get_session
@@ -53,7 +53,7 @@ def _form_page(state: ChoreFormState, *, chore: Chore | None, status: int = 200,
     body = render_template(
         "chores/form.html", state=state, values=state.values, chore=chore, moved=moved,
         kids=ordered_kids(state.values, kids), preview=preview_schedule(state.values, family_today()),
-        icons=ICON_CHOICES, categories=CATEGORY_SUGGESTIONS, difficulties=DIFFICULTIES, schedule_kinds=SCHEDULE_KINDS,
+        icons=ICON_CHOICES, categories=CATEGORY_SUGGESTIONS, difficulties=Difficulty, schedule_kinds=SCHEDULE_KINDS,
         weekday_names=WEEKDAY_NAMES, weeks_of_month=WEEK_OF_MONTH, strategies=STRATEGIES,
         form_action=url_for("chores.edit", chore_id=chore.id) if chore else url_for("chores.new"))
     return make_response(body, status)

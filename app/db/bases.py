@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, Uuid
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # One naming convention on both metadatas, so Alembic can name (and later drop) every constraint.
@@ -42,6 +43,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def _enum_values(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]
+
+
+def str_enum(enum: type[StrEnum], *, length: int, name: str) -> Enum:
+    """A VARCHAR(length) holding one of `enum`'s values, with CHECK constraint ck_<table>_<name> refusing others.
+
+    The stored strings are the members' values (what the API has always shown); rows load as members.
+    """
+    return Enum(enum, native_enum=False, validate_strings=True, create_constraint=True, length=length, name=name,
+                values_callable=_enum_values)
 
 
 class PlatformBase(DeclarativeBase):

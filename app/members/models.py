@@ -3,14 +3,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKeyConstraint, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, str_enum
 
-MEMBER_ROLES = ("parent", "child")
+
+class MemberRole(StrEnum):
+    """A person's role in the family: parents run it, children do the chores."""
+
+    PARENT = "parent"
+    CHILD = "child"
 
 
 class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
@@ -28,7 +34,7 @@ class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     username: Mapped[str] = mapped_column(String(50))
     username_key: Mapped[str] = mapped_column(String(50))
     display_name: Mapped[str] = mapped_column(String(80))
-    role: Mapped[str] = mapped_column(String(10), default="child")
+    role: Mapped[MemberRole] = mapped_column(str_enum(MemberRole, length=10, name="role"), default=MemberRole.CHILD)
     color: Mapped[str] = mapped_column(String(7), default="#3498db")
     avatar: Mapped[str | None] = mapped_column(String(255))
     birthdate: Mapped[date | None] = mapped_column(Date)
@@ -65,7 +71,7 @@ class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
 
     @property
     def is_parent(self) -> bool:
-        return self.role == "parent"
+        return self.role == MemberRole.PARENT
 
     @property
     def level(self) -> int:

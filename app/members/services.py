@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, ValidationFailed
 from app.members.inputs import MemberChanges, MemberInput
-from app.members.models import MEMBER_ROLES, Member
-from app.platform.models import FamilyMembership
+from app.members.models import Member, MemberRole
+from app.platform.models import FamilyMembership, MembershipRole
 from app.policy import SystemActor, require_parent, require_parent_or_system
 from app.security import hash_secret
 
@@ -165,7 +165,7 @@ def create_member(session: Session, *, actor: Member | SystemActor, plan: str, t
                   data: MemberInput) -> Member:
     """Add a parent or kid after checking every rule (SYSTEM: sign-up's first parent, an accepted invitation)."""
     parent = require_parent_or_system(actor)
-    if data.role not in MEMBER_ROLES:
+    if data.role not in tuple(MemberRole):
         raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
     username = clean_username(data.username)
     display_name = clean_display_name(data.display_name)
@@ -224,7 +224,7 @@ def update_member(session: Session, member: Member, *, actor: Member, today: dat
         member.login_enabled = changes.login_enabled
     if changes.role is not None:
         role = changes.role
-        if role not in MEMBER_ROLES:
+        if role not in tuple(MemberRole):
             raise ValidationFailed("Role must be parent or child", fields={"role": "invalid"})
         if role != member.role and member.id == actor.id:
             raise Forbidden("You cannot change your own role")
@@ -332,8 +332,8 @@ def transfer_ownership(session: Session, *, family_id: uuid.UUID, actor: Member,
                                        FamilyMembership.member_id.in_([actor.id, new_owner.id])))}
     if new_owner.id not in memberships:
         raise ValidationFailed("That parent has no account in this family yet")
-    memberships[actor.id].role = "admin"
-    memberships[new_owner.id].role = "owner"
+    memberships[actor.id].role = MembershipRole.ADMIN
+    memberships[new_owner.id].role = MembershipRole.OWNER
     session.flush()
 
 

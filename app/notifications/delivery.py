@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.mail import MailSettings, send_email, settings_from_config
-from app.notifications.models import Delivery, Webhook
+from app.notifications.models import Delivery, Webhook, DeliveryStatus
 from app.notifications.services import mark_for_dispatch
 from app.notifications.webhooks import UnsafeAddress, public_addresses, sign
 
@@ -108,7 +108,7 @@ def attempt_delivery(session: Session, delivery_id: uuid.UUID, *, family_slug: s
                        final=last_chance or failure.permanent)
     except Exception as error:  # noqa: BLE001 - SMTP, sockets, TLS…: every failure is recorded and retried
         return _failed(delivery, f"{type(error).__name__}: {error}", None, settings, now, final=last_chance)
-    delivery.status = "delivered"
+    delivery.status = DeliveryStatus.DELIVERED
     delivery.delivered_at = now
     delivery.last_error = None
     delivery.next_attempt_at = None
@@ -121,11 +121,11 @@ def _failed(delivery: Delivery, error: str, response_code: int | None, settings:
     delivery.last_error = error[:500]
     delivery.response_code = response_code
     if final or delivery.attempts >= settings.max_attempts:
-        delivery.status = "dead"
+        delivery.status = DeliveryStatus.DEAD
         delivery.next_attempt_at = None
     else:
         intervals = settings.retry_intervals
-        delivery.status = "retrying"
+        delivery.status = DeliveryStatus.RETRYING
         delivery.next_attempt_at = now + timedelta(seconds=intervals[min(delivery.attempts, len(intervals)) - 1])
     log.warning("delivery %s (%s %s) attempt %s failed: %s → %s", delivery.id, delivery.channel, delivery.event,
                 delivery.attempts, error, delivery.status)

@@ -3,20 +3,36 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, str_enum, utcnow
 
 NOTIFICATION_EVENTS = (
     "chore_waiting", "chore_approved", "chore_rejected", "chore_missed", "reward_requested", "reward_approved",
     "reward_rejected", "reward_fulfilled", "badge_earned", "points_bonus", "points_deduction", "coparent_joined",
     "chore_reminder", "chore_overdue", "daily_digest",
 )
-CHANNELS = ("in_app", "email", "webhook")
-DELIVERY_STATUSES = ("queued", "delivered", "retrying", "dead")
+
+
+class Channel(StrEnum):
+    """How a member is told: the bell, an email, or a webhook."""
+
+    IN_APP = "in_app"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class DeliveryStatus(StrEnum):
+    """Where an outbound message stands: queued → delivered, or retrying → dead (the dead-letter list)."""
+
+    QUEUED = "queued"
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    DEAD = "dead"
 
 
 class Notification(UUIDPrimaryKey, FamilyScoped, FamilyBase):
@@ -49,7 +65,7 @@ class NotificationPreference(UUIDPrimaryKey, FamilyScoped, FamilyBase):
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     event: Mapped[str] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, length=20, name="channel"))
     enabled: Mapped[bool] = mapped_column(default=True)
 
 
@@ -77,13 +93,14 @@ class Delivery(UUIDPrimaryKey, FamilyScoped, FamilyBase):
         ForeignKeyConstraint(["webhook_id", "family_id"], ["webhooks.id", "webhooks.family_id"], ondelete="CASCADE"),
     )
 
-    channel: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, length=20, name="channel"))
     event: Mapped[str] = mapped_column(String(40))
     webhook_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     recipient: Mapped[str | None] = mapped_column(String(500))  # email address (webhooks use their URL)
     subject: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, length=20, name="status"),
+                                                   default=DeliveryStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     response_code: Mapped[int | None] = mapped_column()

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from app.assignments.models import Assignment
+from app.assignments.models import WITH_CHORE, WITH_CHORE_AND_ASSIGNEE, Assignment
 from app.family_rules import FamilyRules
 from app.family_time import END_OF_DAY
 from app.members.models import Member
@@ -67,7 +67,7 @@ def digest_summary(session: Session, now: datetime) -> DigestSummary:
     names: dict[uuid.UUID | None, str] = dict(session.execute(select(Member.id, Member.display_name)).all())
     summary = DigestSummary()
     for assignment in session.scalars(select(Assignment).where(Assignment.status == "pending_verification")
-                                      .order_by(Assignment.completed_at)).unique():
+                                      .options(*WITH_CHORE).order_by(Assignment.completed_at)).unique():
         summary.waiting.append(f"{names.get(assignment.assigned_to, 'Someone')} — {assignment.chore.name}")
     counts = session.execute(
         select(Assignment.assigned_to, Assignment.status, func.count())
@@ -79,7 +79,7 @@ def digest_summary(session: Session, now: datetime) -> DigestSummary:
         (summary.done if status == "verified" else summary.missed)[names.get(member_id, "Someone")] += count
     for redemption in session.scalars(select(Redemption).where(or_(Redemption.status == "pending",
                                                                    Redemption.requested_at >= since))
-                                      .order_by(Redemption.requested_at)):
+                                      .options(joinedload(Redemption.reward)).order_by(Redemption.requested_at)):
         state = "waiting for you" if redemption.status == "pending" else redemption.status
         summary.rewards.append(f"{names.get(redemption.member_id, 'Someone')} — {redemption.reward.name} ({state})")
     return summary
@@ -125,7 +125,7 @@ def queue_reminders(session: Session, rules: FamilyRules, now: datetime) -> int:
     lead = notification_settings(session)["reminder_lead_minutes"]
     made = 0
     todo = (select(Assignment).where(Assignment.status == "pending", Assignment.assigned_to.is_not(None))
-            .order_by(Assignment.due_at))
+            .options(*WITH_CHORE_AND_ASSIGNEE).order_by(Assignment.due_at))
     if lead:
         for assignment in session.scalars(todo.where(Assignment.due_at > now,
                                                      Assignment.due_at <= now + timedelta(minutes=lead))).unique():

@@ -20,7 +20,8 @@ from app.notifications.catalog import (
     channel_applies,
     events_for_role,
 )
-from app.notifications.models import NOTIFICATION_EVENTS, Delivery, Notification, NotificationPreference, Webhook
+from app.notifications.models import (NOTIFICATION_EVENTS, Channel, Delivery, Notification, NotificationPreference,
+                                      Webhook)
 from app.policy import require_parent
 
 # Rows made under a key (reminders, digests) get ids derived from it, so the same key can never make a second row.
@@ -159,8 +160,9 @@ def channel_choices(session: Session, member_ids: list[uuid.UUID],
     defaults = family_notification_defaults(session)
 
     def wants(member_id: uuid.UUID, channel: str) -> bool:
-        if (member_id, channel) in chosen:
-            return chosen[(member_id, channel)]
+        key = (member_id, Channel(channel))
+        if key in chosen:
+            return chosen[key]
         return defaults.get(channel, {}).get(event, built_in_default(event, channel))
     return wants
 
@@ -197,8 +199,9 @@ def preference_grid(session: Session, member: Member) -> list[PreferenceRow]:
     def value(event: str, channel: str) -> bool | None:
         if not channel_applies(event, channel) or (channel == "email" and not member.email):
             return None
-        if (event, channel) in chosen:
-            return chosen[(event, channel)]
+        key = (event, Channel(channel))
+        if key in chosen:
+            return chosen[key]
         return defaults.get(channel, {}).get(event, built_in_default(event, channel))
 
     return [PreferenceRow(event, EVENTS[event].label, value(event, "in_app"), value(event, "email"))
@@ -230,7 +233,7 @@ def update_preferences(session: Session, *, actor: Member, member: Member,
     existing = {(p.event, p.channel): p for p in session.scalars(
         select(NotificationPreference).where(NotificationPreference.member_id == member.id))}
     for (event, channel), enabled in cleaned.items():
-        row = existing.get((event, channel))
+        row = existing.get((event, Channel(channel)))
         if row is None:
             session.add(NotificationPreference(member_id=member.id, event=event, channel=channel, enabled=enabled))
         else:

@@ -14,7 +14,7 @@ from app.notifications.catalog import EVENTS
 from app.inputs import parse_input
 from app.notifications.delivery import allow_private_addresses
 from app.notifications.inputs import WebhookInput
-from app.notifications.models import DELIVERY_STATUSES, Webhook
+from app.notifications.models import DeliveryStatus, Webhook
 from app.notifications.views import FORM_STATUS, Form, local_time, me
 from app.notifications.webhooks import (
     clean_status,
@@ -141,7 +141,7 @@ def deliveries() -> Response:
     status = clean_status(request.args.get("status"))
     body = render_template("notifications/deliveries.html", **_context(
         deliveries=list_deliveries(get_session(), actor=me(), status=status), status=status,
-        statuses=DELIVERY_STATUSES, webhooks={w.id: w for w in list_webhooks(get_session())}))
+        statuses=DeliveryStatus, webhooks={w.id: w for w in list_webhooks(get_session())}))
     return make_response(body)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.domain import NotFound, ValidationFailed
 from app.members.models import Member
 from app.notifications.inputs import WebhookInput
-from app.notifications.models import DELIVERY_STATUSES, NOTIFICATION_EVENTS, Delivery, Webhook
+from app.notifications.models import NOTIFICATION_EVENTS, Delivery, DeliveryStatus, Webhook
 from app.notifications.services import mark_for_dispatch
 from app.policy import require_parent
 
@@ -166,8 +166,8 @@ def clean_status(status: object) -> str | None:
     """A delivery status filter ("" or None = all)."""
     if status in (None, ""):
         return None
-    if status not in DELIVERY_STATUSES:
-        raise ValidationFailed(f"status must be one of: {', '.join(DELIVERY_STATUSES)}", fields={"status": "invalid"})
+    if status not in tuple(DeliveryStatus):
+        raise ValidationFailed(f"status must be one of: {', '.join(DeliveryStatus)}", fields={"status": "invalid"})
     return str(status)
 
 
@@ -196,7 +196,7 @@ def retry_delivery(session: Session, *, actor: Member, delivery: Delivery, now: 
     require_parent(actor)
     if delivery.status != "dead":
         raise ValidationFailed("Only failed deliveries can be retried", fields={"status": delivery.status})
-    delivery.status = "queued"
+    delivery.status = DeliveryStatus.QUEUED
     delivery.next_attempt_at = now
     session.flush()
     mark_for_dispatch(session, delivery.id)

@@ -3,17 +3,53 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.bases import PlatformBase, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.db.bases import PlatformBase, Timestamps, UTCDateTime, UUIDPrimaryKey, str_enum, utcnow
 
-FAMILY_STATUSES = ("trial", "active", "suspended", "cancelled")
-PLACEMENTS = ("pooled", "dedicated")
-PLANS = ("free", "premium")
-MEMBERSHIP_ROLES = ("owner", "admin", "member")
+
+class FamilyStatus(StrEnum):
+    """Whether a family's site answers: suspended and cancelled families get 403."""
+
+    TRIAL = "trial"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"
+
+
+class FamilyPlacement(StrEnum):
+    """Where a family's rows live: the shared pooled database or one of its own."""
+
+    POOLED = "pooled"
+    DEDICATED = "dedicated"
+
+
+class Plan(StrEnum):
+    """What a family pays for (the free plan limits its members)."""
+
+    FREE = "free"
+    PREMIUM = "premium"
+
+
+class MembershipRole(StrEnum):
+    """A platform account's role in one family."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class SubscriptionStatus(StrEnum):
+    """Where a family's subscription stands; the same words as the family's own status."""
+
+    TRIAL = "trial"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"
 
 
 class Family(UUIDPrimaryKey, Timestamps, PlatformBase):
@@ -24,15 +60,17 @@ class Family(UUIDPrimaryKey, Timestamps, PlatformBase):
     slug: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    plan: Mapped[str] = mapped_column(String(20), default="free")
-    status: Mapped[str] = mapped_column(String(20), default="active")
-    placement: Mapped[str] = mapped_column(String(20), default="pooled")
+    plan: Mapped[Plan] = mapped_column(str_enum(Plan, length=20, name="plan"), default=Plan.FREE)
+    status: Mapped[FamilyStatus] = mapped_column(str_enum(FamilyStatus, length=20, name="status"),
+                                                 default=FamilyStatus.ACTIVE)
+    placement: Mapped[FamilyPlacement] = mapped_column(str_enum(FamilyPlacement, length=20, name="placement"),
+                                                       default=FamilyPlacement.POOLED)
     # Dedicated families: the key substituted into DEDICATED_DATABASE_URL_TEMPLATE (never a URL with credentials).
     database_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="family")
+    memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="family", lazy="raise")
 
 
 class User(UUIDPrimaryKey, Timestamps, PlatformBase):
@@ -47,7 +85,7 @@ class User(UUIDPrimaryKey, Timestamps, PlatformBase):
     is_operator: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="user")
+    memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="user", lazy="raise")
 
 
 class FamilyMembership(UUIDPrimaryKey, PlatformBase):
@@ -58,12 +96,13 @@ class FamilyMembership(UUIDPrimaryKey, PlatformBase):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     family_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(20), default="member")
+    role: Mapped[MembershipRole] = mapped_column(str_enum(MembershipRole, length=20, name="role"),
+                                                 default=MembershipRole.MEMBER)
     member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped[User] = relationship(back_populates="memberships")
-    family: Mapped[Family] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+    family: Mapped[Family] = relationship(back_populates="memberships", lazy="raise")
 
 
 class Subscription(UUIDPrimaryKey, Timestamps, PlatformBase):
@@ -72,8 +111,9 @@ class Subscription(UUIDPrimaryKey, Timestamps, PlatformBase):
     __tablename__ = "subscriptions"
 
     family_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
-    plan: Mapped[str] = mapped_column(String(20), default="free")
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    plan: Mapped[Plan] = mapped_column(str_enum(Plan, length=20, name="plan"), default=Plan.FREE)
+    status: Mapped[SubscriptionStatus] = mapped_column(str_enum(SubscriptionStatus, length=20, name="status"),
+                                                       default=SubscriptionStatus.ACTIVE)
     current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -114,7 +154,8 @@ class Invitation(UUIDPrimaryKey, PlatformBase):
 
     family_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254))
-    role: Mapped[str] = mapped_column(String(20), default="admin")
+    role: Mapped[MembershipRole] = mapped_column(str_enum(MembershipRole, length=20, name="role"),
+                                                 default=MembershipRole.ADMIN)
     invited_by_member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

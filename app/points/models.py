@@ -3,16 +3,38 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKeyConstraint, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.db.bases import FamilyBase, FamilyScoped, UTCDateTime, UUIDPrimaryKey, str_enum, utcnow
 
-LEDGER_KINDS = ("chore", "bonus", "deduction", "penalty", "redemption", "refund", "conversion", "adjustment",
-                "achievement")
+
+class LedgerKind(StrEnum):
+    """Why a member's points moved."""
+
+    CHORE = "chore"
+    BONUS = "bonus"
+    DEDUCTION = "deduction"
+    PENALTY = "penalty"
+    REDEMPTION = "redemption"
+    REFUND = "refund"
+    CONVERSION = "conversion"
+    ADJUSTMENT = "adjustment"
+    ACHIEVEMENT = "achievement"
+
+
 # Kinds that count as earning (or losing) points, as opposed to spending them.
-EARNING_KINDS = ("chore", "bonus", "deduction", "penalty", "adjustment", "achievement")
+EARNING_KINDS = (LedgerKind.CHORE, LedgerKind.BONUS, LedgerKind.DEDUCTION, LedgerKind.PENALTY, LedgerKind.ADJUSTMENT,
+                 LedgerKind.ACHIEVEMENT)
+
+
+class PresetKind(StrEnum):
+    """Whether a one-tap preset gives or takes points."""
+
+    BONUS = "bonus"
+    DEDUCTION = "deduction"
 
 
 class LedgerEntry(UUIDPrimaryKey, FamilyScoped, FamilyBase):
@@ -30,7 +52,7 @@ class LedgerEntry(UUIDPrimaryKey, FamilyScoped, FamilyBase):
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     amount: Mapped[int] = mapped_column()
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[LedgerKind] = mapped_column(str_enum(LedgerKind, length=20, name="kind"))
     description: Mapped[str] = mapped_column(String(300))
     assignment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # who caused it (a parent, or the member)
@@ -43,7 +65,7 @@ class PointPreset(UUIDPrimaryKey, FamilyScoped, FamilyBase):
 
     __tablename__ = "point_presets"
 
-    kind: Mapped[str] = mapped_column(String(20))  # "bonus" or "deduction"
+    kind: Mapped[PresetKind] = mapped_column(str_enum(PresetKind, length=20, name="kind"))
     label: Mapped[str] = mapped_column(String(80))
     amount: Mapped[int] = mapped_column()
     position: Mapped[int] = mapped_column(default=0)

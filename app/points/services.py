@@ -14,7 +14,7 @@ from app.family_time import FamilyClock
 from app.inputs import LEDGER_POINTS_LIMIT, points_problem
 from app.members.models import Member
 from app.points.inputs import PointsAward, PresetInput
-from app.points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, PointPreset
+from app.points.models import EARNING_KINDS, LedgerEntry, LedgerKind, PointPreset
 from app.policy import require_parent
 
 MAX_POINTS = LEDGER_POINTS_LIMIT
@@ -57,7 +57,7 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
                clock: FamilyClock, now: datetime, actor_id: uuid.UUID | None = None,
                assignment_id: uuid.UUID | None = None, reference_id: uuid.UUID | None = None) -> LedgerEntry:
     """Append one ledger row and move the member's cached balances in the same transaction."""
-    if kind not in LEDGER_KINDS:
+    if kind not in tuple(LedgerKind):
         raise ValidationFailed(f"Unknown ledger kind {kind}")
     clean_points(amount, field="amount", allow_negative=True)
     member = lock_member(session, member_id)

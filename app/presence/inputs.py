@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from app.inputs import Blankable, Choice, Input, LocalDate, LocalTime, Reworded, Text, WeekdayNumbers
-from app.presence.models import PATTERN_KINDS
+from app.presence.models import PatternKind
 
 # The wording of these refusals is fixed by the API's tests and clients; the forms show the same sentences.
 Day = Reworded(LocalDate, "Invalid {field} format. Use YYYY-MM-DD")
@@ -22,7 +22,7 @@ def _some_weekdays(days: list[int]) -> list[int]:
 class PresencePatternInput(Input):
     """A recurring rule: on these weekdays (every week, or every other week from the anchor's week)."""
 
-    kind: Choice(*PATTERN_KINDS) = "weekly"  # type: ignore[valid-type]
+    kind: Choice(*PatternKind) = "weekly"  # type: ignore[valid-type]
     weekdays: Annotated[WeekdayNumbers, AfterValidator(_some_weekdays)]
     anchor_date: Day  # type: ignore[valid-type]
     present: bool = True

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, time
+from enum import StrEnum
 
 from sqlalchemy import JSON, Date, ForeignKeyConstraint, String, Time, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UUIDPrimaryKey, str_enum
 
-PATTERN_KINDS = ("weekly", "alternate_weeks")
+
+class PatternKind(StrEnum):
+    """How often a presence pattern repeats."""
+
+    WEEKLY = "weekly"
+    ALTERNATE_WEEKS = "alternate_weeks"
 
 
 class PresencePattern(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
@@ -20,7 +26,7 @@ class PresencePattern(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
                                            ondelete="CASCADE"),)
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="weekly")
+    kind: Mapped[PatternKind] = mapped_column(str_enum(PatternKind, length=20, name="kind"), default=PatternKind.WEEKLY)
     weekdays: Mapped[list[int]] = mapped_column(JSON)  # 0 = Monday … 6 = Sunday
     anchor_date: Mapped[date] = mapped_column(Date)  # for alternate weeks: a day inside an "on" week
     present: Mapped[bool] = mapped_column(default=True)

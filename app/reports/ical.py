@@ -10,8 +10,8 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update, CursorResult
+from sqlalchemy.orm import contains_eager, Session
 
 from app.assignments.models import Assignment
 from app.assignments.services import ensure_day
@@ -73,7 +73,7 @@ def member_for_token(session: Session, token: str) -> Member:
 def upcoming_assignments(session: Session, member_id: uuid.UUID, today: date) -> list[Assignment]:
     """The member's assignments from today for the next 30 days (excused ones left out)."""
     return list(session.scalars(
-        select(Assignment).join(Assignment.chore)
+        select(Assignment).join(Assignment.chore).options(contains_eager(Assignment.chore))
         .where(Assignment.assigned_to == member_id, Assignment.due_date >= today,
                Assignment.due_date <= today + timedelta(days=FEED_DAYS), Assignment.status != "skipped",
                Chore.active.is_(True))

@@ -3,14 +3,29 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Date, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, utcnow
+from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, str_enum, utcnow
 
-AVAILABILITY_KINDS = ("always", "date_range", "weekdays")
-REDEMPTION_STATUSES = ("pending", "approved", "rejected", "fulfilled")
+
+class Availability(StrEnum):
+    """When a reward can be requested: always, between two dates, or on some weekdays."""
+
+    ALWAYS = "always"
+    DATE_RANGE = "date_range"
+    WEEKDAYS = "weekdays"
+
+
+class RedemptionStatus(StrEnum):
+    """Where a reward request stands: pending → approved or rejected (refunded) → fulfilled."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    FULFILLED = "fulfilled"
 
 
 class Reward(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
@@ -29,7 +44,8 @@ class Reward(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     stock: Mapped[int | None] = mapped_column()  # None = unlimited
     max_per_week: Mapped[int | None] = mapped_column()
     max_per_month: Mapped[int | None] = mapped_column()
-    availability: Mapped[str] = mapped_column(String(20), default="always")
+    availability: Mapped[Availability] = mapped_column(str_enum(Availability, length=20, name="availability"),
+                                                       default=Availability.ALWAYS)
     available_from: Mapped[date | None] = mapped_column(Date)
     available_until: Mapped[date | None] = mapped_column(Date)
     available_weekdays: Mapped[list[int] | None] = mapped_column(JSON)
@@ -50,7 +66,8 @@ class Redemption(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     reward_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     points_spent: Mapped[int] = mapped_column()
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[RedemptionStatus] = mapped_column(str_enum(RedemptionStatus, length=20, name="status"),
+                                                     default=RedemptionStatus.PENDING)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
@@ -58,7 +75,7 @@ class Redemption(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str | None] = mapped_column(Text)
 
-    reward: Mapped[Reward] = relationship(lazy="joined", foreign_keys=[reward_id])
+    reward: Mapped[Reward] = relationship(lazy="raise", foreign_keys=[reward_id])
 
 
 class SavingsGoal(UUIDPrimaryKey, FamilyScoped, FamilyBase):
@@ -75,4 +92,4 @@ class SavingsGoal(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     reward_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    reward: Mapped[Reward] = relationship(lazy="joined", foreign_keys=[reward_id])
+    reward: Mapped[Reward] = relationship(lazy="raise", foreign_keys=[reward_id])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.family_rules import FamilyRules
 from app.domain import Conflict, Forbidden, NotFound, ValidationFailed
@@ -16,7 +16,7 @@ from app.members.models import Member
 from app.points.services import lock_member, post_entry
 from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
 from app.policy import require_parent, require_self_or_parent
-from app.rewards.models import AVAILABILITY_KINDS, REDEMPTION_STATUSES, Redemption, Reward, SavingsGoal
+from app.rewards.models import Availability, Redemption, RedemptionStatus, Reward, SavingsGoal
 
 MAX_COST = 10_000
 MAX_STOCK = 100_000
@@ -73,8 +73,8 @@ def _apply_reward_fields(reward: Reward, data: RewardInput, *, creating: bool) -
         if getattr(data, key) is not None:
             setattr(reward, key, getattr(data, key))
     if data.availability is not None:
-        if data.availability not in AVAILABILITY_KINDS:
-            raise ValidationFailed(f"availability must be one of {', '.join(AVAILABILITY_KINDS)}",
+        if data.availability not in tuple(Availability):
+            raise ValidationFailed(f"availability must be one of {', '.join(Availability)}",
                                    fields={"availability": "invalid"})
         reward.availability = data.availability
     if "available_from" in given:
@@ -234,7 +234,7 @@ def lock_redemption(session: Session, redemption_id: uuid.UUID | str) -> Redempt
     """The request row, locked: two parents deciding at once take turns (the second sees the first's answer)."""
     key = _uuid_or_404(redemption_id, "Redemption not found")
     redemption = session.scalar(select(Redemption).where(Redemption.id == key).with_for_update(of=Redemption)
-                                .execution_options(populate_existing=True))
+                                .options(joinedload(Redemption.reward)).execution_options(populate_existing=True))
     if redemption is None:
         raise NotFound("Redemption not found")
     return redemption
@@ -276,7 +276,8 @@ def request_reward(session: Session, kid: Member, reward_id: uuid.UUID | str, ru
     if reward.stock is not None:
         reward.stock -= 1
     approved = not reward.requires_approval
-    redemption = Redemption(id=redemption_id, reward_id=reward.id, member_id=kid.id, points_spent=reward.cost,
+    redemption = Redemption(id=redemption_id, reward_id=reward.id, reward=reward, member_id=kid.id,
+                            points_spent=reward.cost,
                             status="approved" if approved else "pending", requested_at=now,
                             decided_at=now if approved else None, notes=notes)
     session.add(redemption)
@@ -300,7 +301,7 @@ def approve_redemption(session: Session, actor: Member, redemption_id: uuid.UUID
     redemption = lock_redemption(session, redemption_id)
     if redemption.status != "pending":
         raise ValidationFailed(f"Redemption is already {redemption.status}")
-    redemption.status = "approved"
+    redemption.status = RedemptionStatus.APPROVED
     redemption.decided_at = now
     redemption.decided_by = actor.id
     session.flush()
@@ -324,7 +325,7 @@ def reject_redemption(session: Session, actor: Member, redemption_id: uuid.UUID 
                reference_id=redemption.id)
     if reward.stock is not None:
         reward.stock += 1
-    redemption.status = "rejected"
+    redemption.status = RedemptionStatus.REJECTED
     redemption.rejection_reason = reason
     redemption.decided_at = now
     redemption.decided_by = actor.id
@@ -342,7 +343,7 @@ def fulfil_redemption(session: Session, actor: Member, redemption_id: uuid.UUID 
         raise ValidationFailed("Approve this request before marking it fulfilled")
     if redemption.status != "approved":
         raise ValidationFailed(f"Redemption is already {redemption.status}")
-    redemption.status = "fulfilled"
+    redemption.status = RedemptionStatus.FULFILLED
     redemption.fulfilled_at = now
     if redemption.decided_by is None:
         redemption.decided_by = actor.id
@@ -355,7 +356,8 @@ def fulfil_redemption(session: Session, actor: Member, redemption_id: uuid.UUID 
 
 def get_redemption_or_404(session: Session, redemption_id: uuid.UUID | str) -> Redemption:
     """A request of this family (another family's id is simply not found)."""
-    redemption = session.get(Redemption, _uuid_or_404(redemption_id, "Redemption not found"))
+    redemption = session.get(Redemption, _uuid_or_404(redemption_id, "Redemption not found"),
+                             options=[joinedload(Redemption.reward)])
     if redemption is None:
         raise NotFound("Redemption not found")
     return redemption
@@ -364,10 +366,10 @@ def get_redemption_or_404(session: Session, redemption_id: uuid.UUID | str) -> R
 def list_redemptions(session: Session, *, member_id: uuid.UUID | None = None, statuses: tuple[str, ...] = (),
                      limit: int = 100) -> list[Redemption]:
     """Requests newest first, optionally one member's and/or in some statuses."""
-    unknown = set(statuses) - set(REDEMPTION_STATUSES)
+    unknown = set(statuses) - set(RedemptionStatus)
     if unknown:
-        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(REDEMPTION_STATUSES)}")
-    query = select(Redemption)
+        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(RedemptionStatus)}")
+    query = select(Redemption).options(joinedload(Redemption.reward))
     if member_id is not None:
         query = query.where(Redemption.member_id == member_id)
     if statuses:
@@ -400,7 +402,8 @@ class GoalProgress:
 
 def get_savings_goal(session: Session, member_id: uuid.UUID) -> SavingsGoal | None:
     """The reward a member is saving for, if any (one query, reward included)."""
-    return session.scalar(select(SavingsGoal).where(SavingsGoal.member_id == member_id))
+    return session.scalar(select(SavingsGoal).where(SavingsGoal.member_id == member_id)
+                          .options(joinedload(SavingsGoal.reward)))
 
 
 def goal_progress(session: Session, member: Member) -> GoalProgress | None:

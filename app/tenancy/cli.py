@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.db import engines, platform_engine
-from app.platform.models import PLACEMENTS, PLANS, Family
+from app.platform.models import Family, FamilyPlacement, Plan
 from app.tenancy.databases import database_owner, ensure_family_database, family_database_revision, \
     upgrade_family_database
 from app.tenancy.provisioning import Placement, ProvisioningError, provision_family
@@ -45,10 +45,10 @@ def families_cli() -> None:
 @families_cli.command("create")
 @click.argument("slug")
 @click.option("--name", required=True, help="The family's display name.")
-@click.option("--placement", type=click.Choice(PLACEMENTS), default=None,
+@click.option("--placement", type=click.Choice([placement.value for placement in FamilyPlacement]), default=None,
               help="Default: FAMILY_PLACEMENT (unset: dedicated on SQLite, else pooled).")
 @click.option("--timezone", default="UTC", show_default=True)
-@click.option("--plan", type=click.Choice(PLANS), default="free", show_default=True)
+@click.option("--plan", type=click.Choice([plan.value for plan in Plan]), default="free", show_default=True)
 @with_appcontext
 def create_command(slug: str, name: str, placement: str | None, timezone: str, plan: str) -> None:
     """Provision family SLUG (database, migrations, settings) and register it."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.db.engines import EngineRegistry
 from app.db.session import open_session
 from app.members.models import FamilySetting
-from app.platform.models import PLACEMENTS, PLANS, Family, Subscription
+from app.platform.models import Family, FamilyPlacement, Plan, Subscription
 from app.tenancy.slugs import propose_alternatives, slug_problem
 from app.tenancy.databases import DatabaseOwner, create_database, database_exists, drop_database, \
     ensure_family_database, upgrade_family_database
@@ -82,10 +82,10 @@ def provision_family(platform_session: Session, engines: EngineRegistry, placeme
     check_slug_available(platform_session, slug)
     if not 1 <= len(name) <= 120:
         raise ProvisioningError("The family name must be 1-120 characters.")
-    if placement not in PLACEMENTS:
-        raise ProvisioningError(f"Placement must be one of {', '.join(PLACEMENTS)}.")
-    if plan not in PLANS:
-        raise ProvisioningError(f"Plan must be one of {', '.join(PLANS)}.")
+    if placement not in tuple(FamilyPlacement):
+        raise ProvisioningError(f"Placement must be one of {', '.join(FamilyPlacement)}.")
+    if plan not in tuple(Plan):
+        raise ProvisioningError(f"Plan must be one of {', '.join(Plan)}.")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -24,6 +24,12 @@ def run_migrations() -> None:
     engine = build_engine(owner_url(app_url, database_owner(current_app.config)), pool_size=1, max_overflow=0)
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # build_engine turns SQLite's foreign keys on; a batch rebuild drops and re-creates a table, and with
+                # them on dropping `families` would cascade-delete its memberships. The pragma only acts outside a
+                # transaction, hence before the migration's.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
             _run(connection)
             grant_app_role(connection, make_url(app_url).username)
             connection.commit()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.allowance.models import AllowanceSchedule, Payout
 from app.assignments.services import load_family_rules
@@ -243,7 +244,8 @@ def test_redeem_holds_the_points_and_answers_the_contract_keys(api, people: Peop
             body["reward_name"], body["available_points"]) == (
         "Reward redeemed successfully", 30, "pending", True, "Ice cream", 70)
     with in_family(people.family) as ctx:
-        redemption = ctx.session.get(Redemption, uuid.UUID(body["redemption_id"]))
+        redemption = ctx.session.get(Redemption, uuid.UUID(body["redemption_id"]),
+                                     options=[joinedload(Redemption.reward)])
         assert (redemption.member_id, redemption.notes, redemption.reward.stock) == (people.kid.id, "after homework", 1)
     listed = api.get("/api/rewards", headers=people.headers(people.kid)).get_json()
     assert listed["rewards"][0]["user_redemption_count"] == 1

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.assignments.models import Assignment
 from app.assignments.services import claim_assignment, complete_assignment, materialise_day
@@ -35,7 +36,8 @@ def _family_with(session, names: list[str]) -> tuple[Member, dict[str, Member]]:
 
 
 def _assignees(session, day: date) -> list[str | None]:  # noqa: ANN001
-    rows = session.scalars(select(Assignment).where(Assignment.due_date == day))
+    rows = session.scalars(select(Assignment).where(Assignment.due_date == day)
+                           .options(joinedload(Assignment.assignee)))
     return sorted((a.assignee.display_name if a.assignee else None for a in rows), key=lambda n: n or "")
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.assignments.models import Assignment
 from app.assignments.services import (complete_assignment, load_family_rules, mark_missed, materialise_day,
@@ -39,7 +40,8 @@ def test_daily_loop_on_sqlite(sqlite_app) -> None:  # noqa: ANN001
         assert tick_family(s, timezone=family.timezone, now=NOW).created == 3  # tomorrow only
         s.commit()
         dishes = s.scalar(select(Assignment).join(Assignment.chore).where(Assignment.due_date == day,
-                                                                         Assignment.schedule_key.like("%:one")))
+                                                                         Assignment.schedule_key.like("%:one"))
+                       .options(joinedload(Assignment.assignee)))
         complete_assignment(s, actor=dishes.assignee, assignment_id=dishes.id, rules=rules, now=NOW)
         verify_assignment(s, actor=parent, assignment_id=dishes.id, approved=True, rules=rules, now=NOW)
         s.commit()

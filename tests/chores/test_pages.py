@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.assignments.models import Assignment
-from app.chores.models import Chore
+from app.chores.models import WITH_SCHEDULE_AND_ASSIGNEES, Chore
 from app.db.bases import utcnow
 from tests.chores.page_helpers import VISITORS, People, Poster, expect_access, has_field_error, ids, live_events
 
@@ -39,9 +39,9 @@ def chores_in(in_family: Callable[..., Any]) -> Callable[..., list[Chore]]:
     """Factory: a family's chores (archived too), detached, with schedule and assignees loaded."""
     def load(family: Any) -> list[Chore]:
         with in_family(family) as ctx:
-            chores = list(ctx.session.scalars(select(Chore).order_by(Chore.created_at)))
+            chores = list(ctx.session.scalars(select(Chore).order_by(Chore.created_at)
+                                              .options(*WITH_SCHEDULE_AND_ASSIGNEES)))
             for chore in chores:
-                _ = chore.schedule, chore.assignees
                 ctx.session.expunge(chore)
             return chores
     return load

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from app.assignments.models import Assignment
+from app.assignments.models import WITH_CHORE, WITH_CHORE_AND_ASSIGNEE, Assignment
 from app.assignments.services import (FamilyRules, claim_assignment, complete_assignment, load_family_rules,
                                       mark_missed, reopen_assignment, skip_assignment, undo_completion,
                                       verify_assignment)
@@ -50,7 +50,7 @@ class Model:
         every = self.session.execute(select(Assignment.id, Assignment.status).order_by(Assignment.id)).all()
         wanted = [row for row in every if row.status in statuses]
         pool = wanted if wanted and self.rng.random() < 0.85 else every
-        return self.session.get(Assignment, self.rng.choice(pool).id) if pool else None
+        return self.session.get(Assignment, self.rng.choice(pool).id, options=WITH_CHORE_AND_ASSIGNEE) if pool else None
 
     def anyone(self, assignment: Assignment | None = None) -> Member:
         choices = [self.parent, *self.kids]
@@ -61,7 +61,7 @@ class Model:
     def expect_misses(self) -> None:
         """Before anything marks chores missed: the assigned, overdue ones each cost their penalty once."""
         overdue = self.session.scalars(select(Assignment).where(Assignment.status.in_(("open", "pending")),
-                                                                Assignment.due_at < self.now))
+                                                                Assignment.due_at < self.now).options(*WITH_CHORE))
         for assignment in overdue:
             if assignment.assigned_to is not None and assignment.chore.penalty_points:
                 self.expected[assignment.assigned_to] -= assignment.chore.penalty_points

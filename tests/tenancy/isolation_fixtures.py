@@ -145,7 +145,7 @@ def seed_family(flask_app: Flask, marker: str) -> SeededFamily:
                                       end_date=today + timedelta(days=61), present=False, note=name("Away"))
         preset = PointPreset(kind="bonus", label=name("Preset"), amount=5)
         schedule = AllowanceSchedule(member_id=kid.id, mode="fixed_amount", payday=5, amount_cents=250)
-        payout = Payout(member_id=kid.id, kind="manual", points=0, amount_cents=100, currency="USD",
+        payout = Payout(member_id=kid.id, kind="allowance", points=0, amount_cents=100, currency="USD",
                         note=name("Payout"), paid_by=parent.id, paid_on=today - timedelta(days=7))
         badge = MemberBadge(member_id=kid.id, badge="first_chore", awarded_at=now)
         setting = FamilySetting(key=f"{marker.lower()}_custom", value=name("SettingValue"), is_private=True)
