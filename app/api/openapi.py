@@ -159,7 +159,8 @@ OPERATIONS: dict[str, Op] = {
     # members
     "api.get_me": Op(response=USER_DETAIL),
     "api.update_me": Op(body=wire(MemberChanges, rename=USER_RENAMES,
-                                  drop=set(MemberChanges.model_fields) - set(PROFILE_KEYS)), response=USER_DETAIL),
+                                  drop=set(MemberChanges.model_fields) - set(PROFILE_KEYS)),
+                         response=shape({"message": STR, "updated_fields": INT})),
     "api.get_my_preferences": Op(response=shape({"preferences": ANY_OBJECT})),
     "api.replace_my_preferences": Op(body=ANY_OBJECT, response=MESSAGE),
     "api.list_users": Op(response=listing("users", USER_ITEM)),
@@ -168,7 +169,7 @@ OPERATIONS: dict[str, Op] = {
     "api.get_user": Op(response=USER_DETAIL),
     "api.update_user": Op(body=wire(MemberChanges, rename=USER_RENAMES, drop=("role", "avatar"),
                                     extra={"is_parent": BOOL, "is_active": BOOL, "password": STR, "pin": STR}),
-                          response=USER_WRITTEN),
+                          response=shape({"message": STR, "user": USER_WRITTEN})),
     "api.delete_user": Op(response=MESSAGE),
     "api.weekly_leaderboard": Op(),
     "api.alltime_leaderboard": Op(),
