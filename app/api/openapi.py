@@ -94,6 +94,22 @@ def listing(key: str, items: Schema, **more: Schema) -> Schema:
 
 # --- request bodies: the input models, under the names the wire uses -------------------------------------------------
 
+# What the request door lets through in text: no NUL, lone surrogate or control character (tab and newlines aside).
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+
+
+def _plain_text(schema: Any) -> None:
+    """Give every free-text string in `schema` the door's pattern, in place."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema):
+            schema["pattern"] = TEXT_PATTERN
+        for value in schema.values():
+            _plain_text(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _plain_text(value)
+
+
 def wire(model: type[BaseModel], *, rename: Mapping[str, str] | None = None, drop: Iterable[str] = (),
          extra: Mapping[str, Schema] | None = None, required: Iterable[str] | None = None) -> Schema:
     """`model`'s JSON schema with the API's key names (renamed, some left out, a few added for old clients)."""
@@ -105,6 +121,8 @@ def wire(model: type[BaseModel], *, rename: Mapping[str, str] | None = None, dro
     properties.update(extra or {})
     names = list(schema.get("required", [])) if required is None else list(required)
     schema["properties"] = properties
+    schema["additionalProperties"] = False  # other keys are ignored, so a client has no reason to send them
+    _plain_text(schema)
     schema["required"] = [renames.get(name, name) for name in names if renames.get(name, name) in properties]
     if not schema["required"]:
         del schema["required"]
@@ -116,6 +134,7 @@ def _defs(models: Iterable[type[BaseModel]]) -> dict[str, Schema]:
     found: dict[str, Schema] = {}
     for model in models:
         found.update(model.model_json_schema(ref_template=REF).get("$defs", {}))
+    _plain_text(found)
     return found
 
 
@@ -189,7 +208,7 @@ OPERATIONS: dict[str, Op] = {
     "api.user_allowance_schedule": Op(),
     "api.set_user_allowance_schedule": Op(body=wire(ScheduleInput)),
     "api.my_goal": Op(),
-    "api.set_user_goal": Op(body=shape({"reward_id": ID})),
+    "api.set_user_goal": Op(body={**shape({"reward_id": ID}), "additionalProperties": False}),
     "api.clear_user_goal": Op(),
     # presence and schedule
     "api.schedule": Op(query=(Param("start_date", DAY), Param("end_date", DAY), Param("days", INT))),
@@ -268,7 +287,9 @@ OPERATIONS: dict[str, Op] = {
 def _path_and_parameters(rule: str) -> tuple[str, list[Schema]]:
     parameters = []
     for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
-        schema = {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
+        # Every <…_id> is a UUID (the views answer 400 "Invalid … ID" to anything else).
+        uuid_like = converter == "uuid" or name.endswith("_id")
+        schema = {"type": "string", "format": "uuid"} if uuid_like else {"type": "string", "pattern": TEXT_PATTERN}
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), parameters
 
