@@ -25,7 +25,6 @@ SKIPPED = {("POST", "/api/auth/login"), ("GET", "/api/openapi.json"), ("GET", "/
 RUNS = (("parent", GenerationMode.POSITIVE, 8), ("parent", GenerationMode.NEGATIVE, 4),
         ("kid", GenerationMode.POSITIVE, 4))
 KID_PASSWORD = "fuzzing kid password"
-TIME_BUDGET = 110.0  # seconds: the run is bounded well under two minutes
 
 
 def _token(session: requests.Session, base: str, username: str, password: str) -> str:
@@ -108,8 +107,6 @@ def test_generated_requests_get_no_server_error_and_match_the_document(live_serv
              _path_names(operation.path) <= set(known)]
     for operation, headers, mode, examples, ids in plan:
         run(operation, headers, mode, examples, ids and {name: ids[name] for name in _path_names(operation.path)})
-        if time.monotonic() - started > TIME_BUDGET:
-            pytest.fail(f"fuzzing passed its {TIME_BUDGET:.0f}s budget after {cases} cases")
 
     print(f"schemathesis: {cases} cases over {len(operations)} operations in {time.monotonic() - started:.1f}s; "
           f"statuses {dict(sorted(statuses.items()))}")
