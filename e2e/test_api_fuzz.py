@@ -7,7 +7,6 @@ import time
 from collections import Counter
 from typing import Any
 
-import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
