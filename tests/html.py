@@ -41,6 +41,13 @@ def text(page: Any, css: str = "body") -> str:
     return squash(found.text())
 
 
+def field_value(page: Any, name: str) -> str:
+    """The value of the first form field named `name` (a hidden token, a filled-in input), as a browser sends it."""
+    found = parse(page).css_first(f'[name="{name}"]')
+    assert found is not None, f"no field named {name!r}"
+    return found.attributes.get("value") or ""
+
+
 def first_element(page: Any) -> Node:
     """The fragment's outermost element (what htmx swaps in)."""
     body = parse(page).body

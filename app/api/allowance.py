@@ -25,6 +25,7 @@ from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404
 from app.policy import acts_for
+from app.rewards.inputs import SavingsGoalInput
 from app.rewards.services import GoalProgress, clear_savings_goal, goal_progress, set_savings_goal
 from app.uow import after_commit, transactional
 from app.web import current_rules, request_now
@@ -179,7 +180,7 @@ def set_user_goal(user_id: str) -> Response:
     require_keys(values, "reward_id")
     reward_id = parse_uuid(values["reward_id"], "Invalid reward ID format")
     session = get_session()
-    set_savings_goal(session, g.member, member, reward_id)
+    set_savings_goal(session, g.member, member, SavingsGoalInput(reward_id=reward_id))
     body = {"message": "Savings goal set", "goal": goal_item(goal_progress(session, member))}
     after_commit(publish_event, g.family.id, "rewardChanged", {"member_id": str(member.id)})
     return jsonify(body)

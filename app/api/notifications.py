@@ -14,7 +14,7 @@ from app.db import get_session
 from app.domain import ValidationFailed
 from app.inputs import parse_input
 from app.notifications.delivery import allow_private_addresses
-from app.notifications.inputs import WebhookInput
+from app.notifications.inputs import PreferencesInput, WebhookInput
 from app.notifications.models import Delivery, Notification, Webhook
 from app.notifications.services import (
     get_notification_or_404,
@@ -159,9 +159,7 @@ def notifications_get_preferences() -> Response:
 def notifications_put_preferences() -> Response:
     """Change some of the caller's choices: {"preferences": {"chore_waiting": {"email": true}}}."""
     body = read_json_object()
-    choices = body.get("preferences", body)
-    if not isinstance(choices, dict):
-        raise ValidationFailed("preferences must be an object of events", fields={"preferences": "invalid"})
+    choices = parse_input(PreferencesInput, {"choices": body.get("preferences", body)})
     update_preferences(get_session(), actor=g.member, member=g.member, choices=choices)
     return jsonify(_preferences_body())
 

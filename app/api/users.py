@@ -20,7 +20,7 @@ from app.db import get_session
 from app.db.bases import utcnow
 from app.domain import Conflict, ValidationFailed
 from app.inputs import Input, parse_input
-from app.members.inputs import MemberChanges, MemberInput
+from app.members.inputs import MemberChanges, MemberInput, MemberPreferences
 from app.members.models import Member
 from app.members.services import (
     check_plan_allows,
@@ -174,7 +174,7 @@ def replace_my_preferences() -> Response | tuple[Response, int]:
         return _error("Invalid request body", 400, details="preferences is required and must be a JSON object")
     if len(json.dumps(preferences)) > MAX_PREFERENCES_BYTES:
         return _error(f"Preferences can be at most {MAX_PREFERENCES_BYTES // 1024} KB", 400)
-    set_preferences(g.member, preferences)
+    set_preferences(g.member, MemberPreferences(preferences=preferences))
     return jsonify(message="Preferences updated successfully")
 
 

@@ -3,7 +3,7 @@ API."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import StrictBool
 
@@ -50,3 +50,9 @@ class MemberChanges(Input):
     usually_eats_dinner: StrictBool | None = None
     availability_notifications: StrictBool | None = None
     auto_approve_work: StrictBool | None = None
+
+
+class MemberPreferences(Input):
+    """A member's preferences: a JSON object the clients own, stored whole (its size is bounded at the API)."""
+
+    preferences: dict[str, Any]

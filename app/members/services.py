@@ -4,13 +4,12 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, ValidationFailed
-from app.members.inputs import MemberChanges, MemberInput
+from app.members.inputs import MemberChanges, MemberInput, MemberPreferences
 from app.members.models import Member, MemberRole
 from app.platform.models import FamilyMembership, MembershipRole
 from app.policy import SystemActor, require_parent, require_parent_or_system
@@ -256,11 +255,9 @@ def update_own_profile(session: Session, member: Member, *, today: date, changes
     return applied
 
 
-def set_preferences(member: Member, preferences: dict[str, Any]) -> None:
+def set_preferences(member: Member, choice: MemberPreferences) -> None:
     """Replace a member's preferences object (the previous service replaced, never merged)."""
-    if not isinstance(preferences, dict):
-        raise ValidationFailed("preferences must be a JSON object", fields={"preferences": "invalid"})
-    member.preferences = preferences
+    member.preferences = choice.preferences
 
 
 def deactivate_member(session: Session, member: Member, *, actor: Member, now: datetime) -> Member:

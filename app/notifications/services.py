@@ -20,6 +20,7 @@ from app.notifications.catalog import (
     channel_applies,
     events_for_role,
 )
+from app.notifications.inputs import PreferencesInput
 from app.notifications.models import (NOTIFICATION_EVENTS, Channel, Delivery, Notification, NotificationPreference,
                                       Webhook)
 from app.policy import require_parent
@@ -209,26 +210,19 @@ def preference_grid(session: Session, member: Member) -> list[PreferenceRow]:
 
 
 def update_preferences(session: Session, *, actor: Member, member: Member,
-                       choices: Mapping[str, Mapping[str, Any]]) -> list[PreferenceRow]:
-    """Save a member's own choices ({"chore_waiting": {"email": true}}); anything unknown is a 400."""
+                       choices: PreferencesInput) -> list[PreferenceRow]:
+    """Save a member's own choices ({"chore_waiting": {"email": true}}); an event not theirs is a 400."""
     if actor.id != member.id:
         raise Forbidden("You can only change your own notifications")
     allowed = set(events_for_role(member.role))
     cleaned: dict[tuple[str, str], bool] = {}
-    for event, channels in choices.items():
+    for event, channels in choices.choices.items():
         if event not in allowed:
             raise ValidationFailed(f"Unknown notification event: {event}", fields={event: "unknown"})
-        if not isinstance(channels, Mapping):
-            raise ValidationFailed(f"{event} must be an object of channels", fields={event: "invalid"})
         for channel, enabled in channels.items():
-            name = f"{event}.{channel}"
-            if channel not in MEMBER_CHANNELS or not channel_applies(event, channel):
-                raise ValidationFailed(f"Unknown channel for {event}: {channel}", fields={name: "unknown"})
-            if not isinstance(enabled, bool):
-                raise ValidationFailed(f"{name} must be true or false", fields={name: "invalid"})
             if channel == "email" and enabled and not member.email:
                 raise ValidationFailed("Add an email address to your profile to get emails",
-                                       fields={name: "no_email"})
+                                       fields={f"{event}.{channel}": "no_email"})
             cleaned[(event, channel)] = enabled
     existing = {(p.event, p.channel): p for p in session.scalars(
         select(NotificationPreference).where(NotificationPreference.member_id == member.id))}

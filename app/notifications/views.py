@@ -16,6 +16,7 @@ from app.htmx import HxEvent, is_htmx, is_htmx_request, redirect_to, trigger, va
 from app.members.models import Member
 from app.notifications import bp
 from app.notifications.catalog import CHANNEL_LABELS, MEMBER_CHANNELS
+from app.notifications.inputs import PreferencesInput
 from app.notifications.services import (
     PAGE_SIZE,
     get_notification_or_404,
@@ -166,9 +167,10 @@ def preferences() -> BaseResponse:
     session = get_session()
     member = me()
     # Every box the page offered is either ticked (present) or not: unticked means off.
-    choices = {row.event: {channel: f"{row.event}:{channel}" in request.form
-                           for channel in MEMBER_CHANNELS if row.channel(channel) is not None}
-               for row in preference_grid(session, member)}
+    choices = PreferencesInput(choices={
+        row.event: {channel: f"{row.event}:{channel}" in request.form
+                    for channel in MEMBER_CHANNELS if row.channel(channel) is not None}
+        for row in preference_grid(session, member)})
     try:
         with unit_of_work(session):
             update_preferences(session, actor=member, member=member, choices=choices)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
-from app.inputs import BlankIsNone, Input, LocalDate, Text, WholeNumber, clean_text
+from app.inputs import BlankIsNone, Id, Input, LocalDate, Text, WholeNumber, clean_text
 
 # Ranges and consistency (cost 1-10,000, stock not negative, a window that makes sense) are the service's rules,
 # with the messages the API contract fixes; these models settle types, lengths and characters.
@@ -63,3 +63,9 @@ class RejectInput(Input):
     """A parent's no, with the reason the kid sees."""
 
     reason: Text(300, multiline=True) = ""  # type: ignore[valid-type]  # blank: the service asks for one
+
+
+class SavingsGoalInput(Input):
+    """The reward a kid pins as their savings goal."""
+
+    reward_id: Id

@@ -14,7 +14,7 @@ from app.events import RewardDecided, RewardRequested, record
 from app.family_time import WEEKDAY_NAMES, FamilyClock
 from app.members.models import Member
 from app.points.services import lock_member, post_entry
-from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
+from app.rewards.inputs import RedeemInput, RejectInput, RewardInput, SavingsGoalInput
 from app.policy import require_parent, require_self_or_parent
 from app.rewards.models import Availability, Redemption, RedemptionStatus, Reward, SavingsGoal
 
@@ -420,11 +420,11 @@ def _check_goal_access(actor: Member, kid: Member) -> None:
         raise ValidationFailed("Savings goals are for kids", fields={"user_id": "invalid"})
 
 
-def set_savings_goal(session: Session, actor: Member, kid: Member, reward_id: uuid.UUID | str) -> SavingsGoal:
+def set_savings_goal(session: Session, actor: Member, kid: Member, choice: SavingsGoalInput) -> SavingsGoal:
     """Pin one reward as the kid's goal (replacing any earlier one)."""
     _check_goal_access(actor, kid)
     try:
-        reward = get_reward_or_404(session, reward_id)
+        reward = get_reward_or_404(session, choice.reward_id)
     except NotFound:
         raise NotFound("Reward not found") from None
     lock_member(session, kid.id)  # two taps at once must not both insert a goal (one per kid)

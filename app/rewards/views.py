@@ -36,7 +36,7 @@ from app.rewards.forms import (
     reward_data,
     reward_values,
 )
-from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
+from app.rewards.inputs import RedeemInput, RejectInput, RewardInput, SavingsGoalInput
 from app.rewards.models import Redemption, Reward
 from app.rewards.services import (
     approve_redemption,
@@ -173,8 +173,12 @@ def save_for(reward_id: str) -> BaseResponse:
     kid = _kid_only()
     session = get_session()
     try:
+        choice = parse_input(SavingsGoalInput, {"reward_id": reward_id})
+    except ValidationFailed:  # not an id: no such reward
+        return _store_refused(kid, NotFound("Reward not found"))
+    try:
         with unit_of_work(session):
-            goal = set_savings_goal(session, kid, kid, reward_id)
+            goal = set_savings_goal(session, kid, kid, choice)
             name = goal.reward.name
     except DomainError as error:
         return _store_refused(kid, error)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Callable
 from datetime import date, time, timedelta
 from typing import Any
@@ -14,6 +13,7 @@ from app.assignments.models import Assignment
 from app.chores.models import WITH_SCHEDULE_AND_ASSIGNEES, Chore
 from app.db.bases import utcnow
 from tests.chores.page_helpers import VISITORS, People, Poster, expect_access, has_field_error, ids, live_events
+from tests.html import parse
 
 TODAY = utcnow().date()  # the test family's timezone is UTC
 
@@ -185,7 +185,7 @@ def test_live_validation_shows_the_next_five_dates(people: People, parent_client
     html = response.get_data(as_text=True)
     assert "<html" not in html and sentence in html and "Looks good" in html
     expected = [_nth_weekday(year, month, weekday, week).isoformat() for month in range(1, 6)]
-    assert re.findall(r'<time datetime="([0-9-]+)">', html) == expected
+    assert [node.attributes["datetime"] for node in parse(html).css("time[datetime]")] == expected
     assert chores_in(people.family) == []  # checking never saves
 
 

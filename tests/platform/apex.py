@@ -1,7 +1,6 @@
 """Helpers for the apex and sign-up tests: CSRF tokens read from real pages, fresh client addresses, accounts."""
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,18 +22,16 @@ from app.security import hash_secret
 from app.tenancy.context import family_context
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import FamilyClient, host_client
+from tests.html import field_value
 
 PASSWORD = "plum tree in the garden"
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def csrf_token(client: FamilyClient, path: str) -> str:
     """The CSRF token a real visitor would get from the form at `path`."""
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
-    match = CSRF_FIELD.search(response.get_data(as_text=True))
-    assert match, f"no csrf_token field on {path}"
-    return match.group(1)
+    return field_value(response, "csrf_token")
 
 
 def fresh_address() -> str:

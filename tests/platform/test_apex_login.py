@@ -1,7 +1,6 @@
 """Signing in at the apex: one family opens at once, several get a picker, none get a way to start one."""
 from __future__ import annotations
 
-import re
 
 import pytest
 from flask import Flask
@@ -10,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from app.db import platform_engine
 from app.platform.models import AuditLog
+from tests.html import field_value, parse
 from tests.conftest import set_family_status
-from tests.platform.apex import CSRF_FIELD, audit_actions, csrf_token, follow_handoff, handoff_parts
+from tests.platform.apex import audit_actions, csrf_token, follow_handoff, handoff_parts
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -22,7 +22,7 @@ def log_in(client, email: str, password: str, **extra: str):  # noqa: ANN201
 
 
 def open_family(client, slug: str):  # noqa: ANN201
-    token = CSRF_FIELD.search(client.get("/families").get_data(as_text=True)).group(1)
+    token = field_value(client.get("/families"), "csrf_token")
     return client.post(f"/families/{slug}/open", data={"csrf_token": token})
 
 
@@ -119,7 +119,7 @@ def test_opening_a_family_that_is_not_yours_is_404(apex, make_account, make_fami
     account = make_account([mine])
     make_account([theirs])
     log_in(apex, account.email, account.password)
-    token = CSRF_FIELD.search(apex.get("/login").get_data(as_text=True)).group(1)
+    token = field_value(apex.get("/login"), "csrf_token")
 
     assert apex.post(f"/families/{theirs.slug}/open", data={"csrf_token": token}).status_code == 404
     assert apex.post("/families/no-such-family/open", data={"csrf_token": token}).status_code == 404
@@ -135,7 +135,7 @@ def test_a_suspended_family_is_listed_but_cannot_be_opened(app: Flask, apex, mak
 
     assert "Closed House" in page and f'action="/families/{closed.slug}/open"' not in page
     assert "Not open right now" in page
-    token = CSRF_FIELD.search(page).group(1)
+    token = field_value(page, "csrf_token")
     assert apex.post(f"/families/{closed.slug}/open", data={"csrf_token": token}).status_code == 404
 
 
@@ -162,7 +162,7 @@ def test_the_picker_needs_a_signed_in_account(apex, method: str, path: str) -> N
 def test_signing_out_forgets_the_account(apex, make_account, family) -> None:
     account = make_account([family])
     log_in(apex, account.email, account.password)
-    token = CSRF_FIELD.search(apex.get("/login").get_data(as_text=True)).group(1)
+    token = field_value(apex.get("/login"), "csrf_token")
 
     response = apex.post("/logout", data={"csrf_token": token})
 
@@ -207,4 +207,4 @@ def test_the_login_form_keeps_the_email_but_never_the_password(apex, make_accoun
     page = log_in(apex, account.email, "a wrong password").get_data(as_text=True)
 
     assert f'value="{account.email}"' in page and "a wrong password" not in page
-    assert re.search(r'<input id="password"[^>]*>', page) and 'value="a wrong' not in page
+    assert parse(page).css("input#password") and 'value="a wrong' not in page

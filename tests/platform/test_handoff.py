@@ -13,8 +13,9 @@ from app.accounts.handoff import local_path
 from app.members.models import Member
 from app.platform.services import issue_handoff
 from app.tenancy.context import family_context
+from tests.html import field_value
 from tests.conftest import set_family_status
-from tests.platform.apex import CSRF_FIELD, audit_actions, handoff_parts
+from tests.platform.apex import audit_actions, handoff_parts
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -152,7 +153,7 @@ def test_a_parent_switches_to_another_of_their_families_without_a_password(app: 
     assert "Second &lt;i&gt;House&lt;/i&gt;" in picker and f'action="/auth/switch/{second.slug}"' in picker
     assert f"/auth/switch/{first.slug}" not in picker  # not the family they are already in
     response = on_first.post(f"/auth/switch/{second.slug}",
-                             data={"csrf_token": CSRF_FIELD.search(picker).group(1)})
+                             data={"csrf_token": field_value(picker, "csrf_token")})
 
     assert response.status_code == 303
     host, path, query = handoff_parts(response.headers["Location"])
@@ -168,7 +169,7 @@ def test_switching_to_a_family_you_are_not_in_is_404(app: Flask, make_account, m
     make_account([theirs])
     client = family_client(mine)
     enter(app, client, account, mine)
-    token = CSRF_FIELD.search(client.get("/auth/switch").get_data(as_text=True)).group(1)
+    token = field_value(client.get("/auth/switch"), "csrf_token")
 
     assert client.post(f"/auth/switch/{theirs.slug}", data={"csrf_token": token}).status_code == 404
     assert client.post("/auth/switch/no-such-family", data={"csrf_token": token}).status_code == 404
@@ -180,7 +181,7 @@ def test_switching_into_a_suspended_family_is_404(app: Flask, make_account, make
     set_family_status(app, closed, status="suspended")
     client = family_client(mine)
     enter(app, client, account, mine)
-    token = CSRF_FIELD.search(client.get("/auth/switch").get_data(as_text=True)).group(1)
+    token = field_value(client.get("/auth/switch"), "csrf_token")
 
     assert client.post(f"/auth/switch/{closed.slug}", data={"csrf_token": token}).status_code == 404
 
@@ -194,7 +195,7 @@ def test_a_member_without_a_platform_account_cannot_switch(app: Flask, auth, cre
     assert page.status_code == 200 and "This is your only family." in page.get_data(as_text=True)
 
     response = client.post(f"/auth/switch/{make_family().slug}",
-                           data={"csrf_token": CSRF_FIELD.search(page.get_data(as_text=True)).group(1)})
+                           data={"csrf_token": field_value(page, "csrf_token")})
 
     assert response.status_code == 404
 
@@ -202,7 +203,7 @@ def test_a_member_without_a_platform_account_cannot_switch(app: Flask, auth, cre
 @pytest.mark.parametrize(("method", "path"), [("get", "/auth/switch"), ("post", "/auth/switch/anything")])
 def test_switching_needs_a_signed_in_member(family, family_client, method: str, path: str) -> None:
     client = family_client(family)
-    token = CSRF_FIELD.search(client.get("/login").get_data(as_text=True)).group(1)
+    token = field_value(client.get("/login"), "csrf_token")
 
     response = getattr(client, method)(path, data={"csrf_token": token} if method == "post" else None)
 

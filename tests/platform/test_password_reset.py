@@ -11,7 +11,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app.platform.services import email_verification_token
 from app.security import verify_secret
-from tests.platform.apex import CSRF_FIELD, audit_actions, csrf_token, find_user
+from tests.html import field_value
+from tests.platform.apex import audit_actions, csrf_token, find_user
 
 pytestmark = pytest.mark.usefixtures("app")
 NEW_PASSWORD = "a brand new walk in the park"
@@ -29,7 +30,7 @@ def reset_link(smtp_server, email: str) -> str:  # noqa: ANN001
 
 
 def choose(client, link: str, password: str, confirm: str | None = None):  # noqa: ANN001, ANN201
-    token = CSRF_FIELD.search(client.get("/forgot-password").get_data(as_text=True)).group(1)
+    token = field_value(client.get("/forgot-password"), "csrf_token")
     return client.post(link, data={"csrf_token": token, "password": password,
                                    "password_confirm": password if confirm is None else confirm})
 

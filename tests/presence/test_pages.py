@@ -3,7 +3,6 @@ are refused with 422; only this family's parents get in."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -23,17 +22,16 @@ from tests.chores.page_helpers import (  # noqa: F401 - pytest fixtures
     post,
     visitor,
 )
+from tests.html import one, squash
 
 MONTH = "2027-03"  # March 2027: Monday the 1st, so the grid starts on it (weeks start on Monday)
 
 
 def cell(html: str, day: str) -> tuple[list[str], str]:
     """(who is home, the cell's text) for one day of the month grid."""
-    match = re.search(rf'<td[^>]*data-day="{day}">(.*?)</td>', html, re.S)
-    assert match, f"no cell for {day}"
-    home = re.findall(r'title="([^"]+) is home"', match.group(1))
-    text = " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
-    return home, text
+    found = one(html, f'td[data-day="{day}"]')
+    home = [str(node.attributes["title"]).removesuffix(" is home") for node in found.css('[title$=" is home"]')]
+    return home, squash(found.text(separator=" "))
 
 
 def rules_count(in_family: Callable[..., Any], people: People) -> tuple[int, int]:

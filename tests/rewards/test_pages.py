@@ -124,6 +124,16 @@ def test_saving_for_a_reward_shows_a_progress_bar(browser, post, household: Hous
         assert ctx.session.scalars(select(SavingsGoal)).all() == []
 
 
+@pytest.mark.parametrize("reward_id", ["not-an-id", str(uuid.uuid4())])
+def test_saving_for_no_such_reward_says_so_and_pins_nothing(browser, post, household: Household,  # noqa: ANN001
+                                                            in_family, reward_id: str) -> None:
+    answer = post(browser("kid"), f"/rewards/{reward_id}/goal", htmx=True)
+
+    assert "Reward not found" in _text(answer)
+    with in_family(household.family) as ctx:
+        assert ctx.session.scalars(select(SavingsGoal)).all() == []
+
+
 # --- the parent's side -------------------------------------------------------------------------------------------
 
 def test_the_parent_sees_requests_to_decide_and_the_catalogue(browser, household: Household, in_family,

@@ -14,7 +14,7 @@ from app.notifications.models import Notification
 from app.points.models import LedgerEntry
 from app.points.services import reconcile_balances
 from app.rewards.models import Redemption, Reward, SavingsGoal
-from app.rewards.inputs import RedeemInput, RejectInput, RewardInput
+from app.rewards.inputs import RedeemInput, RejectInput, RewardInput, SavingsGoalInput
 from app.rewards.services import (
     approve_redemption,
     archive_reward,
@@ -309,8 +309,8 @@ def test_a_savings_goal_shows_progress_and_one_goal_per_kid(in_family, household
         s = ctx.session
         kid, sibling = s.get(Member, household.kid_id), s.get(Member, household.sibling_id)
         bike, lego = make_reward(s, name="Bike", cost=400), make_reward(s, name="Lego", cost=250)
-        set_savings_goal(s, kid, kid, bike.id)
-        set_savings_goal(s, kid, kid, lego.id)
+        set_savings_goal(s, kid, kid, SavingsGoalInput(reward_id=bike.id))
+        set_savings_goal(s, kid, kid, SavingsGoalInput(reward_id=lego.id))
         s.commit()
         assert s.scalars(select(SavingsGoal.reward_id)).all() == [lego.id]
         progress = goal_progress(s, kid)
@@ -319,6 +319,6 @@ def test_a_savings_goal_shows_progress_and_one_goal_per_kid(in_family, household
         assert store["Lego"].is_goal and not store["Bike"].is_goal
         assert (store["Bike"].affordable, store["Bike"].points_short, store["Bike"].percent) == (False, 300, 25)
         with pytest.raises(Forbidden):
-            set_savings_goal(s, sibling, kid, bike.id)
+            set_savings_goal(s, sibling, kid, SavingsGoalInput(reward_id=bike.id))
         archive_reward(s, lego, actor=s.get(Member, household.parent_id))
         assert goal_progress(s, kid) is None and clear_savings_goal(s, kid, kid) is False

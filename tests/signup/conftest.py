@@ -1,18 +1,15 @@
 """Fixtures for sign-up: an apex client and a valid form to spoil one field at a time."""
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.html import field_value
 from tests.conftest import FamilyClient
-from tests.platform.apex import CSRF_FIELD, PASSWORD, apex, family_client, make_account  # noqa: F401 - fixtures
-
-NONCE_FIELD = re.compile(r'name="nonce" value="([^"]+)"')
-
+from tests.platform.apex import PASSWORD, apex, family_client, make_account  # noqa: F401 - fixtures
 
 @pytest.fixture
 def signup_data() -> dict[str, str]:
@@ -28,6 +25,6 @@ def post_signup(apex: FamilyClient) -> Callable[..., Any]:  # noqa: F811 - the i
     def post(data: dict[str, str], *, client: FamilyClient | None = None, headers: dict[str, str] | None = None):
         client = client or apex
         page = client.get("/signup").get_data(as_text=True)
-        form = {"csrf_token": CSRF_FIELD.search(page).group(1), "nonce": NONCE_FIELD.search(page).group(1), **data}
+        form = {"csrf_token": field_value(page, "csrf_token"), "nonce": field_value(page, "nonce"), **data}
         return client.post("/signup", data=form, headers=headers or {})
     return post

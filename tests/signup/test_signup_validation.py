@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import html
-import re
 import threading
 import time
 import uuid
@@ -15,8 +14,8 @@ from sqlalchemy.orm import Session
 from app.db import platform_engine
 from app.platform.models import Family, User
 from app.tenancy.databases import database_exists
-from tests.platform.apex import CSRF_FIELD, find_family, find_user
-from tests.signup.conftest import NONCE_FIELD
+from tests.html import field_value, select
+from tests.platform.apex import find_family, find_user
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -78,7 +77,8 @@ def test_a_bad_field_is_refused_beside_that_field(app: Flask, post_signup, signu
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in field_error(page, field)
-    assert re.findall(r'id="([a-z_]+)-error"', page) == [field]  # only the spoiled field complains
+    errors = [str(node.id).removesuffix("-error") for node in select(page, '[id$="-error"]')]
+    assert errors == [field]  # only the spoiled field complains
     assert_nothing_created(app, signup_data)
 
 
@@ -141,10 +141,10 @@ def test_the_password_is_never_sent_back(post_signup, signup_data) -> None:
 
 def test_a_form_sent_twice_gets_a_clear_answer_and_one_family(app: Flask, apex, signup_data) -> None:
     page = apex.get("/signup").get_data(as_text=True)
-    form = {**signup_data, "csrf_token": CSRF_FIELD.search(page).group(1), "nonce": NONCE_FIELD.search(page).group(1)}
+    form = {**signup_data, "csrf_token": field_value(page, "csrf_token"), "nonce": field_value(page, "nonce")}
 
     first = apex.post("/signup", data=form)
-    form["csrf_token"] = CSRF_FIELD.search(apex.get("/signup").get_data(as_text=True)).group(1)  # new session
+    form["csrf_token"] = field_value(apex.get("/signup"), "csrf_token")  # new session
     second = apex.post("/signup", data=form)
 
     assert first.status_code == 303
@@ -165,7 +165,7 @@ def test_a_race_for_the_same_email_or_slug_gets_a_conflict_and_leaves_nothing(ap
     The slug race is lost after the dedicated database was created and migrated, so that database must be dropped.
     """
     page = apex.get("/signup").get_data(as_text=True)
-    form = {**signup_data, "csrf_token": CSRF_FIELD.search(page).group(1), "nonce": NONCE_FIELD.search(page).group(1)}
+    form = {**signup_data, "csrf_token": field_value(page, "csrf_token"), "nonce": field_value(page, "nonce")}
     dedicated_url = app.config["DEDICATED_DATABASE_URL_TEMPLATE"].format(slug=signup_data["slug"].replace("-", "_"))
     with app.app_context():
         rival = Session(platform_engine())

@@ -1,21 +1,21 @@
 """The live address check: proposed from the family name, checked as typed, free alternatives one tap away."""
 from __future__ import annotations
 
-import html
-import re
 import uuid
 
 import pytest
+
+from tests.html import one, select, text
 
 pytestmark = pytest.mark.usefixtures("app")
 
 
 def alternatives(page: str) -> list[str]:
-    return re.findall(r'class="slug-alternative"[^>]*>([^<]+)</button>', page)
+    return [node.text() for node in select(page, 'button[class="slug-alternative"]')]
 
 
 def text_of(page: str) -> str:
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))).strip()
+    return text(page)
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_the_family_name_proposes_the_address(apex) -> None:
 
     page = apex.get("/signup/slug-field", query_string={"family_name": name, "slug": ""}).get_data(as_text=True)
 
-    slug = re.search(r'id="slug" name="slug" type="text" value="([^"]*)"', page).group(1)
+    slug = str(one(page, 'input#slug[name="slug"][type="text"]').attributes.get("value") or "")
     assert slug.startswith("the-smiths-") and f"✓ {slug}.localhost:5000 is yours" in text_of(page)
     assert 'id="slug-field"' in page and 'name="slug_touched" value=""' in page
 

@@ -14,9 +14,9 @@ from app import create_app
 from app.db import engines
 from app.tenancy.cli import default_placement
 import config
+from tests.html import field_value
 from tests.conftest import FamilyClient
-from tests.platform.apex import CSRF_FIELD, PASSWORD, client_on, csrf_token, find_family, follow_handoff
-from tests.signup.conftest import NONCE_FIELD
+from tests.platform.apex import PASSWORD, client_on, csrf_token, find_family, follow_handoff
 
 pytestmark = pytest.mark.sqlite
 
@@ -45,7 +45,7 @@ def _sign_up(app: Flask, family_name: str) -> tuple[str, str, object]:
     slug, email = f"{family_name.lower()}-{tag}", f"parent-{tag}@example.com"
     page = apex.get("/signup").get_data(as_text=True)
     response = apex.post("/signup", data={
-        "csrf_token": CSRF_FIELD.search(page).group(1), "nonce": NONCE_FIELD.search(page).group(1),
+        "csrf_token": field_value(page, "csrf_token"), "nonce": field_value(page, "nonce"),
         "display_name": f"Parent {family_name}", "email": email, "password": PASSWORD,
         "family_name": f"The {family_name}", "slug": slug, "timezone": "Europe/Paris", "city": ""})
     return slug, email, response
