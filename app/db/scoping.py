@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -73,7 +74,8 @@ class GateStats:
     family_statements: int = 0
     exempt: int = 0
     refused: int = 0
-    refusals: list[str] = field(default_factory=list)
+    # The latest refusals only: a long-running process must not grow a list without end.
+    refusals: deque[str] = field(default_factory=lambda: deque(maxlen=200))
 
 
 stats = GateStats()

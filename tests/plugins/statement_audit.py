@@ -20,9 +20,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _statement_audit(request: pytest.FixtureRequest) -> Iterator[None]:
-    before = len(scoping.stats.refusals)
+    before = scoping.stats.refused
     yield
-    refusals = scoping.stats.refusals[before:]
+    new = scoping.stats.refused - before
+    refusals = list(scoping.stats.refusals)[-new:] if new else []
     if refusals and request.node.get_closest_marker("expect_scope_refusals") is None:
         pytest.fail("family-scope gate refused statements:\n" + "\n".join(refusals[:10]), pytrace=False)
 
