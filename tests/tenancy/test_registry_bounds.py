@@ -1,7 +1,6 @@
 """The registry's caches and the engine LRU stay bounded, whatever hosts a flood of requests names."""
 from __future__ import annotations
 
-import io
 import random
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from app.tenancy.slugs import is_valid_slug
 from app.tenancy import registry
 from app.tenancy.registry import FamilyRecord, FamilyRegistry
 from tests.conftest import build_migrated_app, family_factory
+from tests.tenancy.test_hostile_hosts import wsgi_get
 
 FLOOD = 100_000
 FAMILY_CACHE = 2
@@ -33,19 +33,7 @@ def random_slug(rng: random.Random) -> str:
 
 def wsgi_status(app: Flask, host: str, path: str = "/api/family/info") -> int:
     """One request through the whole WSGI stack (middleware, hook, error handler) without the test client's cost."""
-    environ = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SCRIPT_NAME": "",
-        "SERVER_NAME": "localhost", "SERVER_PORT": "5000", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": host,
-        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO(), "wsgi.version": (1, 0),
-        "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
-    }
-    statuses: list[str] = []
-    body = app.wsgi_app(environ, lambda status, _headers, _exc=None: statuses.append(status))
-    try:
-        b"".join(body)
-    finally:
-        getattr(body, "close", lambda: None)()
-    return int(statuses[0].split()[0])
+    return wsgi_get(app, host, path)[0]
 
 
 @pytest.fixture
