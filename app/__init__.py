@@ -24,7 +24,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
-    from app import auth, db, errors, extensions, inputs, jobs, redis_store, request_log, seed, tenancy
+    from app import auth, db, errors, extensions, inputs, jobs, redis_store, request_log, seed, tenancy, transfer
 
     redis_store.init_app(app)
     db.init_app(app)
@@ -43,6 +43,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
                                  live_updates="sse" if app.config.get("REDIS_URL") else "poll")
     seed.init_app(app)
     jobs.init_app(app)
+    transfer.init_app(app)
     return app
 
 
