@@ -302,14 +302,13 @@ class _Planner:
             strategy = STRATEGIES.get(str(row.get("assignment_type") or "both"))
             if strategy is None:
                 self.problem("chores", row, f"assignment_type {row.get('assignment_type')!r} is unknown")
-            icon = row.get("icon")
             self.chores.add(row["id"])
             tally.imported += 1
             self.plan.add(Chore, {
                 "id": row["id"], "name": self.text("chores", row, "name", 100, required=True) or "",
                 "description": row.get("description"), "instructions": row.get("instructions"),
                 "category": self.text("chores", row, "category", 50) or "general",
-                "icon": icon if isinstance(icon, str) and len(icon) <= 16 else "🧹",
+                "icon": _icon(row, "🧹"),
                 "base_points": self.points("chores", row, "base_points"),
                 "estimated_minutes": row.get("estimated_minutes"), "difficulty": difficulty,
                 "min_age": _int(row.get("min_age")),
@@ -441,13 +440,12 @@ class _Planner:
             stock = row.get("stock_remaining")
             if stock is not None and (not isinstance(stock, int) or stock < 0):
                 self.problem("rewards", row, f"stock_remaining {stock!r} is impossible")
-            icon = row.get("icon")
             self.rewards.add(row["id"])
             tally.imported += 1
             self.plan.add(Reward, {
                 "id": row["id"], "name": self.text("rewards", row, "name", 100, required=True) or "",
                 "description": row.get("description"), "category": self.text("rewards", row, "category", 50) or "treat",
-                "icon": icon if isinstance(icon, str) and len(icon) <= 16 else "🎁",
+                "icon": _icon(row, "🎁"),
                 "cost": self.points("rewards", row, "cost_points"),
                 "requires_approval": row.get("requires_parent_approval") is not False, "stock": stock,
                 "max_per_week": row.get("max_per_week"), "availability": "always",
@@ -679,6 +677,12 @@ class _Planner:
                 self.report.notes.append(f"{balance.username}: legacy total_points {balance.old_total} disagrees "
                                          f"with its available + converted + redeemed ({expected_total})")
         return self.plan
+
+
+def _icon(row: dict[str, Any], fallback: str) -> str:
+    """The legacy icon when it fits (an emoji or a short name), else HousePoints' own."""
+    icon = row.get("icon")
+    return icon if isinstance(icon, str) and 0 < len(icon) <= 16 else fallback
 
 
 def _int(value: object) -> int:

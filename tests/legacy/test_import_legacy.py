@@ -23,6 +23,7 @@ from app.tenancy.context import family_context
 from app.tenancy.registry import FamilyRecord
 from app.transfer.archive import archive_bytes
 from app.web import uploads_root
+from tests.transfer.conftest import dedicated_database_exists
 
 RIVERA = {  # legacy available_points, and what pending / approved requests now hold
     "elena": (0, 0), "marco": (0, 0), "sofia": (227, 0), "diego": (245, 80), "lucia": (234, 30),
@@ -259,7 +260,7 @@ def test_a_family_that_fails_to_reconcile_leaves_nothing_behind(
     assert result.exit_code != 0
     assert "PROBLEM: an injected difference" in result.output and "nothing was kept" in result.output
     assert _family_id(app, slug) is None
-    assert not _database_exists(app, slug)  # the dedicated database made for it was dropped
+    assert not dedicated_database_exists(app, slug)  # the dedicated database made for it was dropped
 
 
 def test_importing_the_same_legacy_family_twice_into_one_database_is_refused_cleanly(
@@ -273,16 +274,3 @@ def test_importing_the_same_legacy_family_twice_into_one_database_is_refused_cle
     assert "already exist in the target database" in result.output and "nothing was kept" in result.output
     assert _family_id(app, second) is None
 
-
-def _database_exists(app: Flask, slug: str) -> bool:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    url = make_url(app.config["DEDICATED_DATABASE_URL_TEMPLATE"].format(slug=slug.replace("-", "_")))
-    engine = create_engine(url.set(database="postgres"))
-    try:
-        with engine.connect() as connection:
-            return connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                     {"n": url.database}) is not None
-    finally:
-        engine.dispose()

@@ -52,6 +52,21 @@ def family_exists(app: Flask) -> Callable[[str], bool]:
     return exists
 
 
+def dedicated_database_exists(app: Flask, slug: str) -> bool:
+    """Whether PostgreSQL has the dedicated database a family with this slug would get."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["DEDICATED_DATABASE_URL_TEMPLATE"].format(slug=slug.replace("-", "_")))
+    engine = create_engine(url.set(database="postgres"))
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                     {"n": url.database}) is not None
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def uploads(app: Flask) -> Path:
     with app.app_context():

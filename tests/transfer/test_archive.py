@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from app.tenancy.registry import FamilyRecord
 from app.transfer.archive import EXCLUDED_TABLES, FORMAT_VERSION, MANIFEST
 from tests.neighbour import row_counts
+from tests.transfer.conftest import dedicated_database_exists
 
 
 def _export(runner: FlaskCliRunner, slug: str, path: Path) -> dict[str, bytes]:
@@ -43,17 +42,6 @@ def _reseal(files: dict[str, bytes]) -> dict[str, bytes]:
             entry = manifest["files"].setdefault(name, {})
             entry.update(sha256=hashlib.sha256(content).hexdigest(), bytes=len(content))
     return {**files, MANIFEST: json.dumps(manifest).encode()}
-
-
-def _dedicated_database_exists(app: Flask, slug: str) -> bool:
-    url = make_url(app.config["DEDICATED_DATABASE_URL_TEMPLATE"].format(slug=slug.replace("-", "_")))
-    engine = create_engine(url.set(database="postgres"))
-    try:
-        with engine.connect() as connection:
-            return connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                     {"n": url.database}) is not None
-    finally:
-        engine.dispose()
 
 
 def test_round_trip_gives_the_same_family_apart_from_its_id_and_slug(
@@ -165,7 +153,7 @@ def test_a_bad_archive_is_refused_with_a_clear_message_and_leaves_nothing(
     assert message in result.output
     assert "Traceback" not in result.output
     assert not family_exists(copy)
-    assert not _dedicated_database_exists(app, copy)
+    assert not dedicated_database_exists(app, copy)
     assert sorted(uploads.iterdir()) == folders_before
 
 
