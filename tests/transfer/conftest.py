@@ -16,7 +16,10 @@ from app.platform.models import Family, FamilyMembership, User
 from app.tenancy.context import family_context
 from app.tenancy.registry import FamilyRecord
 from app.web import uploads_root
+from tests.conftest import app_on_both_engines
 from tests.neighbour import _no_side_effects, seed_family
+
+app = app_on_both_engines()  # archives are plain ORM reads and writes: proved on pooled SQLite too
 
 PHOTO = bytes.fromhex("ffd8ffe000104a464946") + b"\x00" * 64 + bytes.fromhex("ffd9")
 
@@ -53,11 +56,13 @@ def family_exists(app: Flask) -> Callable[[str], bool]:
 
 
 def dedicated_database_exists(app: Flask, slug: str) -> bool:
-    """Whether PostgreSQL has the dedicated database a family with this slug would get."""
+    """Whether the dedicated database a family with this slug would get exists (a PostgreSQL database, a file)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     url = make_url(app.config["DEDICATED_DATABASE_URL_TEMPLATE"].format(slug=slug.replace("-", "_")))
+    if url.get_backend_name() == "sqlite":
+        return Path(str(url.database)).exists()
     engine = create_engine(url.set(database="postgres"))
     try:
         with engine.connect() as connection:
