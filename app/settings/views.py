@@ -1,4 +1,5 @@
-"""Settings pages: the family's settings (a form per group, saved with htmx) and each member's calendar link."""
+"""Settings pages: the family's settings (a form per group, saved with htmx), each member's calendar link and the
+owner's download of the family's data."""
 from __future__ import annotations
 
 import dataclasses

@@ -28,7 +28,7 @@ def _export(runner: FlaskCliRunner, slug: str, path: Path) -> dict[str, bytes]:
 
 
 def _zip(files: dict[str, bytes], path: Path) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
             archive.writestr(name, content)
     return path
@@ -172,6 +172,22 @@ def test_a_taken_slug_is_refused(runner: FlaskCliRunner, full_family: FamilyReco
     _export(runner, full_family.slug, tmp_path / "a.zip")
     result = runner.invoke(args=["families", "import-archive", neighbour.slug, str(tmp_path / "a.zip")])
     assert result.exit_code != 0 and "is taken" in result.output
+
+
+@pytest.mark.postgresql_only("the size limits are engine-independent; one run is enough")
+def test_an_entry_that_inflates_past_the_limit_is_refused_without_reading_it_all(
+        runner: FlaskCliRunner, full_family: FamilyRecord, tmp_path: Path,
+        family_exists: Callable[[str], bool]) -> None:
+    from app.transfer.archive import MAX_ENTRY_BYTES
+
+    files = _export(runner, full_family.slug, tmp_path / "good.zip")
+    bomb = _reseal({**files, f"photos/{uuid.uuid4()}.jpg": bytes(MAX_ENTRY_BYTES + 1)})  # ~64 MB of zeros: 64 KB zipped
+    path = _zip(bomb, tmp_path / "bomb.zip")
+    assert path.stat().st_size < 2 * 1024 * 1024
+    copy = f"bomb-{uuid.uuid4().hex[:8]}"
+    result = runner.invoke(args=["families", "import-archive", copy, str(path)])
+    assert result.exit_code != 0 and "is too large" in result.output
+    assert not family_exists(copy)
 
 
 def test_exporting_an_unknown_family_says_so(runner: FlaskCliRunner, tmp_path: Path) -> None:
