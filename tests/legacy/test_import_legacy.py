@@ -274,3 +274,32 @@ def test_importing_the_same_legacy_family_twice_into_one_database_is_refused_cle
     assert "already exist in the target database" in result.output and "nothing was kept" in result.output
     assert _family_id(app, second) is None
 
+
+
+def test_schedules_and_presence_overrides_come_across(
+        app: Flask, runner: FlaskCliRunner, legacy_database: Callable[..., str], neighbour: FamilyRecord) -> None:
+    from app.chores.models import ChoreSchedule
+    from app.presence.models import PresenceException
+
+    url = legacy_database("""
+        INSERT INTO scheduled_chores (chore_id, next_post_date, frequency, days_of_week)
+             VALUES ('93909c9f-e077-534a-83fb-2dd1ac2ff3bc', '2025-04-13', 'weekly', ARRAY[0, 6]);
+        INSERT INTO rotation_presence_overrides (rotation_group_id, child_id, date, is_available, reason, created_by)
+             VALUES ('fd40510f-18ce-50b5-ab7c-9a0bf5b36e87', '3032b868-81c0-5bf3-bcc0-7d1158c4d9ab', '2025-04-14',
+                     false, 'At his dad''s', 'd3dbb56c-cc8b-52ec-aedb-a524821709b5');
+    """)
+    slug = _slug()
+    result = _import(runner, slug, url)
+    assert result.exit_code == 0, result.output
+    assert "scheduled_chores                   1         1        0" in result.output
+    assert "rotation_presence_overrides        1         1        0" in result.output
+    with app.app_context(), family_context(slug) as ctx:
+        make_bed = ctx.session.scalars(select(ChoreSchedule).where(
+            ChoreSchedule.chore_id == uuid.UUID("93909c9f-e077-534a-83fb-2dd1ac2ff3bc"))).one()
+        assert (make_bed.kind, make_bed.weekdays) == ("weekly", [5, 6])  # legacy Sunday 0, Saturday 6
+        laundry = ctx.session.scalars(select(ChoreSchedule).where(
+            ChoreSchedule.chore_id == uuid.UUID("c09a1526-59fd-51df-9717-9bea4b07759d"))).one()
+        assert laundry.kind == "weekly"  # from the chore's free-text frequency
+        away = ctx.session.scalars(select(PresenceException)).one()
+        assert (away.member_id, away.present, away.note) == (
+            uuid.UUID("3032b868-81c0-5bf3-bcc0-7d1158c4d9ab"), False, "At his dad's")
