@@ -156,7 +156,9 @@ def end_session(session: Session, raw_token: str, now: datetime) -> None:
 
 
 def end_all_sessions(session: Session, member: Member, now: datetime) -> int:
-    """Sign a member out of every browser and tablet turn ("sign out everywhere")."""
+    """Sign a member out of every browser, tablet turn and API token ("sign out everywhere", a password change,
+    deactivation): sessions are revoked and the token version moves on, so every issued JWT stops matching."""
+    member.token_version = Member.token_version + 1  # in SQL: two revocations at once both count
     result = session.execute(update(MemberSession).where(MemberSession.member_id == member.id,
                                                          MemberSession.revoked_at.is_(None))
                              .values(revoked_at=now))

@@ -219,6 +219,7 @@ def reset_password_with_token(session: Session, secret: str, token: str, *, pass
     user = check_password_reset_token(session, secret, token)
     user.password_hash = hash_secret(check_password_strength(password))
     user.updated_at = now
+    clear_failures(session, user_account(user.id))  # whoever reads the account's email may sign in again
     record_audit(session, "user.password_reset", actor_user_id=user.id, target_type="user", target_id=user.id)
     return user
 

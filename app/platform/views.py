@@ -16,7 +16,8 @@ from app.extensions import limiter
 from app.mail import send_mail_after_commit
 from app.platform import bp
 from app.uow import unit_of_work
-from app.platform.signin import PLATFORM_USER_KEY, remember_platform_user, signed_in_platform_user
+from app.platform.signin import (
+    PLATFORM_USER_KEY, remember_platform_user, sign_out_of_every_family, signed_in_platform_user)
 
 # app/platform/__init__.py imports this module, and almost every module imports app.platform.models, so this module
 # runs while others (app.audit, app.auth, …) are half-imported: it imports them inside the views that use them.
@@ -155,8 +156,9 @@ def reset_password(token: str) -> ResponseReturnValue:
     if request.method == "POST" and request.form.get("password", "") == request.form.get("password_confirm", ""):
         try:
             with unit_of_work(db):
-                reset_password_with_token(db, secret, token, password=request.form.get("password", ""),
-                                          now=utcnow())
+                user = reset_password_with_token(db, secret, token, password=request.form.get("password", ""),
+                                                 now=utcnow())
+            sign_out_of_every_family(user.id, utcnow())  # the old password's sessions and API tokens end
         except AuthenticationFailed as problem:
             return _link_problem(problem.message)
         except ValidationFailed as problem:
