@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import overload
 
@@ -16,6 +17,14 @@ def _env(name: str, default: None = None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def parse_networks(value: str | None) -> tuple[IPv4Network | IPv6Network, ...]:
+    """`OPERATOR_NETWORKS` ("10.0.0.0/8, ::1/128") as networks; a malformed entry stops the app at start."""
+    try:
+        return tuple(ip_network(part.strip()) for part in (value or "").split(",") if part.strip())
+    except ValueError as error:
+        raise RuntimeError(f"OPERATOR_NETWORKS: {error}") from None
 
 
 class Config:
@@ -73,6 +82,9 @@ class Config:
         self.WEBHOOK_ALLOW_PRIVATE = False
         self.UPLOADS_DIR = _env("UPLOADS_DIR", str(sqlite_dir / "uploads"))
         self.LOG_REQUESTS = True
+        # Operator detail (/health/detailed, database names, metrics): a bearer token, or these networks (CIDRs).
+        self.OPERATOR_TOKEN = _env("OPERATOR_TOKEN")
+        self.OPERATOR_NETWORKS = parse_networks(_env("OPERATOR_NETWORKS", "127.0.0.1/32, ::1/128"))
         self.TESTING = False
         self.DEBUG = False
 
@@ -113,6 +125,8 @@ class TestConfig(Config):
         self.ENGINE_CACHE_SIZE = 8  # tests make many dedicated families; keep idle connections few
         self.WEBHOOK_ALLOW_PRIVATE = True  # the tests' webhook receiver listens on 127.0.0.1
         self.LOG_REQUESTS = False
+        # As in production: the test client comes from 127.0.0.1, which must not make it an operator.
+        self.OPERATOR_NETWORKS = parse_networks(_env("TEST_OPERATOR_NETWORKS", ""))
 
 
 class ProductionConfig(Config):
@@ -135,6 +149,8 @@ class ProductionConfig(Config):
         self.PREFERRED_URL_SCHEME = "https"
         self.MAIL_LOG_BODY = False  # reset and invite links are secrets
         self.DEDICATED_DATABASE_URL_TEMPLATE = _env("DEDICATED_DATABASE_URL_TEMPLATE")
+        # Behind a reverse proxy every request comes from the proxy: no network is trusted unless named.
+        self.OPERATOR_NETWORKS = parse_networks(_env("OPERATOR_NETWORKS", ""))
 
 
 CONFIGS: dict[str, type[Config]] = {
