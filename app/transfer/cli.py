@@ -56,7 +56,7 @@ def import_archive_command(slug: str, file: Path, name: str | None, placement: s
                                     placement=placement, uploads_root=uploads_root())
     except (ArchiveError, ProvisioningError) as error:
         raise click.ClickException(str(error)) from None
-    registry().invalidate(family.slug)  # type: ignore[operator]  # the package's registry(), not its module
+    registry().invalidate(family.slug)
     rows = sum(len(rows) for rows in archive.tables.values())
     click.echo(f"Imported {family.slug} ({family.placement}): {rows} rows, {len(archive.photos)} photo files, "
                f"in {time.perf_counter() - started:.2f}s. Members sign in again: set passwords and PINs.")
