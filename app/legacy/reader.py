@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from app.db.engines import new_engine
 
 # The chore-domain tables an importer needs; a database lacking any of them is not a legacy HousePoints database.
 REQUIRED_TABLES = (
@@ -139,7 +141,7 @@ def read_legacy(url: str) -> LegacyData:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
-        engine = create_engine(parsed, isolation_level="REPEATABLE READ")
+        engine = new_engine(parsed, isolation_level="REPEATABLE READ")
     except NoSuchModuleError:
         raise LegacySourceError(f"No driver for {parsed.drivername}.") from None
     try:
