@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import platform_engine
+from app.db.session import FamilyReadOnly
 from app.platform.models import Family
 from app.tenancy.hosts import Site, resolve_host
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACTIVITY_INTERVAL = 300.0  # seconds between last_activity_at writes per family and process
 _last_activity: dict[str, float] = {}
 
@@ -42,6 +44,8 @@ def resolve_family() -> BaseResponse | None:
     if family.status in ("suspended", "cancelled"):
         abort(403, description="This family's account is not active. The family owner can contact support.")
     g.family = family
+    if family.moving and request.method not in SAFE_METHODS:
+        raise FamilyReadOnly("this family is being moved")  # reads go on; app/errors.py answers 503 + Retry-After
     _touch_activity(family.slug, family.id)
     return None
 
