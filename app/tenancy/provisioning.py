@@ -69,8 +69,8 @@ def choose_cluster(session: Session, placement_config: Placement, requested: str
         return clusters[requested]
     if len(clusters) == 1:
         return next(iter(clusters.values()))
-    counts = dict(session.execute(select(Family.cluster, func.count()).where(Family.deleted_at.is_(None))
-                                  .group_by(Family.cluster)).tuples().all())
+    live = select(Family.cluster, func.count()).where(Family.deleted_at.is_(None)).group_by(Family.cluster)
+    counts: dict[str, int] = dict(session.execute(live).all())
     return min(clusters.values(), key=lambda cluster: counts.get(cluster.name, 0))
 
 
