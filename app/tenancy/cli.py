@@ -173,3 +173,27 @@ def move_command(slug: str, to_cluster: str, placement: str | None) -> None:
     steps = ", ".join(f"{step} {seconds:.2f}s" for step, seconds in report.seconds.items())
     click.echo(f"Moved {slug} from {report.source} to {report.target}: {report.rows} rows verified "
                f"in {time.perf_counter() - started:.2f}s ({steps})")
+
+
+@families_cli.command("purge")
+@click.argument("slug", required=False)
+@with_appcontext
+def purge_command(slug: str | None) -> None:
+    """Erase deleted families past their grace period (rows, photos, dedicated database); SLUG: only that one."""
+    from pathlib import Path
+
+    from app.db.bases import utcnow
+    from app.platform.deletion import PurgeRefused, purge_families
+
+    with Session(platform_engine(), expire_on_commit=False) as session:
+        try:
+            purged = purge_families(session, engines(), placement_config(), now=utcnow(), slug=slug,
+                                    uploads_root=Path(current_app.config["UPLOADS_DIR"]),
+                                    grace_days=current_app.config["DELETION_GRACE_DAYS"],
+                                    forget=registry().invalidate)  # type: ignore[operator]
+        except PurgeRefused as refusal:
+            raise click.ClickException(str(refusal)) from None
+    for result in purged:
+        what = "dropped its database" if result.dropped_database else f"{result.rows} rows"
+        click.echo(f"purged {result.slug}: {what}{', removed its photos' if result.removed_files else ''}")
+    click.echo(f"{len(purged)} family(ies) purged")

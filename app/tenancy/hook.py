@@ -40,7 +40,8 @@ def resolve_family() -> BaseResponse | None:
     if family is None:
         abort(404, description="There is no family at this address.")
     if family.is_deleted:
-        abort(410, description="This family's account has been deleted.")
+        abort(410, description="This family's account has been deleted. Its owner can cancel the deletion for a "
+                               f"while by signing in at {current_app.config['BASE_DOMAIN']}.")
     if family.status in ("suspended", "cancelled"):
         abort(403, description="This family's account is not active. The family owner can contact support.")
     g.family = family
