@@ -63,15 +63,19 @@ class _Plan:
 
 def move_family(platform_session: Session, engines: EngineRegistry, placement_config: Placement,
                 registry: FamilyRegistry, *, slug: str, to_cluster: str, placement: str | None = None,
-                drain_seconds: float = 2.0, actor_user_id: uuid.UUID | None = None,
+                drain_seconds: float = 2.0, actor_user_id: uuid.UUID | None = None, offline: bool = False,
                 progress: Callable[[str], None] | None = None) -> MoveReport:
     """Move family `slug` to cluster `to_cluster` (and `placement`, default: its current one); commits itself.
 
     Migrate the target, pause writes (registry flag + the PostgreSQL move lock), copy table by table, verify counts
     and checksums on both sides, flip the registry row in one UPDATE, tell every process, let in-flight requests
-    drain, then delete the source rows (or drop the source's dedicated database).
+    drain, then delete the source rows (or drop the source's dedicated database). Without Redis no other process
+    would hear of the move for FAMILY_CACHE_TTL, so it is refused unless `offline` (the web processes are stopped).
     """
     say = progress or (lambda _message: None)
+    if not registry.broadcasts and not offline:
+        raise MoveError("Moving a family needs Redis (REDIS_URL) to tell the running web processes where it went; "
+                        "with every web process stopped, pass --offline.")
     plan = _plan(platform_session, placement_config, slug, to_cluster, placement)
     report = MoveReport(slug, _where(plan.source_placement, _cluster_of(platform_session, plan.family_id)),
                         _where(plan.target_placement, plan.target.name))

@@ -153,8 +153,9 @@ def revision_command(message: str) -> None:
 @click.option("--to", "to_cluster", required=True, help="The DATABASE_CLUSTERS name to move the family to.")
 @click.option("--placement", type=click.Choice([placement.value for placement in FamilyPlacement]), default=None,
               help="Default: the placement the family has now.")
+@click.option("--offline", is_flag=True, help="No Redis: the web processes are stopped, so none can be stale.")
 @with_appcontext
-def move_command(slug: str, to_cluster: str, placement: str | None) -> None:
+def move_command(slug: str, to_cluster: str, placement: str | None, offline: bool) -> None:
     """Move family SLUG to another cluster or placement; reads go on, writes pause while its rows are copied."""
     from app.platform.moves import MoveError, move_family
 
@@ -163,7 +164,8 @@ def move_command(slug: str, to_cluster: str, placement: str | None) -> None:
         try:
             report = move_family(session, engines(), placement_config(), registry(),  # type: ignore[operator]
                                  slug=slug, to_cluster=to_cluster, placement=placement,
-                                 drain_seconds=current_app.config["MOVE_DRAIN_SECONDS"], progress=click.echo)
+                                 drain_seconds=current_app.config["MOVE_DRAIN_SECONDS"], offline=offline,
+                                 progress=click.echo)
         except MoveError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"{'table':<28} {'rows':>8}  checksum")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.db.clusters import DEFAULT_CLUSTER, Cluster
@@ -127,17 +128,21 @@ def provision_family(platform_session: Session, engines: EngineRegistry, placeme
 
     created_database = False
     try:
-        if placement == "dedicated":
-            if database_exists(url):
-                raise ProvisioningError(f"A database for '{slug}' already exists; refusing to reuse it.")
-            create_database(url, placement_config.owner)
-            created_database = True
-            upgrade_family_database(url, owner=placement_config.owner)
-        elif url not in _pooled_at_head:
-            # Deploys migrate the pooled database (`flask families upgrade --all`); checking it once per process
-            # keeps sign-ups from re-reading every migration script.
-            ensure_family_database(url, placement_config.owner)
-            _pooled_at_head.add(url)
+        try:
+            if placement == "dedicated":
+                if database_exists(url):
+                    raise ProvisioningError(f"A database for '{slug}' already exists; refusing to reuse it.")
+                create_database(url, placement_config.owner)
+                created_database = True
+                upgrade_family_database(url, owner=placement_config.owner)
+            elif url not in _pooled_at_head:
+                # Deploys migrate the pooled database (`flask families upgrade --all`); checking it once per process
+                # keeps sign-ups from re-reading every migration script.
+                ensure_family_database(url, placement_config.owner)
+                _pooled_at_head.add(url)
+        except OperationalError as error:
+            reason = str(error.orig or error).strip().splitlines()[0]
+            raise ProvisioningError(f"Database cluster '{home.name}' is unreachable: {reason}") from None
         platform_session.add(family)
         platform_session.flush()
         platform_session.add(Subscription(family_id=family.id, plan=plan, status="active"))

@@ -116,6 +116,11 @@ class FamilyRegistry:
                     self._cache[slug] = record
         return record
 
+    @property
+    def broadcasts(self) -> bool:
+        """True when invalidations reach other processes (Redis); without it they wait for the TTL."""
+        return self._redis is not None
+
     def cache_sizes(self) -> dict[str, int]:
         """How many entries each cache holds now (health checks and the flood test watch these stay bounded)."""
         with self._lock:

@@ -268,23 +268,35 @@ def test_unknown_and_deleted_families_cannot_move(move_app: Flask) -> None:
 
 
 def test_new_families_go_to_the_least_loaded_cluster_unless_named(move_app: Flask) -> None:
+    from dataclasses import replace
+
+    from app.tenancy.provisioning import choose_cluster
+
+    for cluster in ("default", "east"):  # so `gone`, with no family, is strictly the emptiest
+        _provision(move_app, cluster=cluster, seed=False)
     with move_app.app_context(), Session(platform_engine()) as session:
         counts = dict(session.execute(select(Family.cluster, func.count()).where(Family.deleted_at.is_(None))
                                       .group_by(Family.cluster)).all())
-    emptier = "east" if counts.get("east", 0) < counts.get("default", 0) else "default"
+        reachable = replace(placement_config(), clusters={name: cluster for name, cluster
+                                                          in placement_config().all_clusters().items()
+                                                          if name != "gone"})
+        emptier = "east" if counts.get("east", 0) < counts.get("default", 0) else "default"
+        assert choose_cluster(session, reachable, None).name == emptier
+        assert choose_cluster(session, placement_config(), None).name == "gone"  # no family there yet
     runner = move_app.test_cli_runner()
+    # The emptiest configured cluster is down: a clear message, and no family half-made.
     slug = f"mv-{uuid.uuid4().hex[:8]}"
     result = runner.invoke(args=["families", "create", slug, "--name", "Auto"])
-    assert result.exit_code == 0, result.output
-    assert f"on cluster {emptier}" in result.output
+    assert result.exit_code != 0 and "Database cluster 'gone' is unreachable" in result.output
+    assert slug not in runner.invoke(args=["families", "list"]).output
     named = f"mv-{uuid.uuid4().hex[:8]}"
-    result = runner.invoke(args=["families", "create", named, "--name", "Named", "--cluster", "default"])
-    assert result.exit_code == 0 and "on cluster default" in result.output
+    result = runner.invoke(args=["families", "create", named, "--name", "Named", "--cluster", "east"])
+    assert result.exit_code == 0 and "on cluster east" in result.output, result.output
     result = runner.invoke(args=["families", "create", f"mv-{uuid.uuid4().hex[:8]}", "--name", "X",
                                  "--cluster", "mars"])
     assert result.exit_code != 0 and "There is no database cluster named 'mars'" in result.output
     listing = runner.invoke(args=["families", "list"]).output
-    assert any(line.startswith(named) and " default " in line for line in listing.splitlines())
+    assert any(line.startswith(named) and " east " in line for line in listing.splitlines())
     assert "hp_app:hp_app@" not in listing  # URLs are shown without their passwords
 
 
@@ -350,3 +362,22 @@ def test_a_family_marked_moving_answers_writes_503_and_reads_200(move_app: Flask
     assert client.get("/api/users", headers=headers).status_code == 200
     with move_app.app_context(), family_context(family.slug) as ctx:
         assert ctx.session.scalar(select(func.count()).select_from(Member)) == 1
+
+
+def test_without_redis_a_move_needs_the_web_processes_stopped(move_app: Flask) -> None:
+    """No pub/sub: other processes would keep the old location for FAMILY_CACHE_TTL, so the move says so and stops."""
+    from app.platform.moves import MoveError, move_family
+    from app.tenancy.registry import FamilyRegistry
+
+    family = _provision(move_app, cluster="default", seed=False)
+    with move_app.app_context(), Session(platform_engine(), expire_on_commit=False) as session:
+        deaf = FamilyRegistry(platform_engine, pooled_url=move_app.config["FAMILY_DATABASE_URL"],
+                              dedicated_template=move_app.config["DEDICATED_DATABASE_URL_TEMPLATE"], ttl=60,
+                              redis_client=None, channel="unused", clusters=registry().clusters)
+        with pytest.raises(MoveError, match="needs Redis"):
+            move_family(session, engines(), placement_config(), deaf, slug=family.slug, to_cluster="east")
+        row = session.scalars(select(Family).where(Family.id == family.id)).one()
+        assert (row.cluster, row.moving_since) == ("default", None)
+        report = move_family(session, engines(), placement_config(), deaf, slug=family.slug, to_cluster="east",
+                             drain_seconds=0, offline=True)
+        assert report.target == "east (pooled)"
