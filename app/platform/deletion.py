@@ -89,6 +89,27 @@ def delete_family(session: Session, actor: Actor, *, family_id: uuid.UUID, passw
     return family
 
 
+def delete_family_by_operator(session: Session, operator: User, *, family_id: uuid.UUID, now: datetime,
+                              ip_address: str | None = None) -> Family:
+    """An operator deletes a family (the console): the same 410 and grace as the owner's deletion, audited.
+
+    The operator's session is a platform one, so the family's page sessions are not revoked here: the 410 stops them,
+    and a cancelled deletion lets them on again.
+    """
+    if not operator.is_operator or operator.deleted_at is not None:
+        raise Forbidden("Only operators can delete another family.")
+    family = session.get(Family, family_id)
+    if family is None or family.purged_at is not None:
+        raise NotFound("There is no such family.")
+    if family.deleted_at is not None:
+        raise Conflict(f"{family.name} is already scheduled for deletion.")
+    family.deleted_at = now
+    record_audit(session, "family.deletion_requested", family_id=family_id, actor_user_id=operator.id,
+                 target_type="family", target_id=family_id, ip_address=ip_address, details={"by": "operator"})
+    session.flush()
+    return family
+
+
 def scheduled_deletions_of(session: Session, user_id: uuid.UUID, grace_days: int = GRACE_DAYS
                            ) -> list[tuple[Family, datetime]]:
     """Families this user owns that are deleted but not yet purged, with their purge date (the apex's cancel list)."""
@@ -102,10 +123,11 @@ def scheduled_deletions_of(session: Session, user_id: uuid.UUID, grace_days: int
 
 def cancel_deletion(session: Session, user: User, *, slug: str, now: datetime, grace_days: int = GRACE_DAYS,
                     ip_address: str | None = None) -> Family:
-    """The owner (signed in at the apex) takes the deletion back during the grace period."""
+    """The owner (signed in at the apex), or an operator, takes the deletion back during the grace period."""
     family = session.scalars(select(Family).where(Family.slug == slug)).first()
-    if family is None or family.purged_at is not None or _owner_membership(session, family.id,
-                                                                           user_id=user.id) is None:
+    allowed = user.deleted_at is None and (user.is_operator or (
+        family is not None and _owner_membership(session, family.id, user_id=user.id) is not None))
+    if family is None or family.purged_at is not None or not allowed:
         # Not the owner looks the same as no such family: the apex does not confirm who owns what.
         raise Forbidden(ONLY_OWNER)
     if family.deleted_at is None:

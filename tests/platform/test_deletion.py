@@ -268,3 +268,31 @@ def test_deleting_an_account_removes_memberships_and_personal_fields(
                                                  "csrf_token": csrf_token(apex, "/account/delete")})
     assert blocked.status_code == 422 and "delete the family" in text(blocked)
     assert find_user(app, owner.email) is not None
+
+
+def test_the_operator_console_services_delete_and_cancel_for_operators_only(
+        app: Flask, owned: tuple[FamilyRecord, Account]) -> None:
+    from app.domain import Forbidden
+    from app.platform.deletion import cancel_deletion, delete_family_by_operator
+    from app.platform.models import Family as FamilyRow
+
+    family, owner = owned
+    with app.app_context(), Session(platform_engine(), expire_on_commit=False) as session:
+        operator = User(email=f"op-{uuid.uuid4().hex[:6]}@example.com", display_name="Op", is_operator=True)
+        session.add(operator)
+        session.commit()
+        plain = session.get(User, owner.user_id)
+        assert plain is not None
+        with pytest.raises(Forbidden):
+            delete_family_by_operator(session, plain, family_id=family.id, now=utcnow())
+        session.rollback()
+        delete_family_by_operator(session, operator, family_id=family.id, now=utcnow())
+        session.commit()
+        assert session.get(FamilyRow, family.id, populate_existing=True).deleted_at is not None  # type: ignore[union-attr]
+        cancel_deletion(session, operator, slug=family.slug, now=utcnow())
+        session.commit()
+        assert session.get(FamilyRow, family.id, populate_existing=True).deleted_at is None  # type: ignore[union-attr]
+        actions = session.scalars(select(AuditLog.action).where(AuditLog.family_id == family.id,
+                                                                AuditLog.actor_user_id == operator.id)
+                                  .order_by(AuditLog.created_at)).all()
+        assert actions == ["family.deletion_requested", "family.deletion_cancelled"]
