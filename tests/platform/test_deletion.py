@@ -296,3 +296,33 @@ def test_the_operator_console_services_delete_and_cancel_for_operators_only(
                                                                 AuditLog.actor_user_id == operator.id)
                                   .order_by(AuditLog.created_at)).all()
         assert actions == ["family.deletion_requested", "family.deletion_cancelled"]
+
+
+def test_purge_on_pooled_sqlite_lifts_the_ledger_trigger_for_that_family_only(sqlite_app: Flask) -> None:
+    """SQLite has no transaction settings: the eraser drops and re-creates the ledger trigger in its transaction."""
+    from sqlalchemy import text as sql
+
+    from app.db.scoping import UnscopedReason, unscoped
+    from app.family_time import FamilyClock
+    from app.points.services import post_entry
+    from tests.conftest import family_factory
+
+    make = family_factory(sqlite_app)
+    doomed, staying = make(), make()
+    for record in (doomed, staying):
+        with sqlite_app.app_context(), family_context(record.slug) as ctx:
+            kid = Member(username="kid", display_name="Kid")
+            ctx.session.add(kid)
+            ctx.session.flush()
+            post_entry(ctx.session, kid.id, amount=3, kind="bonus", description="x", clock=FamilyClock("UTC"),
+                       now=utcnow())
+            ctx.session.commit()
+    _age(sqlite_app, doomed, 31)
+    result = sqlite_app.test_cli_runner().invoke(args=["families", "purge", doomed.slug])
+    assert result.exit_code == 0, result.output
+    assert set(_row_counts(sqlite_app, doomed).values()) == {0}
+    assert _row_counts(sqlite_app, staying)["points_ledger"] == 1
+    with sqlite_app.app_context(), engines().get(staying.database_url).connect() as connection:
+        with pytest.raises(Exception, match="append-only"):  # noqa: B017 - sqlite3's IntegrityError, wrapped
+            connection.execution_options(**unscoped(UnscopedReason.WALL_TEST)).execute(
+                sql("DELETE FROM points_ledger"))
