@@ -287,10 +287,22 @@ def _remove_source(engines: EngineRegistry, plan: _Plan, config: Placement, lock
     if plan.source_placement == FamilyPlacement.DEDICATED:
         if lock is not None:
             lock.close()  # DROP DATABASE … WITH (FORCE) would end this session anyway
+        _wait_for_checkins(engines, plan.source_url)
         engines.discard(plan.source_url)
         drop_database(plan.source_url, config.owner)
     else:
         erase_family_rows(plan.source_url, plan.family_id, config.owner)
+
+
+def _wait_for_checkins(engines: EngineRegistry, url: str, timeout: float = 10.0) -> None:
+    """Let this process's requests still reading the old database give their connections back before it is dropped.
+
+    A connection checked out while its engine is disposed goes back to an orphaned pool and is never closed.
+    """
+    pool = engines.get(url).pool
+    deadline = time.monotonic() + timeout
+    while getattr(pool, "checkedout", lambda: 0)() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _undo(session: Session, engines: EngineRegistry, plan: _Plan, config: Placement, created: bool) -> None:
