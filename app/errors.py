@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError, ServiceUnavailable
 
 from app.domain import DomainError
 
@@ -21,13 +23,18 @@ TITLES = {
     423: "This account is locked",
     429: "Slow down a little",
     500: "Something went wrong on our side",
+    503: "We'll be right back",
 }
+
+DATABASE_DOWN = "We can't reach our database for a moment. Please try again in a few seconds."
+RETRY_AFTER_DATABASE_DOWN = 5
 
 # Extra keys a DomainError may show callers (anything else, such as internal ids, stays server-side).
 PUBLIC_EXTRAS = frozenset({"points_available", "points_required", "points_short", "alternatives", "retry_after",
                            "details"})
 
-API_MESSAGES = {404: "Not found", 405: "Method not allowed", 500: "Internal server error"}
+API_MESSAGES = {404: "Not found", 405: "Method not allowed", 500: "Internal server error",
+                503: "Service temporarily unavailable"}
 
 
 def wants_json() -> bool:
@@ -40,6 +47,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(RecursionError, handle_too_deep)
+    app.register_error_handler(OperationalError, handle_database_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(PoolTimeout, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -80,6 +90,25 @@ def handle_domain_error(error: DomainError) -> Response:
 def handle_too_deep(_error: RecursionError) -> Response:
     """Absurdly nested JSON makes the parser recurse too deep: that is the client's bad input."""
     return handle_http_error(BadRequest("The request body is nested too deeply."))
+
+
+def handle_database_error(error: DBAPIError | PoolTimeout) -> Response:
+    """The database went away (restart, failover, full pool): fail fast with 503 and let the client retry."""
+    if isinstance(error, DBAPIError) and not _unreachable(error):
+        return handle_unexpected_error(error)
+    log.warning("database unavailable: %s", type(getattr(error, "orig", None) or error).__name__)
+    if wants_json():
+        response = handle_http_error(ServiceUnavailable(DATABASE_DOWN))
+    else:  # the bare page, without context processors: the signed-in member would be loaded from the database
+        page = current_app.jinja_env.get_template("errors/bare.html")
+        response = make_response(page.render(code=503, title=TITLES[503], message=DATABASE_DOWN), 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_DATABASE_DOWN)
+    return response
+
+
+def _unreachable(error: DBAPIError) -> bool:
+    # A lost or refused connection, or a server shutting down/starting up; not a bad statement or a constraint.
+    return error.connection_invalidated or isinstance(error, OperationalError)
 
 
 def handle_unexpected_error(error: Exception) -> Response:
