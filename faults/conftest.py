@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 PG_BIN = Path(os.environ.get("FAULTS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 IS_ROOT = os.geteuid() == 0
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 120.0  # a loaded CI machine boots gunicorn slowly
 
 
 def free_port() -> int:
@@ -46,6 +46,21 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str) -> float:
             return time.monotonic() - start
         time.sleep(0.05)
     pytest.fail(f"{what} did not happen within {timeout:.0f}s", pytrace=False)
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, from /proc (no psutil here)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            children.append(int(entry.name))
+    return sorted(children)
 
 
 def tail(path: Path, lines: int = 80) -> str:
@@ -222,20 +237,9 @@ class Stack:
         return code
 
     def worker_pids(self) -> list[int]:
-        """gunicorn's worker processes (children of the master), from /proc."""
+        """gunicorn's worker processes (children of the master)."""
         assert self.process is not None
-        children = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == self.process.pid:
-                children.append(int(entry.name))
-        return sorted(children)
+        return children_of(self.process.pid)
 
     def client(self, slug: str | None, token: str | None = None) -> Client:
         return Client(self.port, slug, token)
@@ -244,10 +248,13 @@ class Stack:
 class Client:
     """HTTP to one host of the stack (a family's or the apex), with a bearer token; one requests.Session per thread."""
 
-    def __init__(self, port: int, slug: str | None, token: str | None, timeout: float = 15) -> None:
+    def __init__(self, port: int, slug: str | None, token: str | None, timeout: float = 15,
+                 keep_alive: bool = True) -> None:
         host = f"{slug}.localhost:{port}" if slug else f"localhost:{port}"
         self.base = f"http://127.0.0.1:{port}"
         self.headers = {"Host": host, **({"Authorization": f"Bearer {token}"} if token else {})}
+        if not keep_alive:  # no reused connection the server may be closing as we send (gunicorn's keepalive = 5 s)
+            self.headers["Connection"] = "close"
         self.timeout = timeout
         self._local = threading.local()
 
@@ -290,7 +297,8 @@ def make_stack(*, families: int = 1, kids: int = 3) -> Iterator[Stack]:
         code = stack.stop()
         stack.redis.stop()
         stack.postgres.stop("immediate")
-        for log in (stack.log, stack.postgres.log, stack.redis.log):  # kept for a look after a failure
+        # Kept for a look after a failure.
+        for log in (stack.log, stack.postgres.log, stack.redis.log, root / "worker.log"):
             if log.exists():
                 shutil.copy(log, Path(tempfile.gettempdir()) / f"hp-faults-last-{log.name}")
         shutil.rmtree(root, ignore_errors=True)
