@@ -24,7 +24,8 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
-    from app import auth, db, errors, extensions, inputs, jobs, redis_store, request_log, seed, tenancy
+    from app import auth, db, errors, extensions, inputs, jobs, legacy, redis_store, request_log, seed, tenancy, \
+        transfer
 
     redis_store.init_app(app)
     db.init_app(app)
@@ -44,6 +45,8 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.context_processor(lambda: {"live_updates": "sse" if redis_store.redis_up() else "poll"})
     seed.init_app(app)
     jobs.init_app(app)
+    transfer.init_app(app)
+    legacy.init_app(app)
     return app
 
 
