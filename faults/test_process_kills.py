@@ -24,19 +24,24 @@ def stack() -> Iterator[Stack]:
 def test_workers_killed_mid_request(stack: Stack) -> None:
     load = Load(stack, stack.families[0], threads=6)
     load.start()
-    kills = []
+    windows = []  # (the kill, the replacement running)
     for _ in range(KILLS):
         time.sleep(1.5)
         victim = stack.worker_pids()[0]
-        kills.append(time.monotonic())
+        killed_at = time.monotonic()
         os.kill(victim, signal.SIGKILL)
         wait_for(lambda v=victim: v not in stack.worker_pids() and len(stack.worker_pids()) == 2, 20,  # type: ignore[misc]
                  "gunicorn replacing the killed worker")
+        windows.append((killed_at, time.monotonic()))
     time.sleep(2)
     load.stop()
 
     dropped = [o for o in load.outcomes if o.status is None]
-    assert load.failures(allowed_in_flight_at=tuple(kills)) == []  # only requests on a killed worker went unanswered
+    # Unanswered: only requests in flight on a killed worker, or sent on a kept-alive connection it held before
+    # the master noticed. Never a 5xx.
+    unexplained = [o for o in load.failures() if o.status is not None or not any(
+        o.started <= end and o.ended >= start for start, end in windows)]
+    assert unexplained == []
     assert stack.process is not None and stack.process.poll() is None
     figures = check_acknowledged_writes(stack, load.outcomes)
     retries = sum(1 for o in load.outcomes if o.action.endswith("-retry"))
