@@ -5,7 +5,11 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-unit test-e2e lint audit setup assets services clean
+.PHONY: run test test-unit test-e2e test-faults lint audit setup assets services clean
+
+# The fault suite alone (its own PostgreSQL cluster and redis-server, broken on purpose; docs/RELIABILITY.md).
+test-faults: setup
+	$(BIN)/python -m pytest faults
 
 run: setup
 	BASE_DOMAIN=localhost:$(PORT) $(BIN)/flask db upgrade
@@ -17,10 +21,11 @@ run: setup
 test: setup services lint audit
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest e2e
+	$(BIN)/python -m pytest faults
 
 # Style, types and the areas' import contracts (configured in pyproject.toml); `make test` runs it first.
 lint: $(VENV)/.installed
-	$(BIN)/ruff check app tests
+	$(BIN)/ruff check app tests faults
 	$(BIN)/mypy --strict app
 	PYTHONPATH=. $(BIN)/lint-imports
 

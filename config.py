@@ -87,6 +87,9 @@ class Config:
         self.MAX_STREAMS_PER_PROCESS = int(_env("MAX_STREAMS_PER_PROCESS", "24"))
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Redis down: count in this process's memory until it is back, never fail the request (faults/).
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
         self.PREFERRED_URL_SCHEME = "http"
         self.INSTANCE_DIR = str(sqlite_dir)
         # Webhooks to private or loopback addresses (SSRF guard): only where the receiver runs on this machine.

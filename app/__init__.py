@@ -42,8 +42,9 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     register_blueprints(app)
     register_reactions(app)
     errors.init_app(app)
-    app.jinja_env.globals.update(current_member=auth.current_member, current_app=app,
-                                 live_updates="sse" if app.config.get("REDIS_URL") else "poll")
+    app.jinja_env.globals.update(current_member=auth.current_member, current_app=app)
+    # Per render, not per app: while Redis is down, pages poll instead of opening streams that cannot work.
+    app.context_processor(lambda: {"live_updates": "sse" if redis_store.redis_up() else "poll"})
     seed.init_app(app)
     jobs.init_app(app)
     transfer.init_app(app)

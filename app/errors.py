@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError, ServiceUnavailable
 
 from app.db.session import FamilyReadOnly
 from app.domain import DomainError
@@ -22,18 +24,23 @@ TITLES = {
     423: "This account is locked",
     429: "Slow down a little",
     500: "Something went wrong on our side",
-    503: "We're moving your family's data",
+    503: "We'll be right back",
 }
 
+MOVING_TITLE = "We're moving your family's data"
 MOVING_RETRY_AFTER = 30  # seconds: a move of a typical family takes a few
 MOVING_MESSAGE = ("Your family's data is being moved to a new home. Everything is still there and you can look "
                   "around, but changes are paused for a moment: please try again shortly.")
+
+DATABASE_DOWN = "We can't reach our database for a moment. Please try again in a few seconds."
+RETRY_AFTER_DATABASE_DOWN = 5
 
 # Extra keys a DomainError may show callers (anything else, such as internal ids, stays server-side).
 PUBLIC_EXTRAS = frozenset({"points_available", "points_required", "points_short", "alternatives", "retry_after",
                            "details"})
 
-API_MESSAGES = {404: "Not found", 405: "Method not allowed", 500: "Internal server error"}
+API_MESSAGES = {404: "Not found", 405: "Method not allowed", 500: "Internal server error",
+                503: "Service temporarily unavailable"}
 
 
 def wants_json() -> bool:
@@ -47,6 +54,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(FamilyReadOnly, handle_family_moving)
     app.register_error_handler(RecursionError, handle_too_deep)
+    app.register_error_handler(OperationalError, handle_database_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(PoolTimeout, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -90,7 +100,7 @@ def handle_family_moving(_error: FamilyReadOnly) -> Response:
         response = jsonify(error="This family's data is being moved; changes are paused. Try again shortly.")
         response.status_code = 503
     else:
-        response = make_response(app_page(503, MOVING_MESSAGE))
+        response = make_response(app_page(503, MOVING_MESSAGE, title=MOVING_TITLE))
     response.headers["Retry-After"] = str(MOVING_RETRY_AFTER)
     return response
 
@@ -100,15 +110,34 @@ def handle_too_deep(_error: RecursionError) -> Response:
     return handle_http_error(BadRequest("The request body is nested too deeply."))
 
 
+def handle_database_error(error: DBAPIError | PoolTimeout) -> Response:
+    """The database went away (restart, failover, full pool): fail fast with 503 and let the client retry."""
+    if isinstance(error, DBAPIError) and not _unreachable(error):
+        return handle_unexpected_error(error)
+    log.warning("database unavailable: %s", type(getattr(error, "orig", None) or error).__name__)
+    if wants_json():
+        response = handle_http_error(ServiceUnavailable(DATABASE_DOWN))
+    else:  # the bare page, without context processors: the signed-in member would be loaded from the database
+        page = current_app.jinja_env.get_template("errors/bare.html")
+        response = make_response(page.render(code=503, title=TITLES[503], message=DATABASE_DOWN), 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_DATABASE_DOWN)
+    return response
+
+
+def _unreachable(error: DBAPIError) -> bool:
+    # A lost or refused connection, or a server shutting down/starting up; not a bad statement or a constraint.
+    return error.connection_invalidated or isinstance(error, OperationalError)
+
+
 def handle_unexpected_error(error: Exception) -> Response:
     """Log the exception with its request id and answer a plain 500."""
     log.exception("unhandled error", exc_info=error)
     return handle_http_error(InternalServerError())
 
 
-def app_page(code: int, message: str | None) -> tuple[str, int]:
+def app_page(code: int, message: str | None, *, title: str | None = None) -> tuple[str, int]:
     """The HTML error page."""
-    title = TITLES.get(code, "Something went wrong")
+    title = title or TITLES.get(code, "Something went wrong")
     # A Host we do not serve has no URL adapter, so that page cannot build links.
     template = "errors/bare.html" if request_ctx.url_adapter is None else "errors/error.html"
     return render_template(template, code=code, title=title, message=message), code

@@ -43,6 +43,8 @@ def _create_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
         pool_pre_ping=True,
         pool_recycle=1800,
         pool_timeout=10,
+        # Fail fast when the server is unreachable (a refused connection fails at once; this bounds a silent one).
+        connect_args={"connect_timeout": 3},
     )
 
 

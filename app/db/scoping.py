@@ -11,6 +11,7 @@ are listed in ARCHITECTURE.md.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections import deque
@@ -79,6 +80,7 @@ class GateStats:
 
 
 stats = GateStats()
+log = logging.getLogger(__name__)
 _plans: LRUCache[tuple[str, str], StatementPlan] = LRUCache(maxsize=4096)
 _plans_lock = threading.Lock()
 _family_tables: frozenset[str] | None = None
@@ -415,6 +417,8 @@ def _refused(reason: str, sql: str) -> None:
     stats.refused += 1
     flat = " ".join(sql.split())
     stats.refusals.append(f"{reason}: {flat if len(flat) <= 400 else flat[:150] + ' … ' + flat[-250:]}")
+    # The statement without its parameters (they may hold secrets): enough to find the code that built it.
+    log.error("family-scope gate refused a statement (%s): %s", reason, flat[:2000])
     raise FamilyScopeError(reason)
 
 

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import redis
 from flask import Response, abort, current_app, g, request
 
 from app.auth import current_member
@@ -14,7 +15,7 @@ from app.db import get_session
 from app.db.bases import utcnow
 from app.live import bp
 from app.live.events import events_channel
-from app.redis_store import get_redis
+from app.redis_store import get_redis, redis_up
 from app.uow import commit_now
 
 STREAM_SECONDS = 300  # streams end and reconnect now and then, so a worker's threads turn over
@@ -45,21 +46,27 @@ def events() -> Response:
     if client is None:
         abort(404, description="Live updates need Redis; this page refreshes by polling.")
     slots = _slots()
-    if not slots.acquire(blocking=False):
-        response = Response("retry: 10000\n\n", status=503, mimetype="text/event-stream")
-        response.headers["Retry-After"] = "10"
-        return response
+    if not redis_up() or not slots.acquire(blocking=False):
+        return _try_later()
     channel = events_channel(g.family.id)
     commit_now()  # nothing to keep: the stream must not hold a database connection
 
     def stream() -> Iterator[str]:
         pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]  # redis-py leaves pubsub() unannotated
         try:
-            pubsub.subscribe(channel)
+            try:
+                pubsub.subscribe(channel)
+            except redis.RedisError:
+                yield "retry: 10000\n\n"  # Redis went away between the check and now: come back later
+                return
             yield "retry: 2000\n\n"
             deadline = time.monotonic() + STREAM_SECONDS
             while time.monotonic() < deadline:
-                message = pubsub.get_message(timeout=KEEPALIVE_SECONDS)
+                try:
+                    message = pubsub.get_message(timeout=KEEPALIVE_SECONDS)
+                except redis.RedisError:
+                    yield "retry: 10000\n\n"  # Redis stopped: end the stream; the browser reconnects later
+                    return
                 if message is None:
                     yield ": keepalive\n\n"
                     continue
@@ -73,3 +80,11 @@ def events() -> Response:
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # proxies must not buffer the stream
     return response
+
+
+def _try_later() -> Response:
+    """Streams are full or Redis is down: 503 with a long retry (open pages keep their polling or stale view)."""
+    response = Response("retry: 10000\n\n", status=503, mimetype="text/event-stream")
+    response.headers["Retry-After"] = "10"
+    return response
+

@@ -1,6 +1,9 @@
 """Background delivery: the RQ job that sends one delivery, the queue it runs on, and `flask jobs worker`."""
 from __future__ import annotations
 
+import logging
+import os
+import socket
 import uuid
 
 import click
@@ -14,6 +17,8 @@ from app.db.bases import utcnow
 from app.notifications.delivery import SendSettings, attempt_delivery
 from app.redis_store import get_redis, platform_key
 from app.tenancy.context import FamilyNotFound, family_context
+
+log = logging.getLogger("housepoints.deliveries")
 
 JOB_TIMEOUT = 60  # one SMTP conversation or one 5-second webhook POST, with room to spare
 RESULT_TTL = 3600
@@ -97,6 +102,43 @@ def worker_command(burst: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: deliveries are sent inline after each commit")
     # Its own connection: the app's client has a 2-second socket timeout, too short for the worker's blocking pop.
     connection = redis.Redis.from_url(url)
-    worker = Worker([delivery_queue(connection)], connection=connection)
+    queue = delivery_queue(connection)
+    reclaimed = reclaim_abandoned_jobs(connection, queue)
+    if reclaimed:
+        click.echo(f"retrying {reclaimed} deliveries a dead worker on this host was sending")
+    worker = Worker([queue], connection=connection)
     click.echo(f"delivery worker on queue {delivery_queue_name()}")
     worker.work(burst=burst, with_scheduler=True)
+
+
+def reclaim_abandoned_jobs(connection: redis.Redis, queue: Queue) -> int:
+    """Retry the jobs of workers on this host that died mid-job (SIGKILL, OOM, a crashed container restarted).
+
+    RQ itself notices them only when their heartbeat expires and a worker's maintenance runs (minutes). Retrying at
+    once is safe because a delivery is idempotent: the job locks its row and skips one already delivered, and the
+    receiver sees the same `X-HousePoints-Delivery` id on every attempt.
+    """
+    host, reclaimed = socket.gethostname(), 0
+    for worker in Worker.all(connection=connection, queue=queue):
+        if worker.hostname != host or worker.pid is None or worker.pid == os.getpid() or _alive(worker.pid):
+            continue
+        job = worker.get_current_job()
+        if job is not None and job.origin == queue.name:
+            queue.started_job_registry.remove_executions(job)
+            # Now, not after a retry interval: a scheduled retry would wait for the dead worker's scheduler lock to
+            # expire. The lost attempt uses no retry, as its delivery row recorded no attempt either.
+            queue.enqueue_job(job, at_front=True)
+            reclaimed += 1
+            log.warning("retrying job %s of dead worker %s (pid %s)", job.id, worker.name, worker.pid)
+        worker.register_death()  # type: ignore[no-untyped-call]  # RQ leaves it unannotated
+    return reclaimed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -56,9 +56,12 @@ def clean_points(value: object, *, field: str = "points", allow_zero: bool = Fal
 def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str, description: str,
                clock: FamilyClock, now: datetime, actor_id: uuid.UUID | None = None,
                assignment_id: uuid.UUID | None = None, reference_id: uuid.UUID | None = None,
-               entry_id: uuid.UUID | None = None, allow_overdraft: bool = False) -> LedgerEntry:
+               entry_id: uuid.UUID | None = None, allow_overdraft: bool = False,
+               no_overdraft: bool = False) -> LedgerEntry:
     """Append one ledger row and move the member's cached balances in the same transaction.
 
+    Spending, and any row posted with `no_overdraft` (a parent's deduction), may not take the available balance
+    below zero; the check runs after the member row is locked, so concurrent posts cannot both pass it.
     `entry_id` and `allow_overdraft` are for history replayed from elsewhere (the legacy import): the row keeps its
     original id, and a past spend is recorded even where the old service let a balance dip below zero.
     """
@@ -66,7 +69,7 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
         raise ValidationFailed(f"Unknown ledger kind {kind}")
     clean_points(amount, field="amount", allow_negative=True)
     member = lock_member(session, member_id)
-    if kind in SPENDING_KINDS and member.available_points + amount < 0 and not allow_overdraft:
+    if (kind in SPENDING_KINDS or no_overdraft) and member.available_points + amount < 0 and not allow_overdraft:
         raise ValidationFailed("Not enough points", points_available=member.available_points,
                                points_required=-amount, points_short=-amount - member.available_points)
     week = clock.week_start_date(clock.today(now))
@@ -99,8 +102,9 @@ def give_points(session: Session, *, actor: Member, member: Member, data: Points
     if member.is_parent or not member.is_active:
         raise ValidationFailed("Bonuses and deductions are for active kids", fields={"user_id": "invalid"})
     signed = data.points if data.kind == "bonus" else -data.points
+    # A parent's deduction takes at most what the kid has: balances never go negative by a parent's hand.
     return post_entry(session, member.id, amount=signed, kind=data.kind, description=data.reason, clock=clock,
-                      now=now, actor_id=actor.id)
+                      now=now, actor_id=actor.id, no_overdraft=True)
 
 
 def list_transactions(session: Session, member_id: uuid.UUID, *, kind: str | None = None, limit: int = 50,

@@ -234,6 +234,19 @@ def test_give_points(api, people: People, in_family, route: str, kind: str, sign
         assert reconcile_balances(ctx.session, FamilyClock("UTC"), utcnow()) == []
 
 
+def test_a_deduction_never_takes_a_balance_below_zero(api, people: People, in_family) -> None:  # noqa: ANN001
+    _post_entries(in_family, people, people.kid, [(5, "bonus", utcnow() - timedelta(seconds=1))])
+    response = api.post(f"/api/users/{people.kid.id}/deductions", json={"points": 6, "reason": "Rude"},
+                        headers=people.headers(people.parent))
+    assert response.status_code == 400 and response.get_json()["error"] == "Not enough points"
+    assert response.get_json()["points_available"] == 5
+    body = api.get(f"/api/users/{people.kid.id}/points", headers=people.headers(people.parent)).get_json()
+    assert body["available_points"] == 5
+    allowed = api.post(f"/api/users/{people.kid.id}/deductions", json={"points": 5, "reason": "Rude"},
+                       headers=people.headers(people.parent))
+    assert allowed.status_code == 201 and allowed.get_json()["available_points"] == 0
+
+
 @pytest.mark.parametrize("target, body, status, error", [
     ("kid", {"points": 0, "reason": "x"}, 400, "points must not be zero"),
     ("kid", {"points": -5, "reason": "x"}, 400, "points cannot be negative"),

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
+from app.redis_store import PROBE_KEY, RedisProbe
 from app.assignments.models import Assignment
 from app.db.bases import utcnow
 from app.family_time import FamilyClock
@@ -124,7 +125,7 @@ def test_a_tap_on_the_kids_view_shows_on_the_wall(signed_in: Callable[..., Famil
 
 def test_without_redis_the_wall_polls_every_5_seconds(app: Flask, tablet_client: FamilyClient, maya: Member,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(app.jinja_env.globals, "live_updates", "poll")
+    monkeypatch.setitem(app.extensions, PROBE_KEY, RedisProbe(None))  # a probe with no Redis to ask: down
     html = tablet_client.get("/wall").get_data(as_text=True)
     assert 'hx-trigger="sse:assignmentChanged, sse:pointsChanged, every 5s"' in html
     assert "sse-connect" not in html
