@@ -73,6 +73,8 @@ class Config:
         self.WEBHOOK_ALLOW_PRIVATE = False
         self.UPLOADS_DIR = _env("UPLOADS_DIR", str(sqlite_dir / "uploads"))
         self.LOG_REQUESTS = True
+        # `bench/run.py` only: a `SELECT 1` route on family hosts, the ceiling the fleet benchmark compares with.
+        self.BENCH_CEILING_ROUTE = _env("BENCH_CEILING_ROUTE", "") in ("1", "true", "yes")
         self.TESTING = False
         self.DEBUG = False
 

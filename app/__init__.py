@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     importlib.import_module("app.family_home.nav").init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api", subdomain="<family>")
     app.register_blueprint(api.platform_bp, url_prefix="/api")
+    importlib.import_module("app.health.ceiling").register(app)
 
 
 def register_reactions(app: Flask) -> None:
