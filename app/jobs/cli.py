@@ -21,6 +21,7 @@ from app.db.bases import utcnow
 from app.platform.models import Family
 from app.points.services import reconcile_balances
 from app.redis_store import get_redis, platform_key
+from app.tenancy.activity import flush_activity
 from app.tenancy.context import family_context
 from app.jobs.tick import tick_queue
 from app.notifications.worker import delivery_queue
@@ -66,6 +67,9 @@ def tick_command(slug: str | None, inline: bool) -> None:
             _queue_ticks(client, slugs, now)
         else:
             _tick_inline(slugs, now, lock)
+        if client is not None:
+            # Requests note activity in Redis; once a minute it reaches the platform database in one batch.
+            flush_activity(client, platform_key("activity"), platform_engine())
     finally:
         if lock is not None:
             try:
