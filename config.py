@@ -49,8 +49,14 @@ class Config:
         self.FAMILY_NEGATIVE_CACHE_SIZE = int(_env("FAMILY_NEGATIVE_CACHE_SIZE", "1024"))
         self.FAMILY_NEGATIVE_CACHE_TTL = float(_env("FAMILY_NEGATIVE_CACHE_TTL", "5"))
         self.ENGINE_CACHE_SIZE = int(_env("ENGINE_CACHE_SIZE", "32"))
+        # Pools of the platform and pooled-family engines (every thread may need one; deploy/gunicorn.conf.py sizes
+        # them to its threads), and of each dedicated family's engine (small: one family, rarely two requests at once).
+        # Per process at most 2 × (DB_POOL_SIZE + DB_MAX_OVERFLOW) + ENGINE_CACHE_SIZE × (DEDICATED_POOL_SIZE +
+        # DEDICATED_MAX_OVERFLOW) connections (EngineRegistry.connection_cap).
         self.DB_POOL_SIZE = int(_env("DB_POOL_SIZE", "3"))
         self.DB_MAX_OVERFLOW = int(_env("DB_MAX_OVERFLOW", "2"))
+        self.DEDICATED_POOL_SIZE = int(_env("DEDICATED_POOL_SIZE", "1"))
+        self.DEDICATED_MAX_OVERFLOW = int(_env("DEDICATED_MAX_OVERFLOW", "2"))
         self.VERSION = _env("HOUSEPOINTS_VERSION", "0.1.0")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

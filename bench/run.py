@@ -204,13 +204,14 @@ class ConnectionSampler(threading.Thread):
 # --- one wrk run ----------------------------------------------------------------------------------------------
 
 def wrk(run: Run, families: Path, *, duration: int, connections: int, threads: int, warmup: int) -> dict[str, Any]:
-    base = ["wrk", f"-t{threads}", f"-c{connections}", "--latency", "-s", str(fleet.ROOT / "bench" / "mix.lua"),
+    script = str(fleet.ROOT / "bench" / "mix.lua")
+    base = ["wrk", f"-t{threads}", f"-c{connections}", "--timeout", "10s", "--latency", "-s", script,
             f"http://127.0.0.1:{PORT}/", "--", str(families), run.mode, run.dist]
     tail = [str(run.first), str(run.last), str(threads)]
     if warmup:
-        subprocess.run([*base[:4], f"-d{warmup}s", *base[4:], f"warm{run.name}", *tail], capture_output=True,
+        subprocess.run([*base[:6], f"-d{warmup}s", *base[6:], f"warm{run.name}", *tail], capture_output=True,
                        text=True, timeout=warmup + 60)
-    out = subprocess.run([*base[:4], f"-d{duration}s", *base[4:], run.name, *tail], capture_output=True, text=True,
+    out = subprocess.run([*base[:6], f"-d{duration}s", *base[6:], run.name, *tail], capture_output=True, text=True,
                          timeout=duration + 120)
     found = re.search(r"WRKJSON (\{.*\})", out.stdout)
     if not found:
@@ -287,6 +288,13 @@ def report(results: dict[str, Any]) -> str:
             lines.append(f"| {kind} | {k['count']:,} | {k['p50_ms']:.1f} ms | {k['p95_ms']:.1f} ms | "
                          f"{k['p99_ms']:.1f} ms | {k['errors']} |")
         lines.append("")
+    tick = results.get("tick")
+    if tick:
+        lines += [f"The tick over the fleet (`flask jobs tick` queueing one RQ job per family, {tick['workers']} "
+                  f"running `flask jobs worker --queue tick`, load before {tick['load_before']}): "
+                  f"{tick['jobs_run']:,} of {tick['families']:,} family jobs run in {tick['total_seconds']} s "
+                  f"(the command {tick['command_seconds']} s), {tick['jobs_failed']} failed, "
+                  f"{tick['jobs_expired']} expired unstarted.", ""]
     lines += [f"Raw results: `{results['results_file']}`.", "", END]
     return "\n".join(lines)
 
@@ -306,8 +314,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds before each run (default 5)")
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--runs", default="ceiling,uniform,zipf,pooled,dedicated",
-                        help="which runs, comma-separated (default: all)")
+    parser.add_argument("--runs", default="ceiling,uniform,zipf,pooled,dedicated,tick",
+                        help="which runs, comma-separated (default: all; `tick` is the fleet tick, after the wrk runs)")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/PERFORMANCE.md")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -342,7 +350,7 @@ def main() -> int:
         "pooled": Run("pooled", "mix", "uniform", 1, fleet.POOLED),
         "dedicated": Run("dedicated", "mix", "uniform", fleet.POOLED + 1, total),
     }
-    runs = [all_runs[name] for name in args.runs.split(",")]
+    runs = [all_runs[name] for name in args.runs.split(",") if name != "tick"]
     server = Server(log_path)
     say(f"starting gunicorn on 127.0.0.1:{PORT}; log {log_path}")
     server.start()
@@ -371,6 +379,11 @@ def main() -> int:
             outcomes.append(outcome)
     finally:
         server.stop()
+    tick = None
+    if "tick" in args.runs.split(","):
+        from bench.tick import measure
+
+        tick = measure(RESULTS_DIR)
     by_name = {o["name"]: o["wrk"]["rps"] for o in outcomes}
     ratios = {}
     if "ceiling" in by_name and "uniform" in by_name:
@@ -385,8 +398,8 @@ def main() -> int:
     results = {"finished_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "pooled": fleet.POOLED,
                "dedicated": fleet.DEDICATED, "seed_note": seed_note, "machine": machine(),
                "gunicorn": gunicorn_conf, "pg": pg_settings(),
-               "wrk_args": f"-t{args.threads} -c{args.connections}", "duration": args.duration,
-               "warmup": args.warmup, "runs": outcomes, "ratios": ratios,
+               "wrk_args": f"-t{args.threads} -c{args.connections} --timeout 10s", "duration": args.duration,
+               "warmup": args.warmup, "runs": outcomes, "ratios": ratios, "tick": tick,
                "total_seconds": round(time.perf_counter() - started, 1),
                "results_file": str(results_file.relative_to(fleet.ROOT))}
     results_file.write_text(json.dumps(results, indent=2))

@@ -50,10 +50,15 @@ def _configure_sqlite_connection(dbapi_connection: DBAPIConnection, _record: Con
 class EngineRegistry:
     """Hands out one engine per database URL; pinned URLs are never evicted, others live in an LRU."""
 
-    def __init__(self, *, max_engines: int, pool_size: int, max_overflow: int, pinned: tuple[str, ...] = ()) -> None:
+    def __init__(self, *, max_engines: int, pool_size: int, max_overflow: int, pinned: tuple[str, ...] = (),
+                 unpinned_pool_size: int | None = None, unpinned_max_overflow: int | None = None) -> None:
         self.max_engines = max_engines
         self.pool_size = pool_size
         self.max_overflow = max_overflow
+        # Pinned engines (platform, pooled families) serve every thread; a dedicated family's engine rarely sees
+        # more than one request at a time, so its pool stays small and the connection cap stays computable.
+        self.unpinned_pool_size = pool_size if unpinned_pool_size is None else unpinned_pool_size
+        self.unpinned_max_overflow = max_overflow if unpinned_max_overflow is None else unpinned_max_overflow
         self.pinned = set(pinned)
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._lock = threading.Lock()
@@ -67,7 +72,9 @@ class EngineRegistry:
             if engine is not None:
                 self._engines.move_to_end(url)
                 return engine
-            engine = build_engine(url, pool_size=self.pool_size, max_overflow=self.max_overflow)
+            pinned = url in self.pinned
+            engine = build_engine(url, pool_size=self.pool_size if pinned else self.unpinned_pool_size,
+                                  max_overflow=self.max_overflow if pinned else self.unpinned_max_overflow)
             self._engines[url] = engine
             self._evict_over_limit()
             return engine
@@ -117,6 +124,11 @@ class EngineRegistry:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
+
+    def connection_cap(self) -> int:
+        """The most connections this process can hold: pinned pools in full plus a full LRU of small ones."""
+        return (len(self.pinned) * (self.pool_size + self.max_overflow)
+                + self.max_engines * (self.unpinned_pool_size + self.unpinned_max_overflow))
 
     def __len__(self) -> int:
         return len(self._engines)

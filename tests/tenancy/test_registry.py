@@ -74,6 +74,20 @@ def test_engine_registry_is_a_bounded_lru_that_disposes(tmp_path) -> None:  # no
     assert len(engines) == 0
 
 
+def test_pinned_engines_get_the_big_pools_and_dedicated_ones_small_pools() -> None:
+    pinned = "postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432/pinned_never_connected"
+    engines = EngineRegistry(max_engines=4, pool_size=16, max_overflow=8, pinned=(pinned,), unpinned_pool_size=1,
+                             unpinned_max_overflow=2)
+    try:
+        shared = engines.get(pinned).pool
+        dedicated = engines.get("postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432/dedicated_never_connected").pool
+        assert (shared.size(), shared._max_overflow) == (16, 8)  # type: ignore[attr-defined]  # noqa: SLF001
+        assert (dedicated.size(), dedicated._max_overflow) == (1, 2)  # type: ignore[attr-defined]  # noqa: SLF001
+        assert engines.connection_cap() == 1 * (16 + 8) + 4 * (1 + 2)
+    finally:
+        engines.dispose_all()
+
+
 def test_engine_is_created_once_per_url(app: Flask) -> None:
     with app.app_context():
         from app.db import engines
