@@ -79,6 +79,9 @@ class Config:
         self.WEBHOOK_ALLOW_PRIVATE = False
         self.UPLOADS_DIR = _env("UPLOADS_DIR", str(sqlite_dir / "uploads"))
         self.LOG_REQUESTS = True
+        # Who may read /metrics: a bearer token, or a client address inside one of these comma-separated networks.
+        self.OPERATOR_TOKEN = _env("OPERATOR_TOKEN")
+        self.OPERATOR_NETWORKS = _env("OPERATOR_NETWORKS", "")
         # `bench/run.py` only: a `SELECT 1` route on family hosts, the ceiling the fleet benchmark compares with.
         self.BENCH_CEILING_ROUTE = _env("BENCH_CEILING_ROUTE", "") in ("1", "true", "yes")
         self.TESTING = False

@@ -14,6 +14,7 @@ The database pools of the shared engines are sized to the threads that can use t
 the threads, DB_MAX_OVERFLOW to a quarter: streams hold none, and two workers stay under 300 connections).
 """
 import os
+import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -34,3 +35,14 @@ control_socket_disable = True
 # Read by config.py when the app is built (after this file): an explicit environment wins.
 os.environ.setdefault("DB_POOL_SIZE", str(max(3, threads // 2)))
 os.environ.setdefault("DB_MAX_OVERFLOW", str(max(2, threads // 4)))
+
+# /metrics sums every worker's numbers from files in this directory (prometheus-client's multiprocess mode); a fresh
+# one per server start, set before the app (and prometheus_client) is loaded.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="housepoints-metrics-"))
+
+
+def child_exit(_server: object, worker: object) -> None:
+    """A worker's live gauges leave the sums when it exits."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 and queue reminders and digests — one RQ job per family and minute at fleet scale, or inline without Redis."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from app.allowance.services import pay_due_allowances
 from app.assignments.models import MaterialisedDay
 from app.assignments.services import mark_missed, materialise_day
 from app.family_rules import load_family_rules
+from app.metrics import TICK_FAMILY_SECONDS, TICK_QUEUE_SECONDS
 from app.notifications.scheduled import queue_daily_digests, queue_reminders
 from app.redis_store import platform_key
 
@@ -52,6 +54,7 @@ def run_family_tick(slug: str, now: datetime) -> TickResult:
     from app.notifications.delivery import requeue_stalled_deliveries
     from app.tenancy.context import family_context
 
+    started = time.perf_counter()
     with family_context(slug) as ctx:
         result = tick_family(ctx.session, timezone=ctx.family.timezone, now=now)
         # Deliveries whose job was lost (or, without Redis, whose inline send failed) go out again.
@@ -61,6 +64,7 @@ def run_family_tick(slug: str, now: datetime) -> TickResult:
             publish_event(ctx.family.id, "assignmentChanged", {"source": "tick"})
         if result.missed or result.paid:
             publish_event(ctx.family.id, "pointsChanged", {"source": "tick"})
+    TICK_FAMILY_SECONDS.observe(time.perf_counter() - started)
     return result
 
 
@@ -90,6 +94,7 @@ def tick_job(slug: str, now_iso: str) -> str:
 
 def enqueue_ticks(connection: redis.Redis, slugs: list[str], now: datetime) -> int:
     """Queue one job per family for this minute (pipelined); returns how many were queued."""
+    started = time.perf_counter()
     queue = tick_queue(connection)
     jobs = [Queue.prepare_data(tick_job, args=(slug, now.isoformat()), job_id=tick_job_id(slug, now),
                                timeout=JOB_TIMEOUT, ttl=QUEUED_TTL, result_ttl=0, failure_ttl=FAILURE_TTL,
@@ -99,5 +104,6 @@ def enqueue_ticks(connection: redis.Redis, slugs: list[str], now: datetime) -> i
         with connection.pipeline() as pipe:
             queued += len(queue.enqueue_many(jobs[start:start + 1000], pipeline=pipe))
             pipe.execute()
+    TICK_QUEUE_SECONDS.observe(time.perf_counter() - started)
     return queued
 

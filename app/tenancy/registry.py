@@ -15,6 +15,7 @@ import redis
 from cachetools import TTLCache
 from sqlalchemy import Engine, select
 
+from app.metrics import REGISTRY_LOOKUPS
 from app.platform.models import Family
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,10 @@ class FamilyRegistry:
         with self._lock:
             record = self._cache.get(slug)
             if record is not None or slug in self._negative:
+                REGISTRY_LOOKUPS.labels("hit" if record is not None else "negative").inc()
                 return record
             generation = self._generation
+        REGISTRY_LOOKUPS.labels("miss").inc()
         record = self.load(slug)
         with self._lock:
             if generation == self._generation:
