@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.allowance.services import pay_due_allowances
 from app.assignments.models import MaterialisedDay
-from app.assignments.services import mark_missed, materialise_day
+from app.assignments.services import known_materialised, mark_missed, materialise_day, remember_materialised
 from app.family_rules import load_family_rules
 from app.metrics import TICK_FAMILY_SECONDS, TICK_QUEUE_SECONDS
 from app.notifications.scheduled import queue_daily_digests, queue_reminders
@@ -38,8 +38,12 @@ def tick_family(session: Session, *, timezone: str, now: datetime) -> TickResult
     today = rules.clock.today(now)
     days = (today, today + timedelta(days=1))
     # Only days not materialised yet: after the first tick of a day this is one query, not a walk over the chores.
-    done = set(session.scalars(select(MaterialisedDay.day).where(MaterialisedDay.day.in_(days))))
-    created = sum(materialise_day(session, rules, day, now) for day in days if day not in done)
+    family_id = session.info["family_id"]
+    unknown = [day for day in days if not known_materialised(family_id, day)]
+    done = set(session.scalars(select(MaterialisedDay.day).where(MaterialisedDay.day.in_(unknown)))) if unknown \
+        else set()
+    remember_materialised(family_id, done)
+    created = sum(materialise_day(session, rules, day, now) for day in unknown if day not in done)
     # Reminders first: a chore that just became overdue gets its nudge in the same tick that may mark it missed.
     queue_reminders(session, rules, now)
     missed = mark_missed(session, rules, now)
