@@ -21,7 +21,7 @@ from app.platform.models import Family
 log = logging.getLogger(__name__)
 
 NEGATIVE_TTL = 5.0  # unknown slugs are remembered briefly so junk hosts cannot hammer the platform database
-CACHE_SIZE = 1024  # families kept per process; the least recently used beyond this are read again on next request
+CACHE_SIZE = 16384  # families kept per process (FAMILY_CACHE_SIZE); the least recently used beyond are read again
 NEGATIVE_CACHE_SIZE = 1024  # unknown slugs remembered per process: a flood of junk hosts cannot grow memory
 
 
