@@ -341,6 +341,7 @@ def seed() -> dict[str, Any]:
         with superuser(db, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
     state = {"template_id": str(template_id), "pooled": fleet.POOLED, "dedicated": fleet.DEDICATED,
+             "heads": schema_heads(),
              "seed_seconds": round(time.perf_counter() - started, 1), "seeded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                                     time.gmtime())}
     fleet.STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -372,6 +373,18 @@ def refresh(app: Any | None = None) -> float:
     return seconds
 
 
+def schema_heads() -> dict[str, list[str]]:
+    """The head revisions of both migration chains (a fleet made at other heads is made again)."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from app.tenancy.databases import family_heads
+
+    platform = AlembicConfig()
+    platform.set_main_option("script_location", str(fleet.ROOT / "migrations" / "platform"))
+    return {"family": sorted(family_heads()), "platform": sorted(ScriptDirectory.from_config(platform).get_heads())}
+
+
 def is_seeded() -> bool:
     """The state file matches the requested fleet and its databases exist."""
     if not fleet.STATE_FILE.exists():
@@ -379,6 +392,8 @@ def is_seeded() -> bool:
     state = json.loads(fleet.STATE_FILE.read_text())
     if (state.get("pooled"), state.get("dedicated")) != (fleet.POOLED, fleet.DEDICATED):
         return False
+    if state.get("heads") != schema_heads():
+        return False  # the migrations moved on since the fleet was made: seeding again is faster than migrating it
     have = existing_databases()
     return {pooled_db(), platform_db()} <= have and all(
         dedicated_db(n) in have for n in range(fleet.POOLED + 1, fleet.POOLED + fleet.DEDICATED + 1))
