@@ -87,8 +87,8 @@ def chore_detail(chore: Chore) -> dict[str, Any]:
         "requires_photo": chore.requires_photo,
         "icon": chore.icon,
         "tags": list(chore.tags or []),
-        # The previous service's free-text frequency is our schedule's kind.
-        "frequency": chore.schedule.kind if chore.schedule is not None else None,
+        # The previous service's free text as a client sent it; without one, our schedule's kind.
+        "frequency": chore.frequency or (chore.schedule.kind if chore.schedule is not None else None),
         "active": chore.active,
         "created_at": format_timestamp(chore.created_at),
         "updated_at": format_timestamp(chore.updated_at),

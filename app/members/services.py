@@ -237,10 +237,16 @@ def update_member(session: Session, member: Member, *, actor: Member, today: dat
 
 
 def update_own_profile(session: Session, member: Member, *, today: date, changes: MemberChanges) -> list[str]:
-    """A member edits their own profile; kids cannot grant themselves auto-approval. Returns the keys applied."""
+    """A member edits their own profile; kids cannot grant themselves auto-approval. Returns the keys applied.
+
+    A kid sending the value they already have, or false, asks for nothing a parent must grant: it is accepted.
+    A kid asking to turn it on refuses the whole request (nothing saved), naming the field.
+    """
     applied = [key for key in changes.model_fields_set if getattr(changes, key) is not None]
-    if not member.is_parent and changes.auto_approve_work is not None:
-        raise Forbidden("Only parents can change auto-approval")
+    if not member.is_parent and changes.auto_approve_work and not member.auto_approve_work:
+        raise Forbidden("Only parents can change auto-approval", fields={"auto_approve_work": "parent_only"},
+                        details="Nothing was saved: only a parent can turn on auto_approve_work. "
+                                "Send the other fields without it.")
     if changes.display_name is not None:
         member.display_name = clean_display_name(changes.display_name)
     if changes.color is not None:
