@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-unit test-e2e test-faults lint audit setup assets services clean
+.PHONY: run test test-unit test-e2e test-faults lint audit setup assets services clean bench
 
 # The fault suite alone (its own PostgreSQL cluster and redis-server, broken on purpose; docs/RELIABILITY.md).
 test-faults: setup
@@ -56,6 +56,14 @@ static/vendor/htmx.min.js static/vendor/sse.min.js: package.json package-lock.js
 
 services:
 	bash scripts/ensure-test-services.sh
+
+# The fleet benchmark (bench/run.py): seeds 10,000 pooled + 300 dedicated families once (reused), refreshes today's
+# rows, runs gunicorn (production config) and wrk, and writes docs/PERFORMANCE.md. BENCH_ARGS="--duration 15" etc.
+bench: setup services
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "wrk is required (Debian: apt-get install -y wrk)"; exit 1; }
+	PYTHONPATH=. $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance

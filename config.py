@@ -65,12 +65,20 @@ class Config:
         self.REDIS_KEY_PREFIX = _env("REDIS_KEY_PREFIX", "hp")
         # Registry caches (bounded): families live until pub/sub invalidates them, the TTL is only a safety net.
         self.FAMILY_CACHE_TTL = float(_env("FAMILY_CACHE_TTL", "3600"))
-        self.FAMILY_CACHE_SIZE = int(_env("FAMILY_CACHE_SIZE", "1024"))
+        # Every family of a deployment fits (10,000+ in the fleet bench; a record is a few hundred bytes): with 1,024 a
+        # uniform mix over 10,000 families missed ~90 % of lookups and read the platform database each time.
+        self.FAMILY_CACHE_SIZE = int(_env("FAMILY_CACHE_SIZE", "16384"))
         self.FAMILY_NEGATIVE_CACHE_SIZE = int(_env("FAMILY_NEGATIVE_CACHE_SIZE", "1024"))
         self.FAMILY_NEGATIVE_CACHE_TTL = float(_env("FAMILY_NEGATIVE_CACHE_TTL", "5"))
         self.ENGINE_CACHE_SIZE = int(_env("ENGINE_CACHE_SIZE", "32"))
+        # Pools of the platform and pooled-family engines (every thread may need one; deploy/gunicorn.conf.py sizes
+        # them to its threads), and of each dedicated family's engine (small: one family, rarely two requests at once).
+        # Per process at most 2 × (DB_POOL_SIZE + DB_MAX_OVERFLOW) + ENGINE_CACHE_SIZE × (DEDICATED_POOL_SIZE +
+        # DEDICATED_MAX_OVERFLOW) connections (EngineRegistry.connection_cap).
         self.DB_POOL_SIZE = int(_env("DB_POOL_SIZE", "3"))
         self.DB_MAX_OVERFLOW = int(_env("DB_MAX_OVERFLOW", "2"))
+        self.DEDICATED_POOL_SIZE = int(_env("DEDICATED_POOL_SIZE", "1"))
+        self.DEDICATED_MAX_OVERFLOW = int(_env("DEDICATED_MAX_OVERFLOW", "2"))
         self.VERSION = _env("HOUSEPOINTS_VERSION", "0.1.0")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -99,6 +107,8 @@ class Config:
         # Operator detail (/health/detailed, database names, metrics): a bearer token, or these networks (CIDRs).
         self.OPERATOR_TOKEN = _env("OPERATOR_TOKEN")
         self.OPERATOR_NETWORKS = parse_networks(_env("OPERATOR_NETWORKS", "127.0.0.1/32, ::1/128"))
+        # `bench/run.py` only: a `SELECT 1` route on family hosts, the ceiling the fleet benchmark compares with.
+        self.BENCH_CEILING_ROUTE = _env("BENCH_CEILING_ROUTE", "") in ("1", "true", "yes")
         self.TESTING = False
         self.DEBUG = False
 

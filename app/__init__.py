@@ -26,13 +26,14 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
-    from app import auth, db, errors, extensions, inputs, jobs, legacy, redis_store, request_log, seed, tenancy, \
-        transfer
+    from app import auth, db, errors, extensions, inputs, jobs, legacy, metrics, redis_store, request_log, seed, \
+        tenancy, transfer
 
     redis_store.init_app(app)
     db.init_app(app)
     tenancy.init_app(app)
     request_log.init_app(app)
+    metrics.init_app(app)
     inputs.init_app(app)
     extensions.csrf.init_app(app)
     extensions.htmx.init_app(app)
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     importlib.import_module("app.family_home.nav").init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api", subdomain="<family>")
     app.register_blueprint(api.platform_bp, url_prefix="/api")
+    importlib.import_module("app.health.ceiling").register(app)
 
 
 def register_reactions(app: Flask) -> None:

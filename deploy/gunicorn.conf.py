@@ -5,8 +5,16 @@ each stream and two tablets would starve the site. With gthread each stream hold
 select() on Redis, while the other threads keep serving pages. The app caps streams per process
 (MAX_STREAMS_PER_PROCESS, below `threads`) so page requests always find a thread; a stream over the cap gets 503 and
 the browser retries later (pages refresh themselves meanwhile). docs/PERFORMANCE.md has the measurements.
+
+Workers are recycled rarely (every ~200,000 requests, jittered so they never restart together): each restart
+empties the registry, engine and statement caches, and at 1,000 requests/s the old 5,000 meant a cold worker every
+few seconds. The app is loaded once in the master (`preload_app`: less memory per worker, a broken build fails at
+start); engines, pools and Redis subscriptions are created after fork (app/db/engines.py, app/tenancy/registry.py).
+The database pools of the shared engines are sized to the threads that can use them (DB_POOL_SIZE defaults to half
+the threads, DB_MAX_OVERFLOW to a quarter: streams hold none, and two workers stay under 300 connections).
 """
 import os
+import tempfile
 
 DEVELOPMENT = os.environ.get("HOUSEPOINTS_CONFIG", "development") in ("", "development")
 # The development config (public secrets, webhooks to private addresses) must only be reachable from this machine.
@@ -17,14 +25,29 @@ threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-max_requests = 5000  # recycle workers now and then so slow leaks cannot grow forever
-max_requests_jitter = 500
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") not in ("0", "false", "no")
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))  # slow leaks cannot grow forever
+max_requests_jitter = max_requests // 10
 accesslog = None  # the app writes one JSON line per request itself
 errorlog = "-"
 # gunicorn 27's control socket defaults to one path per OS user, so two servers (make run beside the e2e suite)
 # would fight over it; the app has no use for it.
 control_socket_disable = True
 
+# Read by config.py when the app is built (after this file): an explicit environment wins.
+os.environ.setdefault("DB_POOL_SIZE", str(max(3, threads // 2)))
+os.environ.setdefault("DB_MAX_OVERFLOW", str(max(2, threads // 4)))
+
+# /metrics sums every worker's numbers from files in this directory (prometheus-client's multiprocess mode); a fresh
+# one per server start, set before the app (and prometheus_client) is loaded.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="housepoints-metrics-"))
+
+
+def child_exit(_server: object, worker: object) -> None:
+    """A worker's live gauges leave the sums when it exits."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
 
 def on_starting(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
     """Refuse to serve the development config on anything but loopback, whatever --bind said."""

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
+from cachetools import LRUCache
 from sqlalchemy import Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager, joinedload, DeclarativeBase, Session
@@ -164,6 +167,8 @@ def materialise_day(session: Session, rules: FamilyRules, day: date, now: dateti
         # Only a run over every chore may mark the day done; a single new chore's run must not hide the others.
         _insert_ignoring_duplicates(session, MaterialisedDay, [{"id": uuid.uuid4(), "family_id": family_id,
                                                                 "day": day, "created_at": now}], ("family_id", "day"))
+        # Not committed yet: ensure_day must not remember this day as materialised until a later read sees it.
+        session.info.setdefault("days_made_here", set()).add(day)
     return inserted
 
 
@@ -178,11 +183,37 @@ def _insert_ignoring_duplicates(session: Session, model: type[DeclarativeBase], 
     return len(session.execute(statement).all())
 
 
-def ensure_day(session: Session, rules: FamilyRules, day: date, now: datetime) -> None:
-    """Materialise `day` on its first read (one cheap query when it already is)."""
+# Days this process has seen materialised (committed): a marker is never removed, so once seen, no query is needed.
+_materialised_days: LRUCache[tuple[uuid.UUID, date], bool] = LRUCache(maxsize=50_000)
+_materialised_lock = threading.Lock()
+
+
+def known_materialised(family_id: uuid.UUID, day: date) -> bool:
+    """True when this process has already seen the family's day materialised."""
+    with _materialised_lock:
+        return (family_id, day) in _materialised_days
+
+
+def remember_materialised(family_id: uuid.UUID, days: Iterable[date]) -> None:
+    """Record days read as materialised from the database (committed markers only)."""
+    with _materialised_lock:
+        for day in days:
+            _materialised_days[(family_id, day)] = True
+
+
+def ensure_day(session: Session, rules: FamilyRules, day: date, now: datetime) -> bool:
+    """Materialise `day` on its first read; True when this call made it (the caller commits). No query at all once
+    this process has seen the day materialised, one cheap query otherwise."""
+    family_id = session.info["family_id"]
+    if known_materialised(family_id, day):
+        return False
     done = session.scalar(select(MaterialisedDay.id).where(MaterialisedDay.day == day))
     if done is None:
         materialise_day(session, rules, day, now)
+        return True
+    if day not in session.info.get("days_made_here", ()):
+        remember_materialised(family_id, [day])
+    return False
 
 
 # --- reading ----------------------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ def init_app(app: Flask) -> None:
         max_engines=app.config["ENGINE_CACHE_SIZE"],
         pool_size=app.config["DB_POOL_SIZE"],
         max_overflow=app.config["DB_MAX_OVERFLOW"],
+        unpinned_pool_size=app.config["DEDICATED_POOL_SIZE"],
+        unpinned_max_overflow=app.config["DEDICATED_MAX_OVERFLOW"],
         pinned=(app.config["PLATFORM_DATABASE_URL"], app.config["FAMILY_DATABASE_URL"],
                 *pooled_cluster_urls(app.config)),
     )

@@ -45,6 +45,7 @@ def _create_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
         pool_timeout=10,
         # Fail fast when the server is unreachable (a refused connection fails at once; this bounds a silent one).
         connect_args={"connect_timeout": 3},
+        query_cache_size=2000,  # shared by every engine of the server (below): room for all their statements
     )
 
 
@@ -59,12 +60,20 @@ def _configure_sqlite_connection(dbapi_connection: DBAPIConnection, _record: Con
 class EngineRegistry:
     """Hands out one engine per database URL; pinned URLs are never evicted, others live in an LRU."""
 
-    def __init__(self, *, max_engines: int, pool_size: int, max_overflow: int, pinned: tuple[str, ...] = ()) -> None:
+    def __init__(self, *, max_engines: int, pool_size: int, max_overflow: int, pinned: tuple[str, ...] = (),
+                 unpinned_pool_size: int | None = None, unpinned_max_overflow: int | None = None) -> None:
         self.max_engines = max_engines
         self.pool_size = pool_size
         self.max_overflow = max_overflow
+        # Pinned engines (platform, pooled families) serve every thread; a dedicated family's engine rarely sees
+        # more than one request at a time, so its pool stays small and the connection cap stays computable.
+        self.unpinned_pool_size = pool_size if unpinned_pool_size is None else unpinned_pool_size
+        self.unpinned_max_overflow = max_overflow if unpinned_max_overflow is None else unpinned_max_overflow
         self.pinned = set(pinned)
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        # Per server, the engine whose dialect and statement cache the others share (kept after eviction: only
+        # its pool is disposed, its cache lives on).
+        self._donors: dict[tuple[str, str | None, int | None, str | None], Engine] = {}
         self._lock = threading.Lock()
         self._pid = os.getpid()
 
@@ -76,10 +85,33 @@ class EngineRegistry:
             if engine is not None:
                 self._engines.move_to_end(url)
                 return engine
-            engine = build_engine(url, pool_size=self.pool_size, max_overflow=self.max_overflow)
+            pinned = url in self.pinned
+            engine = build_engine(url, pool_size=self.pool_size if pinned else self.unpinned_pool_size,
+                                  max_overflow=self.max_overflow if pinned else self.unpinned_max_overflow)
+            self._share_compiled_statements(url, engine)
             self._engines[url] = engine
             self._evict_over_limit()
             return engine
+
+    def _share_compiled_statements(self, url: str, engine: Engine) -> None:
+        """Engines of one PostgreSQL server share one dialect and one compiled-statement cache.
+
+        SQLAlchemy keys its statement cache by dialect object, so each new engine (a dedicated family seen for the
+        first time in this process, or again after the LRU evicted it) would compile every statement afresh. The
+        databases on one server have the same schema and server version, so the first engine's dialect (initialized
+        on its first connection) and cache serve them all; only the pool — the connections — is per database.
+        """
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "postgresql":
+            return
+        server = (parsed.drivername, parsed.host, parsed.port, parsed.username)
+        donor = self._donors.get(server)
+        if donor is None:
+            self._donors[server] = engine
+        elif donor is not engine and donor.dialect.server_version_info is not None:
+            engine.dialect = donor.dialect
+            engine.pool._dialect = donor.dialect  # noqa: SLF001 - the pool pings and resets through the dialect
+            engine._compiled_cache = donor._compiled_cache  # noqa: SLF001 - SQLAlchemy's per-engine statement cache
 
     def _evict_over_limit(self) -> None:
         unpinned = [url for url in self._engines if url not in self.pinned]
@@ -96,6 +128,7 @@ class EngineRegistry:
                 for engine in self._engines.values():
                     engine.dispose(close=False)
                 self._engines.clear()
+                self._donors.clear()
                 self._pid = os.getpid()
 
     def discard(self, url: str) -> None:
@@ -126,6 +159,12 @@ class EngineRegistry:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
+            self._donors.clear()
+
+    def connection_cap(self) -> int:
+        """The most connections this process can hold: pinned pools in full plus a full LRU of small ones."""
+        return (len(self.pinned) * (self.pool_size + self.max_overflow)
+                + self.max_engines * (self.unpinned_pool_size + self.unpinned_max_overflow))
 
     def __len__(self) -> int:
         return len(self._engines)

@@ -9,9 +9,7 @@ def init_app(app: Flask) -> None:
     from app.jobs.cli import jobs_cli, points_cli
     from app.jobs.rq_keys import namespace_rq
     from app.redis_store import platform_key
-    from app.notifications.worker import worker_command
 
-    jobs_cli.add_command(worker_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(points_cli)
     if app.config.get("REDIS_URL"):  # RQ's keys, like every other, live under this deployment's platform prefix

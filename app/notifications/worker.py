@@ -1,4 +1,4 @@
-"""Background delivery: the RQ job that sends one delivery, the queue it runs on, and `flask jobs worker`."""
+"""Background delivery: the RQ job that sends one delivery and the queue it runs on (`flask jobs worker` runs it)."""
 from __future__ import annotations
 
 import logging
@@ -6,10 +6,8 @@ import os
 import socket
 import uuid
 
-import click
 import redis
 from flask import Flask, current_app, has_app_context
-from flask.cli import with_appcontext
 from rq import Queue, Retry, Worker, get_current_job
 from rq.job import Job
 
@@ -58,7 +56,7 @@ def deliver(family_slug: str, delivery_id: str) -> str:
     """The RQ job: enter the family, send, record; raise to be retried, or mark the delivery dead at the last try."""
     job = get_current_job()
     last_chance = job is None or not job.retries_left
-    with _app().app_context():
+    with worker_app().app_context():
         status = run_delivery(family_slug, uuid.UUID(delivery_id), last_chance=last_chance)
     if status == "retrying":
         raise DeliveryFailed(f"delivery {delivery_id} failed; retrying with backoff")
@@ -78,7 +76,7 @@ def run_delivery(family_slug: str, delivery_id: uuid.UUID, *, last_chance: bool)
     return attempt.status
 
 
-def _app() -> Flask:
+def worker_app() -> Flask:
     """The app the job runs in: the current one (CLI worker, tests), else one built from the environment."""
     global _worker_app
     if has_app_context():
@@ -90,25 +88,6 @@ def _app() -> Flask:
 
         _worker_app = create_app(config_from_env())
     return _worker_app
-
-
-@click.command("worker")
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-@with_appcontext
-def worker_command(burst: bool) -> None:
-    """Send queued emails and webhooks (RQ), retrying failures with backoff."""
-    url = current_app.config.get("REDIS_URL")
-    if not url:
-        raise click.ClickException("REDIS_URL is not set: deliveries are sent inline after each commit")
-    # Its own connection: the app's client has a 2-second socket timeout, too short for the worker's blocking pop.
-    connection = redis.Redis.from_url(url)
-    queue = delivery_queue(connection)
-    reclaimed = reclaim_abandoned_jobs(connection, queue)
-    if reclaimed:
-        click.echo(f"retrying {reclaimed} deliveries a dead worker on this host was sending")
-    worker = Worker([queue], connection=connection)
-    click.echo(f"delivery worker on queue {delivery_queue_name()}")
-    worker.work(burst=burst, with_scheduler=True)
 
 
 def reclaim_abandoned_jobs(connection: redis.Redis, queue: Queue) -> int:

@@ -258,8 +258,11 @@ def get_claimable_or_404(kid: Member, assignment_id: uuid.UUID) -> Assignment:
 def _ensure_today() -> date:
     """Materialise today's assignments on the first read of the day and commit them."""
     today = family_today()
-    ensure_day(get_session(), current_rules(), today, request_now())
-    commit_now()
+    session = get_session()
+    # Commit only what there is to commit (a new day, a session's last-seen stamp): a plain read keeps its one
+    # transaction instead of paying a second BEGIN and RLS setup.
+    if ensure_day(session, current_rules(), today, request_now()) or session.dirty:
+        commit_now()
     return today
 
 

@@ -1,23 +1,19 @@
 """The one tenancy hook: first in line on every request, it decides which site and family the Host names."""
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime
 
 from flask import abort, current_app, g, redirect, request
-from sqlalchemy import update
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import platform_engine
 from app.db.session import FamilyReadOnly
-from app.platform.models import Family
+from app.redis_store import get_redis, platform_key
+from app.tenancy.activity import note_activity
 from app.tenancy.hosts import Site, resolve_host
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-ACTIVITY_INTERVAL = 300.0  # seconds between last_activity_at writes per family and process
-_last_activity: dict[str, float] = {}
 
 
 def resolve_family() -> BaseResponse | None:
@@ -47,18 +43,14 @@ def resolve_family() -> BaseResponse | None:
     g.family = family
     if family.moving and request.method not in SAFE_METHODS:
         raise FamilyReadOnly("this family is being moved")  # reads go on; app/errors.py answers 503 + Retry-After
-    _touch_activity(family.slug, family.id)
+    _touch_activity(family.id)
     return None
 
 
-def _touch_activity(slug: str, family_id: uuid.UUID) -> None:
-    """Record activity at most every few minutes per process, so reads do not become writes."""
-    now = time.monotonic()
-    if now - _last_activity.get(slug, -ACTIVITY_INTERVAL) < ACTIVITY_INTERVAL:
-        return
-    _last_activity[slug] = now
-    with Session(platform_engine()) as session, session.begin():
-        session.execute(update(Family).where(Family.id == family_id).values(last_activity_at=_utcnow()))
+def _touch_activity(family_id: uuid.UUID) -> None:
+    """Note activity in Redis (the tick writes it to the platform database in batches) at most every few minutes."""
+    note_activity(family_id, _utcnow(), client=get_redis(), key=platform_key("activity"),
+                  platform_engine=platform_engine())
 
 
 def _utcnow() -> datetime:

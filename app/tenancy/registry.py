@@ -15,13 +15,14 @@ import redis
 from cachetools import TTLCache
 from sqlalchemy import Engine, select
 
+from app.metrics import REGISTRY_LOOKUPS
 from app.platform.models import Family
 from app.db.clusters import DEFAULT_CLUSTER, Cluster
 
 log = logging.getLogger(__name__)
 
 NEGATIVE_TTL = 5.0  # unknown slugs are remembered briefly so junk hosts cannot hammer the platform database
-CACHE_SIZE = 1024  # families kept per process; the least recently used beyond this are read again on next request
+CACHE_SIZE = 16384  # families kept per process (FAMILY_CACHE_SIZE); the least recently used beyond are read again
 NEGATIVE_CACHE_SIZE = 1024  # unknown slugs remembered per process: a flood of junk hosts cannot grow memory
 
 
@@ -105,8 +106,10 @@ class FamilyRegistry:
         with self._lock:
             record = self._cache.get(slug)
             if record is not None or slug in self._negative:
+                REGISTRY_LOOKUPS.labels("hit" if record is not None else "negative").inc()
                 return record
             generation = self._generation
+        REGISTRY_LOOKUPS.labels("miss").inc()
         record = self.load(slug)
         with self._lock:
             if generation == self._generation:

@@ -148,3 +148,37 @@ def test_min_age_and_presence_decide_eligibility(in_family, family, kids, rules)
         rows = {(a.due_date, a.assigned_to, a.status) for a in s.scalars(select(Assignment))}
         assert rows == {(NOW.date(), maya.id, "pending"), (NOW.date() + timedelta(days=1), None, "open")}
         assert zoe.id not in {a for _, a, _ in rows}
+
+
+def test_a_day_seen_materialised_costs_no_query_and_an_uncommitted_one_is_not_remembered(  # noqa: ANN001
+        in_family, family, kids, rules) -> None:
+    from sqlalchemy import Engine, event
+
+    (maya,) = kids("Maya")
+    day = NOW.date() + timedelta(days=3)
+    with in_family(family) as ctx:
+        make_chore(ctx.session, assignees=[maya])
+        ctx.session.commit()
+    with in_family(family) as ctx:
+        assert ensure_day(ctx.session, rules, day, NOW) is True  # made here…
+        ctx.session.rollback()  # …and lost
+    with in_family(family) as ctx:
+        assert ensure_day(ctx.session, rules, day, NOW) is True, "a rolled-back day is made again"
+        ctx.session.commit()
+    with in_family(family) as ctx:
+        assert ensure_day(ctx.session, rules, day, NOW) is False  # read as materialised, remembered
+        ctx.session.commit()
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args: object) -> None:  # noqa: ANN001
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        with in_family(family) as ctx:
+            assert ensure_day(ctx.session, rules, day, NOW) is False
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert sent and not [sql for sql in sent if "materialised_days" in sql], sent  # only the context's own lookups
+    with in_family(family) as ctx:
+        assert ctx.session.scalar(select(func.count()).select_from(Assignment).where(Assignment.due_date == day)) == 1

@@ -158,7 +158,7 @@ def test_one_broken_family_does_not_stop_the_others(app, runner, make_family, in
     try:
         # Cron ticks every live family; here "every family" is the broken one first, then the healthy one.
         monkeypatch.setattr("app.jobs.cli.live_family_slugs", lambda slug=None: [broken.slug, home.slug])
-        result = runner.invoke(args=["jobs", "tick"])
+        result = runner.invoke(args=["jobs", "tick", "--inline"])
         assert result.exit_code == 1
         assert "tick: 2 families, 6 assignments created, 0 marked missed" in result.output
         assert f"FAILED 1 families: {broken.slug}" in result.output
@@ -168,6 +168,101 @@ def test_one_broken_family_does_not_stop_the_others(app, runner, make_family, in
         set_family_status(app, broken, status="cancelled", deleted_at=utcnow())
     with in_family(home) as ctx:
         assert len(ctx.session.scalars(select(Assignment)).all()) == 6
+
+
+# --- the tick at fleet scale: one RQ job per family and minute ------------------------------------------------------
+
+def _tick_queue(app: Flask):  # noqa: ANN202
+    from app.jobs.tick import tick_queue
+
+    with app.app_context():
+        return tick_queue(get_redis())
+
+
+def test_tick_queues_one_job_per_family_and_minute_which_the_worker_runs(app, runner, in_family, home,  # noqa: ANN001
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from rq import SimpleWorker
+
+    monkeypatch.setattr("app.jobs.cli.live_family_slugs", lambda slug=None: [home.slug])
+    queue = _tick_queue(app)
+    queue.empty()
+    with app.app_context():
+        minute_keys = get_redis().keys(platform_key("tick-minute", "*"))
+        if minute_keys:
+            get_redis().delete(*minute_keys)
+    first = runner.invoke(args=["jobs", "tick"])
+    assert first.exit_code == 0, first.output
+    assert f"tick: 1 families queued on {queue.name}" in first.output
+    assert _lock_value(app) is None, "the lock covers the queueing only, and is released"
+    ids = queue.get_job_ids()
+    assert len(ids) == 1 and ids[0].startswith("tick-") and ids[0].endswith(f"-{home.slug}")
+    again = runner.invoke(args=["jobs", "tick"])
+    assert "this minute's ticks are already queued" in again.output
+    assert queue.get_job_ids() == ids
+    with in_family(home) as ctx:
+        assert ctx.session.scalars(select(Assignment)).all() == [], "queued, not run"
+    with app.app_context():
+        assert SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    assert queue.count == 0
+    with in_family(home) as ctx:
+        days = Counter(ctx.session.scalars(select(Assignment.due_date)))
+    assert days == {_today(): 3, _today() + timedelta(days=1): 3}
+
+
+def test_the_same_minute_queued_twice_keeps_one_job_per_family(app, home) -> None:  # noqa: ANN001
+    from app.jobs.tick import enqueue_ticks, tick_job_id
+
+    queue = _tick_queue(app)
+    queue.empty()
+    minute = utcnow().replace(second=0, microsecond=0)
+    with app.app_context():
+        assert enqueue_ticks(get_redis(), [home.slug], minute) == 1
+        assert enqueue_ticks(get_redis(), [home.slug], minute) == 1
+    assert set(queue.get_job_ids()) == {tick_job_id(home.slug, minute)}
+    queue.empty()
+
+
+def test_a_second_tick_of_the_day_does_not_walk_the_chores_again(app, runner, in_family, home) -> None:  # noqa: ANN001
+    from sqlalchemy import event
+
+    from app.db import engines
+    from app.jobs.tick import tick_family
+
+    assert _tick(runner, home.slug).exit_code == 0
+    statements: list[str] = []
+    with in_family(home) as ctx:
+        engine = engines().get(home.database_url)
+        listener = lambda *args: statements.append(args[2])  # noqa: E731  # (conn, cursor, statement, …)
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            result = tick_family(ctx.session, timezone=home.timezone, now=utcnow())
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        ctx.session.rollback()
+    assert result.created == 0
+    assert statements, "the listener saw the tick's statements"
+    assert not [sql for sql in statements if "\nFROM chores" in sql], statements
+
+
+def test_an_inline_tick_renews_its_lock_so_it_never_expires_mid_run(app, runner, home,  # noqa: ANN001
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.jobs.tick import TickResult
+
+    seen: list[bytes | None] = []
+
+    def slow_family(slug: str, now: object) -> TickResult:
+        seen.append(_lock_value(app))
+        stopwatch.sleep(0.8)
+        return TickResult(created=0, missed=0)
+
+    monkeypatch.setattr("app.jobs.cli.TICK_LOCK_SECONDS", 2)
+    monkeypatch.setattr("app.jobs.cli.LOCK_REFRESH_SECONDS", 0)
+    monkeypatch.setattr("app.jobs.cli.live_family_slugs", lambda slug=None: ["a", "b", "c", "d"])
+    monkeypatch.setattr("app.jobs.tick.run_family_tick", slow_family)
+    result = runner.invoke(args=["jobs", "tick", "--inline"])
+    assert result.exit_code == 0, result.output
+    assert len(seen) == 4 and None not in seen and len(set(seen)) == 1, "one lock, held through 3.2 s of a 2 s lock"
+    assert _lock_value(app) is None
 
 
 # --- flask points reconcile ----------------------------------------------------------------------------------------

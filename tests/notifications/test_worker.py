@@ -12,7 +12,8 @@ from app.members.models import Member
 from app.notifications.delivery import requeue_stalled_deliveries
 from app.notifications.models import Delivery
 from app.notifications.triggers import DASHBOARD, KID_HOME, MEMBERS
-from app.notifications.worker import deliver, worker_command
+from app.jobs.cli import worker_command
+from app.notifications.worker import deliver
 from app.tenancy.context import family_context
 from tests.conftest import family_factory
 from tests.notifications.conftest import RULES, add_webhook, deliveries_of, make_assignment
@@ -36,7 +37,7 @@ def test_the_worker_command_sends_what_is_queued(runner, fam, rq_queue, receiver
     delivery = _queue_one(fam, receiver.url)
     result = runner.invoke(worker_command, ["--burst"])
     assert result.exit_code == 0, result.output
-    assert "delivery worker on queue" in result.output
+    assert "worker on queues" in result.output and ":platform:deliveries" in result.output
     assert len(receiver.requests) == 1
     with fam.session() as ctx:
         assert ctx.session.get(Delivery, delivery.id).status == "delivered"

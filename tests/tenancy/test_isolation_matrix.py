@@ -121,7 +121,7 @@ ROUTE_CLASSES: dict[str, str] = {
     "operator.index": OPERATOR,
     "static": STATIC,
     **dict.fromkeys(["health.health", "health.health_detailed", "family_health.health",
-                     "family_health.health_detailed"], HEALTH),
+                     "family_health.health_detailed", "metrics"], HEALTH),
 }
 
 LOGIN = "/login?next="  # where a family page sends a browser that is not signed in (to this family)
@@ -172,6 +172,7 @@ ANONYMOUS: dict[tuple[str, str], int | tuple[int, str]] = {
     ("health.health", "GET"): 200,
     # Without operator credentials only the public answer: no database names (forbidden_strings checks).
     ("health.health_detailed", "GET"): 200,
+    ("metrics", "GET"): 403,  # Prometheus metrics: an operator token or network only
 }
 
 # --- filling a rule's variables with real rows of one family ----------------------------------------------------

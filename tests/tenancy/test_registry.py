@@ -74,6 +74,39 @@ def test_engine_registry_is_a_bounded_lru_that_disposes(tmp_path) -> None:  # no
     assert len(engines) == 0
 
 
+def test_pinned_engines_get_the_big_pools_and_dedicated_ones_small_pools() -> None:
+    pinned = "postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432/pinned_never_connected"
+    engines = EngineRegistry(max_engines=4, pool_size=16, max_overflow=8, pinned=(pinned,), unpinned_pool_size=1,
+                             unpinned_max_overflow=2)
+    try:
+        shared = engines.get(pinned).pool
+        dedicated = engines.get("postgresql+psycopg://hp_app:hp_app@127.0.0.1:5432/dedicated_never_connected").pool
+        assert (shared.size(), shared._max_overflow) == (16, 8)  # type: ignore[attr-defined]  # noqa: SLF001
+        assert (dedicated.size(), dedicated._max_overflow) == (1, 2)  # type: ignore[attr-defined]  # noqa: SLF001
+        assert engines.connection_cap() == 1 * (16 + 8) + 4 * (1 + 2)
+    finally:
+        engines.dispose_all()
+
+
+@pytest.mark.postgresql_only("one dialect and statement cache per PostgreSQL server")
+def test_dedicated_families_share_compiled_statements_but_not_connections_or_rows(app: Flask, make_family,  # noqa: ANN001
+                                                                                   client_for) -> None:  # noqa: ANN001
+    from app.db import engines, platform_engine
+
+    first, second = make_family(placement="dedicated"), make_family(placement="dedicated")
+    for family in (first, second):
+        assert client_for(family).get("/login").status_code == 200  # each family's own engine answers
+    with app.app_context():
+        one, two = engines().get(first.database_url), engines().get(second.database_url)
+        assert one is not two and one.pool is not two.pool, "connections stay per database"
+        assert one._compiled_cache is two._compiled_cache is platform_engine()._compiled_cache  # noqa: SLF001
+        assert one.dialect is two.dialect
+        with one.connect() as a, two.connect() as b:
+            names = {a.exec_driver_sql("SELECT current_database()").scalar(),
+                     b.exec_driver_sql("SELECT current_database()").scalar()}
+        assert names == {first.database_url.rsplit("/", 1)[-1], second.database_url.rsplit("/", 1)[-1]}
+
+
 def test_engine_is_created_once_per_url(app: Flask) -> None:
     with app.app_context():
         from app.db import engines

@@ -1,0 +1,1 @@
+"""The fleet benchmark: seeding, the wrk mix and the report (`make bench`)."""
