@@ -25,6 +25,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
     from app import auth, db, errors, extensions, inputs, jobs, redis_store, request_log, seed, tenancy
+    from app.operator import cli as operator_cli
 
     redis_store.init_app(app)
     db.init_app(app)
@@ -43,6 +44,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
                                  live_updates="sse" if app.config.get("REDIS_URL") else "poll")
     seed.init_app(app)
     jobs.init_app(app)
+    operator_cli.init_app(app)
     return app
 
 

@@ -79,6 +79,12 @@ def tick_command(slug: str | None) -> None:
                 paid += result.paid
         click.echo(f"tick: {len(slugs)} families, {created} assignments created, {missed} marked missed, "
                    f"{paid} allowances paid")
+        if slug is None:  # once a day, the first tick after midnight UTC records yesterday's platform analytics
+            from app.operator.cli import record_missing_analytics
+
+            analytics = record_missing_analytics(now.date())
+            if analytics:
+                click.echo(analytics)
         if failed:
             click.echo(f"FAILED {len(failed)} families: {', '.join(failed)}")
             sys.exit(1)
