@@ -113,7 +113,9 @@ ROUTE_CLASSES: dict[str, str] = {
         "platform_api.version", "signup.check_slug", "signup.slug_field", "signup.start", "signup.submit",
     ], PLATFORM),
     **dict.fromkeys(["platform.families", "platform.open_family"], ACCOUNT),
-    "operator.index": OPERATOR,
+    **dict.fromkeys(["operator.index", "operator.login", "operator.logout", "operator.families", "operator.family",
+                     "operator.suspend", "operator.reactivate", "operator.plan", "operator.analytics",
+                     "operator.audit", "operator.static"], OPERATOR),
     "static": STATIC,
     **dict.fromkeys(["health.health", "health.health_detailed", "family_health.health",
                      "family_health.health_detailed"], HEALTH),
@@ -160,7 +162,16 @@ ANONYMOUS: dict[tuple[str, str], int | tuple[int, str]] = {
     ("signup.submit", "POST"): 422,
     ("platform.families", "GET"): (302, APEX_LOGIN),
     ("platform.open_family", "POST"): (302, APEX_LOGIN),
-    ("operator.index", "GET"): 200,
+    # The console (admin host) knows no family session, token or platform sign-in: every page sends to its sign-in.
+    ("operator.index", "GET"): (303, "/login?next="),
+    ("operator.login", "GET"): 200,
+    ("operator.login", "POST"): 422,  # no email or password in the form
+    ("operator.logout", "POST"): (303, "/login"),
+    ("operator.static", "GET"): 200,
+    **{(endpoint, method): (303, "/login?next=") for endpoint, method in (
+        ("operator.families", "GET"), ("operator.family", "GET"), ("operator.suspend", "POST"),
+        ("operator.reactivate", "POST"), ("operator.plan", "POST"), ("operator.analytics", "GET"),
+        ("operator.audit", "GET"))},
     ("health.health", "GET"): 200,
     ("health.health_detailed", "GET"): 200,  # the operators' view: pools by database name, no family data
 }
@@ -299,8 +310,10 @@ def send(world: World, attempt: Attempt) -> tuple[int, str, str]:
     else:
         host = attempt.host.record if attempt.host else None
         client = client_with(world.app, host, attempt.credential, next_address())
-    if attempt.rule.endpoint == "operator.index" and attempt.base is None:
+    if attempt.rule.subdomain == "admin" and attempt.base is None:
         client.host = f"admin.{world.app.config['BASE_DOMAIN']}"
+        for name, value in attempt.credential.cookies.items():  # replayed on the console's host: the strongest try
+            client.set_cookie(name, value, domain=client.host.split(":")[0])
     if attempt.method != "GET":
         headers["X-CSRFToken"] = attempt.credential.csrf
         if attempt.path.startswith("/api/"):
@@ -421,7 +434,7 @@ def foreign_attempts(world: World, vector: str) -> Iterator[tuple[Attempt, tuple
                 # and puts its own host in an absolute request-target.
                 base = world.b
                 target = a_host if on_family_host else (
-                    f"admin.{base_domain}" if rule.endpoint == "operator.index" else base_domain)
+                    f"admin.{base_domain}" if rule.subdomain == "admin" else base_domain)
                 environ = {"HTTP_HOST": target, "REQUEST_URI": f"http://{b_host}{path}",
                            "RAW_URI": f"http://{b_host}{path}"}
             elif dress == "forwarded":
@@ -531,7 +544,9 @@ def test_ids_of_the_other_family(world: World, home_key: str) -> None:
 # How a route refuses a link or pass of another family, where that is not 403/404.
 REFUSALS = {"accounts.handoff": {400},  # the hand-off page explains "That sign-in link didn't work"
             # Platform links are nobody's rows: a made-up token is a bad link.
-            "platform.reset_password": {400}, "platform.verify_email": {400}}
+            "platform.reset_password": {400}, "platform.verify_email": {400},
+            # The console names families by slug, for operators only: anyone else is sent to its sign-in.
+            **dict.fromkeys(["operator.family", "operator.suspend", "operator.reactivate", "operator.plan"], {303})}
 
 
 # --- the table itself --------------------------------------------------------------------------------------------
