@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import engines, platform_engine
@@ -50,6 +51,9 @@ def compute_daily_analytics(day: date) -> tuple[int, list[str]]:
         except Exception:  # noqa: BLE001 - reported to the caller and logged; the other families still count
             current_app.logger.exception("analytics: could not measure family %s", slug)
             failed.append(slug)
-    with Session(platform_engine()) as session, session.begin():
-        written = record_daily_analytics(session, day, measures)
+    try:
+        with Session(platform_engine()) as session, session.begin():
+            written = record_daily_analytics(session, day, measures)
+    except IntegrityError:  # another run recorded the same day meanwhile (the partial unique index): theirs stands
+        return 0, failed
     return written, failed

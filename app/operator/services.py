@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.audit import SECRET_WORDS, record_audit
 from app.auth.services import LOCKOUT_THRESHOLD, LOCKOUT_WINDOW
 from app.domain import AuthenticationFailed, Conflict, Forbidden, LockedOut, NotFound, ValidationFailed
+from app.inputs import text_problem
 from app.members.services import check_password_strength
 from app.operator.inputs import DELETED, AuditQuery, FamilyQuery, PlanInput, SuspendInput
 from app.operator.measure import FamilyMeasure
@@ -47,6 +48,8 @@ def require_operator(user: User | None) -> User:
 def create_operator(session: Session, *, email: str, display_name: str | None, password: str | None) -> User:
     """Make the account with this email an operator (creating it when new); no password means it must be set
     through a one-time link."""
+    if text_problem(email or ""):  # a NUL or control character: no address, and no database could store it
+        raise ValidationFailed("Please enter a valid email address", fields={"email": "invalid"})
     email = clean_email(email)
     if password is not None:
         check_password_strength(password)
