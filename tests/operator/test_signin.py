@@ -10,7 +10,7 @@ from app.db import platform_engine
 from app.platform.models import User
 from app.security import hash_secret
 from tests.conftest import FamilyClient
-from tests.operator.conftest import admin_client, form_token, make_operator, sign_in
+from tests.operator.conftest import admin_client, form_token, sign_in
 from tests.platform.apex import Account, audit_actions, client_on, csrf_token
 
 pytestmark = pytest.mark.usefixtures("app")
