@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from app import log_scrub
 from config import Config
 
 
@@ -15,6 +16,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     # templates/ and static/ sit beside app/ (house layout), so point Flask one level up.
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 subdomain_matching=True, instance_path=str(Path(__file__).resolve().parents[1] / "instance"))
+    log_scrub.install()  # first: nothing this process logs may carry a secret
     app.config.from_object(config_class())
     app.config.update(overrides)
     app.config["SERVER_NAME"] = app.config["BASE_DOMAIN"]

@@ -11,4 +11,4 @@ from app.points.models import LedgerEntry, PointPreset  # noqa: F401
 from app.presence.models import PresenceException, PresencePattern  # noqa: F401
 from app.rewards.models import Redemption, Reward, SavingsGoal  # noqa: F401
 from app.platform.models import (  # noqa: F401
-    AuditLog, Family, FamilyMembership, Invitation, PlatformAnalytics, Subscription, UsedToken, User)
+    AuditLog, Family, FamilyMembership, Invitation, LoginLockout, PlatformAnalytics, Subscription, UsedToken, User)

@@ -68,6 +68,9 @@ def api_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if member is None or not member.can_log_in:
             # A deactivated member's token stops working at once.
             return _api_error("Invalid token", 401)
+        if claims["tv"] != member.token_version:
+            # Revoked: a password change, deactivation or "sign out everywhere" since it was issued.
+            return _api_error("Invalid token", 401)  # the contract's wording
         g.member = member
         return view(*args, **kwargs)
     return wrapped

@@ -8,18 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update, CursorResult
+from sqlalchemy import func, select, update, CursorResult
 from sqlalchemy.orm import joinedload, Session
 
-from app.auth.models import LoginFailure, MemberSession, TabletDevice
-from app.domain import AuthenticationFailed, Forbidden, LockedOut, NotFound, ValidationFailed
+from app.auth.lockout import (
+    LOCKOUT_WINDOW, check_and_count_failure, clear_failures, locked_out, member_password_account,
+    member_pin_account, user_account)
+from app.auth.models import MemberSession, TabletDevice
+from app.domain import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
 from app.members.models import Member
 from app.platform.models import FamilyMembership, User
 from app.policy import require_parent
 from app.security import hash_secret, verify_secret
 
-LOCKOUT_THRESHOLD = 5
-LOCKOUT_WINDOW = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)
 REMEMBERED_SESSION_LIFETIME = timedelta(days=30)
 TABLET_TURN_LIFETIME = timedelta(minutes=30)
@@ -55,52 +56,23 @@ def find_member_by_login(session: Session, *, family_id: uuid.UUID, identifier: 
     return session.scalar(select(Member).where(Member.username_key == identifier))
 
 
-def password_hash_of(session: Session, member: Member) -> str | None:
-    """Parents with a platform account use that account's password; others their own."""
+# --- authentication -------------------------------------------------------------------------------------------
+
+def password_account_of(session: Session, member: Member) -> tuple[str, str | None]:
+    """The lockout account and the hash a member's password is checked against.
+
+    Parents with a platform account use that account's password, so they share its lockout with the apex.
+    """
     if member.user_id is not None:
         user = session.get(User, member.user_id)
         if user is not None and user.password_hash:
-            return user.password_hash
-    return member.password_hash
+            return user_account(user.id), user.password_hash
+    return member_password_account(member.id), member.password_hash
 
-
-# --- lockout --------------------------------------------------------------------------------------------------
-
-def lockout_remaining(session: Session, member: Member, kind: str, now: datetime) -> timedelta | None:
-    """How long this login stays locked, or None when it is open."""
-    recent = list(session.scalars(
-        select(LoginFailure.failed_at)
-        .where(LoginFailure.member_id == member.id, LoginFailure.kind == kind,
-               LoginFailure.failed_at > now - LOCKOUT_WINDOW)
-        .order_by(LoginFailure.failed_at.desc()).limit(LOCKOUT_THRESHOLD)))
-    if len(recent) < LOCKOUT_THRESHOLD:
-        return None
-    # Locked from the fifth failure for a full window.
-    return recent[0] + LOCKOUT_WINDOW - now
-
-
-def _ensure_not_locked(session: Session, member: Member, kind: str, now: datetime) -> None:
-    remaining = lockout_remaining(session, member, kind, now)
-    if remaining is not None and remaining > timedelta(0):
-        minutes = max(1, int(remaining.total_seconds() // 60) + (remaining.total_seconds() % 60 > 0))
-        raise LockedOut(f"Too many tries. Please wait {minutes} minute{'s' * (minutes != 1)} or ask a parent.",
-                        retry_after=int(remaining.total_seconds()) + 1, member_id=str(member.id))
-
-
-def _record_failure(session: Session, member: Member, kind: str, now: datetime) -> None:
-    session.add(LoginFailure(member_id=member.id, kind=kind, failed_at=now))
-    session.flush()
-
-
-def _clear_failures(session: Session, member: Member, kind: str) -> None:
-    session.execute(delete(LoginFailure).where(LoginFailure.member_id == member.id, LoginFailure.kind == kind))
-
-
-# --- authentication -------------------------------------------------------------------------------------------
 
 def authenticate_password(session: Session, *, family_id: uuid.UUID, identifier: str, password: str,
                           now: datetime) -> Member:
-    """The member whose login name and password match; failures are recorded for the lockout.
+    """The member whose login name and password match; every try counts towards the account's lockout.
 
     The caller commits even when this raises, so the failure is remembered.
     """
@@ -108,15 +80,16 @@ def authenticate_password(session: Session, *, family_id: uuid.UUID, identifier:
     if member is None:
         verify_secret(_DUMMY_HASH, password)
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
-    _ensure_not_locked(session, member, "password", now)
-    if not verify_secret(password_hash_of(session, member), password):
-        _record_failure(session, member, "password", now)
-        _ensure_not_locked(session, member, "password", now)
+    account, password_hash = password_account_of(session, member)
+    last_try = check_and_count_failure(session, account, now, member_id=str(member.id))
+    if not verify_secret(password_hash, password):
+        if last_try:
+            raise locked_out(LOCKOUT_WINDOW, member_id=str(member.id))
         raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
+    clear_failures(session, account)
     if not member.can_log_in:
         # Only someone who knows the password learns the account is disabled.
         raise Forbidden("Login is disabled for this user")
-    _clear_failures(session, member, "password")
     member.last_active_at = now
     return member
 
@@ -125,12 +98,13 @@ def authenticate_pin(session: Session, *, member: Member, pin: str, now: datetim
     """A kid's PIN on the family tablet; five wrong PINs lock the kid's tablet login."""
     if not member.is_active or member.pin_hash is None:
         raise AuthenticationFailed("That PIN didn't work. Try again.")
-    _ensure_not_locked(session, member, "pin", now)
+    account = member_pin_account(member.id)
+    last_try = check_and_count_failure(session, account, now, member_id=str(member.id))
     if not verify_secret(member.pin_hash, pin):
-        _record_failure(session, member, "pin", now)
-        _ensure_not_locked(session, member, "pin", now)
+        if last_try:
+            raise locked_out(LOCKOUT_WINDOW, member_id=str(member.id))
         raise AuthenticationFailed("That PIN didn't work. Try again.")
-    _clear_failures(session, member, "pin")
+    clear_failures(session, account)
     member.last_active_at = now
     return member
 
@@ -182,7 +156,9 @@ def end_session(session: Session, raw_token: str, now: datetime) -> None:
 
 
 def end_all_sessions(session: Session, member: Member, now: datetime) -> int:
-    """Sign a member out of every browser and tablet turn ("sign out everywhere")."""
+    """Sign a member out of every browser, tablet turn and API token ("sign out everywhere", a password change,
+    deactivation): sessions are revoked and the token version moves on, so every issued JWT stops matching."""
+    member.token_version = Member.token_version + 1  # in SQL: two revocations at once both count
     result = session.execute(update(MemberSession).where(MemberSession.member_id == member.id,
                                                          MemberSession.revoked_at.is_(None))
                              .values(revoked_at=now))

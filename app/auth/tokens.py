@@ -16,11 +16,12 @@ ALGORITHM = "HS256"
 
 def issue_api_token(member: Member, family_id: uuid.UUID, *, secret: str, issuer: str, lifetime: timedelta,
                     now: datetime) -> str:
-    """A bearer token with the old service's claims: user_id, family_id, username, is_parent, iss, exp, nbf, iat."""
+    """A bearer token with the old service's claims (user_id, family_id, username, is_parent, iss, exp, nbf, iat)
+    and the member's token version (`tv`), which stops matching once their tokens are revoked."""
     claims = {
         "user_id": str(member.id), "family_id": str(family_id), "username": member.username,
         "is_parent": member.is_parent, "iss": issuer, "exp": int((now + lifetime).timestamp()),
-        "nbf": int(now.timestamp()), "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()), "iat": int(now.timestamp()), "tv": member.token_version,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
@@ -39,6 +40,11 @@ def decode_api_token(token: str, *, secret: str, issuer: str) -> dict[str, Any]:
         claims["family_id"] = uuid.UUID(str(claims["family_id"]))
     except ValueError:
         raise AuthenticationFailed("Invalid token") from None
+    # Tokens issued before versions existed carry none: version 0, revoked by the member's first bump.
+    version = claims.get("tv", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise AuthenticationFailed("Invalid token")
+    claims["tv"] = version
     return claims
 
 

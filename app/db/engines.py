@@ -5,13 +5,20 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.db.scoping import install_gate
+
+
+def new_engine(url: str | URL, **options: Any) -> Engine:
+    """Every engine of the app, its migrations and provisioning: statement parameters (password and PIN hashes,
+    token digests) never appear in logged errors. `tests/test_log_secrets.py` refuses any other create_engine."""
+    return create_engine(url, hide_parameters=True, **options)
 
 
 def build_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
@@ -26,10 +33,10 @@ def _create_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 15})
+        engine = new_engine(url, connect_args={"timeout": 15})
         event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
-    return create_engine(
+    return new_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,

@@ -42,6 +42,8 @@ class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the platform account, for parents
     password_hash: Mapped[str | None] = mapped_column(String(255))
     pin_hash: Mapped[str | None] = mapped_column(String(255))
+    # API tokens carry it (claim "tv"); bumped by a password change, deactivation and "sign out everywhere".
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     is_active: Mapped[bool] = mapped_column(default=True)
     login_enabled: Mapped[bool] = mapped_column(default=True)
     auto_approve_work: Mapped[bool] = mapped_column(default=False)

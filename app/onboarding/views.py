@@ -12,7 +12,7 @@ from app.auth import sign_in, signed_in_member
 from app.auth.decorators import parent_required
 from app.chores.starter import suggest_starter_chores
 from app.db import get_session
-from app.domain import AuthenticationFailed, Conflict, DomainError, NotFound, PlanLimitReached
+from app.domain import AuthenticationFailed, Conflict, DomainError, LockedOut, NotFound, PlanLimitReached
 from app.extensions import limiter
 from app.htmx import is_htmx, push_url, redirect_to, vary_on_htmx
 from app.mail import deliver
@@ -238,6 +238,9 @@ def join(token: str) -> Response | BaseResponse:
                                        ip_address=request.remote_addr)
     except PlanLimitReached as error:
         return _invalid_link(error, 403)
+    except LockedOut as error:  # the account's lockout, shared with every other way in
+        state.errors["password"] = error.message
+        return _join_form(invitation, token, state, 423)
     except AuthenticationFailed:
         state.errors["password"] = "Wrong password for this account."
         return _join_form(invitation, token, state, 422)

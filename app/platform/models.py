@@ -176,3 +176,15 @@ class UsedToken(PlatformBase):
     token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32))
     used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginLockout(PlatformBase):
+    """Failed sign-in tries per account (a platform user, a member's own password, a kid's PIN), shared by every
+    way in: the apex, the family page, the API and the tablet count against the same row (app/auth/lockout.py)."""
+
+    __tablename__ = "login_lockouts"
+
+    account: Mapped[str] = mapped_column(String(80), primary_key=True)  # "user:<id>", "member:<id>:pin", …
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
+from app.auth.lockout import LOCKOUT_WINDOW, check_and_count_failure, clear_failures, locked_out, user_account
 from app.auth.tokens import read_link, sign_link
 from app.db.engines import EngineRegistry
 from app.domain import AuthenticationFailed, Conflict, NotFound, ValidationFailed
@@ -114,15 +115,26 @@ def sign_up_family(platform_session: Session, engines: EngineRegistry, placement
 # --- apex sign-in and the family picker ------------------------------------------------------------------------
 
 def authenticate_user(session: Session, *, email: str, password: str, now: datetime) -> User:
-    """The platform account for an email and password; one message for every failure."""
+    """The platform account for an email and password; one message for every failure, and the account's lockout
+    (shared with its families' sign-in pages and the API) counts every try. The caller commits even on failure."""
     user = find_user_by_email(session, email or "")
     if user is None or not user.password_hash:
         verify_secret(_DUMMY_HASH, password or "")
         raise AuthenticationFailed(GENERIC_SIGN_IN_ERROR)
-    if not verify_secret(user.password_hash, password or ""):
-        raise AuthenticationFailed(GENERIC_SIGN_IN_ERROR)
+    check_password_of(session, user, password or "", now)
     user.last_login_at = now
     return user
+
+
+def check_password_of(session: Session, user: User, password: str, now: datetime) -> None:
+    """Refuse a wrong password for this account (LockedOut once it is locked); every try counts."""
+    account = user_account(user.id)
+    last_try = check_and_count_failure(session, account, now, user_id=str(user.id))
+    if not verify_secret(user.password_hash, password):
+        if last_try:
+            raise locked_out(LOCKOUT_WINDOW, user_id=str(user.id))
+        raise AuthenticationFailed(GENERIC_SIGN_IN_ERROR)
+    clear_failures(session, account)
 
 
 def families_of(session: Session, user_id: uuid.UUID) -> list[tuple[Family, FamilyMembership]]:
@@ -207,6 +219,7 @@ def reset_password_with_token(session: Session, secret: str, token: str, *, pass
     user = check_password_reset_token(session, secret, token)
     user.password_hash = hash_secret(check_password_strength(password))
     user.updated_at = now
+    clear_failures(session, user_account(user.id))  # whoever reads the account's email may sign in again
     record_audit(session, "user.password_reset", actor_user_id=user.id, target_type="user", target_id=user.id)
     return user
 
@@ -254,8 +267,8 @@ def accept_invitation(session: Session, invitation: Invitation, *, plan: str, di
                     password_hash=hash_secret(password), email_verified_at=now)
         session.add(user)
         session.flush()
-    elif not verify_secret(user.password_hash, password):
-        raise AuthenticationFailed(GENERIC_SIGN_IN_ERROR)
+    else:
+        check_password_of(session, user, password, now)
     name = clean_display_name(display_name or user.display_name)
     base = parent_username(name)
     username, n = base, 2

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import session
 
@@ -24,3 +25,24 @@ def signed_in_platform_user() -> User | None:
     except ValueError:
         return None
     return get_session().get(User, user_id)
+
+
+def sign_out_of_every_family(user_id: uuid.UUID, now: datetime) -> int:
+    """After the account's password changes: end its sessions and revoke its API tokens in each of its families
+    (each family's member row lives in that family's database, so each is entered in turn)."""
+    from app.auth.services import end_all_sessions
+    from app.members.models import Member
+    from app.platform.services import families_of
+    from app.tenancy.context import family_context
+    from app.uow import unit_of_work
+
+    ended = 0
+    for family, membership in families_of(get_session(), user_id):
+        if membership.member_id is None:
+            continue
+        with family_context(family.slug) as ctx, unit_of_work(ctx.session):
+            member = ctx.session.get(Member, membership.member_id)
+            if member is not None:
+                ended += 1
+                end_all_sessions(ctx.session, member, now)
+    return ended

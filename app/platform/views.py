@@ -1,6 +1,7 @@
 """Apex pages: the landing page, sign-in and the family picker, password resets and email verification."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -10,12 +11,13 @@ from flask.typing import ResponseReturnValue
 
 from app.db import get_session
 from app.db.bases import utcnow
-from app.domain import AuthenticationFailed, ValidationFailed
+from app.domain import AuthenticationFailed, LockedOut, ValidationFailed
 from app.extensions import limiter
 from app.mail import send_mail_after_commit
 from app.platform import bp
 from app.uow import unit_of_work
-from app.platform.signin import PLATFORM_USER_KEY, remember_platform_user, signed_in_platform_user
+from app.platform.signin import (
+    PLATFORM_USER_KEY, remember_platform_user, sign_out_of_every_family, signed_in_platform_user)
 
 # app/platform/__init__.py imports this module, and almost every module imports app.platform.models, so this module
 # runs while others (app.audit, app.auth, …) are half-imported: it imports them inside the views that use them.
@@ -59,8 +61,14 @@ def login() -> ResponseReturnValue:
     db = get_session()
     try:
         user = authenticate_user(db, email=email, password=request.form.get("password", ""), now=utcnow())
+    except LockedOut as error:
+        with unit_of_work(db):
+            record_audit(db, "user.locked_out", ip_address=request.remote_addr,
+                         actor_user_id=uuid.UUID(str(error.extra["user_id"])), details={"email": email.lower()[:254]})
+        return (render_template("platform/login.html", email=email, error=error.message, next_path=next_path), 423,
+                {"Retry-After": str(error.extra["retry_after"])})
     except AuthenticationFailed as error:
-        with unit_of_work(db):  # the failure must be remembered
+        with unit_of_work(db):
             record_audit(db, "user.login_failed", ip_address=request.remote_addr,
                          details={"email": email.lower()[:254]})
         return render_template("platform/login.html", email=email, error=error.message, next_path=next_path), 422
@@ -148,8 +156,9 @@ def reset_password(token: str) -> ResponseReturnValue:
     if request.method == "POST" and request.form.get("password", "") == request.form.get("password_confirm", ""):
         try:
             with unit_of_work(db):
-                reset_password_with_token(db, secret, token, password=request.form.get("password", ""),
-                                          now=utcnow())
+                user = reset_password_with_token(db, secret, token, password=request.form.get("password", ""),
+                                                 now=utcnow())
+            sign_out_of_every_family(user.id, utcnow())  # the old password's sessions and API tokens end
         except AuthenticationFailed as problem:
             return _link_problem(problem.message)
         except ValidationFailed as problem:

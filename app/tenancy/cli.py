@@ -123,14 +123,14 @@ def revision_command(message: str) -> None:
     import tempfile
 
     from alembic import command
-    from sqlalchemy import create_engine
 
+    from app.db.engines import new_engine
     from app.tenancy.databases import family_alembic_config
 
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{scratch}/family.db"
         upgrade_family_database(url)
-        engine = create_engine(url)
+        engine = new_engine(url)
         with engine.begin() as connection:
             config = family_alembic_config()
             config.set_main_option("file_template",

@@ -10,9 +10,10 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
+from app.db.engines import new_engine
 from app.db.rls import grant_app_role
 
 FAMILY_MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "family"
@@ -57,7 +58,7 @@ def database_exists(url: str) -> bool:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return parsed.database is not None and parsed.database != "" and Path(parsed.database).exists()
-    engine = create_engine(_maintenance_url(parsed), isolation_level="AUTOCOMMIT")
+    engine = new_engine(_maintenance_url(parsed), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             return bool(conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}) == 1)
@@ -75,7 +76,7 @@ def create_database(url: str, owner: DatabaseOwner | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
         return
-    engine = create_engine(_maintenance_url(parsed), isolation_level="AUTOCOMMIT")
+    engine = new_engine(_maintenance_url(parsed), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             quoted = conn.dialect.identifier_preparer.quote(parsed.database or "")
@@ -91,7 +92,7 @@ def drop_database(url: str, owner: DatabaseOwner | None = None) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
         return
-    engine = create_engine(_maintenance_url(parsed), isolation_level="AUTOCOMMIT")
+    engine = new_engine(_maintenance_url(parsed), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             quoted = conn.dialect.identifier_preparer.quote(parsed.database or "")
@@ -114,7 +115,7 @@ def family_heads() -> set[str]:
 
 def upgrade_family_database(url: str, revision: str = "head", owner: DatabaseOwner | None = None) -> None:
     """Run the family chain on the database behind app URL `url` as `owner`, then re-grant the app role its share."""
-    engine = create_engine(owner_url(url, owner))
+    engine = new_engine(owner_url(url, owner))
     try:
         with engine.begin() as connection:
             config = family_alembic_config()
@@ -128,7 +129,7 @@ def upgrade_family_database(url: str, revision: str = "head", owner: DatabaseOwn
 
 def family_database_revision(url: str) -> str | None:
     """The revision a family database is at (None when never migrated)."""
-    engine = create_engine(url)
+    engine = new_engine(url)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

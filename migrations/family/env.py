@@ -1,6 +1,5 @@
 """Alembic environment of the family chain: one schema for the pooled database and every dedicated one."""
 from alembic import context
-from sqlalchemy import create_engine
 
 import app.models  # noqa: F401  (every model registers on its metadata)
 from app.db.bases import FamilyBase
@@ -16,7 +15,9 @@ def run_migrations() -> None:
     url = context.get_x_argument(as_dictionary=True).get("url")
     if not url:
         raise SystemExit("the family chain needs a database: pass -x url=... or use `flask families upgrade`")
-    engine = create_engine(url)
+    from app.db.engines import new_engine
+
+    engine = new_engine(url)
     with engine.begin() as connection:
         _run(connection)
     engine.dispose()

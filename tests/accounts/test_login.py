@@ -8,7 +8,8 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from app.auth.services import LOCKOUT_THRESHOLD, LOCKOUT_WINDOW, authenticate_password
+from app.auth.lockout import LOCKOUT_THRESHOLD, LOCKOUT_WINDOW
+from app.auth.services import authenticate_password
 from app.db import platform_engine
 from app.domain import AuthenticationFailed, LockedOut
 from app.members.models import Member

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from app.auth.services import LOCKOUT_THRESHOLD
+from app.auth.lockout import LOCKOUT_THRESHOLD
 from app.members.models import Member
 from app.tenancy.registry import FamilyRecord
 from tests.accounts.conftest import KID_PIN, Tablet

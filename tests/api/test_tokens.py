@@ -11,6 +11,7 @@ from flask import Flask
 
 from app.db.bases import utcnow
 from tests.api.conftest import People
+from tests.html import field_value
 
 ME = "/api/users/me"
 
@@ -134,3 +135,48 @@ def test_bearer_requests_need_no_csrf_token(api, people: People, app: Flask) -> 
     response = api.post("/api/users", json={"username": "newkid", "display_name": "New Kid"},
                         headers=people.headers(people.parent))
     assert response.status_code == 201
+
+
+# --- revocation: the token version claim ----------------------------------------------------------------------
+
+def test_a_password_reset_revokes_the_members_tokens(api, people: People) -> None:  # noqa: ANN001
+    kid_headers = people.headers(people.kid)
+    assert api.get(ME, headers=kid_headers).status_code == 200
+    assert api.put(f"/api/users/{people.kid.id}", json={"password": "a fresh long secret 42"},
+                   headers=people.headers(people.parent)).status_code == 200
+
+    response = api.get(ME, headers=kid_headers)
+
+    assert response.status_code == 401 and response.get_json() == {"error": "Invalid token"}
+    fresh = api.post("/api/auth/login", json={"username": people.kid.username, "password": "a fresh long secret 42"})
+    assert api.get(ME, headers={"Authorization": f"Bearer {fresh.get_json()['token']}"}).status_code == 200
+
+
+def test_a_reactivated_member_does_not_get_old_tokens_back(api, people: People) -> None:  # noqa: ANN001
+    kid_headers = people.headers(people.kid)
+    parent = people.headers(people.parent)
+    assert api.delete(f"/api/users/{people.kid.id}", headers=parent).status_code == 200
+    assert api.put(f"/api/users/{people.kid.id}", json={"is_active": True}, headers=parent).status_code == 200
+
+    assert api.get(ME, headers=kid_headers).status_code == 401
+
+
+def test_sign_out_everywhere_revokes_api_tokens(api, people: People, client_for) -> None:  # noqa: ANN001
+    parent_headers = people.headers(people.parent)
+    browser = client_for(people.family)
+    people.auth.sign_in(browser, people.parent, people.family)
+    token = field_value(browser.get("/"), "csrf_token")
+    assert browser.post("/account/sign-out-everywhere", data={"csrf_token": token}).status_code == 302
+
+    assert api.get(ME, headers=parent_headers).status_code == 401
+
+
+@pytest.mark.parametrize("version", [None, 0, "1", True, 1.0])
+def test_a_token_with_a_stale_or_odd_version_is_refused(api, people: People, app: Flask,  # noqa: ANN001
+                                                        version: Any) -> None:
+    # A revocation first, so the kid's version is 1: no version (an old token), 0, or a non-integer all fail.
+    assert api.put(f"/api/users/{people.kid.id}", json={"password": "a fresh long secret 42"},
+                   headers=people.headers(people.parent)).status_code == 200
+    response = api.get(ME, headers=_forge(_claims(people, tv=version), app.config["JWT_SECRET"]))
+    assert response.status_code == 401 and response.get_json() == {"error": "Invalid token"}
+    assert api.get(ME, headers=_forge(_claims(people, tv=1), app.config["JWT_SECRET"])).status_code == 200

@@ -138,3 +138,28 @@ def test_reset_requests_are_rate_limited_per_address(apex) -> None:
     statuses = [ask_for_reset(apex, "someone@example.com").status_code for _ in range(6)]
 
     assert statuses == [200] * 5 + [429]
+
+
+def test_a_reset_revokes_the_accounts_api_tokens_and_sessions_in_every_family(
+        app: Flask, apex, make_account, make_family, smtp_server, auth) -> None:  # noqa: ANN001
+    from tests.platform.apex import client_on
+
+    families = [make_family(), make_family()]
+    account = make_account(families)
+    before = {}
+    for family in families:
+        client = client_on(app, family)
+        response = client.post("/api/auth/login", json={"username": account.email, "password": account.password})
+        assert response.status_code == 200
+        before[family.slug] = (client, {"Authorization": f"Bearer {response.get_json()['token']}"})
+        assert client.get("/api/users/me", headers=before[family.slug][1]).status_code == 200
+
+    ask_for_reset(apex, account.email)
+    assert choose(apex, reset_link(smtp_server, account.email), NEW_PASSWORD).status_code == 200
+
+    for client, headers in before.values():
+        response = client.get("/api/users/me", headers=headers)
+        assert response.status_code == 401 and response.get_json() == {"error": "Invalid token"}
+    again = client_on(app, families[0]).post("/api/auth/login", json={"username": account.email,
+                                                                      "password": NEW_PASSWORD})
+    assert again.status_code == 200
