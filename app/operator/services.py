@@ -14,15 +14,14 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit import SECRET_WORDS, record_audit
-from app.auth.services import LOCKOUT_THRESHOLD, LOCKOUT_WINDOW
-from app.domain import AuthenticationFailed, Conflict, Forbidden, LockedOut, NotFound, ValidationFailed
+from app.domain import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed
 from app.inputs import text_problem
 from app.members.services import check_password_strength
 from app.operator.inputs import DELETED, AuditQuery, FamilyQuery, PlanInput, SuspendInput
 from app.operator.measure import FamilyMeasure
 from app.platform.models import AuditLog, Family, FamilyMembership, FamilyStatus, Plan, PlatformAnalytics, \
     Subscription, User
-from app.platform.services import clean_email, find_user_by_email
+from app.platform.services import check_password_of, clean_email, find_user_by_email
 from app.security import hash_secret, verify_secret
 
 FAMILIES_PER_PAGE = 25
@@ -70,41 +69,23 @@ def create_operator(session: Session, *, email: str, display_name: str | None, p
 
 def authenticate_operator(session: Session, *, email: str, password: str, now: datetime,
                           ip_address: str | None = None) -> User:
-    """The operator with this email and password. Failures are audited and counted per account (five within the
-    window lock it); the caller commits even when this raises, so the failure is remembered."""
+    """The operator with this email and password. Every try counts towards the account's one lockout (shared with
+    the apex and its families' sign-in); failures are audited. The caller commits even when this raises."""
     user = find_user_by_email(session, email)
-    if user is None:
+    if user is None or not user.password_hash:
         verify_secret(_DUMMY_HASH, password)
         record_audit(session, SIGN_IN_FAILED, ip_address=ip_address, details={"email": email.lower()[:254]})
         raise AuthenticationFailed(SIGN_IN_ERROR)
-    # The account row is the lock: concurrent guesses are counted one after another, never checked-then-written.
-    session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    _ensure_not_locked(session, user, now)
-    if not user.password_hash or not verify_secret(user.password_hash, password) or not user.is_operator:
+    try:
+        check_password_of(session, user, password, now)  # LockedOut once the account is locked
+        if not user.is_operator:  # the same words: the console never confirms who is an operator
+            raise AuthenticationFailed(SIGN_IN_ERROR)
+    except AuthenticationFailed:
         record_audit(session, SIGN_IN_FAILED, actor_user_id=user.id, target_type="user", target_id=user.id,
                      ip_address=ip_address)
-        session.flush()
-        _ensure_not_locked(session, user, now)
-        raise AuthenticationFailed(SIGN_IN_ERROR)
+        raise
     user.last_login_at = now
     return user
-
-
-def _ensure_not_locked(session: Session, user: User, now: datetime) -> None:
-    since = now - LOCKOUT_WINDOW
-    if user.last_login_at is not None and user.last_login_at > since:
-        since = user.last_login_at  # a success starts the count again
-    failures = list(session.scalars(
-        select(AuditLog.created_at).where(AuditLog.action == SIGN_IN_FAILED, AuditLog.target_type == "user",
-                                          AuditLog.target_id == str(user.id), AuditLog.created_at > since)
-        .order_by(AuditLog.created_at.desc()).limit(LOCKOUT_THRESHOLD)))
-    if len(failures) < LOCKOUT_THRESHOLD:
-        return
-    remaining = failures[0] + LOCKOUT_WINDOW - now
-    if remaining > timedelta(0):
-        minutes = max(1, math.ceil(remaining.total_seconds() / 60))
-        raise LockedOut(f"Too many tries. Please wait {minutes} minute{'s' * (minutes != 1)}.",
-                        retry_after=int(remaining.total_seconds()) + 1, user_id=str(user.id))
 
 
 def operator_session_fingerprint(user: User) -> str:
