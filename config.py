@@ -36,6 +36,14 @@ class Config:
         self.DEDICATED_DATABASE_URL_TEMPLATE: str | None = _env(
             "DEDICATED_DATABASE_URL_TEMPLATE", f"sqlite:///{sqlite_dir / 'families'}/family_{{slug}}.db"
         )
+        # More database servers beside the one above (cluster `default`): JSON {"east": {"pooled": URL, "dedicated":
+        # TEMPLATE}} or `east=POOLED_URL|DEDICATED_TEMPLATE;west=...` (app/tenancy/clusters.py). Families store the name.
+        self.DATABASE_CLUSTERS = _env("DATABASE_CLUSTERS")
+        # `flask families move`: after the registry flips, how long in-flight requests get to finish on the old
+        # database before its rows are deleted.
+        self.MOVE_DRAIN_SECONDS = float(_env("MOVE_DRAIN_SECONDS", "2"))
+        # Deletion: days an owner can still cancel before the periodic job purges the family.
+        self.DELETION_GRACE_DAYS = int(_env("DELETION_GRACE_DAYS", "30"))
         # The role that owns the schema (PostgreSQL): its credentials are swapped into the URLs above for migrations
         # (`flask db upgrade`, `flask families upgrade`) and provisioning (CREATE DATABASE). The app itself connects
         # as the URLs' role, which owns nothing. Unset: the URLs' role migrates too (SQLite, single-role setups).

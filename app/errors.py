@@ -7,6 +7,7 @@ from flask import Flask, Response, jsonify, make_response, render_template, requ
 from flask.globals import request_ctx
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 
+from app.db.session import FamilyReadOnly
 from app.domain import DomainError
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,12 @@ TITLES = {
     423: "This account is locked",
     429: "Slow down a little",
     500: "Something went wrong on our side",
+    503: "We're moving your family's data",
 }
+
+MOVING_RETRY_AFTER = 30  # seconds: a move of a typical family takes a few
+MOVING_MESSAGE = ("Your family's data is being moved to a new home. Everything is still there and you can look "
+                  "around, but changes are paused for a moment: please try again shortly.")
 
 # Extra keys a DomainError may show callers (anything else, such as internal ids, stays server-side).
 PUBLIC_EXTRAS = frozenset({"points_available", "points_required", "points_short", "alternatives", "retry_after",
@@ -39,6 +45,7 @@ def init_app(app: Flask) -> None:
     """Register one handler for every HTTP error and one for unexpected exceptions."""
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(FamilyReadOnly, handle_family_moving)
     app.register_error_handler(RecursionError, handle_too_deep)
     app.register_error_handler(Exception, handle_unexpected_error)
 
@@ -74,6 +81,17 @@ def handle_domain_error(error: DomainError) -> Response:
     if retry_after is not None:
         response = make_response(response)
         response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def handle_family_moving(_error: FamilyReadOnly) -> Response:
+    """A write while the family is being moved: 503 with Retry-After; reads keep working meanwhile."""
+    if wants_json():
+        response = jsonify(error="This family's data is being moved; changes are paused. Try again shortly.")
+        response.status_code = 503
+    else:
+        response = make_response(app_page(503, MOVING_MESSAGE))
+    response.headers["Retry-After"] = str(MOVING_RETRY_AFTER)
     return response
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
 
+from app.db.clusters import pooled_cluster_urls
 from app.db.engines import EngineRegistry
 from app.db.session import TenantSession, open_session
 
@@ -16,7 +17,8 @@ def init_app(app: Flask) -> None:
         max_engines=app.config["ENGINE_CACHE_SIZE"],
         pool_size=app.config["DB_POOL_SIZE"],
         max_overflow=app.config["DB_MAX_OVERFLOW"],
-        pinned=(app.config["PLATFORM_DATABASE_URL"], app.config["FAMILY_DATABASE_URL"]),
+        pinned=(app.config["PLATFORM_DATABASE_URL"], app.config["FAMILY_DATABASE_URL"],
+                *pooled_cluster_urls(app.config)),
     )
     app.teardown_appcontext(close_session)
 

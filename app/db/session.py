@@ -15,6 +15,17 @@ from app.db.scoping import FAMILY_OPTION, FamilyScopeError, family_tables
 
 __all__ = ["FamilyScopeError", "TenantSession", "open_session"]
 
+# Advisory-lock class of "this family's rows are being moved" (PostgreSQL, two-int form: class, hashtext(family)).
+# Every family transaction tries to take it shared; `move_family` holds it exclusively while it copies, so a write
+# that started before the move finishes before the copy begins, and one that starts during it cannot commit.
+MOVE_LOCK_CLASS = 0x4850
+FROZEN = "family_frozen"  # session.info: this transaction could not take the shared move lock
+WROTE = "family_wrote"  # session.info: this transaction changed family rows
+
+
+class FamilyReadOnly(RuntimeError):
+    """The family is being moved to another database: its rows cannot change until the move ends."""
+
 
 class TenantSession(Session):
     """A session bound to the platform engine and, inside a family, to that family's engine."""
@@ -28,7 +39,8 @@ def open_session(platform_engine: Engine | Connection, family_engine: Engine | N
         binds[FamilyBase] = family_engine
     # Raw SQL (text()) has no mapper to route by: inside a family it goes to the family's database.
     default_bind = family_engine if family_engine is not None else platform_engine
-    return TenantSession(bind=default_bind, binds=binds, expire_on_commit=False, info={"family_id": family_id})
+    return TenantSession(bind=default_bind, binds=binds, expire_on_commit=False,
+                         info={"family_id": family_id, "family_engine": family_engine})
 
 
 def _family_tables_in(statement: object) -> list[Table]:
@@ -62,6 +74,8 @@ def _scope_to_family(state: ORMExecuteState) -> None:
     tables = _family_tables_in(state.statement)
     if not tables:
         return
+    if not state.is_select:
+        state.session.info[WROTE] = True
     family_id = state.session.info.get("family_id")
     if family_id is None:
         raise FamilyScopeError("family tables queried outside a family context")
@@ -86,9 +100,12 @@ def _scope_to_family(state: ORMExecuteState) -> None:
 def _stamp_family_id(session: Session, _flush_context: UOWTransaction, _instances: object) -> None:
     """New family rows get the current family; a row of another family is never written."""
     family_id = session.info.get("family_id")
+    if any(isinstance(obj, FamilyScoped) for obj in session.deleted):
+        session.info[WROTE] = True
     for obj in list(session.new) + list(session.dirty):
         if not isinstance(obj, FamilyScoped):
             continue
+        session.info[WROTE] = True
         if family_id is None:
             raise FamilyScopeError("family rows written outside a family context")
         if obj.family_id is None:
@@ -102,5 +119,27 @@ def _set_row_level_security_family(session: Session, _transaction: SessionTransa
     """The gate and PostgreSQL RLS both learn the transaction's family here (RLS: SET LOCAL `app.family_id`)."""
     family_id = session.info.get("family_id")
     connection.execution_options(**{FAMILY_OPTION: family_id})
-    if family_id is not None and connection.dialect.name == "postgresql":
+    if family_id is None or connection.dialect.name != "postgresql":
+        return
+    if connection.engine is not session.info.get("family_engine"):
         connection.exec_driver_sql("SELECT set_config('app.family_id', %s, true)", (str(family_id),))
+        return
+    # The same round trip also tries the shared move lock (see MOVE_LOCK_CLASS); reads go on without it.
+    session.info[FROZEN] = not connection.exec_driver_sql(
+        "SELECT set_config('app.family_id', %s, true) IS NOT NULL "
+        "AND pg_try_advisory_xact_lock_shared(%s, hashtext(%s))",
+        (str(family_id), MOVE_LOCK_CLASS, str(family_id))).scalar()
+
+
+@event.listens_for(TenantSession, "before_commit")
+def _refuse_writes_while_moving(session: Session) -> None:
+    """A transaction that changed family rows while the family is being moved must not commit (they would be lost)."""
+    if session.info.get(FROZEN) and session.info.get(WROTE):
+        raise FamilyReadOnly("this family is being moved; its data is read-only for a moment")
+
+
+@event.listens_for(TenantSession, "after_commit")
+@event.listens_for(TenantSession, "after_rollback")
+def _forget_transaction_flags(session: Session) -> None:
+    session.info.pop(FROZEN, None)
+    session.info.pop(WROTE, None)

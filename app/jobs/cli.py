@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import uuid
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -25,7 +26,9 @@ TICK_LOCK_SECONDS = 55  # under a minute: the next cron run can take over if thi
 def live_family_slugs(slug: str | None = None) -> list[str]:
     """Slugs of families that are not deleted or suspended (or just `slug`)."""
     with Session(platform_engine()) as session:
-        query = select(Family.slug).where(Family.deleted_at.is_(None), Family.status.in_(("active", "trial")))
+        # A family being moved is read-only until the move ends: the next tick catches up.
+        query = select(Family.slug).where(Family.deleted_at.is_(None), Family.status.in_(("active", "trial")),
+                                          Family.moving_since.is_(None))
         if slug:
             query = query.where(Family.slug == slug)
         return list(session.scalars(query.order_by(Family.slug)))
@@ -77,8 +80,9 @@ def tick_command(slug: str | None) -> None:
                 created += result.created
                 missed += result.missed
                 paid += result.paid
+        purged = _purge_deleted_families(now)
         click.echo(f"tick: {len(slugs)} families, {created} assignments created, {missed} marked missed, "
-                   f"{paid} allowances paid")
+                   f"{paid} allowances paid, {purged} deleted families purged")
         if slug is None:  # once a day, the first tick after midnight UTC records yesterday's platform analytics
             from app.operator.cli import record_missing_analytics
 
@@ -92,6 +96,22 @@ def tick_command(slug: str | None) -> None:
         if redis is not None:
             # Compare-and-delete in one step: never release a lock another tick took after ours expired.
             redis.eval(RELEASE_LOCK_SCRIPT, 1, lock_key, token)
+
+
+def _purge_deleted_families(now: datetime) -> int:
+    """Deleted families past their grace period are erased by the tick (`flask families purge` does it by hand)."""
+    from pathlib import Path
+
+    from app.db import engines
+    from app.platform.deletion import purge_families
+    from app.tenancy import registry
+    from app.tenancy.cli import placement_config
+
+    with Session(platform_engine(), expire_on_commit=False) as session:
+        purged = purge_families(session, engines(), placement_config(), now=now,
+                                uploads_root=Path(current_app.config["UPLOADS_DIR"]),
+                                grace_days=current_app.config["DELETION_GRACE_DAYS"], forget=registry().invalidate)
+    return len(purged)
 
 
 @click.group("points")

@@ -67,6 +67,12 @@ class Family(UUIDPrimaryKey, Timestamps, PlatformBase):
                                                        default=FamilyPlacement.POOLED)
     # Dedicated families: the key substituted into DEDICATED_DATABASE_URL_TEMPLATE (never a URL with credentials).
     database_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # The database cluster (a name from DATABASE_CLUSTERS; URLs and credentials stay in configuration).
+    cluster: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
+    # Set while the family's rows are copied to another database: the family is read-only until it is cleared.
+    moving_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Deletion: `deleted_at` starts the grace period; `purged_at` says every row, file and database is gone.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -84,6 +90,8 @@ class User(UUIDPrimaryKey, Timestamps, PlatformBase):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_operator: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A deleted account keeps its id (audit rows point at it) and loses its email, name, password and memberships.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[FamilyMembership]] = relationship(back_populates="user", lazy="raise")
 

@@ -24,7 +24,8 @@ def signed_in_platform_user() -> User | None:
         user_id = uuid.UUID(session.get(PLATFORM_USER_KEY) or "")
     except ValueError:
         return None
-    return get_session().get(User, user_id)
+    user = get_session().get(User, user_id)
+    return user if user is not None and user.deleted_at is None else None  # a deleted account is signed out everywhere
 
 
 def sign_out_of_every_family(user_id: uuid.UUID, now: datetime) -> int:

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from app.db import get_session
 from app.db.bases import utcnow
-from app.domain import AuthenticationFailed, LockedOut, ValidationFailed
+from app.domain import AuthenticationFailed, Conflict, LockedOut, ValidationFailed
 from app.extensions import limiter
 from app.mail import send_mail_after_commit
 from app.platform import bp
@@ -95,12 +95,55 @@ def families() -> ResponseReturnValue:
     from app.accounts.handoff import can_open, send_into_family
     from app.platform.services import families_of
 
+    from app.platform.deletion import scheduled_deletions_of
+
     user = g.platform_user
     choices = families_of(get_session(), user.id)
-    if len(choices) == 1 and can_open(*choices[0]):
+    scheduled = scheduled_deletions_of(get_session(), user.id, current_app.config["DELETION_GRACE_DAYS"])
+    if len(choices) == 1 and not scheduled and can_open(*choices[0]):
         family = choices[0][0]
         return send_into_family(slug=family.slug, user_id=user.id, family_id=family.id)
-    return render_template("platform/families.html", user=user, choices=choices, can_open=can_open)
+    return render_template("platform/families.html", user=user, choices=choices, can_open=can_open,
+                           scheduled=scheduled)
+
+
+@bp.post("/families/<slug>/cancel-deletion")
+@platform_login_required
+def cancel_deletion(slug: str) -> ResponseReturnValue:
+    """The owner takes back a family's deletion during its grace period; its site opens again at once."""
+    from app.platform.deletion import cancel_deletion as cancel_deletion_service
+    from app.tenancy import registry
+
+    db = get_session()
+    with unit_of_work(db):
+        family = cancel_deletion_service(db, g.platform_user, slug=slug, now=utcnow(),
+                                         grace_days=current_app.config["DELETION_GRACE_DAYS"],
+                                         ip_address=request.remote_addr)
+    registry().invalidate(family.slug)
+    flash(f"{family.name} is no longer scheduled for deletion. Everyone signs in again.")
+    return redirect(url_for("platform.families"), 303)
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@platform_login_required
+def delete_account() -> ResponseReturnValue:
+    """A person deletes their platform account (password again): memberships and personal details go."""
+    from app.inputs import parse_action
+    from app.platform.deletion import delete_account as delete_account_service
+    from app.platform.inputs import ConfirmWithPasswordInput
+
+    if request.method == "GET":
+        return render_template("platform/delete_account.html", error=None)
+    db = get_session()
+    try:
+        confirm = parse_action(ConfirmWithPasswordInput, request.form)
+        with unit_of_work(db):
+            delete_account_service(db, g.platform_user, password=confirm.password, now=utcnow())
+    except (ValidationFailed, AuthenticationFailed, Conflict) as refusal:
+        message = refusal.fields.get("password") or refusal.message
+        return render_template("platform/delete_account.html", error=message), 422
+    session.clear()
+    return render_template("platform/account_deleted.html")
 
 
 @bp.post("/families/<slug>/open")

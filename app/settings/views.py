@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.accounts.handoff import navigate_to
 from app.achievements.rules import BADGE_RULES
 from app.auth import signed_in_member
 from app.auth.decorators import login_required, parent_required
@@ -132,3 +133,41 @@ def revoke_calendar() -> BaseResponse:
     revoke_feeds(session, signed_in_member(), request_now())
     flash("Your calendar link is turned off.")
     return redirect(url_for("settings.calendar"), code=303)
+
+
+# --- deleting the family --------------------------------------------------------------------------------------
+
+def _delete_page(error: str | None = None, status: int = 200) -> BaseResponse:
+    from app.platform.deletion import GRACE_DAYS
+
+    apex = url_for("platform.families", _external=True)
+    return make_response(render_template("settings/delete_family.html", error=error, grace_days=GRACE_DAYS,
+                                         apex=apex), status)
+
+
+@bp.get("/settings/delete")
+@parent_required
+def delete_family_page() -> BaseResponse:
+    """What deleting the family means, and the form that does it (the owner's password)."""
+    return _delete_page()
+
+
+@bp.post("/settings/delete")
+@parent_required
+def delete_family() -> BaseResponse:
+    """The owner deletes the family: 410 here from now on; the owner can cancel from the apex during the grace."""
+    from app.domain import AuthenticationFailed
+    from app.inputs import parse_action
+    from app.platform.deletion import delete_family as delete_family_service
+    from app.platform.inputs import ConfirmWithPasswordInput
+
+    session = get_session()
+    try:
+        confirm = parse_action(ConfirmWithPasswordInput, request.form)
+        with unit_of_work(session):
+            delete_family_service(session, signed_in_member(), family_id=g.family.id, password=confirm.password,
+                                  now=request_now(), ip_address=request.remote_addr)
+    except (ValidationFailed, AuthenticationFailed) as refusal:
+        return _delete_page(refusal.fields.get("password") or refusal.message, FORM_STATUS)
+    registry().invalidate(g.family.slug)
+    return navigate_to(url_for("platform.families", _external=True, deleted=g.family.slug))

@@ -9,6 +9,7 @@ from flask import Flask, current_app, g
 from app.db import platform_engine
 from app.redis_store import EXTENSION_KEY as REDIS_EXTENSION_KEY
 from app.redis_store import platform_key
+from app.db.clusters import clusters_from_config
 from app.tenancy.hook import resolve_family
 from app.tenancy.hosts import NormalizeHost
 from app.tenancy.registry import FamilyRegistry
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
         negative_ttl=app.config["FAMILY_NEGATIVE_CACHE_TTL"],
         redis_client=app.extensions[REDIS_EXTENSION_KEY],
         channel=platform_key("registry-invalidate", prefix=app.config["REDIS_KEY_PREFIX"]),
+        clusters=clusters_from_config(app.config),  # a malformed DATABASE_CLUSTERS stops the app here, at start
     )
     # First in line, ahead of any extension's hooks (rate limits, login), so nothing runs before the family is known.
     app.before_request_funcs.setdefault(None, []).insert(0, resolve_family)

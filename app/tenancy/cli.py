@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.db import engines, platform_engine
+from app.db.clusters import clusters_from_config
 from app.platform.models import Family, FamilyPlacement, Plan
 from app.tenancy.databases import database_owner, ensure_family_database, family_database_revision, \
     upgrade_family_database
@@ -34,7 +35,8 @@ def placement_config() -> Placement:
     config = current_app.config
     return Placement(pooled_url=config["FAMILY_DATABASE_URL"],
                      dedicated_template=config["DEDICATED_DATABASE_URL_TEMPLATE"],
-                     default_kind=default_placement(config), owner=database_owner(config))
+                     default_kind=default_placement(config), owner=database_owner(config),
+                     clusters=clusters_from_config(config))
 
 
 @click.group("families")
@@ -49,33 +51,37 @@ def families_cli() -> None:
               help="Default: FAMILY_PLACEMENT (unset: dedicated on SQLite, else pooled).")
 @click.option("--timezone", default="UTC", show_default=True)
 @click.option("--plan", type=click.Choice([plan.value for plan in Plan]), default="free", show_default=True)
+@click.option("--cluster", default=None, help="A DATABASE_CLUSTERS name. Default: the least-loaded cluster.")
 @with_appcontext
-def create_command(slug: str, name: str, placement: str | None, timezone: str, plan: str) -> None:
+def create_command(slug: str, name: str, placement: str | None, timezone: str, plan: str, cluster: str | None
+                   ) -> None:
     """Provision family SLUG (database, migrations, settings) and register it."""
     started = time.perf_counter()
     with Session(platform_engine(), expire_on_commit=False) as session:
         try:
             family = provision_family(session, engines(), placement_config(), slug=slug, name=name,
-                                      placement=placement, timezone=timezone, plan=plan)
+                                      placement=placement, timezone=timezone, plan=plan, cluster=cluster)
         except ProvisioningError as error:
             hint = f" Free alternatives: {', '.join(error.alternatives)}." if error.alternatives else ""
             raise click.ClickException(f"{error}{hint}") from None
     registry().invalidate(family.slug)  # type: ignore[operator]  # the package's registry(), not its module
-    click.echo(f"Created family {family.slug} ({family.placement}) in {time.perf_counter() - started:.2f}s")
+    click.echo(f"Created family {family.slug} ({family.placement}) on cluster {family.cluster} "
+               f"in {time.perf_counter() - started:.2f}s")
 
 
 @families_cli.command("list")
 @with_appcontext
 def list_command() -> None:
-    """Show every family: slug, status, placement and database."""
+    """Show every family: slug, status, cluster, placement and database."""
     config = placement_config()
     with Session(platform_engine()) as session:
         families = session.scalars(select(Family).order_by(Family.slug)).all()
-    click.echo(f"{'slug':<30} {'status':<10} {'placement':<10} database")
+    click.echo(f"{'slug':<30} {'status':<10} {'cluster':<12} {'placement':<10} database")
     for family in families:
-        url = family_database_url(family, pooled_url=config.pooled_url, dedicated_template=config.dedicated_template)
-        status = "deleted" if family.deleted_at else family.status
-        click.echo(f"{family.slug:<30} {status:<10} {family.placement:<10} {_safe(url)}")
+        url = family_database_url(family, pooled_url=config.pooled_url, dedicated_template=config.dedicated_template,
+                                  clusters=config.all_clusters())
+        status = "purged" if family.purged_at else "deleted" if family.deleted_at else family.status
+        click.echo(f"{family.slug:<30} {status:<10} {family.cluster:<12} {family.placement:<10} {_safe(url)}")
 
 
 @families_cli.command("upgrade")
@@ -94,15 +100,16 @@ def upgrade_command(slug: str | None, all_families: bool) -> None:
         families = session.scalars(query).all()
     if slug and not families:
         raise click.ClickException(f"no family with slug {slug!r}")
-    urls = [family_database_url(f, pooled_url=config.pooled_url, dedicated_template=config.dedicated_template)
-            for f in families]
+    urls = [family_database_url(f, pooled_url=config.pooled_url, dedicated_template=config.dedicated_template,
+                                clusters=config.all_clusters()) for f in families]
+    pooled_urls = [cluster.pooled_url for cluster in config.all_clusters().values()]
     if all_families and config.default_kind == "pooled":
-        urls.insert(0, config.pooled_url)  # the pooled database exists (and is migrated) even with no families yet
+        urls[:0] = pooled_urls  # every cluster's pooled database exists (and is migrated) even with no families yet
     distinct = list(dict.fromkeys(urls))
     with click.progressbar(distinct, label=f"Upgrading {len(distinct)} family database(s)",
                            item_show_func=lambda u: _safe(u) if u else "") as bar:
         for url in bar:
-            if url == config.pooled_url:
+            if url in pooled_urls:
                 ensure_family_database(url, config.owner)
             else:
                 upgrade_family_database(url, owner=config.owner)
@@ -139,3 +146,54 @@ def revision_command(message: str) -> None:
             command.revision(config, message=message, autogenerate=True)
         engine.dispose()
     click.echo("Review the new revision; add enable_row_level_security(op, '<table>') for each new family table.")
+
+
+@families_cli.command("move")
+@click.argument("slug")
+@click.option("--to", "to_cluster", required=True, help="The DATABASE_CLUSTERS name to move the family to.")
+@click.option("--placement", type=click.Choice([placement.value for placement in FamilyPlacement]), default=None,
+              help="Default: the placement the family has now.")
+@with_appcontext
+def move_command(slug: str, to_cluster: str, placement: str | None) -> None:
+    """Move family SLUG to another cluster or placement; reads go on, writes pause while its rows are copied."""
+    from app.platform.moves import MoveError, move_family
+
+    started = time.perf_counter()
+    with Session(platform_engine(), expire_on_commit=False) as session:
+        try:
+            report = move_family(session, engines(), placement_config(), registry(),  # type: ignore[operator]
+                                 slug=slug, to_cluster=to_cluster, placement=placement,
+                                 drain_seconds=current_app.config["MOVE_DRAIN_SECONDS"], progress=click.echo)
+        except MoveError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"{'table':<28} {'rows':>8}  checksum")
+    for table in report.tables:
+        if table.rows:
+            click.echo(f"{table.table:<28} {table.rows:>8}  {table.checksum[:16]}")
+    steps = ", ".join(f"{step} {seconds:.2f}s" for step, seconds in report.seconds.items())
+    click.echo(f"Moved {slug} from {report.source} to {report.target}: {report.rows} rows verified "
+               f"in {time.perf_counter() - started:.2f}s ({steps})")
+
+
+@families_cli.command("purge")
+@click.argument("slug", required=False)
+@with_appcontext
+def purge_command(slug: str | None) -> None:
+    """Erase deleted families past their grace period (rows, photos, dedicated database); SLUG: only that one."""
+    from pathlib import Path
+
+    from app.db.bases import utcnow
+    from app.platform.deletion import PurgeRefused, purge_families
+
+    with Session(platform_engine(), expire_on_commit=False) as session:
+        try:
+            purged = purge_families(session, engines(), placement_config(), now=utcnow(), slug=slug,
+                                    uploads_root=Path(current_app.config["UPLOADS_DIR"]),
+                                    grace_days=current_app.config["DELETION_GRACE_DAYS"],
+                                    forget=registry().invalidate)  # type: ignore[operator]
+        except PurgeRefused as refusal:
+            raise click.ClickException(str(refusal)) from None
+    for result in purged:
+        what = "dropped its database" if result.dropped_database else f"{result.rows} rows"
+        click.echo(f"purged {result.slug}: {what}{', removed its photos' if result.removed_files else ''}")
+    click.echo(f"{len(purged)} family(ies) purged")

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.db import platform_engine
+from app.db.session import FamilyReadOnly
 from app.platform.models import Family
 from app.tenancy.hosts import Site, resolve_host
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACTIVITY_INTERVAL = 300.0  # seconds between last_activity_at writes per family and process
 _last_activity: dict[str, float] = {}
 
@@ -38,10 +40,13 @@ def resolve_family() -> BaseResponse | None:
     if family is None:
         abort(404, description="There is no family at this address.")
     if family.is_deleted:
-        abort(410, description="This family's account has been deleted.")
+        abort(410, description="This family's account has been deleted. Its owner can cancel the deletion for a "
+                               f"while by signing in at {current_app.config['BASE_DOMAIN']}.")
     if family.status in ("suspended", "cancelled"):
         abort(403, description="This family's account is not active. The family owner can contact support.")
     g.family = family
+    if family.moving and request.method not in SAFE_METHODS:
+        raise FamilyReadOnly("this family is being moved")  # reads go on; app/errors.py answers 503 + Retry-After
     _touch_activity(family.slug, family.id)
     return None
 

@@ -5,13 +5,14 @@ a family that fails to provision leaves no platform row and no database behind.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.db.clusters import DEFAULT_CLUSTER, Cluster
 from app.db.engines import EngineRegistry
 from app.db.session import open_session
 from app.members.models import FamilySetting
@@ -50,6 +51,27 @@ class Placement:
     dedicated_template: str | None
     default_kind: str = "pooled"
     owner: DatabaseOwner | None = None  # CREATE DATABASE and migrations run as this role, never as the app's
+    clusters: Mapping[str, Cluster] = field(default_factory=dict)  # empty: one cluster, the two URLs above
+
+    def all_clusters(self) -> dict[str, Cluster]:
+        """The configured clusters by name (`default` is always there)."""
+        return dict(self.clusters) or {DEFAULT_CLUSTER: Cluster(DEFAULT_CLUSTER, self.pooled_url,
+                                                                 self.dedicated_template)}
+
+
+def choose_cluster(session: Session, placement_config: Placement, requested: str | None) -> Cluster:
+    """The cluster named by the operator, or the one holding the fewest live families (config order breaks ties)."""
+    clusters = placement_config.all_clusters()
+    if requested is not None:
+        if requested not in clusters:
+            raise ProvisioningError(f"There is no database cluster named '{requested}' "
+                                    f"(configured: {', '.join(clusters)}).")
+        return clusters[requested]
+    if len(clusters) == 1:
+        return next(iter(clusters.values()))
+    live = select(Family.cluster, func.count()).where(Family.deleted_at.is_(None)).group_by(Family.cluster)
+    counts: dict[str, int] = dict(session.execute(live).all())
+    return min(clusters.values(), key=lambda cluster: counts.get(cluster.name, 0))
 
 
 def taken_slugs(session: Session, candidates: list[str]) -> set[str]:
@@ -69,12 +91,13 @@ def check_slug_available(session: Session, slug: str, *, city: str | None = None
 
 def provision_family(platform_session: Session, engines: EngineRegistry, placement_config: Placement, *,
                      slug: str, name: str, placement: str | None = None, timezone: str = "UTC",
-                     plan: str = "free", status: str = "active",
+                     plan: str = "free", status: str = "active", cluster: str | None = None,
                      populate: Callable[[Session, Family], None] | None = None) -> Family:
     """Create the family's data home and its platform row; commits both or neither.
 
     `populate(family_session, family)` may add the family's first rows (and platform rows to `platform_session`)
-    inside the same all-or-nothing step. `placement` defaults to the configured one (`placement_config.default_kind`).
+    inside the same all-or-nothing step. `placement` defaults to the configured one (`placement_config.default_kind`);
+    `cluster` to the least-loaded configured cluster.
     """
     placement = placement or placement_config.default_kind
     slug = slug.strip().lower()
@@ -91,13 +114,16 @@ def provision_family(platform_session: Session, engines: EngineRegistry, placeme
     except (ZoneInfoNotFoundError, ValueError):
         raise ProvisioningError(f"Unknown timezone '{timezone}'.") from None
 
-    family = Family(slug=slug, name=name, placement=placement, timezone=timezone, plan=plan, status=status)
+    home = choose_cluster(platform_session, placement_config, cluster)
+    family = Family(slug=slug, name=name, placement=placement, timezone=timezone, plan=plan, status=status,
+                    cluster=home.name)
     if placement == "dedicated":
-        if not placement_config.dedicated_template:
+        if not home.dedicated_template:
             raise ProvisioningError("Dedicated placement is not configured (DEDICATED_DATABASE_URL_TEMPLATE).")
         family.database_key = slug.replace("-", "_")
     url = family_database_url(family, pooled_url=placement_config.pooled_url,
-                              dedicated_template=placement_config.dedicated_template)
+                              dedicated_template=placement_config.dedicated_template,
+                              clusters=placement_config.all_clusters())
 
     created_database = False
     try:

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from cachetools import TTLCache
 from sqlalchemy import Engine, select
 
 from app.platform.models import Family
+from app.db.clusters import DEFAULT_CLUSTER, Cluster
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +38,24 @@ class FamilyRecord:
     placement: str
     database_url: str
     deleted_at: datetime | None
+    cluster: str = DEFAULT_CLUSTER
+    # Set while `move_family` copies the family to another database: reads go on, writes answer 503.
+    moving: bool = False
 
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
 
-def family_database_url(family: Family, *, pooled_url: str, dedicated_template: str | None) -> str:
-    """The database URL holding this family's data."""
+def family_database_url(family: Family, *, pooled_url: str, dedicated_template: str | None,
+                        clusters: Mapping[str, Cluster] | None = None) -> str:
+    """The database URL holding this family's data: its cluster's pooled database or its dedicated one there."""
+    cluster_name = getattr(family, "cluster", None) or DEFAULT_CLUSTER
+    if clusters and cluster_name in clusters:
+        cluster = clusters[cluster_name]
+        pooled_url, dedicated_template = cluster.pooled_url, cluster.dedicated_template
+    elif cluster_name != DEFAULT_CLUSTER:
+        raise RuntimeError(f"family {family.slug} lives on cluster {cluster_name!r}, which is not configured")
     if family.placement == "dedicated":
         if not dedicated_template or not family.database_key:
             raise RuntimeError(f"family {family.slug} is dedicated but no DEDICATED_DATABASE_URL_TEMPLATE is set")
@@ -62,10 +73,12 @@ class FamilyRegistry:
 
     def __init__(self, platform_engine: Callable[[], Engine], *, pooled_url: str, dedicated_template: str | None,
                  ttl: float, redis_client: redis.Redis | None, channel: str, cache_size: int = CACHE_SIZE,
-                 negative_cache_size: int = NEGATIVE_CACHE_SIZE, negative_ttl: float = NEGATIVE_TTL) -> None:
+                 negative_cache_size: int = NEGATIVE_CACHE_SIZE, negative_ttl: float = NEGATIVE_TTL,
+                 clusters: Mapping[str, Cluster] | None = None) -> None:
         self._platform_engine = platform_engine
         self.pooled_url = pooled_url
         self.dedicated_template = dedicated_template
+        self.clusters = dict(clusters or {DEFAULT_CLUSTER: Cluster(DEFAULT_CLUSTER, pooled_url, dedicated_template)})
         self.ttl = ttl
         self._redis = redis_client
         self._channel = channel
@@ -81,8 +94,9 @@ class FamilyRegistry:
         return FamilyRecord(
             id=family.id, slug=family.slug, name=family.name, timezone=family.timezone, plan=family.plan,
             status=family.status, placement=family.placement, deleted_at=family.deleted_at,
+            cluster=family.cluster, moving=family.moving_since is not None,
             database_url=family_database_url(family, pooled_url=self.pooled_url,
-                                              dedicated_template=self.dedicated_template),
+                                              dedicated_template=self.dedicated_template, clusters=self.clusters),
         )
 
     def lookup(self, slug: str) -> FamilyRecord | None:

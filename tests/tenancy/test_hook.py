@@ -92,7 +92,7 @@ def test_deleted_family_is_gone(app: Flask, family) -> None:  # noqa: ANN001
     set_family_status(app, family, deleted_at=utcnow())
     client = host_client(app, family)
     assert client.get("/").status_code == 410
-    assert client.get("/api/family/info").get_json() == {"error": "This family's account has been deleted."}
+    assert client.get("/api/family/info").get_json()["error"].startswith("This family's account has been deleted.")
 
 
 @pytest.mark.postgresql_only("reports a PostgreSQL database name; SQLite's is a file")
