@@ -26,7 +26,8 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
-    from app import auth, db, errors, extensions, inputs, jobs, redis_store, request_log, seed, tenancy
+    from app import auth, db, errors, extensions, inputs, jobs, legacy, redis_store, request_log, seed, tenancy, \
+        transfer
     from app.operator import cli as operator_cli
 
     redis_store.init_app(app)
@@ -47,6 +48,8 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     seed.init_app(app)
     jobs.init_app(app)
     operator_cli.init_app(app)
+    transfer.init_app(app)
+    legacy.init_app(app)
     return app
 
 

@@ -79,6 +79,9 @@ class Chore(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     due_time: Mapped[time | None] = mapped_column(Time)  # family-local; None = end of day
     not_before_time: Mapped[time | None] = mapped_column(Time)
     open_bonus_points: Mapped[int] = mapped_column(default=0)  # extra for claiming an open chore
+    # The previous service's free-text frequency (daily, weekly, monthly, as_needed, ...): kept, shown, and the
+    # schedule form's starting point; the schedule, not this text, decides when the chore recurs.
+    frequency: Mapped[str | None] = mapped_column(String(50))
 
     # Joins stay on the id alone (family_id is stamped by the session); the composite key guards the family.
     schedule: Mapped[ChoreSchedule | None] = relationship(back_populates="chore", uselist=False, lazy="raise",

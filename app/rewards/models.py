@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKeyConstraint, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, str_enum, utcnow
@@ -18,6 +18,15 @@ class Availability(StrEnum):
     DATE_RANGE = "date_range"
     WEEKDAYS = "weekdays"
 
+
+class LegacyAvailability(StrEnum):
+    """The previous service's availability words, kept to read back; `availability` holds what they map to."""
+
+    LIMITED = "limited"  # stock and/or a date range
+    SEASONAL = "seasonal"  # a date range (always open until a parent sets one, as the previous service did)
+
+
+MAX_VALUE_IN_CENTS = 10_000_000
 
 class RedemptionStatus(StrEnum):
     """Where a reward request stands: pending → approved or rejected (refunded) → fulfilled."""
@@ -32,7 +41,8 @@ class Reward(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     """Something a kid can spend points on, with its price, stock, limits and when it is available."""
 
     __tablename__ = "rewards"
-    __table_args__ = (UniqueConstraint("family_id", "id"),)
+    __table_args__ = (UniqueConstraint("family_id", "id"),
+                      CheckConstraint(f"value_in_cents BETWEEN 0 AND {MAX_VALUE_IN_CENTS}", name="value_in_cents"))
 
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
@@ -49,6 +59,10 @@ class Reward(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     available_from: Mapped[date | None] = mapped_column(Date)
     available_until: Mapped[date | None] = mapped_column(Date)
     available_weekdays: Mapped[list[int] | None] = mapped_column(JSON)
+    # The previous service's word ("limited", "seasonal") when a client sent one; None for this service's own kinds.
+    legacy_availability: Mapped[LegacyAvailability | None] = mapped_column(
+        str_enum(LegacyAvailability, length=20, name="legacy_availability"))
+    value_in_cents: Mapped[int | None] = mapped_column()  # what a money reward is worth; None = not money
     active: Mapped[bool] = mapped_column(default=True)
 
 
