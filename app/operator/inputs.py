@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.auth.inputs import MAX_CREDENTIAL_LENGTH
 from app.inputs import Between, Blankable, Choice, Input, LocalDate, Secret, Text
-from app.platform.models import FamilyStatus, Plan
+from app.platform.models import FamilyPlacement, FamilyStatus, Plan
 
 MAX_PAGE = 10_000  # deeper than any real list; a bigger number is a typo or a probe
 DELETED = "deleted"  # a status filter of its own: deleted families keep their last status
@@ -46,3 +46,16 @@ class PlanInput(Input):
     """The plan a family moves to."""
 
     plan: Choice(*(p.value for p in Plan))  # type: ignore[valid-type]
+
+
+class MoveInput(Input):
+    """Where to move a family: a configured cluster, and optionally another placement."""
+
+    cluster: Text(64, min_length=1)  # type: ignore[valid-type]
+    placement: Blankable(Choice(*(p.value for p in FamilyPlacement))) = None  # type: ignore[valid-type]
+
+
+class DeleteInput(Input):
+    """The family's address typed again: deleting is never one stray click."""
+
+    confirm: Text(50) = ""  # type: ignore[valid-type]

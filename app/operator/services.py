@@ -10,17 +10,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.audit import SECRET_WORDS, record_audit
 from app.domain import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed
 from app.inputs import text_problem
 from app.members.services import check_password_strength
-from app.operator.inputs import DELETED, AuditQuery, FamilyQuery, PlanInput, SuspendInput
+from app.auth.models import MemberSession, TabletDevice
+from app.operator.inputs import DELETED, AuditQuery, DeleteInput, FamilyQuery, PlanInput, SuspendInput
 from app.operator.measure import FamilyMeasure
 from app.platform.models import AuditLog, Family, FamilyMembership, FamilyStatus, Plan, PlatformAnalytics, \
     Subscription, User
+from app.platform.deletion import purge_due
 from app.platform.services import check_password_of, clean_email, find_user_by_email
 from app.security import hash_secret, verify_secret
 
@@ -268,6 +270,45 @@ def change_plan(session: Session, operator: User, slug: str, data: PlanInput, *,
     _audit_family(session, operator, "operator.plan_changed", family, ip_address, previous_plan=str(previous),
                   plan=plan.value)
     return family
+
+
+def delete_family_for_operator(session: Session, operator: User, slug: str, data: DeleteInput, *, now: datetime,
+                               ip_address: str | None = None) -> Family:
+    """Delete a family for its owner or for abuse: 410 everywhere at once, purged by the tick after the same grace
+    as an owner's deletion; every page session and tablet is signed out. `session` is scoped to the family (it
+    spans both databases, as the owner's deletion does)."""
+    require_operator(operator)
+    family = _live_family(session, slug)
+    if data.confirm.strip().lower() != family.slug:
+        raise ValidationFailed("Type the family's address to confirm.", fields={"confirm": "does not match"})
+    family.deleted_at = now
+    family.updated_at = now
+    session.execute(update(MemberSession).where(MemberSession.revoked_at.is_(None)).values(revoked_at=now))
+    session.execute(update(TabletDevice).where(TabletDevice.revoked_at.is_(None)).values(revoked_at=now))
+    _audit_family(session, operator, "operator.family_deleted", family, ip_address,
+                  purge_due=purge_due(now).isoformat())
+    return family
+
+
+def restore_family(session: Session, operator: User, slug: str, *, now: datetime,
+                   ip_address: str | None = None) -> Family:
+    """Take a deletion back during the grace period (the owner can do the same from the apex)."""
+    require_operator(operator)
+    family = get_family(session, slug, for_update=True)
+    if family.deleted_at is None:
+        raise Conflict("This family is not scheduled for deletion.")
+    if family.purged_at is not None or purge_due(family.deleted_at) <= now:
+        raise Conflict("The grace period has ended; this family can no longer be restored.")
+    family.deleted_at = None
+    family.updated_at = now
+    _audit_family(session, operator, "operator.family_restored", family, ip_address)
+    return family
+
+
+def record_operator_export(session: Session, operator: User, family: Family, rows: int,
+                           ip_address: str | None = None) -> None:
+    """An operator downloaded a family's archive (without its photos): who, which family, how many rows."""
+    _audit_family(session, operator, "operator.family_exported", family, ip_address, rows=rows, photos=0)
 
 
 # --- the audit log ------------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def signed_in_operator() -> User | None:
     if not 0 <= time.time() - since <= MAX_SESSION_SECONDS:
         return None
     user = get_session().get(User, user_id)
-    if user is None or not user.is_operator or session.get(FINGERPRINT_KEY) != operator_session_fingerprint(user):
+    if (user is None or user.deleted_at is not None or not user.is_operator
+            or session.get(FINGERPRINT_KEY) != operator_session_fingerprint(user)):
         return None
     return user

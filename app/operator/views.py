@@ -1,32 +1,44 @@
 """The operator console's pages: sign-in, families, one family and its actions, analytics and the audit log."""
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from app.audit import record_audit
-from app.db import get_session
+from app.db import engines, get_session, platform_engine
 from app.db.bases import utcnow
-from app.domain import AuthenticationFailed, LockedOut, ValidationFailed
+from app.domain import AuthenticationFailed, Conflict, LockedOut, ValidationFailed
 from app.extensions import limiter
 from app.inputs import parse_input
 from app.operator import bp
 from app.operator.analytics import measure_family
-from app.operator.inputs import AuditQuery, FamilyQuery, OperatorSignInInput, PlanInput, SuspendInput
-from app.operator.services import (SIGN_IN_ERROR, analytics_series, audit_page, change_plan, family_accounts,
-                                   get_family, list_families, operators, reactivate_family, suspend_family)
+from app.operator.inputs import AuditQuery, DeleteInput, FamilyQuery, MoveInput, OperatorSignInInput, PlanInput, \
+    SuspendInput
+from app.operator.services import (SIGN_IN_ERROR, analytics_series, audit_page, change_plan,
+                                   delete_family_for_operator, family_accounts, get_family, list_families, operators,
+                                   reactivate_family, record_operator_export, restore_family, suspend_family)
 from app.operator.signin import remember_operator, signed_in_operator
-from app.platform.models import FamilyStatus, Plan
+from app.platform.models import FamilyPlacement, FamilyStatus, Plan
+from app.platform.deletion import purge_due
+from app.platform.moves import MoveError, move_family
 from app.reports.charts import Series, lines
 from app.tenancy import registry
+from app.tenancy.cli import placement_config
+from app.tenancy.context import family_context
+from app.transfer.archive import export_family
 from app.uow import unit_of_work
+from app.web import spooled_download
 
 ANALYTICS_RANGES = (7, 30, 90)
+EXPORT_SPOOL_BYTES = 8 * 1024 * 1024  # a larger archive spills to a temporary file, never all in memory
 CHARTS = (("families", "Families", "#4b5bdc"), ("signups", "Sign-ups", "#1e7b45"),
           ("active_members", "Daily active members", "#b3541e"), ("chores_completed", "Chores completed", "#7b1e6b"))
 
@@ -127,7 +139,9 @@ def family(slug: str) -> ResponseReturnValue:
             problem = "This family's database could not be measured just now."
     recent = audit_page(db, AuditQuery(family=record.slug))
     return render_template("operator/family.html", family=record, accounts=family_accounts(db, record.id),
-                           measure=measure, problem=problem, recent=recent, plans=list(Plan))
+                           measure=measure, problem=problem, recent=recent, plans=list(Plan),
+                           clusters=sorted(placement_config().all_clusters()), placements=list(FamilyPlacement),
+                           purge_on=purge_due(record.deleted_at) if record.deleted_at else None)
 
 
 @bp.post("/families/<slug>/suspend")
@@ -154,6 +168,69 @@ def plan(slug: str) -> ResponseReturnValue:
     data = parse_input(PlanInput, request.form.to_dict())
     return _family_action(slug, lambda db: change_plan(db, g.operator, slug, data, now=utcnow(),
                                                        ip_address=request.remote_addr))
+
+
+@bp.post("/families/<slug>/delete")
+@operator_required
+def delete(slug: str) -> ResponseReturnValue:
+    """Delete the family (the address typed again): 410 at once, purged after the grace period."""
+    data = parse_input(DeleteInput, request.form.to_dict())
+    family = get_family(get_session(), slug)
+    if family.deleted_at is not None:
+        raise Conflict("This family is already deleted.")
+    operator = g.operator  # family_context pushes an app context of its own (a fresh g)
+    # The family's sessions and tablets are signed out in the same unit: a session over both databases.
+    with family_context(family.slug) as ctx, unit_of_work(ctx.session) as work:
+        delete_family_for_operator(ctx.session, operator, family.slug, data, now=utcnow(),
+                                   ip_address=request.remote_addr)
+        work.after_commit(registry().invalidate, family.slug)
+    return redirect(url_for("operator.family", slug=family.slug), 303)
+
+
+@bp.post("/families/<slug>/restore")
+@operator_required
+def restore(slug: str) -> ResponseReturnValue:
+    """Take a deletion back during the grace period."""
+    return _family_action(slug, lambda db: restore_family(db, g.operator, slug, now=utcnow(),
+                                                          ip_address=request.remote_addr))
+
+
+@bp.post("/families/<slug>/move")
+@operator_required
+def move(slug: str) -> ResponseReturnValue:
+    """Move the family to another cluster or placement, online (its writes pause during the copy); the move
+    commits itself and records `family.moved` with the operator as actor."""
+    data = parse_input(MoveInput, request.form.to_dict())
+    family = get_family(get_session(), slug)
+    with Session(platform_engine(), expire_on_commit=False) as platform:
+        try:
+            move_family(platform, engines(), placement_config(), registry(), slug=family.slug,
+                        to_cluster=data.cluster, placement=data.placement, actor_user_id=g.operator.id)
+        except MoveError as error:
+            raise Conflict(str(error)) from None
+    return redirect(url_for("operator.family", slug=family.slug), 303)
+
+
+@bp.post("/families/<slug>/export")
+@operator_required
+def export(slug: str) -> ResponseReturnValue:
+    """Download the family's archive without its photos (operators never see them); the download is audited."""
+    db = get_session()
+    family = get_family(db, slug)
+    if family.deleted_at is not None:
+        raise Conflict("This family is deleted; its data can no longer be exported here.")
+    archive = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)
+    try:
+        with tempfile.TemporaryDirectory() as no_photos, family_context(family.slug) as ctx:
+            summary = export_family(ctx.session, family.id, Path(no_photos), archive, now=utcnow())
+            ctx.session.rollback()
+        with unit_of_work(db):
+            record_operator_export(db, g.operator, family, sum(summary.rows.values()),
+                                   ip_address=request.remote_addr)
+    except BaseException:
+        archive.close()
+        raise
+    return spooled_download(archive, filename=f"housepoints-{family.slug}-{utcnow():%Y%m%d-%H%M%S}-no-photos.zip")
 
 
 def _family_action(slug: str, action: Callable[[Any], Any]) -> ResponseReturnValue:

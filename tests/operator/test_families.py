@@ -80,7 +80,7 @@ def test_the_list_shows_the_latest_measurement(app: Flask, console: FamilyClient
 
     cells = texts(page, "table.op-table tbody td")
     status, plan, placement, members, _activity, size = cells
-    assert (status, plan, placement) == ("active", "free", "pooled")
+    assert (status, plan, placement) == ("active", "free", "default · pooled")
     assert members == "0"
     assert "rows" in size
 

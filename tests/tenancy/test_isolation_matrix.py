@@ -116,7 +116,8 @@ ROUTE_CLASSES: dict[str, str] = {
     **dict.fromkeys(["platform.families", "platform.open_family"], ACCOUNT),
     **dict.fromkeys(["operator.index", "operator.login", "operator.logout", "operator.families", "operator.family",
                      "operator.suspend", "operator.reactivate", "operator.plan", "operator.analytics",
-                     "operator.audit", "operator.static"], OPERATOR),
+                     "operator.audit", "operator.static", "operator.move", "operator.export", "operator.delete",
+                     "operator.restore"], OPERATOR),
     "static": STATIC,
     **dict.fromkeys(["health.health", "health.health_detailed", "family_health.health",
                      "family_health.health_detailed"], HEALTH),
@@ -172,7 +173,8 @@ ANONYMOUS: dict[tuple[str, str], int | tuple[int, str]] = {
     **{(endpoint, method): (303, "/login?next=") for endpoint, method in (
         ("operator.families", "GET"), ("operator.family", "GET"), ("operator.suspend", "POST"),
         ("operator.reactivate", "POST"), ("operator.plan", "POST"), ("operator.analytics", "GET"),
-        ("operator.audit", "GET"))},
+        ("operator.audit", "GET"), ("operator.move", "POST"), ("operator.export", "POST"),
+        ("operator.delete", "POST"), ("operator.restore", "POST"))},
     ("health.health", "GET"): 200,
     ("health.health_detailed", "GET"): 200,  # the operators' view: pools by database name, no family data
 }
@@ -547,7 +549,8 @@ REFUSALS = {"accounts.handoff": {400},  # the hand-off page explains "That sign-
             # Platform links are nobody's rows: a made-up token is a bad link.
             "platform.reset_password": {400}, "platform.verify_email": {400},
             # The console names families by slug, for operators only: anyone else is sent to its sign-in.
-            **dict.fromkeys(["operator.family", "operator.suspend", "operator.reactivate", "operator.plan"], {303})}
+            **dict.fromkeys(["operator.family", "operator.suspend", "operator.reactivate", "operator.plan",
+                             "operator.move", "operator.export", "operator.delete", "operator.restore"], {303})}
 
 
 # --- the table itself --------------------------------------------------------------------------------------------
