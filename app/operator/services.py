@@ -308,6 +308,7 @@ def restore_family(session: Session, operator: User, slug: str, *, now: datetime
 def record_operator_export(session: Session, operator: User, family: Family, rows: int,
                            ip_address: str | None = None) -> None:
     """An operator downloaded a family's archive (without its photos): who, which family, how many rows."""
+    require_operator(operator)
     _audit_family(session, operator, "operator.family_exported", family, ip_address, rows=rows, photos=0)
 
 
