@@ -42,6 +42,7 @@ def test_operator_actions_refuse_anyone_else(action: str, who: str) -> None:
 def test_every_operator_action_is_in_the_list() -> None:
     """A new service taking an operator joins the matrix above."""
     takes_operator = {name for name, value in vars(services).items()
-                      if inspect.isfunction(value) and value.__module__ == services.__name__ and not name.startswith("_")
+                      if inspect.isfunction(value) and value.__module__ == services.__name__
+                      and not name.startswith("_")
                       and list(inspect.signature(value).parameters)[1:2] == ["operator"]}
     assert takes_operator == set(ACTIONS)
