@@ -332,7 +332,8 @@ def send(world: World, attempt: Attempt) -> tuple[int, str, str]:
             # A live stream runs for minutes; its first event says whose channel it is.
             first = next(iter(response.response), b"")
             return response.status_code, "", first.decode() if isinstance(first, bytes) else str(first)
-        return response.status_code, response.headers.get("Location", ""), response.get_data(as_text=True)
+        # A download (the owner's own archive, a zip) is bytes: read it as text without failing on them.
+        return response.status_code, response.headers.get("Location", ""), response.get_data().decode(errors="replace")
     finally:
         response.close()
 
