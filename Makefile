@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-unit test-e2e lint setup assets services clean
+.PHONY: run test test-unit test-e2e lint audit setup assets services clean
 
 run: setup
 	BASE_DOMAIN=localhost:$(PORT) $(BIN)/flask db upgrade
@@ -14,7 +14,7 @@ run: setup
 	@echo "Serving on http://localhost:$(PORT)/ and http://demo.localhost:$(PORT)/ (Ctrl-C stops)"
 	BASE_DOMAIN=localhost:$(PORT) GUNICORN_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
 
-test: setup services lint
+test: setup services lint audit
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest e2e
 
@@ -23,6 +23,13 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check app tests
 	$(BIN)/mypy --strict app
 	PYTHONPATH=. $(BIN)/lint-imports
+
+# Known vulnerabilities (high and above for npm) in every installed Python package and the two npm packages.
+# --strict: a package the advisory service cannot answer for fails the run, so an unreachable or partial
+# service (offline, a mirror without per-version data) never passes as "no known vulnerabilities".
+audit: $(VENV)/.installed
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
+	npm audit --audit-level=high
 
 setup: $(VENV)/.installed assets
 

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from typing import overload
 
 BASE_DIR = Path(__file__).resolve().parent
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+DEV_JWT_SECRET = "dev-jwt-secret-not-for-production"
+DEV_SECRETS = frozenset({DEV_SECRET_KEY, DEV_JWT_SECRET})
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
@@ -18,13 +22,21 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def parse_networks(value: str | None) -> tuple[IPv4Network | IPv6Network, ...]:
+    """`OPERATOR_NETWORKS` ("10.0.0.0/8, ::1/128") as networks; a malformed entry stops the app at start."""
+    try:
+        return tuple(ip_network(part.strip()) for part in (value or "").split(",") if part.strip())
+    except ValueError as error:
+        raise RuntimeError(f"OPERATOR_NETWORKS: {error}") from None
+
+
 class Config:
     """Defaults shared by every environment; the embedded SQLite default needs no services."""
 
     def __init__(self) -> None:
         sqlite_dir = INSTANCE_DIR
-        self.SECRET_KEY = _env("SECRET_KEY", "dev-secret-key-not-for-production")
-        self.JWT_SECRET = _env("JWT_SECRET", "dev-jwt-secret-not-for-production")
+        self.SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
+        self.JWT_SECRET = _env("JWT_SECRET", DEV_JWT_SECRET)
         self.JWT_ISSUER = "housepoints-go"  # the previous service's issuer, kept for wire compatibility
         self.JWT_LIFETIME_SECONDS = int(_env("JWT_LIFETIME_SECONDS", "86400"))
         self.BASE_DOMAIN = (_env("BASE_DOMAIN", "localhost:5000") or "").lower()
@@ -81,6 +93,9 @@ class Config:
         self.WEBHOOK_ALLOW_PRIVATE = False
         self.UPLOADS_DIR = _env("UPLOADS_DIR", str(sqlite_dir / "uploads"))
         self.LOG_REQUESTS = True
+        # Operator detail (/health/detailed, database names, metrics): a bearer token, or these networks (CIDRs).
+        self.OPERATOR_TOKEN = _env("OPERATOR_TOKEN")
+        self.OPERATOR_NETWORKS = parse_networks(_env("OPERATOR_NETWORKS", "127.0.0.1/32, ::1/128"))
         self.TESTING = False
         self.DEBUG = False
 
@@ -89,11 +104,48 @@ class Config:
         return self.BASE_DOMAIN
 
 
+def is_localhost_domain(base_domain: str) -> bool:
+    """`localhost` or a name under it (with any port): names that only ever resolve to this machine."""
+    host = base_domain.rsplit(":", 1)[0] if base_domain.count(":") == 1 else base_domain
+    host = host.lower().rstrip(".")
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def is_loopback_bind(bind: str) -> bool:
+    """A gunicorn/`flask run` bind address that only this machine can reach (a unix socket counts)."""
+    if bind.startswith(("unix:", "fd://")):
+        return True
+    if bind.startswith("["):
+        host = bind[1:].split("]", 1)[0]  # [::1]:5000
+    elif bind.count(":") == 1:
+        host = bind.split(":", 1)[0]  # 127.0.0.1:5000
+    else:
+        host = bind  # a bare address: 127.0.0.1, ::1
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class DevelopmentConfig(Config):
-    """`make run`: SQLite files under instance/, Redis only if REDIS_URL is set."""
+    """`make run`: SQLite files under instance/, Redis only if REDIS_URL is set.
+
+    Its secrets are public and it sends webhooks to private addresses, so it refuses to start unless it can only
+    be reached from this machine: a `localhost` base domain and, when given, a loopback bind (GUNICORN_BIND;
+    deploy/gunicorn.conf.py checks the bind gunicorn really uses).
+    """
 
     def __init__(self) -> None:
         super().__init__()
+        if not is_localhost_domain(self.BASE_DOMAIN):
+            raise RuntimeError(f"the development config serves only a localhost base domain, not {self.BASE_DOMAIN!r}"
+                               " (deploy with HOUSEPOINTS_CONFIG=production)")
+        bind = _env("GUNICORN_BIND")
+        if bind is not None and not all(is_loopback_bind(part) for part in bind.split(",")):
+            raise RuntimeError(f"the development config binds only to loopback, not {bind!r}"
+                               " (deploy with HOUSEPOINTS_CONFIG=production)")
         self.WEBHOOK_ALLOW_PRIVATE = True
 
 
@@ -121,6 +173,8 @@ class TestConfig(Config):
         self.ENGINE_CACHE_SIZE = 8  # tests make many dedicated families; keep idle connections few
         self.WEBHOOK_ALLOW_PRIVATE = True  # the tests' webhook receiver listens on 127.0.0.1
         self.LOG_REQUESTS = False
+        # As in production: the test client comes from 127.0.0.1, which must not make it an operator.
+        self.OPERATOR_NETWORKS = parse_networks(_env("TEST_OPERATOR_NETWORKS", ""))
 
 
 class ProductionConfig(Config):
@@ -132,17 +186,27 @@ class ProductionConfig(Config):
     """
 
     REQUIRED = ("SECRET_KEY", "JWT_SECRET", "PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL")
+    SECRETS = ("SECRET_KEY", "JWT_SECRET", "OPERATOR_TOKEN")
+    MIN_SECRET_LENGTH = 32
 
     def __init__(self) -> None:
         missing = [name for name in self.REQUIRED if not _env(name)]
         if missing:
             raise RuntimeError(f"production config needs {', '.join(missing)} in the environment")
         super().__init__()
+        for name in self.SECRETS:
+            value = getattr(self, name)
+            # The development defaults are in this public file; a token signed with one must never be accepted.
+            if value is not None and (value in DEV_SECRETS or len(value) < self.MIN_SECRET_LENGTH):
+                raise RuntimeError(f"production config refuses {name}: a development default or shorter than "
+                                   f"{self.MIN_SECRET_LENGTH} characters")
         self.BASE_DOMAIN = (_env("BASE_DOMAIN", "housepoints.ai") or "").lower()
         self.SESSION_COOKIE_SECURE = True
         self.PREFERRED_URL_SCHEME = "https"
         self.MAIL_LOG_BODY = False  # reset and invite links are secrets
         self.DEDICATED_DATABASE_URL_TEMPLATE = _env("DEDICATED_DATABASE_URL_TEMPLATE")
+        # Behind a reverse proxy every request comes from the proxy: no network is trusted unless named.
+        self.OPERATOR_NETWORKS = parse_networks(_env("OPERATOR_NETWORKS", ""))
 
 
 CONFIGS: dict[str, type[Config]] = {

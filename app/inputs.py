@@ -26,21 +26,61 @@ MAX_POINTS = 100_000
 MAX_MONEY_CENTS = 10_000_000
 ALLOWED_CONTROLS = frozenset("\t\n\r")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# [0-9], not \d: Python's \d also matches Arabic-Indic and other digits, which int() would then accept.
-_ASCII_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")
-_ASCII_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_ASCII_INT = re.compile(r"^[+-]?[0-9]{1,12}$")
+# [0-9], not \d: Python's \d also matches Arabic-Indic and other digits, which int() would then accept. Always
+# fullmatch: `$` would also match before a trailing newline.
+_ASCII_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
+_ASCII_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ASCII_INT = re.compile(r"[+-]?[0-9]{1,12}")
+_ASCII_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")
+# The date at UTC midnight the previous service wrote (`2010-05-01T00:00:00Z`), which its clients send back.
+_ASCII_MIDNIGHT = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T00:00(:00(\.0{1,6})?)?(Z|[+-]00:00)?")
+# Invisible characters that reorder the text around them (Trojan Source): never part of a name, a note or a secret.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
-    """Why `value` cannot be stored as text (NUL, a lone surrogate, a control character), or None."""
+    """Why `value` cannot be stored as text (NUL, a lone surrogate, a control or direction-override character,
+    a line break in one-line text), or None."""
     for char in value:
         code = ord(char)
         if 0xD800 <= code <= 0xDFFF:
             return "contains an invalid character"
-        if unicodedata.category(char) == "Cc" and not (multiline and char in ALLOWED_CONTROLS):
+        category = unicodedata.category(char)
+        if category == "Cc" and not (multiline and char in ALLOWED_CONTROLS):
             return "contains a control character"
+        if char in BIDI_CONTROLS:
+            return "contains a text-direction control character"
+        if category in ("Zl", "Zp") and not multiline:
+            return "contains a line break"
     return None
+
+
+def ascii_int(text: str) -> int:
+    """A whole number written in ASCII digits (an optional sign, at most 12 digits); ValueError otherwise."""
+    stripped = text.strip()
+    if not _ASCII_INT.fullmatch(stripped):
+        raise ValueError("must be a whole number")
+    return int(stripped)
+
+
+def ascii_month(text: str) -> date:
+    """`2026-12` (ASCII digits) as the month's first day; ValueError otherwise."""
+    match = _ASCII_MONTH.fullmatch(text.strip())
+    if match is None:
+        raise ValueError("must be a month like 2026-12")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def ascii_date(text: str, *, midnight_instant: bool = False) -> date:
+    """`2026-03-14` (ASCII digits, nothing after it); with `midnight_instant`, also that day written as the old
+    service's UTC-midnight timestamp. ValueError otherwise: nothing is ever cut off to make a value fit."""
+    stripped = text.strip()
+    if not _ASCII_DATE.fullmatch(stripped):
+        match = _ASCII_MIDNIGHT.fullmatch(stripped) if midnight_instant else None
+        if match is None:
+            raise ValueError("must be a date like 2026-03-14")
+        stripped = match.group(1)
+    return date.fromisoformat(stripped)
 
 
 def clean_text(value: Any, *, multiline: bool = False) -> str:
@@ -62,17 +102,14 @@ def _strict_int(value: Any) -> Any:
             raise ValueError("must be a whole number")
         return int(value)
     if isinstance(value, str):
-        stripped = value.strip()
-        if not _ASCII_INT.match(stripped):
-            raise ValueError("must be a whole number")
-        return int(stripped)
+        return ascii_int(value)
     return value
 
 
 def _strict_time(value: Any) -> Any:
     if isinstance(value, time):
         return value
-    if not isinstance(value, str) or not _ASCII_TIME.match(value.strip()):
+    if not isinstance(value, str) or not _ASCII_TIME.fullmatch(value.strip()):
         raise ValueError("must be a time like 18:30")
     return time.fromisoformat(value.strip())
 
@@ -80,10 +117,10 @@ def _strict_time(value: Any) -> Any:
 def _strict_date(value: Any) -> Any:
     if isinstance(value, date):
         return value
-    if not isinstance(value, str) or not _ASCII_DATE.match(value.strip()):
+    if not isinstance(value, str) or not _ASCII_DATE.fullmatch(value.strip()):
         raise ValueError("must be a date like 2026-03-14")
     try:
-        return date.fromisoformat(value.strip())
+        return ascii_date(value)
     except ValueError:
         raise ValueError("must be a real date") from None
 

@@ -26,6 +26,7 @@ from tests.tenancy.isolation_fixtures import (
     client_with,
     cookie_credential,
     family_rows,
+    fresh_api_token,
     fresh_session,
     member_session,
     row_changes,
@@ -72,6 +73,7 @@ class Route:
     rule: str
     arguments: tuple[str, ...]
     fields: list[str] = field(default_factory=list)
+    model_fields: list[str] = field(default_factory=list)  # of the input models the view parses the request with
 
     @property
     def is_api(self) -> bool:
@@ -91,6 +93,22 @@ def _input_models() -> dict[str, type[BaseModel]]:
             found[sub.__name__] = sub
             pending.append(sub)
     return found
+
+
+def _parsed_model_fields(view: Callable[..., Any]) -> list[str]:
+    """The fields of the input models the view itself parses the request with (`parse_input(Model, …)`), the
+    model resolved in the view's own module (two areas may name a model alike)."""
+    function = inspect.unwrap(view)
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return []
+    names: list[str] = []
+    for model_name in re.findall(r"parse_(?:input|action)\(\s*([A-Z]\w+)", source):
+        model = function.__globals__.get(model_name)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names += list(model.model_fields)
+    return list(dict.fromkeys(names))
 
 
 def _fields_read_by(view: Callable[..., Any], models: dict[str, type[BaseModel]]) -> list[str]:
@@ -117,8 +135,9 @@ def _routes() -> list[Route]:
         if rule.subdomain != "<family>":
             continue
         for method in sorted(MUTATING & (rule.methods or set())):
-            known = _fields_read_by(flask_app.view_functions[rule.endpoint], models)
-            routes.append(Route(rule.endpoint, method, rule.rule, tuple(sorted(rule.arguments)), known))
+            view = flask_app.view_functions[rule.endpoint]
+            routes.append(Route(rule.endpoint, method, rule.rule, tuple(sorted(rule.arguments)),
+                                _fields_read_by(view, models), _parsed_model_fields(view)))
     # Destructive routes last, so the rows the others act on are still there when they run.
     def order(route: Route) -> tuple[bool, str]:
         destructive = route.method == "DELETE" or any(
@@ -151,10 +170,11 @@ def fuzz(app: Flask) -> Fuzz:
 def _credentials(app: Flask, family: SeededFamily) -> dict[str, Credential]:
     parent = fresh_session(app, family, "parent")
     kid = fresh_session(app, family, "kid", on_tablet=True)
+    # A fresh token too: "sign out everywhere" and password resets revoke the earlier ones.
     return {"page": cookie_credential(app, "parent-cookie", family, member_session(family, parent)),
             "tablet": cookie_credential(app, "kid-tablet", family, member_session(family, kid),
                                         device_token=family.device_token),
-            "api": bearer(app, "parent-jwt", family, family.parent_jwt)}
+            "api": bearer(app, "parent-jwt", family, fresh_api_token(app, family, "parent"))}
 
 
 _addresses = itertools.count(1)
@@ -275,7 +295,7 @@ def test_a_megabyte_in_every_known_field_is_refused_cleanly(fuzz: Fuzz, route: R
     _check(fuzz, route, {route.fields[0]: ONE_MEGABYTE})
 
 
-def _check(fuzz: Fuzz, route: Route, body: Any) -> None:
+def _check(fuzz: Fuzz, route: Route, body: Any) -> int:
     if route.endpoint in SESSION_ENDERS:
         fuzz.credentials = _credentials(fuzz.app, fuzz.family)
         fuzz.snapshot = family_rows(fuzz.app, fuzz.family.record)
@@ -295,3 +315,48 @@ def _check(fuzz: Fuzz, route: Route, body: Any) -> None:
         if route.endpoint in RECORDS_FAILED_SIGN_IN:
             changes.pop("login_failures", None)
         assert changes == {}, (str(route), status, repr(body)[:300], changes)
+    return status
+
+
+# --- issue 12: odd values are refused, never cut down or read as something else -----------------------------------
+
+# Each attack, by the kind of field it targets: a time or date with 90 characters more (once stored as its first
+# eight or ten), Arabic-Indic, fullwidth and superscript digits (int() reads them as numbers), and names with a
+# control character, a direction override or a line break.
+STRICT_ATTACKS: dict[str, list[str]] = {
+    "time": ["11:11:11" + "1" * 92, "١١:١١", "１１:１１", "11:11:11garbage"],
+    "date": ["2030-01-01" + "x" * 90, "٢٠٣٠-٠١-٠١", "2030-01-01T00:00:00Z" + "0" * 80],
+    "number": ["١٢", "۵", "５", "²", "1_000"],
+    "name": ["Bob\x07", "Bob\x1b[31m", "Bob\u202eelgoog", "Bob\u2028Smith", "Bob\u2066x"],
+}
+NAME_FIELDS = {"name", "display_name", "title", "label", "username", "device_name", "family_name"}
+NUMBER_WORDS = ("points", "amount", "cost", "cents", "stock", "limit", "max_", "count", "interval", "minutes",
+                "age", "goal", "hour", "position", "days")
+
+
+def attack_kind(name: str) -> str | None:
+    """Which attack a field of this name gets (None: not a time, date, number or one-line name)."""
+    if name in NAME_FIELDS:
+        return "name"
+    if "time" in name:
+        return "time"
+    if "date" in name or name in ("birthdate", "available_from", "available_until", "paid_on", "start", "end"):
+        return "date"
+    if any(word in name for word in NUMBER_WORDS):
+        return "number"
+    return None
+
+
+STRICT_CASES = [pytest.param(route, name, value, id=f"{route}-{name}-{value[:12]!r}")
+                for route in ROUTES if route.endpoint not in SESSION_ENDERS
+                for name in route.model_fields if attack_kind(name)
+                for value in STRICT_ATTACKS[attack_kind(name) or ""]]
+
+
+@pytest.mark.parametrize(("route", "name", "value"), STRICT_CASES)
+def test_odd_values_are_refused_not_truncated_or_reread(fuzz: Fuzz, route: Route, name: str, value: str) -> None:
+    """Every form and API field of these kinds: the attack value beside plausible others is a clear 4xx."""
+    body = {field_name: plausible(field_name, fuzz.family) for field_name in route.model_fields}
+    body[name] = value
+    response = _check(fuzz, route, body)
+    assert 400 <= response < 500, (str(route), name, value, response)

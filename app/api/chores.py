@@ -42,7 +42,6 @@ CREATE_DEFAULTS = {"requires_verification": False, "requires_photo": False, "rot
 def _chore_values(body: dict[str, Any]) -> dict[str, Any]:
     """The chore keys of a request body, type-checked (the schedule's parts too)."""
     values = typed_values(body, CHORE_FIELDS, nullable=CLEARABLE)
-    values.pop("frequency", None)  # free text in the previous service; our recurrence is the `schedule` object
     schedule = values.get("schedule")
     if schedule is not None:
         values["schedule"] = typed_values(schedule, SCHEDULE_FIELDS)

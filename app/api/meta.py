@@ -7,6 +7,7 @@ from sqlalchemy.engine import make_url
 
 from app.api import bp, platform_bp
 from app.db import engines
+from app.operator_access import operator_access_granted
 
 
 @bp.get("/version")
@@ -18,10 +19,13 @@ def version() -> Response:
 
 @bp.get("/family/info")
 def family_info() -> Response:
-    """Which family this host is, and which database holds it."""
+    """Which family this host is; which database holds it only for operators (a locator helps an attacker)."""
     family = g.family
-    return jsonify(family_id=str(family.id), family_slug=family.slug, family_name=family.name,
-                   plan=family.plan, status=family.status, database=_database_name(family.database_url))
+    body = {"family_id": str(family.id), "family_slug": family.slug, "family_name": family.name,
+            "plan": family.plan, "status": family.status}
+    if operator_access_granted():
+        body["database"] = _database_name(family.database_url)
+    return jsonify(body)
 
 
 def _database_name(url: str) -> str:

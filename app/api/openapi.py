@@ -82,8 +82,8 @@ ASSIGNMENT = shape({"id": ID, "chore_id": ID, "status": STR}, {"assigned_to": ID
                                                                  "assigned_user": MEMBER_SUMMARY})
 TOKEN = shape({"token": STR, "user_id": ID, "username": STR, "is_parent": BOOL, "family_id": ID})
 VERSION = shape({"service": STR, "version": STR})
-FAMILY_INFO = shape({"family_id": ID, "family_slug": STR, "family_name": STR, "plan": STR, "status": STR,
-                     "database": STR})
+FAMILY_INFO = shape({"family_id": ID, "family_slug": STR, "family_name": STR, "plan": STR, "status": STR},
+                    {"database": STR})  # the database's name only for operators (app/operator_access.py)
 MESSAGE = shape({"message": STR})
 
 

@@ -24,6 +24,7 @@ from app.rewards.models import Redemption, RedemptionStatus, Reward
 from app.rewards.services import (
     approve_redemption,
     archive_reward,
+    availability_word,
     create_reward,
     fulfil_redemption,
     get_reward_or_404,
@@ -75,16 +76,18 @@ def reward_detail(reward: Reward) -> dict[str, Any]:
         "max_per_month": reward.max_per_month,
         "requires_parent_approval": reward.requires_approval,
         "active": reward.active,
-        "availability": reward.availability,
+        "availability": availability_word(reward),
+        "availability_kind": reward.availability,
         "available_from": reward.available_from.isoformat() if reward.available_from else None,
         "available_until": reward.available_until.isoformat() if reward.available_until else None,
         "available_weekdays": list(reward.available_weekdays or []),
         "available_today": is_available_on(reward, family_today()),
         "stock_remaining": reward.stock,
+        "value_in_cents": reward.value_in_cents,
         "created_at": format_timestamp(reward.created_at),
         "updated_at": format_timestamp(reward.updated_at),
     }, ("description", "category", "max_per_week", "max_per_month", "available_from", "available_until",
-        "available_weekdays", "stock_remaining"))
+        "available_weekdays", "stock_remaining", "value_in_cents"))
 
 
 def reward_list_item(reward: Reward, redemption_count: int) -> dict[str, Any]:
@@ -138,7 +141,6 @@ def redeemed_item(redemption: Redemption) -> dict[str, Any]:
 def _reward_values(body: dict[str, Any]) -> dict[str, Any]:
     """The reward keys of a body, JSON-type-checked (the contract's messages) and renamed for the service."""
     values = typed_values(body, REWARD_KEYS, nullable=CLEARABLE)
-    values.pop("value_in_cents", None)  # accepted for old clients; HousePoints prices rewards in points only
     if values.pop("stock_unlimited", False):
         values["stock_remaining"] = None
     weekdays = values.get("available_weekdays")

@@ -20,7 +20,7 @@ from app.presence.models import PresenceException, PresencePattern
 # Our ledger kinds under the names the previous service's clients switch on; the rest keep their own names.
 WIRE_TRANSACTION_TYPES = {"chore": "chore_completion", "redemption": "reward_redemption"}
 LEDGER_KIND_FOR_WIRE = {wire: kind for kind, wire in WIRE_TRANSACTION_TYPES.items()}
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # ASCII digits only
 JSON_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", list: "a list", dict: "an object"}
 
 
@@ -87,8 +87,8 @@ def chore_detail(chore: Chore) -> dict[str, Any]:
         "requires_photo": chore.requires_photo,
         "icon": chore.icon,
         "tags": list(chore.tags or []),
-        # The previous service's free-text frequency is our schedule's kind.
-        "frequency": chore.schedule.kind if chore.schedule is not None else None,
+        # The previous service's free text as a client sent it; without one, our schedule's kind.
+        "frequency": chore.frequency or (chore.schedule.kind if chore.schedule is not None else None),
         "active": chore.active,
         "created_at": format_timestamp(chore.created_at),
         "updated_at": format_timestamp(chore.updated_at),
@@ -313,6 +313,6 @@ def query_int(name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     text = raw.strip()
-    if not re.fullmatch(r"[+-]?\d{1,12}", text) or not low <= int(text) <= high:
+    if not re.fullmatch(r"[+-]?[0-9]{1,12}", text) or not low <= int(text) <= high:  # ASCII digits only
         raise ValidationFailed(f"Invalid {name}. Use a whole number from {low} to {high}")
     return int(text)

@@ -11,7 +11,7 @@ from app.db import get_session
 from app.domain import ValidationFailed
 from app.inputs import parse_input
 from app.settings.inputs import SettingValue
-from app.settings.services import get_setting, get_settings, set_setting
+from app.settings.services import get_setting, get_settings, set_setting, with_legacy_names
 from app.tenancy import registry
 from app.uow import unit_of_work
 
@@ -19,8 +19,8 @@ from app.uow import unit_of_work
 @bp.get("/settings")
 @api_auth_required
 def list_settings() -> Response:
-    """A flat object of every setting the caller may read: {key: value}."""
-    return jsonify(get_settings(get_session(), include_private=g.member.is_parent))
+    """A flat object of every setting the caller may read: {key: value} (old names such as auto_approve_chores too)."""
+    return jsonify(with_legacy_names(get_settings(get_session(), include_private=g.member.is_parent)))
 
 
 @bp.get("/settings/<key>")
@@ -34,7 +34,7 @@ def read_setting(key: str) -> Response:
 @bp.put("/settings/<key>")
 @api_parent_required("Only parents can update settings")
 def write_setting(key: str) -> tuple[BaseResponse, int]:
-    """A parent sets one setting ({"value": <JSON>}): 200 when updated, 201 when the key is new."""
+    """A parent sets one setting ({"value": <JSON>}): 200 for a key the list shows, 201 for a new key."""
     body = read_json_object()
     if "value" not in body or body["value"] is None:
         raise ValidationFailed("Invalid request body", fields={"value": "required"})

@@ -16,6 +16,7 @@ from app.auth.lockout import (
     member_pin_account, user_account)
 from app.auth.models import MemberSession, TabletDevice
 from app.domain import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
+from app.inputs import clean_text
 from app.members.models import Member
 from app.platform.models import FamilyMembership, User
 from app.policy import require_parent
@@ -170,7 +171,10 @@ def end_all_sessions(session: Session, member: Member, now: datetime) -> int:
 def register_device(session: Session, actor: Member, *, name: str, now: datetime) -> tuple[TabletDevice, str]:
     """Mark a browser as the family tablet; returns the device and the token for its cookie."""
     require_parent(actor)
-    name = name.strip() or "Family tablet"
+    try:
+        name = clean_text(name) or "Family tablet"
+    except ValueError as problem:
+        raise ValidationFailed(f"Device name {problem}", fields={"name": "invalid"}) from None
     if len(name) > 80:
         raise ValidationFailed("Device name is too long (80 characters at most)", fields={"name": "too long"})
     raw, digest = new_token()

@@ -114,9 +114,10 @@ def chore_values(chore: Chore, today: date) -> dict[str, Any]:
         values["icon"] = chore.icon
     else:
         values["icon"], values["icon_custom"] = "", chore.icon
+    values["frequency"] = chore.frequency or ""
     schedule = chore.schedule
     if schedule is None:
-        values["kind"] = "none"
+        values.update(frequency_start(chore.frequency, today))
         return values
     values.update({
         "kind": schedule.kind, "interval": str(schedule.interval), "interval_unit": schedule.interval_unit,
@@ -127,6 +128,21 @@ def chore_values(chore: Chore, today: date) -> dict[str, Any]:
     })
     if schedule.kind == "monthly_weekday" and schedule.weekdays:
         values["month_weekday"] = str(schedule.weekdays[0])
+    return values
+
+
+# The previous service's free-text frequency → the schedule form's starting point (anything else: no schedule).
+FREQUENCY_KINDS = {"daily": "daily", "weekly": "weekly", "monthly": "monthly_day"}
+
+
+def frequency_start(frequency: str | None, today: date) -> dict[str, Any]:
+    """Schedule form values for a chore with no schedule yet, started from its old frequency (from today)."""
+    kind = FREQUENCY_KINDS.get((frequency or "").strip().lower().replace("-", "_"), "none")
+    values: dict[str, Any] = {"kind": kind, "frequency_start": kind != "none"}
+    if kind == "weekly":
+        values["weekdays"] = [str(today.weekday())]
+    elif kind == "monthly_day":
+        values["month_day"] = str(today.day)
     return values
 
 

@@ -76,6 +76,9 @@ class ScheduleInput(Input):
     paused_until: Blankable(LocalDate) = None  # type: ignore[valid-type]
 
 
+MAX_FREQUENCY_LENGTH = 50
+
+
 class ChoreUpdate(Input):
     """A change to a chore: only the keys given change (see `model_fields_set`); for the contract's keys null
     means "leave as it is", for description, instructions, minutes, times and schedule it clears the value."""
@@ -98,6 +101,7 @@ class ChoreUpdate(Input):
     rotation_eligible: bool | None = None
     active: bool | None = None
     tags: Annotated[list[str], BeforeValidator(_tags)] | None = None
+    frequency: Blankable(Text(MAX_FREQUENCY_LENGTH)) = None  # type: ignore[valid-type]  # the previous service's words
     due_time: Blankable(LocalTime) = None  # type: ignore[valid-type]
     not_before_time: Blankable(LocalTime) = None  # type: ignore[valid-type]
     schedule: ScheduleInput | None = None

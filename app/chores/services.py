@@ -56,6 +56,8 @@ def _apply_fields(chore: Chore, data: ChoreUpdate) -> None:
             setattr(chore, key, getattr(data, key))
     if data.tags is not None:
         chore.tags = list(data.tags)
+    if data.frequency is not None:
+        chore.frequency = data.frequency
     if chore.due_time and chore.not_before_time and chore.not_before_time >= chore.due_time:
         raise ValidationFailed("'Not before' must be earlier than the due time", fields={"not_before_time": "order"})
 

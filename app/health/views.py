@@ -1,4 +1,4 @@
-"""`/health` answers whether this process can serve; `/health/detailed` adds pools and Redis."""
+"""`/health` answers whether this process can serve; `/health/detailed` adds pools and Redis for operators."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import engines, platform_engine
 from app.health import bp
+from app.operator_access import operator_access_granted
 from app.redis_store import get_redis
 
 
@@ -49,10 +50,12 @@ def health() -> tuple[Response, int]:
 
 @bp.get("/health/detailed")
 def health_detailed() -> tuple[Response, int]:
-    """Health plus per-engine pool numbers and Redis status; operators' view, so not on family hosts."""
+    """Health plus per-engine pool numbers (by database name) and Redis status, for operators only; anyone else
+    gets the public answer. Not on family hosts."""
     if g.get("family") is not None:
         abort(404)
     body, status = _health_body()
-    pools = engines().stats()
-    body.update(db_pools=pools, total_pools=len(pools), redis=redis_status())
+    if operator_access_granted():
+        pools = engines().stats()
+        body.update(db_pools=pools, total_pools=len(pools), redis=redis_status())
     return jsonify(body), status

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, ValidationFailed
+from app.inputs import ascii_date, clean_text
 from app.members.inputs import MemberChanges, MemberInput, MemberPreferences
 from app.members.models import Member, MemberRole
 from app.platform.models import FamilyMembership, MembershipRole
@@ -33,7 +34,10 @@ def clean_display_name(name: str | None) -> str:
     """1-80 characters after trimming; emoji welcome, HTML is escaped on output."""
     if name is not None and not isinstance(name, str):
         raise ValidationFailed("Names are text", fields={"display_name": "invalid"})
-    name = (name or "").strip()
+    try:
+        name = clean_text(name or "")  # NFC, trimmed; no control, direction-override or line-break character
+    except ValueError as problem:
+        raise ValidationFailed(f"Names {problem}", fields={"display_name": "invalid"}) from None
     if not name:
         raise ValidationFailed("Please enter a name", fields={"display_name": "required"})
     if len(name) > 80:
@@ -98,7 +102,7 @@ def clean_birthdate(value: str | date | None, today: date) -> date | None:
         raise ValidationFailed("Birth dates look like 2015-06-30", fields={"birthdate": "invalid"})
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value.strip()[:10])
+            value = ascii_date(value, midnight_instant=True)  # never cut down to fit
         except ValueError:
             raise ValidationFailed("Birth dates look like 2015-06-30", fields={"birthdate": "invalid"}) from None
     if not date(today.year - 120, 1, 1) <= value <= today:
@@ -237,10 +241,16 @@ def update_member(session: Session, member: Member, *, actor: Member, today: dat
 
 
 def update_own_profile(session: Session, member: Member, *, today: date, changes: MemberChanges) -> list[str]:
-    """A member edits their own profile; kids cannot grant themselves auto-approval. Returns the keys applied."""
+    """A member edits their own profile; kids cannot grant themselves auto-approval. Returns the keys applied.
+
+    A kid sending the value they already have, or false, asks for nothing a parent must grant: it is accepted.
+    A kid asking to turn it on refuses the whole request (nothing saved), naming the field.
+    """
     applied = [key for key in changes.model_fields_set if getattr(changes, key) is not None]
-    if not member.is_parent and changes.auto_approve_work is not None:
-        raise Forbidden("Only parents can change auto-approval")
+    if not member.is_parent and changes.auto_approve_work and not member.auto_approve_work:
+        raise Forbidden("Only parents can change auto-approval", fields={"auto_approve_work": "parent_only"},
+                        details="Nothing was saved: only a parent can turn on auto_approve_work. "
+                                "Send the other fields without it.")
     if changes.display_name is not None:
         member.display_name = clean_display_name(changes.display_name)
     if changes.color is not None:

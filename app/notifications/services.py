@@ -20,6 +20,7 @@ from app.notifications.catalog import (
     channel_applies,
     events_for_role,
 )
+from app.inputs import ascii_int
 from app.notifications.inputs import PreferencesInput
 from app.notifications.models import (NOTIFICATION_EVENTS, Channel, Delivery, Notification, NotificationPreference,
                                       Webhook)
@@ -301,10 +302,10 @@ def _whole_number(value: object, field: str, low: int, high: int, message: str) 
     if isinstance(value, bool) or value is None:
         raise ValidationFailed(message, fields={field: "invalid"})
     if isinstance(value, str):
-        value = value.strip()
-        if not value.lstrip("-").isdigit():
-            raise ValidationFailed(message, fields={field: "invalid"})
-        value = int(value)
+        try:
+            value = ascii_int(value)  # not str.isdigit(): that accepts Arabic-Indic and other digits
+        except ValueError:
+            raise ValidationFailed(message, fields={field: "invalid"}) from None
     if not isinstance(value, int) or not low <= value <= high:
         raise ValidationFailed(message, fields={field: "range"})
     return value

@@ -16,6 +16,7 @@ from app.htmx import HxEvent, is_htmx, is_htmx_request, redirect_to, trigger, va
 from app.members.models import Member
 from app.notifications import bp
 from app.notifications.catalog import CHANNEL_LABELS, MEMBER_CHANNELS
+from app.inputs import ascii_int
 from app.notifications.inputs import PreferencesInput
 from app.notifications.services import (
     PAGE_SIZE,
@@ -81,7 +82,7 @@ def bell() -> BaseResponse:
 
 def _page() -> int:
     try:
-        return max(1, min(int(request.args.get("page", "1")), 1000))
+        return max(1, min(ascii_int(request.args.get("page", "1")), 1000))
     except ValueError:
         return 1
 

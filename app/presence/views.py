@@ -17,7 +17,7 @@ from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
 from app.htmx import HxEvent, is_htmx, trigger, vary_on_htmx
-from app.inputs import parse_action
+from app.inputs import ascii_month, parse_action
 from app.members.models import Member
 from app.members.services import get_member_or_404, list_children
 from app.presence import bp
@@ -74,8 +74,7 @@ def _month_arg() -> date:
     if not raw:
         return family_today().replace(day=1)
     try:
-        year, month = (int(part) for part in raw.split("-"))
-        first = date(year, month, 1)
+        first = ascii_month(raw)
     except ValueError:
         abort(400, description="Months look like 2026-12.")
     if not EARLIEST_YEAR <= first.year <= LATEST_YEAR:
@@ -214,8 +213,7 @@ def _load_kid(member_id: str) -> Member:
 def _month_key_from_form() -> str:
     raw = request.form.get("month", "")
     try:
-        year, month = (int(part) for part in raw.split("-"))
-        return date(year, month, 1).strftime("%Y-%m")
+        return ascii_month(raw).strftime("%Y-%m")
     except ValueError:
         return family_today().strftime("%Y-%m")
 

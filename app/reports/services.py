@@ -29,7 +29,7 @@ from app.family_time import FamilyClock
 from app.members.models import Member
 from app.points.models import EARNING_KINDS, LedgerEntry
 
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # ASCII digits only
 MAX_RANGE_DAYS = 366
 SPENDING_KINDS = ("redemption", "refund", "conversion")  # refunds give back what a redemption held
 PAGE_WEEKS = 8

@@ -5,6 +5,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from app.allowance.services import parse_amount_cents
 from app.forms import FormState
 from app.inputs import parse_input
 from app.rewards.inputs import RewardInput
@@ -16,7 +17,7 @@ CATEGORY_SUGGESTIONS = ("treat", "screen time", "outing", "toy", "privilege", "m
 AVAILABILITY_CHOICES = {"always": "Any day", "date_range": "Between dates", "weekdays": "On some days of the week"}
 WEEKDAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TEXT_FIELDS = ("name", "description", "category", "cost", "stock", "max_per_week", "max_per_month",
-               "available_from", "available_until")
+               "available_from", "available_until", "value")
 
 
 # The area's forms use the shared form state.
@@ -28,7 +29,7 @@ def new_reward_values() -> dict[str, Any]:
     return {"name": "", "description": "", "icon": ICON_CHOICES[0], "icon_custom": "", "category": "treat",
             "cost": "50", "requires_approval": True, "stock": "", "max_per_week": "", "max_per_month": "",
             "availability": "always", "available_from": "", "available_until": "", "available_weekdays": [],
-            "active": True}
+            "value": "", "active": True}
 
 
 def reward_values(reward: Reward) -> dict[str, Any]:
@@ -42,7 +43,13 @@ def reward_values(reward: Reward) -> dict[str, Any]:
             "availability": reward.availability,
             "available_from": reward.available_from.isoformat() if reward.available_from else "",
             "available_until": reward.available_until.isoformat() if reward.available_until else "",
-            "available_weekdays": [str(d) for d in reward.available_weekdays or []], "active": reward.active}
+            "available_weekdays": [str(d) for d in reward.available_weekdays or []],
+            "value": money_text(reward.value_in_cents), "active": reward.active}
+
+
+def money_text(cents: int | None) -> str:
+    """Cents as the form's money box shows them ("5.00"), blank for none."""
+    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
 
 
 def posted_values(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -57,14 +64,21 @@ def posted_values(form: MultiDict[str, str]) -> dict[str, Any]:
     return values
 
 
-def reward_data(values: dict[str, Any]) -> RewardInput:
-    """Form values → the reward service's typed input (the service then checks the rules)."""
+def reward_data(values: dict[str, Any], reward: Reward | None = None) -> RewardInput:
+    """Form values → the reward service's typed input (the service then checks the rules).
+
+    A reward an old client called "limited" or "seasonal" keeps that word while the form leaves its kind alone.
+    """
+    availability = values["availability"]
+    if reward is not None and reward.legacy_availability and availability == reward.availability:
+        availability = reward.legacy_availability
+    cents = parse_amount_cents(values["value"], field_name="value") if values["value"] else None
     return parse_input(RewardInput, {
         "name": values["name"], "description": values["description"],
         "icon": values["icon_custom"] or values["icon"], "category": values["category"], "cost": values["cost"],
         "requires_approval": values["requires_approval"], "stock": values["stock"],
         "max_per_week": values["max_per_week"], "max_per_month": values["max_per_month"],
-        "availability": values["availability"], "available_from": values["available_from"],
+        "availability": availability, "available_from": values["available_from"], "value_in_cents": cents,
         "available_until": values["available_until"], "available_weekdays": values["available_weekdays"],
         "active": values["active"],
     })

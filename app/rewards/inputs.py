@@ -50,6 +50,7 @@ class RewardInput(Input):
     available_from: Annotated[LocalDate | None, BlankIsNone] = None
     available_until: Annotated[LocalDate | None, BlankIsNone] = None
     available_weekdays: WeekdayNumbers = None
+    value_in_cents: Annotated[WholeNumber | None, BlankIsNone] = None
     active: bool | None = None
 
 

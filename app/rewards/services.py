@@ -16,7 +16,15 @@ from app.members.models import Member
 from app.points.services import lock_member, post_entry
 from app.rewards.inputs import RedeemInput, RejectInput, RewardInput, SavingsGoalInput
 from app.policy import require_parent, require_self_or_parent
-from app.rewards.models import Availability, Redemption, RedemptionStatus, Reward, SavingsGoal
+from app.rewards.models import (
+    MAX_VALUE_IN_CENTS,
+    Availability,
+    LegacyAvailability,
+    Redemption,
+    RedemptionStatus,
+    Reward,
+    SavingsGoal,
+)
 
 MAX_COST = 10_000
 MAX_STOCK = 100_000
@@ -72,18 +80,43 @@ def _apply_reward_fields(reward: Reward, data: RewardInput, *, creating: bool) -
     for key in ("requires_approval", "active"):
         if getattr(data, key) is not None:
             setattr(reward, key, getattr(data, key))
+    if "value_in_cents" in given:
+        reward.value_in_cents = _whole(data.value_in_cents, "value_in_cents", low=0, high=MAX_VALUE_IN_CENTS,
+                                       label="value_in_cents")
     if data.availability is not None:
-        if data.availability not in tuple(Availability):
-            raise ValidationFailed(f"availability must be one of {', '.join(Availability)}",
-                                   fields={"availability": "invalid"})
-        reward.availability = data.availability
+        _set_availability_word(reward, data.availability)
     if "available_from" in given:
         reward.available_from = data.available_from
     if "available_until" in given:
         reward.available_until = data.available_until
     if "available_weekdays" in given:
         reward.available_weekdays = data.available_weekdays
+    if reward.legacy_availability is not None and given & {"availability", "available_from", "available_until"}:
+        # The previous service's words map onto a window: its dates when it has some, otherwise always open
+        # (as the previous service treated them); stock stays the stock.
+        dated = reward.available_from is not None or reward.available_until is not None
+        reward.availability = Availability.DATE_RANGE if dated else Availability.ALWAYS
     _settle_availability(reward)
+
+
+AVAILABILITY_WORDS = (*Availability, *LegacyAvailability)
+
+
+def _set_availability_word(reward: Reward, word: str) -> None:
+    """This service's kind replaces any old word; an old word ("limited", "seasonal") is kept to read back."""
+    if word in tuple(LegacyAvailability):
+        reward.legacy_availability = LegacyAvailability(word)
+    elif word in tuple(Availability):
+        reward.availability = Availability(word)
+        reward.legacy_availability = None
+    else:
+        raise ValidationFailed(f"availability must be one of {', '.join(AVAILABILITY_WORDS)}",
+                               fields={"availability": "invalid"})
+
+
+def availability_word(reward: Reward) -> str:
+    """What the reward's availability was called when set: the old word if a client used one, else the kind."""
+    return str(reward.legacy_availability or reward.availability)
 
 
 def _settle_availability(reward: Reward) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.allowance.services import conversion_rate, format_money
 from app.assignments.photos import MIMETYPE, StagedPhoto, photo_path, prepare_photo, read_upload, stage_photo
 from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
@@ -76,11 +77,22 @@ def _members(session: Session, redemptions: list[Redemption]) -> dict[uuid.UUID,
     return {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids)))} if ids else {}
 
 
+def _money(session: Session) -> Callable[[int], str]:
+    """Formats a reward's value_in_cents in the family's currency, reading the currency only if a value is shown."""
+    currency: list[str] = []
+
+    def money(cents: int) -> str:
+        if not currency:
+            currency.append(conversion_rate(session).currency)
+        return format_money(cents, currency[0])
+    return money
+
+
 # --- the kid's store ---------------------------------------------------------------------------------------------
 
 def _store_context(kid: Member, *, error: str | None = None) -> dict[str, Any]:
     session = get_session()
-    return {"kid": kid, "items": list_store(session, kid, current_rules(), request_now()),
+    return {"kid": kid, "items": list_store(session, kid, current_rules(), request_now()), "money": _money(session),
             "goal": goal_progress(session, kid), "error": error,
             "requests": list_redemptions(session, member_id=kid.id, limit=MY_REQUESTS_SHOWN)}
 
@@ -228,7 +240,7 @@ def _manage_page(*, archived: bool = False, error: str | None = None, error_item
     session = get_session()
     rewards = [r for r in list_rewards(session, include_archived=archived) if r.active != archived]
     return make_response(render_template("rewards/manage.html", rewards=rewards, archived=archived,
-                                         describe_availability=describe_availability,
+                                         describe_availability=describe_availability, money=_money(session),
                                          **_requests_context(error=error, error_item=error_item)), status)
 
 
@@ -297,7 +309,8 @@ def _form_page(state: RewardFormState, *, reward: Reward | None, status: int = 2
     action = url_for("rewards.edit", reward_id=reward.id) if reward else url_for("rewards.new")
     return make_response(render_template("rewards/form.html", state=state, values=state.values, reward=reward,
                                          form_action=action, icons=ICON_CHOICES, categories=CATEGORY_SUGGESTIONS,
-                                         availability_choices=AVAILABILITY_CHOICES, weekdays=WEEKDAY_SHORT),
+                                         availability_choices=AVAILABILITY_CHOICES, weekdays=WEEKDAY_SHORT,
+                                         currency=conversion_rate(get_session()).currency),
                          status)
 
 
@@ -359,7 +372,7 @@ def edit(reward_id: str) -> BaseResponse:
     state = RewardFormState(posted_values(request.form))
     try:
         with unit_of_work(session) as work:
-            update_reward(session, reward, actor=_me(), data=reward_data(state.values))
+            update_reward(session, reward, actor=_me(), data=reward_data(state.values, reward))
             if request.form.get("remove_photo"):
                 set_reward_photo(session, reward, actor=_me(), photo_name=None)
             work.stage(_stage_reward_photo(reward))  # published after the commit, discarded on any failure

@@ -180,6 +180,8 @@ KNOWN_SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in (
                 clean_notification_defaults, {}),
     SettingSpec("achievement_bonus", "Bonus points per badge", "badges", clean_achievement_bonus, {}),
 )}
+# The previous service's names for our settings: read and written as the setting they name (old clients, old data).
+LEGACY_NAMES: dict[str, str] = {"auto_approve_chores": "auto_approve"}
 GROUPS: tuple[tuple[str, str], ...] = (("family", "Family"), ("money", "Money"), ("chores", "Chores"),
                                       ("notifications", "Notifications"), ("badges", "Badges"))
 GROUP_KEYS: dict[str, tuple[str, ...]] = {group: tuple(k for k, s in KNOWN_SETTINGS.items() if s.group == group)
@@ -221,8 +223,15 @@ def get_settings(session: Session, include_private: bool) -> dict[str, Any]:
     return dict(sorted(values.items()))
 
 
+def with_legacy_names(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings listed under the previous service's names too (each the value of the setting it names)."""
+    aliases = {old: values[new] for old, new in LEGACY_NAMES.items() if new in values}
+    return dict(sorted({**values, **aliases}.items()))
+
+
 def get_setting(session: Session, key: str, include_private: bool) -> Any:
     """One setting's value: unknown keys are not found, private ones are refused to kids."""
+    key = LEGACY_NAMES.get(key, key)
     spec = KNOWN_SETTINGS.get(key)
     if spec is not None and spec.platform:
         return _platform_value(_family(session), key)
@@ -266,7 +275,8 @@ def _write(session: Session, key: str, value: Any, *, is_private: bool | None) -
     if spec is not None:
         is_private = False  # the app's own settings are the family's shared rules, never secrets
     row = session.scalar(select(FamilySetting).where(FamilySetting.key == key))
-    created = row is None
+    # Known keys are listed (with their defaults) before their first write: writing one updates it.
+    created = row is None and spec is None
     if row is None:
         row = FamilySetting(key=key, value=value, is_private=bool(is_private) or is_private_key(key),
                             description=spec.label if spec is not None else None)
@@ -278,11 +288,22 @@ def _write(session: Session, key: str, value: Any, *, is_private: bool | None) -
     return SettingChange(key, value, created=created, platform=False)
 
 
+LEGACY_BOOL_TEXT = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _legacy_text(value: Any) -> Any:
+    """The previous service kept booleans as text ("true", "false"): an old client may send them so."""
+    if isinstance(value, str) and value.strip().lower() in LEGACY_BOOL_TEXT:
+        return LEGACY_BOOL_TEXT[value.strip().lower()]
+    return value
+
+
 def set_setting(session: Session, actor: Member, data: SettingValue) -> SettingChange:
     """A parent sets one setting: known keys are checked, unknown keys are created (any JSON value but null)."""
     require_parent(actor)
-    cleaned = clean_value(data.key, data.value)
-    change = _write(session, data.key, cleaned, is_private=data.is_private)
+    key = LEGACY_NAMES.get(data.key, data.key)
+    cleaned = clean_value(key, _legacy_text(data.value) if key != data.key else data.value)
+    change = _write(session, key, cleaned, is_private=data.is_private)
     session.flush()
     return change
 

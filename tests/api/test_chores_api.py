@@ -283,7 +283,7 @@ def test_bad_and_unknown_ids(api, people: People, method: str, body: Any, chore_
 
 @pytest.mark.parametrize("body, status, error", [
     ({}, 400, "No fields to update"),
-    ({"frequency": "daily"}, 400, "No fields to update"),
+    ({"frequency": "d" * 51}, 400, "frequency can be at most 50 characters"),
     ({"base_points": 0}, 400, "base_points must not be zero"),
     ({"base_points": -1}, 400, "base_points cannot be negative"),
     ({"name": ""}, 400, "name cannot be empty"),

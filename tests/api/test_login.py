@@ -29,7 +29,8 @@ def test_login_returns_a_token_in_the_previous_shape(api, people: People, app: F
     assert body == {"token": body["token"], "user_id": str(people.parent.id), "username": "Mom",
                     "is_parent": True, "family_id": str(people.family.id)}
     claims = jwt.decode(body["token"], app.config["JWT_SECRET"], algorithms=["HS256"], issuer="housepoints-go")
-    assert set(claims) == {"user_id", "family_id", "username", "is_parent", "iss", "exp", "nbf", "iat"}
+    # The previous service's claims, plus the token version that revokes it (clients never read claims).
+    assert set(claims) == {"user_id", "family_id", "username", "is_parent", "iss", "exp", "nbf", "iat", "tv"}
     assert claims["exp"] - claims["iat"] == app.config["JWT_LIFETIME_SECONDS"]
     assert (claims["user_id"], claims["family_id"], claims["is_parent"]) == (str(people.parent.id),
                                                                             str(people.family.id), True)

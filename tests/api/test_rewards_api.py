@@ -30,10 +30,10 @@ REWARD_TYPES: dict[str, Any] = {
     "stock_remaining": int, "created_at": str, "updated_at": str,
     # ours
     "max_per_month": int, "available_from": str, "available_until": str, "available_weekdays": list,
-    "available_today": bool,
+    "available_today": bool, "availability_kind": str, "value_in_cents": int,
 }
 REWARD_OPTIONAL = {"description", "category", "max_per_week", "stock_remaining", "max_per_month", "available_from",
-                   "available_until", "available_weekdays"}
+                   "available_until", "available_weekdays", "value_in_cents"}
 REDEEMED_TYPES: dict[str, Any] = {
     "id": str, "reward_id": str, "user_id": str, "points_cost": int, "status": str, "redeemed_at": str,
     "fulfilled_at": str, "notes": str, "reward_name": str, "reward_description": str, "reward_icon": str,
@@ -142,7 +142,7 @@ def test_create_reads_every_key_back(api, people: People) -> None:  # noqa: ANN0
     for key in ("name", "category", "description", "icon", "stock_remaining", "requires_parent_approval", "active",
                 "availability", "available_from", "available_until", "max_per_week", "max_per_month"):
         assert reward[key] == body[key], key
-    assert reward["cost_points"] == 900 and "value_in_cents" not in reward
+    assert reward["cost_points"] == 900 and reward["value_in_cents"] == 500
 
 
 @pytest.mark.parametrize("body, error, field", [
@@ -156,8 +156,8 @@ def test_create_reads_every_key_back(api, people: People) -> None:  # noqa: ANN0
     ({"name": "Treat", "cost_points": "10", "category": "treat"}, "Invalid request body", "cost_points"),
     ({"name": "Treat", "cost_points": 10, "category": "treat", "stock_remaining": -1},
      "Stock cannot be negative (leave it empty for unlimited)", "stock_remaining"),
-    ({"name": "Treat", "cost_points": 10, "category": "treat", "availability": "seasonal"},
-     "availability must be one of always, date_range, weekdays", "availability"),
+    ({"name": "Treat", "cost_points": 10, "category": "treat", "availability": "sometimes"},
+     "availability must be one of always, date_range, weekdays, limited, seasonal", "availability"),
     ({"name": "Treat", "cost_points": 10, "category": "treat", "availability": "weekdays",
       "available_weekdays": ["sat"]}, "Invalid request body", "available_weekdays"),
 ])

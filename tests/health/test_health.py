@@ -9,6 +9,9 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import build_migrated_app, host_client
 
+OPERATOR_TOKEN = "an-operator-token-long-enough-to-be-real-0123456789"
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
 
 def test_health_reports_healthy(apex_client) -> None:  # noqa: ANN001
     response = apex_client.get("/health")
@@ -32,10 +35,11 @@ def test_health_is_503_when_the_platform_database_is_down(app: Flask, tmp_path) 
     assert response.get_json() == {"status": "unhealthy", "version": "0.1.0", "db_platform": False}
 
 
-def test_health_detailed_shows_pools_and_redis(client, apex_client) -> None:  # noqa: ANN001
+def test_health_detailed_shows_pools_and_redis_to_operators(client, apex_client, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setitem(client.application.config, "OPERATOR_TOKEN", OPERATOR_TOKEN)
     client.get("/")  # touch the family engine
-    assert client.get("/health/detailed").status_code == 404  # not on family hosts
-    body = apex_client.get("/health/detailed").get_json()
+    assert client.get("/health/detailed", headers=OPERATOR).status_code == 404  # not on family hosts
+    body = apex_client.get("/health/detailed", headers=OPERATOR).get_json()
     assert body["status"] == "healthy"
     assert body["redis"] == {"configured": True, "ok": True}
     assert body["total_pools"] == len(body["db_pools"]) >= 2
@@ -81,5 +85,5 @@ def test_embedded_default_needs_no_services(tmp_path) -> None:  # noqa: ANN001
 
     app = build_migrated_app(DevelopmentConfig, PLATFORM_DATABASE_URL=f"sqlite:///{tmp_path}/p.db",
                              FAMILY_DATABASE_URL=f"sqlite:///{tmp_path}/f.db", REDIS_URL=None, LOG_REQUESTS=False)
-    body = host_client(app).get("/health/detailed").get_json()
+    body = host_client(app).get("/health/detailed").get_json()  # development: loopback is an operator network
     assert body["status"] == "healthy" and body["redis"] == {"configured": False, "ok": False}

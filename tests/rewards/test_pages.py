@@ -281,3 +281,39 @@ def test_the_matrix_covers_every_rewards_page(app) -> None:  # noqa: ANN001
     covered = {adapter.match(path.format(reward=some_id, redemption=some_id), method=method)[0]
                for method, path, _, _ in PAGES}
     assert covered == {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("rewards.")}
+
+
+# --- the previous service's words and money values on the reward form (issue 10) ---------------------------------
+
+def test_the_form_keeps_an_old_availability_word_and_edits_the_money_value(browser, post, household: Household,
+                                                                           in_family, app) -> None:  # noqa: ANN001
+    from tests.neighbour import fingerprint
+
+    with in_family(household.family) as ctx:
+        reward_id = make_reward(ctx.session, name="Sticker pack", cost=30, stock=10,
+                                legacy_availability="limited").id
+        ctx.session.commit()
+    parent = browser("parent")
+    form = {"name": "Stickers", "cost": "30", "icon": "🎁", "category": "item", "stock": "10",
+            "availability": "always", "value": "7.50", "active_shown": "1", "active": "on"}
+    page = parent.get(f"/rewards/{reward_id}/edit")
+    assert "“limited”" in _text(page)
+    assert post(parent, f"/rewards/{reward_id}/edit", form).status_code == 303
+    with in_family(household.family) as ctx:
+        stored = ctx.session.get(Reward, reward_id)
+        assert (stored.name, stored.legacy_availability, stored.availability, stored.value_in_cents) == (
+            "Stickers", "limited", "always", 750)
+    assert "worth $7.50" in _text(parent.get("/rewards"))
+
+    before = fingerprint(app, household.family)
+    refused = post(parent, f"/rewards/{reward_id}/edit", {**form, "value": "lots"})
+    assert refused.status_code == 422 and "Enter an amount like 2.50" in _text(refused)
+    too_much = post(parent, f"/rewards/{reward_id}/edit", {**form, "value": "100000.01"})
+    assert too_much.status_code == 422 and "value_in_cents must be between 0 and 10,000,000" in _text(too_much)
+    assert fingerprint(app, household.family) == before
+
+    weekdays = {**form, "availability": "weekdays", "available_weekdays": ["5"], "value": ""}
+    assert post(parent, f"/rewards/{reward_id}/edit", weekdays).status_code == 303
+    with in_family(household.family) as ctx:
+        stored = ctx.session.get(Reward, reward_id)
+        assert (stored.legacy_availability, stored.availability, stored.value_in_cents) == (None, "weekdays", None)

@@ -264,6 +264,15 @@ def fresh_session(flask_app: Flask, family: SeededFamily, who: str, *, on_tablet
     return token
 
 
+def fresh_api_token(flask_app: Flask, family: SeededFamily, who: str) -> str:
+    """A new API token for the family's parent or kid, at the member's current token version (a request may have
+    revoked the earlier ones: "sign out everywhere")."""
+    with flask_app.app_context(), family_context(family.record.slug) as ctx:
+        member = ctx.session.get(Member, family.ids[who])
+        return issue_api_token(member, family.record.id, secret=flask_app.config["JWT_SECRET"],
+                               issuer=flask_app.config["JWT_ISSUER"], lifetime=timedelta(hours=2), now=utcnow())
+
+
 def client_with(flask_app: Flask, host: FamilyRecord | None, credential: Credential, address: str) -> FamilyClient:
     """A fresh client on `host` (the apex for None) whose jar holds the credential's cookies for that host."""
     client = host_client(flask_app, host)

@@ -96,14 +96,16 @@ def test_deleted_family_is_gone(app: Flask, family) -> None:  # noqa: ANN001
 
 
 @pytest.mark.postgresql_only("reports a PostgreSQL database name; SQLite's is a file")
-def test_family_info_reports_the_database(app: Flask, make_family) -> None:  # noqa: ANN001
+def test_family_info_reports_the_database_to_operators(app: Flask, make_family, monkeypatch) -> None:  # noqa: ANN001
     pooled = make_family()
     dedicated = make_family(placement="dedicated")
-    info = host_client(app, pooled).get("/api/family/info").get_json()
+    monkeypatch.setitem(app.config, "OPERATOR_TOKEN", "an-operator-token-long-enough-to-be-real-0123456789")
+    operator = {"Authorization": "Bearer an-operator-token-long-enough-to-be-real-0123456789"}
+    info = host_client(app, pooled).get("/api/family/info", headers=operator).get_json()
     assert info == {"family_id": str(pooled.id), "family_slug": pooled.slug, "family_name": pooled.name,
                     "plan": "free", "status": "active",
                     "database": make_url(app.config["FAMILY_DATABASE_URL"]).database}
-    info = host_client(app, dedicated).get("/api/family/info").get_json()
+    info = host_client(app, dedicated).get("/api/family/info", headers=operator).get_json()
     expected = app.config["DEDICATED_DATABASE_URL_TEMPLATE"].format(slug=dedicated.slug.replace("-", "_"))
     assert info["database"] == make_url(expected).database
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy.engine import make_url
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
 
@@ -23,6 +24,7 @@ from tests.tenancy.isolation_fixtures import (
     client_with,
     cookie_credential,
     family_rows,
+    fresh_api_token,
     fresh_session,
     member_session,
     row_changes,
@@ -179,7 +181,8 @@ ANONYMOUS: dict[tuple[str, str], int | tuple[int, str]] = {
         ("operator.audit", "GET"), ("operator.move", "POST"), ("operator.export", "POST"),
         ("operator.delete", "POST"), ("operator.restore", "POST"))},
     ("health.health", "GET"): 200,
-    ("health.health_detailed", "GET"): 200,  # the operators' view: pools by database name, no family data
+    # Without operator credentials only the public answer: no database names (forbidden_strings checks).
+    ("health.health_detailed", "GET"): 200,
 }
 
 # --- filling a rule's variables with real rows of one family ----------------------------------------------------
@@ -341,13 +344,19 @@ def send(world: World, attempt: Attempt) -> tuple[int, str, str]:
 def forbidden_strings(world: World, attempt: Attempt, signed_in: SeededFamily | None) -> set[str]:
     """Strings of either family the answer must not contain: all of them, minus what the request itself carried,
     what the host's own sign-in page shows anyone (its name), and the signed-in family's own data."""
-    strings = world.a.secrets() | world.b.secrets()
+    strings = world.a.secrets() | world.b.secrets() | database_locators(world.app)
     if attempt.host is not None:
         strings -= {attempt.host.record.name, str(attempt.host.record.id), attempt.host.record.slug}
     if signed_in is not None:
         strings -= signed_in.secrets()
     carried = attempt.path + json.dumps(attempt.body) + json.dumps(attempt.credential.headers)
     return {s for s in strings if s not in carried}
+
+
+def database_locators(flask_app: Flask) -> set[str]:
+    """The databases' names: only an operator may read them (`app/operator_access.py`)."""
+    return {(make_url(flask_app.config[key]).database or "").rsplit("/", 1)[-1]
+            for key in ("PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL")}
 
 
 def leaks(body: str, location: str, forbidden: set[str]) -> list[str]:
@@ -510,7 +519,7 @@ def home_attempts(world: World, home_key: str) -> Iterator[tuple[Attempt, bool]]
             for cred_name in HOME_CREDENTIALS[kind]:
                 cred = world.creds[home_key][cred_name]
                 # An earlier write may have signed the member out (logout, "sign out everywhere", the tablet's
-                # Done): each request gets a session of its own.
+                # Done): each request gets a session (and API token) of its own.
                 if cred_name == "parent-cookie":
                     token = fresh_session(world.app, home, "parent")
                     cred = cookie_credential(world.app, cred_name, home, member_session(home, token))
@@ -518,6 +527,8 @@ def home_attempts(world: World, home_key: str) -> Iterator[tuple[Attempt, bool]]
                     token = fresh_session(world.app, home, "kid", on_tablet=True)
                     cred = cookie_credential(world.app, cred_name, home, member_session(home, token),
                                              device_token=home.device_token)
+                elif cred_name in ("parent-jwt", "kid-jwt"):
+                    cred = bearer(world.app, cred_name, home, fresh_api_token(world.app, home, cred_name[:-4]))
                 yield Attempt(rule=rule, method=method, path=fill(world, rule, foreign, foreign),
                               host=home if on_family_host else None, credential=cred, body=body_for(foreign),
                               headers={}, environ={}), names_a_row(rule)

@@ -1,7 +1,7 @@
 """member token version: API tokens carry it, and a password change, deactivation or "sign out everywhere" bumps it
 
 Revision ID: 1a3e4bab30a6
-Revises: d1e2f3a4b5c6
+Revises: 8fcbc02363c4
 Create Date: 2026-12-06 03:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '1a3e4bab30a6'
-down_revision = 'd1e2f3a4b5c6'
+down_revision = '8fcbc02363c4'
 branch_labels = None
 depends_on = None
 
