@@ -28,6 +28,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
 
     from app import auth, db, errors, extensions, inputs, jobs, legacy, metrics, redis_store, request_log, seed, \
         tenancy, transfer
+    from app.operator import cli as operator_cli
 
     redis_store.init_app(app)
     db.init_app(app)
@@ -48,6 +49,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.context_processor(lambda: {"live_updates": "sse" if redis_store.redis_up() else "poll"})
     seed.init_app(app)
     jobs.init_app(app)
+    operator_cli.init_app(app)
     transfer.init_app(app)
     legacy.init_app(app)
     return app

@@ -1,10 +1,12 @@
 """Request-level helpers shared by family pages and the API: the family's rules and clock for this request."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import IO
 
-from flask import current_app, g
+from flask import Response, current_app, g
 
 from app.family_rules import FamilyRules, load_family_rules
 from app.db import get_session
@@ -36,3 +38,26 @@ def uploads_root() -> Path:
     """Where photos live: instance/uploads/ unless UPLOADS_DIR says otherwise (tests use a temporary folder)."""
     configured = current_app.config.get("UPLOADS_DIR")
     return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+
+
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
+
+
+def spooled_download(archive: IO[bytes], *, filename: str, mimetype: str = "application/zip") -> Response:
+    """Stream a spooled temporary file from its start as an attachment, closing (deleting) it once sent or
+    abandoned; never cached."""
+    size = archive.tell()
+    archive.seek(0)
+    response = Response(_read_then_close(archive), mimetype=mimetype)
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _read_then_close(archive: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := archive.read(DOWNLOAD_CHUNK_BYTES):
+            yield chunk
+    finally:
+        archive.close()

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ class LiveServer:
 
     port: int
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # what the server runs with, for `flask` commands
 
     @property
     def base_domain(self) -> str:
@@ -204,7 +205,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             pytest.fail(f"GET /health did not answer 200 within {STARTUP_TIMEOUT:.0f}s (last: {status}):\n"
                         f"{_tail(server_log)}", pytrace=False)
 
-        yield LiveServer(port=port, log_path=server_log)
+        yield LiveServer(port=port, log_path=server_log, env=env)
 
         died_early = process.poll() is not None
     finally:

@@ -75,6 +75,12 @@ def tick_command(slug: str | None, inline: bool) -> None:
         purged = _purge_deleted_families(now)
         if purged or slug is None:
             click.echo(f"tick: {purged} deleted families purged")
+        if slug is None:  # once a day, the first tick after midnight UTC records yesterday's platform analytics
+            from app.operator.cli import record_missing_analytics
+
+            analytics = record_missing_analytics(now.date())
+            if analytics:
+                click.echo(analytics)
     finally:
         if lock is not None:
             try:

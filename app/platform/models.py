@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.bases import PlatformBase, Timestamps, UTCDateTime, UUIDPrimaryKey, str_enum, utcnow
@@ -129,7 +129,12 @@ class PlatformAnalytics(UUIDPrimaryKey, PlatformBase):
     """One metric value per family (or platform-wide) per day, for the operator console."""
 
     __tablename__ = "platform_analytics"
-    __table_args__ = (UniqueConstraint("family_id", "metric", "recorded_on"),)
+    __table_args__ = (
+        UniqueConstraint("family_id", "metric", "recorded_on"),
+        # NULLs never collide in a unique constraint: platform-wide rows (no family) need their own unique index.
+        Index("uq_platform_analytics_platform_metric_recorded_on", "metric", "recorded_on", unique=True,
+              postgresql_where=text("family_id IS NULL"), sqlite_where=text("family_id IS NULL")),
+    )
 
     family_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
     metric: Mapped[str] = mapped_column(String(64))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
 
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response, Response as BaseResponse
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.accounts.handoff import navigate_to
 from app.achievements.rules import BADGE_RULES
@@ -34,7 +33,7 @@ from app.settings.services import (
 from app.tenancy import registry
 from app.transfer.archive import export_family, is_family_owner, record_export, require_family_owner
 from app.uow import transactional, unit_of_work
-from app.web import request_now, uploads_root
+from app.web import request_now, spooled_download, uploads_root
 
 FORM_STATUS = 422
 
@@ -144,7 +143,6 @@ def revoke_calendar() -> BaseResponse:
 # --- the family's data, for its owner ---------------------------------------------------------------------------
 
 EXPORT_SPOOL_BYTES = 8 * 1024 * 1024  # larger archives (photos) spill to a temporary file, never all in memory
-EXPORT_CHUNK_BYTES = 256 * 1024
 
 
 @bp.get("/settings/export")
@@ -162,23 +160,9 @@ def export_archive() -> BaseResponse:
     except BaseException:
         archive.close()
         raise
-    size = archive.tell()
-    archive.seek(0)
-    response = Response(_read_then_close(archive), mimetype="application/zip")
-    response.headers["Content-Length"] = str(size)
-    response.headers["Content-Disposition"] = \
-        f'attachment; filename="{g.family.slug}-housepoints-{request_now():%Y-%m-%d}.zip"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return spooled_download(archive, filename=f"{g.family.slug}-housepoints-{request_now():%Y-%m-%d}.zip")
 
 
-def _read_then_close(archive: IO[bytes]) -> Iterator[bytes]:
-    """Stream the spooled archive, closing (deleting) it once sent or abandoned."""
-    try:
-        while chunk := archive.read(EXPORT_CHUNK_BYTES):
-            yield chunk
-    finally:
-        archive.close()
 # --- deleting the family --------------------------------------------------------------------------------------
 
 def _delete_page(error: str | None = None, status: int = 200) -> BaseResponse:

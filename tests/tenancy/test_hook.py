@@ -40,9 +40,11 @@ def test_www_redirects_to_the_apex(any_app: Flask) -> None:
 
 
 def test_admin_host_serves_the_operator_console(any_app: Flask) -> None:
-    response = host_client(any_app, "admin").get("/")
-    assert response.status_code == 200
-    assert b"Operator console" in response.data
+    client = host_client(any_app, "admin")
+    response = client.get("/")
+    assert response.status_code == 303 and response.headers["Location"] == "/login?next=/"
+    sign_in = client.get("/login")
+    assert sign_in.status_code == 200 and b"Operator sign-in" in sign_in.data
 
 
 @pytest.mark.parametrize("slug", ["nosuch-family", "api", "dev", "a.b", "ab", "bad--slug"])

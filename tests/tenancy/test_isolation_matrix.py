@@ -118,7 +118,10 @@ ROUTE_CLASSES: dict[str, str] = {
     ], PLATFORM),
     **dict.fromkeys(["platform.families", "platform.open_family", "platform.cancel_deletion",
                      "platform.delete_account"], ACCOUNT),
-    "operator.index": OPERATOR,
+    **dict.fromkeys(["operator.index", "operator.login", "operator.logout", "operator.families", "operator.family",
+                     "operator.suspend", "operator.reactivate", "operator.plan", "operator.analytics",
+                     "operator.audit", "operator.static", "operator.move", "operator.export", "operator.delete",
+                     "operator.restore"], OPERATOR),
     "static": STATIC,
     **dict.fromkeys(["health.health", "health.health_detailed", "family_health.health",
                      "family_health.health_detailed", "metrics"], HEALTH),
@@ -168,7 +171,17 @@ ANONYMOUS: dict[tuple[str, str], int | tuple[int, str]] = {
     ("platform.cancel_deletion", "POST"): (302, APEX_LOGIN),
     ("platform.delete_account", "GET"): (302, APEX_LOGIN),
     ("platform.delete_account", "POST"): (302, APEX_LOGIN),
-    ("operator.index", "GET"): 200,
+    # The console (admin host) knows no family session, token or platform sign-in: every page sends to its sign-in.
+    ("operator.index", "GET"): (303, "/login?next="),
+    ("operator.login", "GET"): 200,
+    ("operator.login", "POST"): 422,  # no email or password in the form
+    ("operator.logout", "POST"): (303, "/login"),
+    ("operator.static", "GET"): 200,
+    **{(endpoint, method): (303, "/login?next=") for endpoint, method in (
+        ("operator.families", "GET"), ("operator.family", "GET"), ("operator.suspend", "POST"),
+        ("operator.reactivate", "POST"), ("operator.plan", "POST"), ("operator.analytics", "GET"),
+        ("operator.audit", "GET"), ("operator.move", "POST"), ("operator.export", "POST"),
+        ("operator.delete", "POST"), ("operator.restore", "POST"))},
     ("health.health", "GET"): 200,
     # Without operator credentials only the public answer: no database names (forbidden_strings checks).
     ("health.health_detailed", "GET"): 200,
@@ -309,8 +322,10 @@ def send(world: World, attempt: Attempt) -> tuple[int, str, str]:
     else:
         host = attempt.host.record if attempt.host else None
         client = client_with(world.app, host, attempt.credential, next_address())
-    if attempt.rule.endpoint == "operator.index" and attempt.base is None:
+    if attempt.rule.subdomain == "admin" and attempt.base is None:
         client.host = f"admin.{world.app.config['BASE_DOMAIN']}"
+        for name, value in attempt.credential.cookies.items():  # replayed on the console's host: the strongest try
+            client.set_cookie(name, value, domain=client.host.split(":")[0])
     if attempt.method != "GET":
         headers["X-CSRFToken"] = attempt.credential.csrf
         if attempt.path.startswith("/api/"):
@@ -442,7 +457,7 @@ def foreign_attempts(world: World, vector: str) -> Iterator[tuple[Attempt, tuple
                 # and puts its own host in an absolute request-target.
                 base = world.b
                 target = a_host if on_family_host else (
-                    f"admin.{base_domain}" if rule.endpoint == "operator.index" else base_domain)
+                    f"admin.{base_domain}" if rule.subdomain == "admin" else base_domain)
                 environ = {"HTTP_HOST": target, "REQUEST_URI": f"http://{b_host}{path}",
                            "RAW_URI": f"http://{b_host}{path}"}
             elif dress == "forwarded":
@@ -554,7 +569,10 @@ def test_ids_of_the_other_family(world: World, home_key: str) -> None:
 # How a route refuses a link or pass of another family, where that is not 403/404.
 REFUSALS = {"accounts.handoff": {400},  # the hand-off page explains "That sign-in link didn't work"
             # Platform links are nobody's rows: a made-up token is a bad link.
-            "platform.reset_password": {400}, "platform.verify_email": {400}}
+            "platform.reset_password": {400}, "platform.verify_email": {400},
+            # The console names families by slug, for operators only: anyone else is sent to its sign-in.
+            **dict.fromkeys(["operator.family", "operator.suspend", "operator.reactivate", "operator.plan",
+                             "operator.move", "operator.export", "operator.delete", "operator.restore"], {303})}
 
 
 # --- the table itself --------------------------------------------------------------------------------------------
