@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-unit test-e2e lint setup assets services clean
+.PHONY: run test test-unit test-e2e lint setup assets services clean translations-update
 
 run: setup
 	BASE_DOMAIN=localhost:$(PORT) $(BIN)/flask db upgrade
@@ -34,8 +34,19 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# Compiled catalogs (.mo) are built from the committed .po files, never committed themselves.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations -l $*
+
+# Re-extract every translatable string into messages.pot and merge it into each language (then translate the new ones).
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k translatable -k _l --no-location --sort-output -o translations/messages.pot app templates
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --omit-header --ignore-obsolete
+
 # htmx and its SSE extension come from npm at the versions package-lock.json pins; never committed.
-assets: static/vendor/htmx.min.js static/vendor/sse.min.js
+assets: static/vendor/htmx.min.js static/vendor/sse.min.js $(CATALOGS)
 
 static/vendor/htmx.min.js static/vendor/sse.min.js: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm (Node.js 18+) is required to fetch htmx"; exit 1; }

@@ -24,7 +24,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
-    from app import auth, db, errors, extensions, inputs, jobs, redis_store, request_log, seed, tenancy
+    from app import auth, db, errors, extensions, i18n, inputs, jobs, redis_store, request_log, seed, tenancy
 
     redis_store.init_app(app)
     db.init_app(app)
@@ -34,6 +34,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     extensions.csrf.init_app(app)
     extensions.htmx.init_app(app)
     extensions.limiter.init_app(app)
+    i18n.init_app(app)
     auth.init_app(app)
     extensions.migrate.init_app(app, directory=str(Path(__file__).resolve().parents[1] / "migrations" / "platform"))
     register_blueprints(app)

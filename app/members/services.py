@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, ValidationFailed
-from app.members.inputs import MemberChanges, MemberInput, MemberPreferences
+from app.languages import clean_language
+from app.members.inputs import LanguageChoice, MemberChanges, MemberInput, MemberPreferences
 from app.members.models import Member, MemberRole
 from app.platform.models import FamilyMembership, MembershipRole
-from app.policy import SystemActor, require_parent, require_parent_or_system
+from app.policy import SystemActor, require_parent, require_parent_or_system, require_self_or_parent
 from app.security import hash_secret
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,29}$")
@@ -264,6 +265,13 @@ def update_own_profile(session: Session, member: Member, *, today: date, changes
 def set_preferences(member: Member, choice: MemberPreferences) -> None:
     """Replace a member's preferences object (the previous service replaced, never merged)."""
     member.preferences = choice.preferences
+
+
+def set_language(member: Member, *, actor: Member, choice: LanguageChoice) -> None:
+    """A member picks their own language (kids too); a parent may pick for anyone in the family."""
+    require_self_or_parent(actor, member)
+    member.language = clean_language(choice.language)
+    member.updated_by = actor.id
 
 
 def deactivate_member(session: Session, member: Member, *, actor: Member, now: datetime) -> Member:

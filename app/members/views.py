@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, refresh
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import current_member, signed_in_member
-from app.auth.decorators import parent_required
+from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import DomainError
 from app.htmx import HxEvent, is_htmx, trigger, vary_on_htmx
@@ -28,7 +29,7 @@ from app.members.forms import (
     read_password_form,
     read_pin_form,
 )
-from app.members.inputs import MemberChanges
+from app.members.inputs import LanguageChoice, MemberChanges
 from app.members.models import Member
 from app.members.services import (
     deactivate_member,
@@ -39,6 +40,7 @@ from app.members.services import (
     reactivate_member,
     reset_password,
     reset_pin,
+    set_language,
     transfer_ownership,
     update_member,
 )
@@ -331,3 +333,39 @@ def make_owner(member_id: str) -> Response | BaseResponse:
     except DomainError as error:
         return _refused(member, error)
     return _row_result(member, notice=f"{member.display_name} now owns the family.", lists_changed=True)
+
+
+# --- language --------------------------------------------------------------------------------------------------
+
+def _language_target() -> Member:
+    """Whose language: the signed-in member's own, or (for a parent) the member named by `?member=`."""
+    chosen = request.values.get("member")
+    return _load(chosen) if chosen else signed_in_member()
+
+
+@bp.get("/language")
+@login_required
+def language() -> Response:
+    """Choose the language of your pages (kids too); a parent may choose for another member."""
+    member = _language_target()
+    if member.id != signed_in_member().id and not signed_in_member().is_parent:
+        abort(403, description="Only parents can choose another member's language.")
+    return make_response(render_template("members/language.html", member=member, error=None))
+
+
+@bp.post("/language")
+@login_required
+def save_language() -> Response | BaseResponse:
+    """Save a member's language; the answer (and every page after it) speaks the new one."""
+    member = _language_target()
+    try:
+        with unit_of_work():
+            set_language(member, actor=signed_in_member(), choice=parse_input(LanguageChoice, request.form))
+    except DomainError as error:
+        return make_response(render_template("members/language.html", member=member,
+                                             error=gettext("Please choose one of the languages listed.")),
+                             error.status if error.status != 400 else 422)
+    refresh()  # the locale was chosen before the save: choose again so the notice speaks the new language
+    flash(gettext("Language saved."))
+    target = url_for("members.language", member=request.form.get("member") or None)
+    return redirect(target, 303)

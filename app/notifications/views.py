@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import current_member
@@ -178,7 +179,7 @@ def preferences() -> BaseResponse:
         form = Form()
         form.refuse(error)
         return _preferences_page(form=form, status=FORM_STATUS)
-    flash("Your notification choices are saved.")
+    flash(gettext("Your notification choices are saved."))
     return redirect(url_for("notifications.preferences"), 303)
 
 
@@ -195,7 +196,7 @@ def family_settings() -> BaseResponse:
         form = Form(values=values)
         form.refuse(error)
         return _preferences_page(settings_form=form, status=FORM_STATUS)
-    flash("The family's delivery times are saved.")
+    flash(gettext("The family's delivery times are saved."))
     return redirect(url_for("notifications.preferences", _anchor="family-settings"), 303)
 
 

@@ -6,6 +6,7 @@ import smtplib
 from typing import Any
 
 from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import sign_in, signed_in_member
@@ -127,7 +128,7 @@ def add_kid() -> Response | BaseResponse:
     member = create_from_form(state, fields)
     if member is None:
         return _render_step("kids", status=422, kid_state=state)
-    flash(f"{member.display_name} was added.")
+    flash(gettext("%(name)s was added.", name=member.display_name))
     if is_htmx():
         return _render_step("kids")
     return redirect(url_for("onboarding.step", step="kids"), 303)
@@ -148,7 +149,7 @@ def send_invite() -> Response | BaseResponse:
         state.refuse(error)
         return _render_step("invite", status=422, invite_state=state)
     if _send_invitation_email(invitation, token):
-        flash(f"Invitation sent to {invitation.email}.")
+        flash(gettext("Invitation sent to %(email)s.", email=invitation.email))
     else:
         state = FormState(message=f"We saved the invitation for {invitation.email} but couldn't send the email "
                                   "just now. Please try again in a minute.")
@@ -182,7 +183,8 @@ def add_chores() -> Response | BaseResponse:
             created = choose_starter_chores(get_session(), actor=signed_in_member(), keys=keys)
     except DomainError as error:
         return _render_step("chores", status=422, chores_state=FormState(message=error.message))
-    flash(f"Added {len(created)} chore{'s' * (len(created) != 1)}." if created else "No new chores were added.")
+    flash(ngettext("Added %(num)d chore.", "Added %(num)d chores.", len(created)) if created
+          else gettext("No new chores were added."))
     return _show_step(next_step("chores"))
 
 

@@ -20,6 +20,7 @@ from app.achievements.rules import MAX_BONUS, RULES_BY_KEY
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.family_time import WEEKDAY_NAMES
 from app.inputs import clean_text
+from app.languages import clean_language
 from app.members.models import FamilySetting, Member
 from app.notifications.catalog import MEMBER_CHANNELS, channel_applies
 from app.notifications.models import NOTIFICATION_EVENTS
@@ -168,6 +169,8 @@ KNOWN_SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in (
     SettingSpec("timezone", "Timezone", "family", clean_timezone, "UTC", platform=True,
                 hint="“Today”, due times and the week follow this clock."),
     SettingSpec("week_start", "The week starts on", "family", clean_week_start, "monday"),
+    SettingSpec("language", "Family language", "family", clean_language, None,
+                hint="Pages use each member's own language, else this one, else the device's."),
     SettingSpec("currency", "Currency", "money", clean_currency, "USD", hint="Three letters, such as USD or EUR."),
     SettingSpec("points_per_currency_unit", "Points per currency unit", "money", clean_points_per_unit, 100,
                 hint="100 means 100 points = 1.00."),

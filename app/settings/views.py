@@ -5,6 +5,7 @@ import dataclasses
 from typing import Any
 
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.achievements.rules import BADGE_RULES
@@ -84,11 +85,11 @@ def save(group: str) -> BaseResponse:
         return make_response(render_template(template, group=group, **context), FORM_STATUS)
     platform_changed = _after_platform_change(changes)
     if not is_htmx():
-        flash("Settings saved.")
+        flash(gettext("Settings saved."))
         return redirect(url_for("settings.index") + f"#settings-{group}", code=303)
     if platform_changed:
         # The family's name and clock show on every page: reload this one whole.
-        flash("Settings saved.")
+        flash(gettext("Settings saved."))
         return refresh(make_response("", 200))
     context = _context(get_settings(session, include_private=True), {group: GroupForm(group, saved=True)})
     return make_response(render_template("settings/_group.html", group=group, **context))
@@ -130,5 +131,5 @@ def revoke_calendar() -> BaseResponse:
     """Turn this member's calendar URL off at once."""
     session = get_session()
     revoke_feeds(session, signed_in_member(), request_now())
-    flash("Your calendar link is turned off.")
+    flash(gettext("Your calendar link is turned off."))
     return redirect(url_for("settings.calendar"), code=303)
