@@ -166,7 +166,8 @@ def add_kid() -> Response | BaseResponse:
     if member is None:
         return _kid_form(state, 422)
     if is_htmx():
-        return trigger(_kid_form(FormState(notice=f"{member.display_name} was added.")), MEMBERS_CHANGED)
+        added = gettext("%(name)s was added.", name=member.display_name)
+        return trigger(_kid_form(FormState(notice=added)), MEMBERS_CHANGED)
     return redirect(url_for("members.index"), 303)
 
 
@@ -186,7 +187,8 @@ def add_parent() -> Response | BaseResponse:
     if member is None:
         return _parent_form(state, 422)
     if is_htmx():
-        return trigger(_parent_form(FormState(notice=f"{member.display_name} was added.")), MEMBERS_CHANGED)
+        added = gettext("%(name)s was added.", name=member.display_name)
+        return trigger(_parent_form(FormState(notice=added)), MEMBERS_CHANGED)
     return redirect(url_for("members.index"), 303)
 
 
@@ -208,7 +210,7 @@ def update(member_id: str) -> Response | BaseResponse:
     session = get_session()
     state, changes = read_edit_form(request.form, member, family_today())
     if member.id == signed_in_member().id and not changes["login_enabled"]:
-        state.errors["login_enabled"] = "You can't turn off your own sign-in."
+        state.errors["login_enabled"] = gettext("You can't turn off your own sign-in.")
     if state.ok:
         try:
             with unit_of_work(session):
@@ -219,7 +221,7 @@ def update(member_id: str) -> Response | BaseResponse:
             state.refuse(error)
     if not state.ok:
         return _row_form("edit", member, state, 422)
-    return _row_result(member, notice="Saved.")
+    return _row_result(member, notice=gettext("Saved."))
 
 
 # --- activation ------------------------------------------------------------------------------------------------
@@ -235,7 +237,8 @@ def deactivate(member_id: str) -> Response | BaseResponse:
             _audit("member.deactivated", member, role=member.role)
     except DomainError as error:
         return _refused(member, error)
-    return _row_result(member, notice=f"{member.display_name} was deactivated.", lists_changed=True)
+    return _row_result(member, notice=gettext("%(name)s was deactivated.", name=member.display_name),
+                       lists_changed=True)
 
 
 @bp.post("/members/<member_id>/reactivate")
@@ -249,7 +252,7 @@ def reactivate(member_id: str) -> Response | BaseResponse:
             _audit("member.reactivated", member, role=member.role)
     except DomainError as error:
         return _refused(member, error)
-    return _row_result(member, notice=f"{member.display_name} is back.", lists_changed=True)
+    return _row_result(member, notice=gettext("%(name)s is back.", name=member.display_name), lists_changed=True)
 
 
 # --- secrets ---------------------------------------------------------------------------------------------------
@@ -276,7 +279,7 @@ def reset_pin_view(member_id: str) -> Response | BaseResponse:
             state.refuse(error)
     if not state.ok:
         return _row_form("pin", member, state, 422)
-    return _row_result(member, notice="PIN changed.")
+    return _row_result(member, notice=gettext("PIN changed."))
 
 
 @bp.get("/members/<member_id>/password")
@@ -301,7 +304,7 @@ def reset_password_view(member_id: str) -> Response | BaseResponse:
             state.refuse(error)
     if not state.ok:
         return _row_form("password", member, state, 422)
-    return _row_result(member, notice="Password changed.")
+    return _row_result(member, notice=gettext("Password changed."))
 
 
 # --- roles and ownership ---------------------------------------------------------------------------------------
@@ -318,7 +321,8 @@ def make_parent(member_id: str) -> Response | BaseResponse:
             _audit("member.role_changed", member, **{"from": previous, "to": member.role})
     except DomainError as error:
         return _refused(member, error)
-    return _row_result(member, notice=f"{member.display_name} is now a parent.", lists_changed=True)
+    return _row_result(member, notice=gettext("%(name)s is now a parent.", name=member.display_name),
+                       lists_changed=True)
 
 
 @bp.post("/members/<member_id>/make-owner")
@@ -332,7 +336,8 @@ def make_owner(member_id: str) -> Response | BaseResponse:
             _audit("family.ownership_transferred", member, previous_owner=str(signed_in_member().id))
     except DomainError as error:
         return _refused(member, error)
-    return _row_result(member, notice=f"{member.display_name} now owns the family.", lists_changed=True)
+    return _row_result(member, notice=gettext("%(name)s now owns the family.", name=member.display_name),
+                       lists_changed=True)
 
 
 # --- language --------------------------------------------------------------------------------------------------

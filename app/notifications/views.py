@@ -9,6 +9,7 @@ from flask import Response, flash, make_response, redirect, render_template, req
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.i18n import translate_message
 from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
@@ -49,9 +50,9 @@ class Form:
     def refuse(self, error: DomainError) -> None:
         """Put a service's refusal on the fields it names, or on the form."""
         for name in error.fields:
-            self.errors.setdefault(name, error.message)
+            self.errors.setdefault(name, translate_message(error.message))
         if not error.fields:
-            self.message = error.message
+            self.message = translate_message(error.message)
 
 
 def me() -> Member:

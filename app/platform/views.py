@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from app.i18n import translate_message
 from app.db import get_session
 from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, ValidationFailed
@@ -63,7 +64,8 @@ def login() -> ResponseReturnValue:
         with unit_of_work(db):  # the failure must be remembered
             record_audit(db, "user.login_failed", ip_address=request.remote_addr,
                          details={"email": email.lower()[:254]})
-        return render_template("platform/login.html", email=email, error=error.message, next_path=next_path), 422
+        return render_template("platform/login.html", email=email, error=translate_message(error.message),
+                               next_path=next_path), 422
     with unit_of_work(db):
         record_audit(db, "user.login_succeeded", actor_user_id=user.id, target_type="user", target_id=user.id,
                      ip_address=request.remote_addr)
@@ -151,9 +153,9 @@ def reset_password(token: str) -> ResponseReturnValue:
                 reset_password_with_token(db, secret, token, password=request.form.get("password", ""),
                                           now=utcnow())
         except AuthenticationFailed as problem:
-            return _link_problem(problem.message)
+            return _link_problem(translate_message(problem.message))
         except ValidationFailed as problem:
-            error = problem.message
+            error = translate_message(problem.message)
         else:
             return render_template("platform/reset_password_done.html")
     else:
@@ -172,7 +174,7 @@ def _reset_link_problem(token: str) -> str | None:
     try:
         check_password_reset_token(get_session(), current_app.config["SECRET_KEY"], token)
     except AuthenticationFailed as problem:
-        return problem.message
+        return translate_message(problem.message)
     return None
 
 
@@ -192,7 +194,7 @@ def verify_email_page(token: str) -> ResponseReturnValue:
                 record_audit(db, "user.email_verified", actor_user_id=user.id, target_type="user",
                              target_id=user.id, ip_address=request.remote_addr)
     except AuthenticationFailed as problem:
-        return _link_problem(problem.message)
+        return _link_problem(translate_message(problem.message))
     return render_template("platform/verify_email.html", user=user, newly_verified=newly_verified)
 
 

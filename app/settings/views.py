@@ -8,6 +8,7 @@ from flask import abort, flash, g, make_response, redirect, render_template, req
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.i18n import translate_message
 from app.achievements.rules import BADGE_RULES
 from app.auth import signed_in_member
 from app.auth.decorators import login_required, parent_required
@@ -79,7 +80,7 @@ def save(group: str) -> BaseResponse:
         with unit_of_work(session):
             changes = save_settings(session, signed_in_member(), parse_settings(values))
     except ValidationFailed as refusal:
-        form = GroupForm(group, values=values, errors=dict(refusal.fields), message=refusal.message)
+        form = GroupForm(group, values=values, errors=dict(refusal.fields), message=translate_message(refusal.message))
         context = _context(get_settings(session, include_private=True), {group: form})
         template = "settings/_group.html" if is_htmx() else "settings/index.html"
         return make_response(render_template(template, group=group, **context), FORM_STATUS)

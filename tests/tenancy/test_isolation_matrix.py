@@ -77,7 +77,7 @@ ROUTE_CLASSES: dict[str, str] = {
         "rewards.request_item", "rewards.requests_panel", "rewards.restore", "rewards.reward_photo",
         "rewards.save_for", "rewards.stop_saving", "rewards.store", "rewards.store_panel",
         "settings.calendar", "settings.create_calendar", "settings.index", "settings.revoke_calendar",
-        "settings.save",
+        "settings.save", "members.language", "members.save_language",
         # A kid's own pages: signed in on the tablet (or with a password), like any other page.
         "tablet.claim_chore", "tablet.complete_chore", "tablet.family_wall", "tablet.kid_chores", "tablet.kid_home",
         "tablet.kid_stats", "tablet.photo", "tablet.photo_thumb", "tablet.wall_board",
