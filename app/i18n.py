@@ -18,7 +18,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path + "/../translations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals.update(languages=LANGUAGES, page_language=page_language, format_money=format_money,
-                                 format_day=format_day, format_clock=format_clock, format_number=format_number)
+                                 format_day=format_day, format_clock=format_clock, format_number=format_number,
+                                 translated=translate_message)
 
 
 def family_language() -> str | None:

@@ -29,6 +29,7 @@ from app.allowance.services import (
 )
 from app.auth import current_member
 from app.i18n import format_money, translate_message
+from app.languages import translatable
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
@@ -43,7 +44,13 @@ from app.web import current_rules, request_now
 
 FORM_STATUS = 422
 RECENT_LINES = 5
-MODES = {"fixed_amount": "A fixed amount", "convert_week": "Convert the week's points"}
+# Words the card builds from data (paydays, payment methods), listed so the catalog has them for `translated`.
+CARD_WORDS = (translatable("Mondays:"), translatable("Tuesdays:"), translatable("Wednesdays:"),
+              translatable("Thursdays:"), translatable("Fridays:"), translatable("Saturdays:"),
+              translatable("Sundays:"),
+              translatable("Cash"), translatable("Bank transfer"), translatable("Savings account"),
+              translatable("Gift card"), translatable("Other"))
+MODES = {"fixed_amount": translatable("A fixed amount"), "convert_week": translatable("Convert the week's points")}
 
 
 @dataclass

@@ -13,6 +13,7 @@ from app.db import get_session
 from app.domain import DomainError
 from app.htmx import HxEvent, is_htmx, trigger, vary_on_htmx
 from app.inputs import parse_input
+from app.languages import translatable
 from app.members import bp
 from app.members.adding import audit_member_change as _audit, create_from_form
 from app.members.forms import (
@@ -86,27 +87,28 @@ def _page_or_fragment(fragment: str, context: dict[str, Any], *, title: str, sta
 def _kid_form(state: FormState, status: int = 200) -> Response:
     action = url_for("members.add_kid")
     return _page_or_fragment("members/_kid_form.html", _form_context(state, form_action=action),
-                             title="Add a kid", status=status)
+                             title=gettext("Add a kid"), status=status)
 
 
 def _parent_form(state: FormState, status: int = 200) -> Response:
     action = url_for("members.add_parent")
     return _page_or_fragment("members/_parent_form.html", _form_context(state, form_action=action),
-                             title="Add a parent", status=status)
+                             title=gettext("Add a parent"), status=status)
 
 
 ROW_FORMS = {
     # kind: (title, fields template, submit label, POST endpoint)
-    "edit": ("Edit {name}", "members/_edit_fields.html", "Save", "members.update"),
-    "pin": ("New PIN for {name}", "members/_pin_fields.html", "Set PIN", "members.reset_pin"),
-    "password": ("New password for {name}", "members/_password_fields.html", "Set password",
-                 "members.reset_password"),
+    "edit": (translatable("Edit %(name)s"), "members/_edit_fields.html", translatable("Save"), "members.update"),
+    "pin": (translatable("New PIN for %(name)s"), "members/_pin_fields.html", translatable("Set PIN"),
+            "members.reset_pin"),
+    "password": (translatable("New password for %(name)s"), "members/_password_fields.html",
+                 translatable("Set password"), "members.reset_password"),
 }
 
 
 def _row_form(kind: str, member: Member, state: FormState, status: int = 200) -> Response:
     title, body, submit, endpoint = ROW_FORMS[kind]
-    title = title.format(name=member.display_name)
+    title, submit = gettext(title, name=member.display_name), gettext(submit)
     context = _form_context(state, m=member, form_title=title, form_body=body, submit_label=submit,
                             form_action=url_for(endpoint, member_id=member.id))
     return _page_or_fragment("members/_row_form.html", context, title=title, status=status, in_list=True)

@@ -162,11 +162,13 @@ def send_invite() -> Response | BaseResponse:
 def _send_invitation_email(invitation: Invitation, token: str) -> bool:
     link = url_for("onboarding.join", token=token, _external=True)
     inviter = signed_in_member().display_name
-    body = (f"{inviter} invited you to join {g.family.name} on HousePoints as a parent.\n\n"
-            f"Accept the invitation:\n{link}\n\n"
-            f"The link works for 7 days. If you weren't expecting this email, you can ignore it.\n")
+    body = gettext("%(inviter)s invited you to join %(family)s on HousePoints as a parent.\n\n"
+                   "Accept the invitation:\n%(link)s\n\n"
+                   "The link works for 7 days. If you weren't expecting this email, you can ignore it.\n",
+                   inviter=inviter, family=g.family.name, link=link)
+    subject = gettext("%(inviter)s invited you to %(family)s on HousePoints", inviter=inviter, family=g.family.name)
     try:
-        deliver(to=invitation.email, subject=f"{inviter} invited you to {g.family.name} on HousePoints", body=body)
+        deliver(to=invitation.email, subject=subject, body=body)
     except (OSError, smtplib.SMTPException):
         log.exception("could not send the invitation email", extra={"invitation_id": str(invitation.id)})
         return False

@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask.typing import ResponseReturnValue
 
 from app.i18n import translate_message
@@ -132,10 +133,12 @@ def forgot_password() -> ResponseReturnValue:
                          target_id=user.id, ip_address=request.remote_addr)
         link = url_for("platform.reset_password", token=token, _external=True)
         minutes = int(RESET_LIFETIME.total_seconds() // 60)
-        send_mail_after_commit(to=user.email, subject="Reset your HousePoints password", body=(
-            f"Hi {user.display_name},\n\nSomeone (hopefully you) asked to reset your HousePoints password.\n"
-            f"Choose a new one here within {minutes} minutes:\n\n{link}\n\n"
-            "The link works once. If you didn't ask, ignore this email: your password stays as it is.\n"))
+        # The email speaks the language the person reads this page in (their browser's, on the apex).
+        send_mail_after_commit(to=user.email, subject=gettext("Reset your HousePoints password"), body=gettext(
+            "Hi %(name)s,\n\nSomeone (hopefully you) asked to reset your HousePoints password.\n"
+            "Choose a new one here within %(minutes)s minutes:\n\n%(link)s\n\n"
+            "The link works once. If you didn't ask, ignore this email: your password stays as it is.\n",
+            name=user.display_name, minutes=minutes, link=link))
     return render_template("platform/forgot_password_sent.html", email=email)
 
 

@@ -20,7 +20,7 @@ from app.achievements.rules import MAX_BONUS, RULES_BY_KEY
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.family_time import WEEKDAY_NAMES
 from app.inputs import clean_text
-from app.languages import clean_language
+from app.languages import translatable, clean_language
 from app.members.models import FamilySetting, Member
 from app.notifications.catalog import MEMBER_CHANNELS, channel_applies
 from app.notifications.models import NOTIFICATION_EVENTS
@@ -165,28 +165,31 @@ class SettingSpec:
 
 
 KNOWN_SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in (
-    SettingSpec("family_name", "Family name", "family", clean_family_name, None, platform=True),
-    SettingSpec("timezone", "Timezone", "family", clean_timezone, "UTC", platform=True,
-                hint="“Today”, due times and the week follow this clock."),
-    SettingSpec("week_start", "The week starts on", "family", clean_week_start, "monday"),
-    SettingSpec("language", "Family language", "family", clean_language, None,
-                hint="Pages use each member's own language, else this one, else the device's."),
-    SettingSpec("currency", "Currency", "money", clean_currency, "USD", hint="Three letters, such as USD or EUR."),
-    SettingSpec("points_per_currency_unit", "Points per currency unit", "money", clean_points_per_unit, 100,
-                hint="100 means 100 points = 1.00."),
-    SettingSpec("auto_approve", "Approve kids' chores automatically", "chores", clean_auto_approve, False,
-                hint="Points land at once, without a parent checking."),
-    SettingSpec("reminder_lead_minutes", "Remind kids this many minutes before a chore is due", "chores",
-                clean_reminder_lead, 30, hint="0 turns reminders off (up to 1440)."),
-    SettingSpec("digest_hour", "Daily summary email at (hour, 0–23)", "notifications", clean_digest_hour, 18),
-    SettingSpec("notification_defaults", "What members hear about unless they choose", "notifications",
+    SettingSpec("family_name", translatable("Family name"), "family", clean_family_name, None, platform=True),
+    SettingSpec("timezone", translatable("Timezone"), "family", clean_timezone, "UTC", platform=True,
+                hint=translatable("“Today”, due times and the week follow this clock.")),
+    SettingSpec("week_start", translatable("The week starts on"), "family", clean_week_start, "monday"),
+    SettingSpec("language", translatable("Family language"), "family", clean_language, None,
+                hint=translatable("Pages use each member's own language, else this one, else the device's.")),
+    SettingSpec("currency", translatable("Currency"), "money", clean_currency, "USD",
+                hint=translatable("Three letters, such as USD or EUR.")),
+    SettingSpec("points_per_currency_unit", translatable("Points per currency unit"), "money", clean_points_per_unit,
+                100, hint=translatable("100 means 100 points = 1.00.")),
+    SettingSpec("auto_approve", translatable("Approve kids' chores automatically"), "chores", clean_auto_approve, False,
+                hint=translatable("Points land at once, without a parent checking.")),
+    SettingSpec("reminder_lead_minutes", translatable("Remind kids this many minutes before a chore is due"), "chores",
+                clean_reminder_lead, 30, hint=translatable("0 turns reminders off (up to 1440).")),
+    SettingSpec("digest_hour", translatable("Daily summary email at (hour, 0–23)"), "notifications",
+                clean_digest_hour, 18),
+    SettingSpec("notification_defaults", translatable("What members hear about unless they choose"), "notifications",
                 clean_notification_defaults, {}),
-    SettingSpec("achievement_bonus", "Bonus points per badge", "badges", clean_achievement_bonus, {}),
+    SettingSpec("achievement_bonus", translatable("Bonus points per badge"), "badges", clean_achievement_bonus, {}),
 )}
 # The previous service's names for our settings: read and written as the setting they name (old clients, old data).
 LEGACY_NAMES: dict[str, str] = {"auto_approve_chores": "auto_approve"}
-GROUPS: tuple[tuple[str, str], ...] = (("family", "Family"), ("money", "Money"), ("chores", "Chores"),
-                                      ("notifications", "Notifications"), ("badges", "Badges"))
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("family", translatable("Family")), ("money", translatable("Money")), ("chores", translatable("Chores")),
+    ("notifications", translatable("Notifications")), ("badges", translatable("Badges")))
 GROUP_KEYS: dict[str, tuple[str, ...]] = {group: tuple(k for k, s in KNOWN_SETTINGS.items() if s.group == group)
                                           for group, _label in GROUPS}
 
