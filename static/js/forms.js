@@ -1,0 +1,61 @@
+// Forms on every page: a failed submission that htmx does not swap still says something; the sign-up page's
+// small helpers (no inline script: the content
+// security policy allows only our own files).
+(function () {
+  "use strict";
+  if (window.housePointsForms) {
+    return;
+  }
+  window.housePointsForms = true;
+
+  // A form marked data-request-error shows its hidden .request-error notice when its answer is not swapped.
+  document.addEventListener("htmx:responseError", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-request-error]");
+    var notice = form && form.querySelector(".request-error");
+    if (!notice) {
+      return;
+    }
+    notice.textContent = event.detail.xhr.status === 429
+      ? "Too many tries from here. Please wait a minute, then try again."
+      : "Something went wrong on our side. Please try again.";
+    notice.hidden = false;
+  });
+
+  // A field marked data-marks-touched="#id" sets that hidden input once the person types in it (the sign-up
+  // address stops following the family name).
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    var selector = field && field.getAttribute && field.getAttribute("data-marks-touched");
+    var marker = selector && document.querySelector(selector);
+    if (marker) {
+      marker.value = "1";
+    }
+  });
+
+  // Preselect this browser's time zone on a fresh sign-up form; the parent can still change it.
+  function guessTimezone() {
+    var select = document.querySelector("select[data-guess-from-browser]");
+    if (!select) {
+      return;
+    }
+    select.removeAttribute("data-guess-from-browser");
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (e) {
+      return;
+    }
+    for (var i = 0; i < select.options.length; i++) {
+      if (select.options[i].value === zone) {
+        select.selectedIndex = i;
+        break;
+      }
+    }
+  }
+  document.addEventListener("htmx:load", guessTimezone);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", guessTimezone);
+  } else {
+    guessTimezone();
+  }
+})();
