@@ -9,7 +9,7 @@
   }
   window.housePointsLive = true;
 
-  var POLL_MS = 2500;
+  var POLL_MS = 2000;
   var GRACE_MS = 3000; // a page with a stream gives it this long to open before polling
   var started = Date.now();
   var streaming = false;
