@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
@@ -38,11 +39,13 @@ from app.onboarding.services import (
     previous_step,
     read_progress,
     save_progress,
+    tomorrow_by_kid,
     youngest_age,
 )
 from app.platform.models import Invitation
 from app.platform.services import accept_invitation, create_invitation, find_user_by_email, read_invitation
-from app.uow import transactional, unit_of_work
+from app.uow import commit_now, transactional, unit_of_work
+from app.web import current_rules
 
 log = logging.getLogger(__name__)
 STEP_CONTAINER = "#wizard-step"
@@ -63,7 +66,10 @@ def _step_context(step: str) -> dict[str, Any]:
         context.update(youngest=youngest, choices=suggest_starter_chores(youngest),
                        existing=existing_chore_names(session))
     else:
-        context.update(kid_count=len(list_children(session)), chore_count=count_chores(session),
+        kids = list_children(session)
+        tomorrow = tomorrow_by_kid(session, current_rules(), kids, family_today() + timedelta(days=1), now())
+        commit_now()  # tomorrow's assignments, made on this first look
+        context.update(kid_count=len(kids), chore_count=count_chores(session), tomorrow=tomorrow,
                        invitation_count=len(open_invitations(session, g.family.id, now())))
     return context
 
@@ -179,7 +185,9 @@ def add_chores() -> Response | BaseResponse:
     keys = request.form.getlist("chores")
     try:
         with unit_of_work():
-            created = choose_starter_chores(get_session(), actor=signed_in_member(), keys=keys)
+            session = get_session()
+            created = choose_starter_chores(session, actor=signed_in_member(), keys=keys,
+                                            kids=list_children(session), today=family_today())
     except DomainError as error:
         return _render_step("chores", status=422, chores_state=FormState(message=error.message))
     flash(f"Added {len(created)} chore{'s' * (len(created) != 1)}." if created else "No new chores were added.")
@@ -190,9 +198,9 @@ def add_chores() -> Response | BaseResponse:
 @parent_required
 @transactional
 def finish() -> BaseResponse:
-    """Mark the wizard finished and open the family dashboard."""
+    """Mark the wizard finished and open Today (the parent's dashboard)."""
     save_progress(get_session(), actor=signed_in_member(), step="done", completed=True)
-    home = url_for("family_home.index")
+    home = url_for("dashboard.index")
     if is_htmx():
         return redirect_to(make_response("", 200), home)
     return redirect(home, 303)
