@@ -111,6 +111,12 @@ def clean_digest_hour(value: Any) -> int:
     return _whole(value, "digest_hour", 0, 23, "The digest hour must be a whole hour from 0 to 23")
 
 
+def clean_tablet_idle(value: Any) -> int:
+    """Seconds without a touch after which a kid's turn on the family tablet ends (15-600)."""
+    return _whole(value, "tablet_idle_seconds", 15, 600,
+                  "The tablet's idle time must be a whole number of seconds from 15 to 600")
+
+
 def clean_reminder_lead(value: Any) -> int:
     """Minutes before a chore is due that its reminder goes out (0-1440; 0 turns reminders off)."""
     return _whole(value, "reminder_lead_minutes", 0, 1440,
@@ -150,6 +156,9 @@ def clean_achievement_bonus(value: Any) -> dict[str, int]:
     return dict(value)
 
 
+TABLET_IDLE_SECONDS = 60  # the default: long enough to pick a reward, short enough that a sibling can't
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """A key the app understands: its label, its group on the settings page, its rule and its default."""
@@ -168,6 +177,9 @@ KNOWN_SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in (
     SettingSpec("timezone", "Timezone", "family", clean_timezone, "UTC", platform=True,
                 hint="“Today”, due times and the week follow this clock."),
     SettingSpec("week_start", "The week starts on", "family", clean_week_start, "monday"),
+    SettingSpec("tablet_idle_seconds", "A kid's turn on the family tablet ends after this many seconds untouched",
+                "tablet", clean_tablet_idle, TABLET_IDLE_SECONDS,
+                hint="15 to 600. The last 10 seconds count down on the screen."),
     SettingSpec("currency", "Currency", "money", clean_currency, "USD", hint="Three letters, such as USD or EUR."),
     SettingSpec("points_per_currency_unit", "Points per currency unit", "money", clean_points_per_unit, 100,
                 hint="100 means 100 points = 1.00."),
@@ -181,7 +193,8 @@ KNOWN_SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in (
     SettingSpec("achievement_bonus", "Bonus points per badge", "badges", clean_achievement_bonus, {}),
 )}
 GROUPS: tuple[tuple[str, str], ...] = (("family", "Family"), ("money", "Money"), ("chores", "Chores"),
-                                      ("notifications", "Notifications"), ("badges", "Badges"))
+                                      ("notifications", "Notifications"), ("badges", "Badges"),
+                                      ("tablet", "Family tablet"))
 GROUP_KEYS: dict[str, tuple[str, ...]] = {group: tuple(k for k, s in KNOWN_SETTINGS.items() if s.group == group)
                                           for group, _label in GROUPS}
 

@@ -42,13 +42,11 @@ from app.members.services import get_member_or_404, list_children
 from app.reports.leaderboards import LeaderboardRow, leaderboard
 from app.points.models import LedgerEntry
 from app.points.services import LIFETIME_KINDS
+from app.settings.services import get_setting
 from app.tablet import bp
 from app.uow import commit_now, unit_of_work
 from app.tablet.devices import is_tablet_turn, this_browsers_device
 from app.web import current_rules, family_today, request_now, uploads_root
-
-# A kid's turn ends after this long without a touch, so the next kid never finds someone else signed in.
-IDLE_SECONDS = 60
 
 
 @bp.before_request
@@ -70,10 +68,18 @@ def vary_on_htmx_requests(response: BaseResponse) -> BaseResponse:
     return vary_on_htmx(response)
 
 
-@bp.context_processor
+@bp.app_context_processor
 def tablet_context() -> dict[str, object]:
-    """Tablet pages arm the idle timer only during a kid's PIN turn, never for a password session."""
-    return {"tablet_turn": is_tablet_turn(), "idle_seconds": IDLE_SECONDS}
+    """Every family page shows the turn bar (idle timer, "I'm done") during a kid's PIN turn on the family tablet,
+    never for a password session; the family's idle time is read only when a page shows the bar."""
+    if g.get("family") is None:
+        return {"tablet_turn": False}
+    return {"tablet_turn": is_tablet_turn(), "idle_seconds": tablet_idle_seconds}
+
+
+def tablet_idle_seconds() -> int:
+    """The family's setting: how long a kid's turn lasts without a touch."""
+    return int(get_setting(get_session(), "tablet_idle_seconds", include_private=True))
 
 
 def device_required(view: Callable[..., Any]) -> Callable[..., Any]:
