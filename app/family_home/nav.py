@@ -5,26 +5,28 @@ from flask import Flask, current_app, g
 
 from app.auth import current_member
 
-# (endpoint, label, parents only)
+# (endpoint, label, parents only), most used first: a phone shows them all behind "Menu", a desktop the first
+# PRIMARY_LINKS in its bar and the rest under "More".
 NAV_ITEMS: tuple[tuple[str, str, bool], ...] = (
-    ("family_home.index", "Home", False),
     ("dashboard.index", "Today", True),
     ("tablet.kid_home", "My day", False),
     ("chores.index", "Chores", True),
-    ("presence.calendar", "Calendar", True),
     ("rewards.store", "Rewards", False),
     ("achievements.index", "Badges", False),
+    ("presence.calendar", "Calendar", True),
+    ("members.index", "Members", True),
     ("allowance.index", "Allowance", True),
     ("reports.index", "Reports", True),
     ("settings.index", "Settings", True),
-    ("members.index", "Members", True),
     ("accounts.devices", "Devices", True),
     ("tablet.wall", "Tablet", True),
+    ("family_home.index", "Home", False),
 )
+PRIMARY_LINKS = 5
 
 
 def init_app(app: Flask) -> None:
-    app.context_processor(lambda: {"family_nav": family_nav})
+    app.context_processor(lambda: {"family_nav": family_nav, "primary_links": PRIMARY_LINKS})
 
 
 def family_nav() -> list[tuple[str, str]]:

@@ -32,6 +32,46 @@
     }
   });
 
+  // Phones fold the menu behind a "Menu" button; the button shows only once this script runs (without it the
+  // menu simply stays open). On phones the "More" group is always open inside the folded menu.
+  function setUpMenu() {
+    var toggle = document.querySelector(".menu-toggle");
+    var bar = toggle && toggle.closest(".topbar");
+    if (!bar || bar.classList.contains("menu-ready") || !document.querySelector("#site-nav .nav-link")) {
+      return;
+    }
+    bar.classList.add("menu-ready");
+    toggle.hidden = false;
+    var more = bar.querySelector(".nav-more");
+    var phone = window.matchMedia("(max-width: 760px)");
+    function fit() {
+      if (more) {
+        more.open = phone.matches;
+      }
+    }
+    fit();
+    phone.addEventListener("change", fit);
+    toggle.addEventListener("click", function () {
+      var open = !bar.classList.contains("menu-open");
+      bar.classList.toggle("menu-open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+  // The desktop's "More" closes when the person clicks elsewhere or presses Escape.
+  document.addEventListener("click", function (event) {
+    var more = document.querySelector(".nav-more[open]");
+    if (more && !more.contains(event.target) && !window.matchMedia("(max-width: 760px)").matches) {
+      more.open = false;
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var more = document.querySelector(".nav-more[open]");
+    if (event.key === "Escape" && more && !window.matchMedia("(max-width: 760px)").matches) {
+      more.open = false;
+      more.querySelector("summary").focus();
+    }
+  });
+
   // Preselect this browser's time zone on a fresh sign-up form; the parent can still change it.
   function guessTimezone() {
     var select = document.querySelector("select[data-guess-from-browser]");
@@ -52,10 +92,14 @@
       }
     }
   }
-  document.addEventListener("htmx:load", guessTimezone);
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", guessTimezone);
-  } else {
+  function setUp() {
     guessTimezone();
+    setUpMenu();
+  }
+  document.addEventListener("htmx:load", setUp);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
   }
 })();

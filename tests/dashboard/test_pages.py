@@ -547,3 +547,19 @@ def test_whole_pages_and_posts_get_no_etag(parent_client: Any, post: Poster, peo
     parent_client.get("/today")
     done = post(parent_client, f"/today/assignments/{today_of(chore_id).id}/complete", htmx=True)
     assert done.status_code == 200 and "ETag" not in done.headers
+
+
+# --- the navigation bar: most used first, the rest under "More", a skip link ----------------------------------
+
+def test_parents_see_their_most_used_pages_first_and_the_rest_under_more(visitor: Callable[[str], Any]) -> None:
+    parent = visitor("parent").get("/today").get_data(as_text=True)
+    assert texts(parent, "#site-nav > a.nav-link") == ["Today", "Chores", "Rewards", "Badges", "Calendar"]
+    more = texts(parent, "#site-nav .nav-more-items a.nav-link")
+    assert more[:3] == ["Members", "Allowance", "Reports"] and "Home" in more
+    assert texts(parent, "#site-nav .nav-more-items button") == ["Sign out"]
+    assert one(parent, "#site-nav a[aria-current=page]").text() == "Today"
+    assert first_element(parent.split("<body", 1)[1].split(">", 1)[1]).css_matches("a.skip-link[href='#main']")
+    assert one(parent, "button.menu-toggle").attributes["aria-controls"] == "site-nav"
+
+    kid = visitor("kid").get("/rewards").get_data(as_text=True)
+    assert texts(kid, "#site-nav > a.nav-link") == ["My day", "Rewards", "Badges", "Home"]
