@@ -16,7 +16,6 @@ from app.members import bp
 from app.members.adding import audit_member_change as _audit, create_from_form
 from app.members.forms import (
     AVATAR_CHOICES,
-    COLOR_SUGGESTIONS,
     FormState,
     edit_values,
     family_today,
@@ -31,6 +30,7 @@ from app.members.forms import (
 from app.members.inputs import MemberChanges
 from app.members.models import Member
 from app.members.services import (
+    suggested_colors,
     deactivate_member,
     get_member_or_404,
     list_members,
@@ -66,7 +66,7 @@ def _list_context() -> dict[str, Any]:
 
 
 def _form_context(state: FormState, **extra: Any) -> dict[str, Any]:
-    return {"state": state, "avatars": AVATAR_CHOICES, "colors": COLOR_SUGGESTIONS,
+    return {"state": state, "avatars": AVATAR_CHOICES, "colors": suggested_colors(get_session()),
             "cancel_url": url_for("members.index"), **extra}
 
 

@@ -19,13 +19,12 @@ from app.htmx import is_htmx, push_url, redirect_to, vary_on_htmx
 from app.mail import deliver
 from app.members.forms import (
     AVATAR_CHOICES,
-    COLOR_SUGGESTIONS,
     FormState,
     family_today,
     now,
     read_kid_form,
 )
-from app.members.services import list_children
+from app.members.services import list_children, suggested_colors
 from app.members.adding import create_from_form
 from app.onboarding import bp
 from app.onboarding.services import (
@@ -58,7 +57,7 @@ def _step_context(step: str) -> dict[str, Any]:
     context: dict[str, Any] = {"step": step, "steps": STEPS, "labels": STEP_LABELS,
                                "step_index": STEPS.index(step), "previous": previous_step(step)}
     if step == "kids":
-        context.update(kids=list_children(session), avatars=AVATAR_CHOICES, colors=COLOR_SUGGESTIONS)
+        context.update(kids=list_children(session), avatars=AVATAR_CHOICES, colors=suggested_colors(session))
     elif step == "invite":
         context["invitations"] = open_invitations(session, g.family.id, now())
     elif step == "chores":

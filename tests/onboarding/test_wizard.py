@@ -204,3 +204,14 @@ def test_starter_chores_come_scheduled_and_shared_and_the_summary_shows_tomorrow
     shared = ["Set the table" in tomorrow[kid] for kid in ("Ava", "Ben")] + [
         "Clear the table" in tomorrow[kid] for kid in ("Ava", "Ben")]
     assert shared.count(True) == 2  # each shared chore goes to one kid tomorrow
+
+
+def test_each_new_kid_is_offered_a_colour_nobody_has_yet(parent_client, create_member, in_family, family) -> None:  # noqa: ANN001
+    from app.members.models import Member
+
+    create_member(username="ava", display_name="Ava", color="#e84393")
+    with in_family(family) as ctx:
+        taken = set(ctx.session.scalars(select(Member.color)))
+
+    offered = parse(parent_client.get("/welcome/kids").get_data(as_text=True)).css_first("input[name=color]")
+    assert offered.attributes["value"] not in taken and len(taken) >= 2
