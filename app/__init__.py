@@ -24,12 +24,15 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
-    from app import auth, db, errors, extensions, i18n, inputs, jobs, redis_store, request_log, seed, tenancy
+    from app import auth, db, errors, extensions, headers, i18n, inputs, jobs, redis_store, request_log, seed, tenancy
+    from app.live import etag
 
     redis_store.init_app(app)
     db.init_app(app)
     tenancy.init_app(app)
     request_log.init_app(app)
+    headers.init_app(app)
+    etag.init_app(app)
     inputs.init_app(app)
     extensions.csrf.init_app(app)
     extensions.htmx.init_app(app)

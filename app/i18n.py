@@ -79,7 +79,7 @@ def format_number(value: int | float | Decimal) -> str:
 
 
 DAY_FORMATS = {"long": "EEE d MMM y", "short": "EEE d MMM", "date": "d MMM y", "month": "LLLL y", "weekday": "EEE",
-               "day_month": "d MMM"}
+               "day_month": "d MMM", "weekday_long": "EEEE", "today": "EEEE d MMMM"}
 
 
 def format_day(day: date | datetime, style: str = "date") -> str:

@@ -30,7 +30,6 @@ AVATAR_CHOICES: tuple[str, ...] = (
     "🦊", "🐻", "🦄", "🦖", "🐼", "🐱", "🐶", "🐸", "🐵", "🦁", "🐯", "🐨",
     "🐰", "🐙", "🦋", "🐢", "🦉", "🐧", "🚀", "⚽", "🎨", "🎸", "🌟", "🌈",
 )
-COLOR_SUGGESTIONS: tuple[str, ...] = ("#3498db", "#e84393", "#27ae60", "#e67e22", "#8e44ad", "#c0392b", "#16a085")
 # Services name some inputs after the API's keys; the forms' field names differ.
 SERVICE_FIELD_NAMES = {"color_theme": "color"}
 

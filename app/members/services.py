@@ -26,6 +26,9 @@ COMMON_PASSWORDS = frozenset({"password12", "password123", "1234567890", "qwerty
 # Members a plan allows per role; None means unlimited.
 PLAN_LIMITS: dict[str, dict[str, int] | None] = {"free": {"parent": 2, "child": 5}, "premium": None}
 DEFAULT_COLOR = "#3498db"
+# The colours the member forms offer; the first nobody in the family has yet comes preselected.
+DEFAULT_PALETTE: tuple[str, ...] = ("#3498db", "#e84393", "#1e8449", "#d35400", "#8e44ad", "#c0392b", "#16a085",
+                                    "#2c3e50")
 
 
 # --- validation of single values (used by forms and the API alike) --------------------------------------------
@@ -157,6 +160,12 @@ def check_plan_allows(session: Session, plan: str, role: str) -> None:
     if count_active(session, role) >= limit:
         noun = "parents" if role == "parent" else "kids"
         raise PlanLimitReached(f"The free plan includes up to {limit} {noun}. Upgrade to premium to add more.")
+
+
+def suggested_colors(session: Session) -> list[str]:
+    """The palette with the colours nobody in the family has yet first, so each new member stands apart."""
+    used = set(session.scalars(select(Member.color)))
+    return [c for c in DEFAULT_PALETTE if c not in used] + [c for c in DEFAULT_PALETTE if c in used]
 
 
 # --- changes --------------------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from app.members import bp
 from app.members.adding import audit_member_change as _audit, create_from_form
 from app.members.forms import (
     AVATAR_CHOICES,
-    COLOR_SUGGESTIONS,
     FormState,
     edit_values,
     family_today,
@@ -33,6 +32,7 @@ from app.members.forms import (
 from app.members.inputs import LanguageChoice, MemberChanges
 from app.members.models import Member
 from app.members.services import (
+    suggested_colors,
     deactivate_member,
     get_member_or_404,
     list_members,
@@ -69,7 +69,7 @@ def _list_context() -> dict[str, Any]:
 
 
 def _form_context(state: FormState, **extra: Any) -> dict[str, Any]:
-    return {"state": state, "avatars": AVATAR_CHOICES, "colors": COLOR_SUGGESTIONS,
+    return {"state": state, "avatars": AVATAR_CHOICES, "colors": suggested_colors(get_session()),
             "cancel_url": url_for("members.index"), **extra}
 
 

@@ -306,6 +306,16 @@ def fulfil(redemption_id: str) -> BaseResponse:
     return _decide(redemption_id, lambda s, me, key: fulfil_redemption(s, me, key, request_now()))
 
 
+@bp.post("/rewards/requests/<redemption_id>/approve-and-fulfil")
+@parent_required
+def approve_and_fulfil(redemption_id: str) -> BaseResponse:
+    """One step when the parent hands the reward over at once: approved and handed over, together or not at all."""
+    def both(session: Session, me: Member, key: uuid.UUID) -> Redemption:
+        approve_redemption(session, me, key, request_now())
+        return fulfil_redemption(session, me, key, request_now())
+    return _decide(redemption_id, both)
+
+
 # --- the parent's side: the catalogue ----------------------------------------------------------------------------
 
 def _form_page(state: RewardFormState, *, reward: Reward | None, status: int = 200) -> Response:

@@ -112,6 +112,12 @@ def clean_digest_hour(value: Any) -> int:
     return _whole(value, "digest_hour", 0, 23, "The digest hour must be a whole hour from 0 to 23")
 
 
+def clean_tablet_idle(value: Any) -> int:
+    """Seconds without a touch after which a kid's turn on the family tablet ends (15-600)."""
+    return _whole(value, "tablet_idle_seconds", 15, 600,
+                  "The tablet's idle time must be a whole number of seconds from 15 to 600")
+
+
 def clean_reminder_lead(value: Any) -> int:
     """Minutes before a chore is due that its reminder goes out (0-1440; 0 turns reminders off)."""
     return _whole(value, "reminder_lead_minutes", 0, 1440,
@@ -151,6 +157,9 @@ def clean_achievement_bonus(value: Any) -> dict[str, int]:
     return dict(value)
 
 
+TABLET_IDLE_SECONDS = 60  # the default: long enough to pick a reward, short enough that a sibling can't
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """A key the app understands: its label, its group on the settings page, its rule and its default."""
@@ -171,6 +180,10 @@ KNOWN_SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in (
     SettingSpec("week_start", translatable("The week starts on"), "family", clean_week_start, "monday"),
     SettingSpec("language", translatable("Family language"), "family", clean_language, None,
                 hint=translatable("Pages use each member's own language, else this one, else the device's.")),
+    SettingSpec("tablet_idle_seconds",
+                translatable("A kid's turn on the family tablet ends after this many seconds untouched"),
+                "tablet", clean_tablet_idle, TABLET_IDLE_SECONDS,
+                hint=translatable("15 to 600. The last 10 seconds count down on the screen.")),
     SettingSpec("currency", translatable("Currency"), "money", clean_currency, "USD",
                 hint=translatable("Three letters, such as USD or EUR.")),
     SettingSpec("points_per_currency_unit", translatable("Points per currency unit"), "money", clean_points_per_unit,
@@ -189,7 +202,8 @@ KNOWN_SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in (
 LEGACY_NAMES: dict[str, str] = {"auto_approve_chores": "auto_approve"}
 GROUPS: tuple[tuple[str, str], ...] = (
     ("family", translatable("Family")), ("money", translatable("Money")), ("chores", translatable("Chores")),
-    ("notifications", translatable("Notifications")), ("badges", translatable("Badges")))
+    ("notifications", translatable("Notifications")), ("badges", translatable("Badges")),
+    ("tablet", translatable("Family tablet")))
 GROUP_KEYS: dict[str, tuple[str, ...]] = {group: tuple(k for k, s in KNOWN_SETTINGS.items() if s.group == group)
                                           for group, _label in GROUPS}
 

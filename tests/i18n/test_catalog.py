@@ -22,7 +22,8 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 def fresh_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Today's translatable strings, extracted from app/ and templates/ into a new .pot."""
     pot = tmp_path_factory.mktemp("catalog") / "messages.pot"
-    keywords = ["-k", "translatable", "-k", "phrase", "-k", "plural_phrase:1,2"]  # as the Makefile's extraction
+    # The same keywords as the Makefile's `translations-update`.
+    keywords = ["-k", "translatable", "-k", "phrase", "-k", "plural_phrase:1,2", "-k", "_t"]
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", *keywords,
                     "--no-location", "-o", str(pot), "app", "templates"],
                    cwd=ROOT, check=True, capture_output=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
@@ -44,7 +45,7 @@ def test_every_string_has_a_spanish_translation(fresh_template: Path) -> None:
     for message in template:
         if not message.id:
             continue
-        found = spanish.get(message.id)
+        found = spanish.get(message.id, context=message.context)
         if found is None or not all(form.strip() for form in _forms(found.string)):
             untranslated.append(message.id)
         elif found.fuzzy:
@@ -61,8 +62,9 @@ def test_every_string_has_a_spanish_translation(fresh_template: Path) -> None:
 def test_the_compiled_catalog_matches_the_po_file() -> None:
     assert SPANISH_MO.exists(), "compile the catalogs: make setup (pybabel compile -d translations)"
     with SPANISH_MO.open("rb") as mo, SPANISH_PO.open("rb") as po:
-        compiled = {_key(message.id): _key(message.string) for message in read_mo(mo) if message.id}
-        source = {_key(message.id): _key(message.string) for message in read_po(po, locale="es")
-                  if message.id and not message.fuzzy}
+        compiled = {(message.context, _key(message.id)): _key(message.string) for message in read_mo(mo)
+                    if message.id}
+        source = {(message.context, _key(message.id)): _key(message.string)
+                  for message in read_po(po, locale="es") if message.id and not message.fuzzy}
 
     assert compiled == source, "the .mo is stale: make setup (pybabel compile -d translations)"
