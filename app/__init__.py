@@ -24,7 +24,8 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
-    from app import auth, db, errors, extensions, headers, i18n, inputs, jobs, redis_store, request_log, seed, tenancy
+    from app import (auth, db, errors, extensions, headers, i18n, inputs, jobs, legacy, redis_store, request_log, seed,
+                     tenancy, transfer)
     from app.live import etag
 
     redis_store.init_app(app)
@@ -47,6 +48,8 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
                                  live_updates="sse" if app.config.get("REDIS_URL") else "poll")
     seed.init_app(app)
     jobs.init_app(app)
+    transfer.init_app(app)
+    legacy.init_app(app)
     return app
 
 

@@ -76,6 +76,9 @@ MEMBER_SERVICES = {
     "app.assignments.services.claim_assignment",  # first claim wins; age limits
     "app.assignments.services.complete_assignment",  # a kid only their own assignment
     "app.notifications.services.update_preferences",  # only one's own
+    # The family owner only (a narrower rule than "a parent"): tests/transfer/test_download.py, from every side.
+    "app.transfer.archive.is_family_owner", "app.transfer.archive.require_family_owner",
+    "app.transfer.archive.record_export",
 }
 
 
@@ -224,7 +227,7 @@ PARENT_ONLY_ROUTES = {
     "rewards.approve", "rewards.approve_and_fulfil", "rewards.archive", "rewards.edit", "rewards.fulfil", "rewards.new",
     "rewards.reject",
     "rewards.requests_panel", "rewards.restore",
-    "settings.index", "settings.save",
+    "settings.export_archive", "settings.index", "settings.save",
     "api.add_point_preset", "api.approve_family_redemption", "api.category_breakdown_report",
     "api.convert_user_points", "api.create_exception", "api.create_family_chore", "api.create_family_reward",
     "api.create_one_assignment", "api.create_pattern", "api.create_user", "api.delete_family_chore",

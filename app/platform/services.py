@@ -244,6 +244,12 @@ def read_invitation(session: Session, secret: str, token: str, *, family_id: uui
     return invitation
 
 
+def _parent_waiting_for_an_account(session: Session, email: str) -> Member | None:
+    """An active parent of this family with the invited address and no account yet (imported families' parents)."""
+    return session.scalars(select(Member).where(func.lower(Member.email) == email.lower(), Member.role == "parent",
+                                                Member.is_active.is_(True), Member.user_id.is_(None))).first()
+
+
 def accept_invitation(session: Session, invitation: Invitation, *, plan: str, display_name: str,
                       password: str, now: datetime, ip_address: str | None = None) -> Member:
     """The invitee joins as a parent: a new account (or their existing one, password checked) and a member."""
@@ -256,13 +262,17 @@ def accept_invitation(session: Session, invitation: Invitation, *, plan: str, di
         session.flush()
     elif not verify_secret(user.password_hash, password):
         raise AuthenticationFailed(GENERIC_SIGN_IN_ERROR)
-    name = clean_display_name(display_name or user.display_name)
-    base = parent_username(name)
-    username, n = base, 2
-    while username_taken(session, username):
-        username, n = f"{base[:27]}-{n}", n + 1
-    member = create_member(session, actor=SYSTEM, plan=plan, today=now.date(), data=MemberInput(
-        username=username, display_name=name, role="parent", email=user.email, user_id=user.id))
+    member = _parent_waiting_for_an_account(session, invitation.email)
+    if member is not None:
+        member.user_id = user.id  # a family imported from the previous service: the parent is already a member
+    else:
+        name = clean_display_name(display_name or user.display_name)
+        base = parent_username(name)
+        username, n = base, 2
+        while username_taken(session, username):
+            username, n = f"{base[:27]}-{n}", n + 1
+        member = create_member(session, actor=SYSTEM, plan=plan, today=now.date(), data=MemberInput(
+            username=username, display_name=name, role="parent", email=user.email, user_id=user.id))
     session.add(FamilyMembership(user_id=user.id, family_id=invitation.family_id, role=invitation.role,
                                  member_id=member.id))
     invitation.accepted_at = now

@@ -55,13 +55,18 @@ def clean_points(value: object, *, field: str = "points", allow_zero: bool = Fal
 
 def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str, description: str,
                clock: FamilyClock, now: datetime, actor_id: uuid.UUID | None = None,
-               assignment_id: uuid.UUID | None = None, reference_id: uuid.UUID | None = None) -> LedgerEntry:
-    """Append one ledger row and move the member's cached balances in the same transaction."""
+               assignment_id: uuid.UUID | None = None, reference_id: uuid.UUID | None = None,
+               entry_id: uuid.UUID | None = None, allow_overdraft: bool = False) -> LedgerEntry:
+    """Append one ledger row and move the member's cached balances in the same transaction.
+
+    `entry_id` and `allow_overdraft` are for history replayed from elsewhere (the legacy import): the row keeps its
+    original id, and a past spend is recorded even where the old service let a balance dip below zero.
+    """
     if kind not in tuple(LedgerKind):
         raise ValidationFailed(f"Unknown ledger kind {kind}")
     clean_points(amount, field="amount", allow_negative=True)
     member = lock_member(session, member_id)
-    if kind in SPENDING_KINDS and member.available_points + amount < 0:
+    if kind in SPENDING_KINDS and member.available_points + amount < 0 and not allow_overdraft:
         raise ValidationFailed("Not enough points", points_available=member.available_points,
                                points_required=-amount, points_short=-amount - member.available_points)
     week = clock.week_start_date(clock.today(now))
@@ -78,6 +83,8 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
         member.xp += amount
     entry = LedgerEntry(member_id=member.id, amount=amount, kind=kind, description=description[:300],
                         actor_id=actor_id, assignment_id=assignment_id, reference_id=reference_id, created_at=now)
+    if entry_id is not None:
+        entry.id = entry_id
     session.add(entry)
     session.flush()
     record(session, PointsPosted(entry_id=entry.id, member_id=member.id, kind=kind, amount=amount,

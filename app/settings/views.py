@@ -1,12 +1,15 @@
-"""Settings pages: the family's settings (a form per group, saved with htmx) and each member's calendar link."""
+"""Settings pages: the family's settings (a form per group, saved with htmx), each member's calendar link and the
+owner's download of the family's data."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
 
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
-from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.wrappers import Response, Response as BaseResponse
 
 from app.i18n import translate_message
 from app.achievements.rules import BADGE_RULES
@@ -30,8 +33,9 @@ from app.settings.services import (
     timezone_names,
 )
 from app.tenancy import registry
+from app.transfer.archive import export_family, is_family_owner, record_export, require_family_owner
 from app.uow import transactional, unit_of_work
-from app.web import request_now
+from app.web import request_now, uploads_root
 
 FORM_STATUS = 422
 
@@ -54,7 +58,9 @@ def _context(values: dict[str, Any], forms: dict[str, GroupForm] | None = None) 
 @parent_required
 def index() -> str:
     """Every family setting, a form per group."""
-    return render_template("settings/index.html", **_context(get_settings(get_session(), include_private=True)))
+    session = get_session()
+    return render_template("settings/index.html", **_context(get_settings(session, include_private=True)),
+                           is_owner=is_family_owner(session, signed_in_member(), g.family.id))
 
 
 def _after_platform_change(changes: list[SettingChange]) -> bool:
@@ -134,3 +140,43 @@ def revoke_calendar() -> BaseResponse:
     revoke_feeds(session, signed_in_member(), request_now())
     flash(gettext("Your calendar link is turned off."))
     return redirect(url_for("settings.calendar"), code=303)
+
+
+# --- the family's data, for its owner ---------------------------------------------------------------------------
+
+EXPORT_SPOOL_BYTES = 8 * 1024 * 1024  # larger archives (photos) spill to a temporary file, never all in memory
+EXPORT_CHUNK_BYTES = 256 * 1024
+
+
+@bp.get("/settings/export")
+@parent_required
+def export_archive() -> BaseResponse:
+    """The owner's download of everything the family holds: a zip of JSON documents, photos and a manifest."""
+    session = get_session()
+    member = signed_in_member()
+    require_family_owner(session, member, g.family.id)
+    archive = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)
+    try:
+        summary = export_family(session, g.family.id, uploads_root(), archive, now=request_now())
+        with unit_of_work(session):
+            record_export(session, member, g.family.id, summary, ip_address=request.remote_addr)
+    except BaseException:
+        archive.close()
+        raise
+    size = archive.tell()
+    archive.seek(0)
+    response = Response(_read_then_close(archive), mimetype="application/zip")
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="{g.family.slug}-housepoints-{request_now():%Y-%m-%d}.zip"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _read_then_close(archive: IO[bytes]) -> Iterator[bytes]:
+    """Stream the spooled archive, closing (deleting) it once sent or abandoned."""
+    try:
+        while chunk := archive.read(EXPORT_CHUNK_BYTES):
+            yield chunk
+    finally:
+        archive.close()

@@ -1,10 +1,12 @@
 """The isolation matrix: every route of the URL map × every way in from another family answers no and shows nothing."""
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -77,7 +79,8 @@ ROUTE_CLASSES: dict[str, str] = {
         "rewards.new", "rewards.reject",
         "rewards.request_item", "rewards.requests_panel", "rewards.restore", "rewards.reward_photo",
         "rewards.save_for", "rewards.stop_saving", "rewards.store", "rewards.store_panel",
-        "settings.calendar", "settings.create_calendar", "settings.index", "settings.revoke_calendar",
+        "settings.calendar", "settings.create_calendar", "settings.export_archive", "settings.index",
+        "settings.revoke_calendar",
         "settings.save", "members.language", "members.save_language",
         # A kid's own pages: signed in on the tablet (or with a password), like any other page.
         "tablet.claim_chore", "tablet.complete_chore", "tablet.family_wall", "tablet.kid_chores", "tablet.kid_home",
@@ -314,6 +317,11 @@ def send(world: World, attempt: Attempt) -> tuple[int, str, str]:
             # A live stream runs for minutes; its first event says whose channel it is.
             first = next(iter(response.response), b"")
             return response.status_code, "", first.decode() if isinstance(first, bytes) else str(first)
+        if response.mimetype == "application/zip":
+            # The owner's export: what must not leak would be inside its documents, so read those.
+            with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+                inside = "\n".join(archive.read(name).decode(errors="replace") for name in archive.namelist())
+            return response.status_code, response.headers.get("Location", ""), inside
         return response.status_code, response.headers.get("Location", ""), response.get_data(as_text=True)
     finally:
         response.close()
