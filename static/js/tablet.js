@@ -31,7 +31,10 @@
       }
     }
     if (status) {
-      status.textContent = typed === 0 ? "No digits typed" : typed + (typed === 1 ? " digit typed" : " digits typed");
+      // The page gives the words in its language: data-none, data-one and data-many ("{n}" is the count).
+      var words = status.dataset;
+      status.textContent = typed === 0 ? (words.none || "No digits typed")
+        : (typed === 1 ? (words.one || "1 digit typed") : (words.many || "{n} digits typed").replace("{n}", typed));
     }
   }
 
@@ -100,8 +103,10 @@
       }
       if (note) {
         note.hidden = false;
-        note.textContent = "Still there? Your turn ends in " + left + (left === 1 ? " second." : " seconds.") +
-          " Touch the screen to stay.";
+        // The page gives the words in its language: data-one and data-many ("{n}" is the seconds left).
+        var template = left === 1 ? note.dataset.one : note.dataset.many;
+        note.textContent = template ? template.replace("{n}", left) : "Still there? Your turn ends in " + left +
+          (left === 1 ? " second." : " seconds.") + " Touch the screen to stay.";
       }
       left -= 1;
     }
