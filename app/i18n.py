@@ -23,19 +23,13 @@ def init_app(app: Flask) -> None:
 
 
 def family_language() -> str | None:
-    """The family's default language (settings), read once per request; None when it follows each device."""
+    """The family's default language (read with its rules, once a request); None: each device's own."""
     if g.get("family") is None:
         return None
-    if "family_language" not in g:
-        from sqlalchemy import select
+    from app.web import current_rules
 
-        from app.db import get_session
-        from app.members.models import FamilySetting
-
-        value = get_session().scalar(select(FamilySetting.value).where(FamilySetting.key == "language"))
-        g.family_language = value if value in LANGUAGES else None
-    chosen: str | None = g.family_language
-    return chosen
+    chosen = current_rules().language
+    return chosen if chosen in LANGUAGES else None
 
 
 def select_locale() -> str:
