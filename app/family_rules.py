@@ -25,6 +25,8 @@ def load_family_rules(session: Session, timezone: str) -> FamilyRules:
     settings: dict[str, Any] = dict(session.execute(select(FamilySetting.key, FamilySetting.value)
                                     .where(FamilySetting.key.in_(("week_start", "auto_approve", "language")))).all())
     language = settings.get("language")
+    # Notifications written in this session read the family's language from here instead of asking again.
+    session.info["family_language"] = language if isinstance(language, str) else None
     return FamilyRules(clock=FamilyClock(timezone, week_start_index(settings.get("week_start", "monday"))),
                        auto_approve=bool(settings.get("auto_approve", False)),
                        language=language if isinstance(language, str) else None)

@@ -562,4 +562,4 @@ def test_parents_see_their_most_used_pages_first_and_the_rest_under_more(visitor
     assert one(parent, "button.menu-toggle").attributes["aria-controls"] == "site-nav"
 
     kid = visitor("kid").get("/rewards").get_data(as_text=True)
-    assert texts(kid, "#site-nav > a.nav-link") == ["My day", "Rewards", "Badges", "Home"]
+    assert texts(kid, "#site-nav > a.nav-link") == ["My day", "Rewards", "Badges", "Language", "Home"]
