@@ -44,6 +44,9 @@ COPY app ./app
 COPY templates ./templates
 COPY static ./static
 COPY migrations ./migrations
+# The catalogs' .po files are committed; their compiled .mo files are built here (never committed).
+COPY translations ./translations
+RUN pybabel compile -d translations
 COPY config.py wsgi.py ./
 COPY deploy/gunicorn.conf.py ./gunicorn.conf.py
 COPY deploy/entrypoint.sh ./entrypoint.sh

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-unit test-e2e test-faults lint audit setup assets services clean bench
+.PHONY: run test test-unit test-e2e test-faults lint audit setup assets services clean bench translations-update
 
 # The fault suite alone (its own PostgreSQL cluster and redis-server, broken on purpose; docs/RELIABILITY.md).
 test-faults: setup
@@ -45,8 +45,19 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# Compiled catalogs (.mo) are built from the committed .po files, never committed themselves.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations -l $*
+
+# Re-extract every translatable string into messages.pot and merge it into each language (then translate the new ones).
+translations-update: $(VENV)/.installed
+	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k translatable -k phrase -k plural_phrase:1,2 -k _t -k _l --no-location --sort-output -o translations/messages.pot app templates
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --omit-header --ignore-obsolete
+
 # htmx and its SSE extension come from npm at the versions package-lock.json pins; never committed.
-assets: static/vendor/htmx.min.js static/vendor/sse.min.js
+assets: static/vendor/htmx.min.js static/vendor/sse.min.js $(CATALOGS)
 
 static/vendor/htmx.min.js static/vendor/sse.min.js: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm (Node.js 18+) is required to fetch htmx"; exit 1; }

@@ -99,6 +99,7 @@ class Config:
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.PREFERRED_URL_SCHEME = "http"
+        self.HSTS_SECONDS = 0  # production only: HSTS on plain http://localhost would be ignored or harmful
         self.INSTANCE_DIR = str(sqlite_dir)
         # Webhooks to private or loopback addresses (SSRF guard): only where the receiver runs on this machine.
         self.WEBHOOK_ALLOW_PRIVATE = False
@@ -216,6 +217,7 @@ class ProductionConfig(Config):
         self.BASE_DOMAIN = (_env("BASE_DOMAIN", "housepoints.ai") or "").lower()
         self.SESSION_COOKIE_SECURE = True
         self.PREFERRED_URL_SCHEME = "https"
+        self.HSTS_SECONDS = 31536000  # browsers keep to HTTPS for a year, family subdomains included
         self.MAIL_LOG_BODY = False  # reset and invite links are secrets
         self.DEDICATED_DATABASE_URL_TEMPLATE = _env("DEDICATED_DATABASE_URL_TEMPLATE")
         # Behind a reverse proxy every request comes from the proxy: no network is trusted unless named.

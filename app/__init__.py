@@ -26,8 +26,9 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
-    from app import auth, db, errors, extensions, inputs, jobs, legacy, metrics, redis_store, request_log, seed, \
-        tenancy, transfer
+    from app import (auth, db, errors, extensions, headers, i18n, inputs, jobs, legacy, metrics, redis_store,
+                     request_log, seed, tenancy, transfer)
+    from app.live import etag
     from app.operator import cli as operator_cli
 
     redis_store.init_app(app)
@@ -35,10 +36,13 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     tenancy.init_app(app)
     request_log.init_app(app)
     metrics.init_app(app)
+    headers.init_app(app)
+    etag.init_app(app)
     inputs.init_app(app)
     extensions.csrf.init_app(app)
     extensions.htmx.init_app(app)
     extensions.limiter.init_app(app)
+    i18n.init_app(app)
     auth.init_app(app)
     extensions.migrate.init_app(app, directory=str(Path(__file__).resolve().parents[1] / "migrations" / "platform"))
     register_blueprints(app)

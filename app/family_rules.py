@@ -13,15 +13,20 @@ from app.members.models import FamilySetting
 
 @dataclass(frozen=True)
 class FamilyRules:
-    """The family settings the daily loop needs: its clock and whether completions are auto-approved."""
+    """The family settings the daily loop needs: its clock, whether completions are auto-approved, its language."""
 
     clock: FamilyClock
     auto_approve: bool = False
+    language: str | None = None  # the family's default page language (None: each device's)
 
 
 def load_family_rules(session: Session, timezone: str) -> FamilyRules:
-    """Read week start and auto-approval from the family's settings (one query)."""
+    """Read week start, auto-approval and the language from the family's settings (one query)."""
     settings: dict[str, Any] = dict(session.execute(select(FamilySetting.key, FamilySetting.value)
-                                    .where(FamilySetting.key.in_(("week_start", "auto_approve")))).all())
+                                    .where(FamilySetting.key.in_(("week_start", "auto_approve", "language")))).all())
+    language = settings.get("language")
+    # Notifications written in this session read the family's language from here instead of asking again.
+    session.info["family_language"] = language if isinstance(language, str) else None
     return FamilyRules(clock=FamilyClock(timezone, week_start_index(settings.get("week_start", "monday"))),
-                       auto_approve=bool(settings.get("auto_approve", False)))
+                       auto_approve=bool(settings.get("auto_approve", False)),
+                       language=language if isinstance(language, str) else None)

@@ -35,6 +35,7 @@ class HxEvent(StrEnum):
     PRESENCE_CHANGED = "presenceChanged"
     NOTIFICATIONS_CHANGED = "notificationsChanged"
     NOTIFICATION = "notification"
+    LIVE_POLL = "livePoll"
 
 
 # Sent in an htmx response's HX-Trigger and heard on <body> (`hx-trigger="<name> from:body"`) or by a script.
@@ -43,6 +44,9 @@ PAGE_EVENTS = frozenset({HxEvent.ASSIGNMENT_CHANGED, HxEvent.OPEN_CHORES_CHANGED
 # Published on the family's live stream after a commit and heard as `hx-trigger="sse:<name>"` (app.live.events).
 LIVE_EVENTS = frozenset({HxEvent.ASSIGNMENT_CHANGED, HxEvent.POINTS_CHANGED, HxEvent.REWARD_CHANGED,
                          HxEvent.NOTIFICATION})
+# Fired on <body> by static/js/live.js every few seconds while no live stream is open (no Redis, the stream refused
+# or broken): every live widget also listens for it (`{{ HxEvent.LIVE_POLL }} from:body`), so pages update anyway.
+SCRIPT_EVENTS = frozenset({HxEvent.LIVE_POLL})
 
 # The one rule for error answers (htmx-config in templates/base.html and static/js/htmx-rules.js): a 422 (a form
 # re-rendered with its reasons) is always swapped; any other 4xx only when the server names where it goes

@@ -34,7 +34,7 @@ DEDICATED_TEMPLATE = f"{PG}/hp_e2e_family_{RUN}_{{slug}}"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 REDIS_KEY_PREFIX = f"hpe2e{RUN}"
 
-STARTUP_TIMEOUT = 90.0
+STARTUP_TIMEOUT = 90.0  # gunicorn boots slowly while other suites load the shared 2-core machine
 SHUTDOWN_TIMEOUT = 10.0
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

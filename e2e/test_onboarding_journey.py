@@ -138,11 +138,16 @@ def test_a_parent_walks_the_welcome_wizard(page: Page, live_server: LiveServer, 
     expect(page.get_by_role("status")).to_contain_text("chores.")
     expect(page.get_by_role("main")).to_contain_text("2 kids")
     expect(page.get_by_role("main")).to_contain_text("1 invitation waiting")
+    # Starter chores come with a schedule and turns: each kid already has something for tomorrow.
+    tomorrow = page.locator(".tomorrow-list")
+    for kid in ("Ava", "Ben"):
+        expect(tomorrow.get_by_role("listitem").filter(has_text=kid)).to_contain_text("Make your bed")
     page.set_viewport_size(TABLET)
     shot(page, "05-done-tablet")
 
-    page.get_by_role("button", name="Go to my dashboard").click()
-    expect(page).to_have_url(live_server.url(new_family.slug, "/"))
+    page.get_by_role("button", name="Go to Today").click()
+    expect(page).to_have_url(live_server.url(new_family.slug, "/today"))
+    expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text("Ava")
     shot(page, "06-dashboard-tablet")
 

@@ -167,7 +167,7 @@ def test_a_kid_asks_on_the_tablet_and_sees_the_parents_answers_live(browser: Bro
         assert kid.evaluate("() => window.__noReload === true"), "the kid's page reloaded"
         shot(kid, "05-kid-live")
 
-        requests.get_by_role("button", name=f"Fulfil: {store.movie} for Maya").click()
+        requests.get_by_role("button", name=f"Hand over: {store.movie} for Maya").click()
         expect(my_request(kid, store.movie)).to_contain_text("Done: enjoy!", timeout=LIVE)
 
         kid.set_viewport_size(PHONE)

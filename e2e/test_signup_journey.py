@@ -156,3 +156,26 @@ def test_a_parent_of_two_families_picks_one_then_switches_without_a_password(
     assert replay is not None and replay.status == 400
     expect(page.get_by_role("alert")).to_have_text("This link has already been used.")
     shot(page, "06-replayed-pass-refused")
+
+
+def test_typing_a_new_address_is_never_garbled_by_the_proposal(page: Page, live_server: LiveServer) -> None:
+    """Issue 13, found 5: the address proposed from the family name never replaces the field while it has focus,
+    and sign-up logs no console error (the inherited hx-disabled-elt used to)."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(live_server.url(None, "/signup"))
+    name = page.get_by_label("Family name")
+    address = page.get_by_label("Your family's web address")
+    tag = uuid.uuid4().hex[:6]
+    name.press_sequentially(f"Journey {tag}", delay=30)
+    expect(address).to_have_value(f"journey-{tag}")
+    # Straight from the name to the address (the name's "change" asks for a new proposal as focus moves),
+    # select the proposal and type over it.
+    address.click()
+    address.press("Control+a")
+    address.press_sequentially(f"jtest{tag}", delay=30)
+    page.wait_for_timeout(1_000)  # any late proposal has arrived by now
+    expect(address).to_have_value(f"jtest{tag}")
+    expect(page.locator("#slug-status")).to_contain_text(f"jtest{tag}")
+    assert errors == []

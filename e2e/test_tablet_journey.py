@@ -1,4 +1,5 @@
-"""The family tablet: a parent sets it up, kids sign in with their PIN on the keypad, Done and idle end the turn."""
+"""The family tablet: a parent sets it up, kids sign in with their PIN on the keypad, "I'm done" and idle end the
+turn (with a countdown), on the Rewards page too."""
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
@@ -61,7 +62,7 @@ def test_kids_take_turns_on_the_family_tablet(page: Page, live_server: LiveServe
     expect(page.get_by_text("Your chores will appear here")).to_be_visible()
     shot(page, "05-kid-home")
 
-    page.get_by_role("button", name="Done").click()
+    page.get_by_role("button", name="I'm done").click()
     expect(page).to_have_url(live_server.url("demo", "/tablet"))
     expect(page.get_by_label("Signed in as")).to_have_count(0)
     shot(page, "06-back-to-wall")
@@ -73,7 +74,12 @@ def test_kids_take_turns_on_the_family_tablet(page: Page, live_server: LiveServe
     expect(page.get_by_role("heading", level=1, name="Leo")).to_be_visible()
     page.clock.run_for(30_000)
     expect(page).to_have_url(live_server.url("demo", "/me"))  # still his turn after half a minute
-    page.clock.run_for(31_000)
+    countdown = page.get_by_role("timer")
+    expect(countdown).to_be_hidden()
+    page.clock.run_for(21_000)  # the last ten seconds are counted down on screen
+    expect(countdown).to_contain_text("Your turn ends in")
+    shot(page, "07a-idle-countdown")
+    page.clock.run_for(11_000)
     expect(page).to_have_url(live_server.url("demo", "/tablet"))
     expect(page.get_by_role("heading", name="Who's there?")).to_be_visible()
     expect(page.get_by_label("Signed in as")).to_have_count(0)

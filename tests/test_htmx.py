@@ -12,6 +12,7 @@ from flask import Flask, Response
 from app.htmx import (
     LIVE_EVENTS,
     PAGE_EVENTS,
+    SCRIPT_EVENTS,
     HousePointsHtmx,
     HxEvent,
     is_htmx,
@@ -138,8 +139,8 @@ def test_every_listener_names_its_event_through_the_registry() -> None:
 
 def test_every_page_event_is_heard_on_body_and_every_body_listener_hears_a_page_event() -> None:
     heard = heard_by_pages()
-    assert set(heard.page) == set(PAGE_EVENTS), {name: heard.page.get(name) for name in
-                                                 set(heard.page) ^ set(PAGE_EVENTS)}
+    assert set(heard.page) == PAGE_EVENTS | SCRIPT_EVENTS, {name: heard.page.get(name) for name in
+                                                           set(heard.page) ^ (PAGE_EVENTS | SCRIPT_EVENTS)}
 
 
 def test_every_live_event_is_heard_and_every_live_listener_hears_a_live_event() -> None:
@@ -154,7 +155,13 @@ def test_every_event_heard_is_sent_on_its_channel() -> None:
 
 
 def test_the_registry_has_no_name_without_a_channel() -> None:
-    assert set(HxEvent) == PAGE_EVENTS | LIVE_EVENTS
+    assert set(HxEvent) == PAGE_EVENTS | LIVE_EVENTS | SCRIPT_EVENTS
+
+
+def test_every_script_event_is_fired_by_a_script() -> None:
+    scripts = "".join(path.read_text() for path in SCRIPTS)
+    for name in SCRIPT_EVENTS:
+        assert re.search(rf'htmx\.trigger\(document\.body,\s*"{name}"', scripts), name
 
 
 def test_an_event_nobody_hears_cannot_be_sent() -> None:

@@ -70,6 +70,7 @@ SYSTEM_ALLOWED_SERVICES = {"app.members.services.create_member", "app.chores.ser
 SELF_OR_PARENT_SERVICES = {
     "app.rewards.services.set_savings_goal": "kid", "app.rewards.services.clear_savings_goal": "kid",
     "app.achievements.services.check_wall_access": "kid",
+    "app.members.services.set_language": "member",
 }
 # Any member may call these; their own rules (object-level, in the service) are tested with their area.
 MEMBER_SERVICES = {
@@ -224,7 +225,8 @@ PARENT_ONLY_ROUTES = {
     "presence.add_exception_view", "presence.add_pattern_view", "presence.calendar", "presence.delete_rule",
     "presence.pattern_form",
     "reports.export_assignments", "reports.export_ledger", "reports.index",
-    "rewards.approve", "rewards.archive", "rewards.edit", "rewards.fulfil", "rewards.new", "rewards.reject",
+    "rewards.approve", "rewards.approve_and_fulfil", "rewards.archive", "rewards.edit", "rewards.fulfil", "rewards.new",
+    "rewards.reject",
     "rewards.requests_panel", "rewards.restore",
     "settings.delete_family", "settings.delete_family_page", "settings.export_archive", "settings.index",
     "settings.save",
@@ -246,6 +248,7 @@ KID_ROUTES = {
     "accounts.switch_family_picker",
     "achievements.celebrate", "achievements.index", "achievements.mark_celebrated", "achievements.wall",
     "allowance.me",
+    "members.language", "members.save_language",
     "api.alltime_leaderboard", "api.api_docs", "api.auth_me", "api.badge_catalogue", "api.child_performance_report",
     "api.claim", "api.clear_user_goal", "api.complete", "api.family_info", "api.get_family_chore", "api.get_me",
     "api.get_my_preferences", "api.get_one_assignment", "api.get_user", "api.list_assignments",

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.i18n import translate_message
 from app.accounts import bp
 from app.accounts.audit import audit
 from app.accounts.handoff import local_path
@@ -88,16 +89,16 @@ def login() -> BaseResponse:
         with unit_of_work(session):  # the failure that locked the login must be remembered
             audit("auth.locked_out", member_id=cast("uuid.UUID | None", error.extra.get("member_id")),
                   method="password")
-        return _login_page(status=423, error=error.message, login=login_name, remember=remember,
+        return _login_page(status=423, error=translate_message(error.message), login=login_name, remember=remember,
                            retry_after=error.extra.get("retry_after"))
     except Forbidden as error:
         with unit_of_work(session):
             audit("auth.login_failed", method="password", reason="login disabled")
-        return _login_page(status=403, error=error.message, login=login_name, remember=remember)
+        return _login_page(status=403, error=translate_message(error.message), login=login_name, remember=remember)
     except AuthenticationFailed as error:
         with unit_of_work(session):  # the lockout counts this failure
             audit("auth.login_failed", method="password", reason="invalid credentials")
-        return _login_page(status=422, error=error.message, login=login_name, remember=remember)
+        return _login_page(status=422, error=translate_message(error.message), login=login_name, remember=remember)
     with unit_of_work(session):
         sign_in(member, remember=remember)
         audit("auth.login_succeeded", member_id=member.id, method="password", remember=remember)
@@ -160,7 +161,7 @@ def register_this_browser() -> BaseResponse:
         data = parse_input(DeviceInput, {"name": name})
         device, raw_token = register_device(get_session(), parent, name=data.name or "", now=utcnow())
     except ValidationFailed as error:
-        return _devices_page(status=422, error=error.message, name=name)
+        return _devices_page(status=422, error=translate_message(error.message), name=name)
     audit("device.registered", member_id=parent.id, target_type="tablet_device", target_id=device.id,
           name=device.name)
     # A parent's session left on the shared tablet would let kids into parent pages: the tablet starts signed out.

@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.languages import Phrase, phrase
 from app.achievements.models import MemberBadge
 from app.achievements.rules import (
     BADGE_RULES,
@@ -176,8 +177,8 @@ class BadgeTile:
         return min(100, round(100 * self.progress / self.rule.threshold)) if self.rule.threshold else 0
 
     @property
-    def progress_text(self) -> str:
-        return "Earned" if self.earned is not None else self.rule.progress_text(self.progress)
+    def progress_text(self) -> Phrase:
+        return phrase("Earned") if self.earned is not None else self.rule.progress_text(self.progress)
 
 
 def member_badges(session: Session, member_id: uuid.UUID) -> list[MemberBadge]:

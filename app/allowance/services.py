@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.languages import Phrase, phrase
 from app.allowance.inputs import ConversionInput, PaymentInput, ScheduleInput
 from app.allowance.models import AllowanceMode, AllowanceSchedule, Payout
 from app.domain import ValidationFailed
@@ -44,6 +45,10 @@ class ConversionRate:
 
     def describe(self) -> str:
         return f"{self.points_per_unit:,} points = {format_money(100, self.currency)}"
+
+    def phrase(self, money: str) -> Phrase:
+        """The rate in words for a page, with the unit of money already in the page's format."""
+        return phrase("%(points)s points = %(money)s", points=f"{self.points_per_unit:,}", money=money)
 
 
 def format_money(cents: int, currency: str) -> str:

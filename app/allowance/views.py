@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.allowance import bp
@@ -19,7 +20,6 @@ from app.allowance.services import (
     ConversionRate,
     MoneyStatement,
     conversion_rate,
-    format_money,
     get_allowance_schedule,
     money_statement,
     parse_amount_cents,
@@ -28,6 +28,8 @@ from app.allowance.services import (
     set_allowance_schedule,
 )
 from app.auth import current_member
+from app.i18n import format_money, translate_message
+from app.languages import translatable
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
@@ -42,7 +44,13 @@ from app.web import current_rules, request_now
 
 FORM_STATUS = 422
 RECENT_LINES = 5
-MODES = {"fixed_amount": "A fixed amount", "convert_week": "Convert the week's points"}
+# Words the card builds from data (paydays, payment methods), listed so the catalog has them for `translated`.
+CARD_WORDS = (translatable("Mondays:"), translatable("Tuesdays:"), translatable("Wednesdays:"),
+              translatable("Thursdays:"), translatable("Fridays:"), translatable("Saturdays:"),
+              translatable("Sundays:"),
+              translatable("Cash"), translatable("Bank transfer"), translatable("Savings account"),
+              translatable("Gift card"), translatable("Other"))
+MODES = {"fixed_amount": translatable("A fixed amount"), "convert_week": translatable("Convert the week's points")}
 
 
 @dataclass
@@ -160,7 +168,7 @@ def card(member_id: str) -> BaseResponse:
 def _refused(kid: Member, form: str, error: DomainError) -> Response:
     """The card again with what was wrong; nothing of the attempt was kept (its unit of work rolled back)."""
     status = FORM_STATUS if isinstance(error, ValidationFailed) else error.status
-    state = _card(kid, error=error.message, error_form=form, values=request.form.to_dict())
+    state = _card(kid, error=translate_message(error.message), error_form=form, values=request.form.to_dict())
     if not is_htmx():
         return _index([state if c.kid.id == kid.id else c for c in
                        (_card(k) for k in list_children(get_session()))], status=status)
@@ -188,7 +196,8 @@ def convert(member_id: str) -> BaseResponse:
                                    request_now())
     except DomainError as error:
         return _refused(kid, "convert", error)
-    notice = f"Converted {payout.points} points to {format_money(payout.amount_cents, payout.currency)}."
+    notice = gettext("Converted %(points)s points to %(money)s.", points=payout.points,
+                     money=format_money(payout.amount_cents, payout.currency))
     return _done(kid, notice, HxEvent.POINTS_CHANGED)
 
 
@@ -205,7 +214,7 @@ def pay(member_id: str) -> BaseResponse:
             payout = record_allowance(session, _me(), kid, data, current_rules(), request_now())
     except DomainError as error:
         return _refused(kid, "pay", error)
-    notice = f"Paid {format_money(payout.amount_cents, payout.currency)}."
+    notice = gettext("Paid %(money)s.", money=format_money(payout.amount_cents, payout.currency))
     return _done(kid, notice)
 
 

@@ -323,7 +323,8 @@ def complete_assignment(session: Session, *, actor: Member, assignment_id: uuid.
     if not actor.is_parent and assignment.assigned_to != actor.id:
         raise Forbidden("Not authorized to complete this assignment")
     if assignment.status != "pending":
-        raise ValidationFailed(f"Cannot complete assignment with status: {assignment.status}")
+        raise ValidationFailed(f"Cannot complete assignment with status: {assignment.status}",
+                               current_status=assignment.status)
     chore = assignment.chore
     if chore.not_before_time is not None and not actor.is_parent:
         opens = rules.clock.at(assignment.due_date, chore.not_before_time)
@@ -370,7 +371,8 @@ def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
     require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status != "pending_verification":
-        raise ValidationFailed(f"Cannot verify assignment with status: {assignment.status}")
+        raise ValidationFailed(f"Cannot verify assignment with status: {assignment.status}",
+                               current_status=assignment.status)
     if assignment.assigned_to is None:
         raise ValidationFailed("Assignment has no assignee")
     assignment.verification_notes = (notes or "").strip()[:1000] or None
@@ -401,7 +403,8 @@ def undo_completion(session: Session, *, actor: Member, assignment_id: uuid.UUID
     require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status not in ("verified", "pending_verification"):
-        raise ValidationFailed(f"Cannot undo assignment with status: {assignment.status}")
+        raise ValidationFailed(f"Cannot undo assignment with status: {assignment.status}",
+                               current_status=assignment.status)
     if assignment.status == "verified" and assignment.points_earned and assignment.assigned_to is not None:
         post_entry(session, assignment.assigned_to, amount=-assignment.points_earned, kind="chore",
                    description=f"Undone: {assignment.chore.name}", clock=rules.clock, now=now, actor_id=actor.id,
@@ -421,7 +424,8 @@ def skip_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID
     require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status not in ACTIVE_STATUSES + ("missed",):
-        raise ValidationFailed(f"Cannot skip assignment with status: {assignment.status}")
+        raise ValidationFailed(f"Cannot skip assignment with status: {assignment.status}",
+                               current_status=assignment.status)
     assignment.status = AssignmentStatus.SKIPPED
     assignment.skipped_by = actor.id
     session.flush()
@@ -434,7 +438,8 @@ def reopen_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
     require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status != "missed":
-        raise ValidationFailed(f"Cannot re-open assignment with status: {assignment.status}")
+        raise ValidationFailed(f"Cannot re-open assignment with status: {assignment.status}",
+                               current_status=assignment.status)
     penalty = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
                              .where(LedgerEntry.assignment_id == assignment.id, LedgerEntry.kind == "penalty"))
     if penalty and assignment.assigned_to is not None:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
+from app.languages import translatable
 from app.chores.inputs import ChoreInput, ScheduleInput
 from app.chores.models import AssignmentStrategy, Chore
 from app.chores.schedules import ScheduleSpec, clean_schedule, describe, next_occurrences
@@ -21,14 +22,14 @@ ICON_CHOICES = ("🧹", "🛏️", "🧸", "🍽️", "🧽", "🍴", "🗑️",
 CATEGORY_SUGGESTIONS = ("bedroom", "bathroom", "kitchen", "household", "laundry", "pets", "garden", "outdoor",
                         "school", "other")
 SCHEDULE_KINDS = {  # form value → label; "none" keeps a chore in the library without assigning it
-    "daily": "Every day",
-    "weekly": "Weekly, on chosen days",
-    "interval": "Every few days, weeks or months",
-    "monthly_day": "Monthly, on a day of the month",
-    "monthly_weekday": "Monthly, on a weekday (e.g. 2nd Sunday)",
-    "yearly": "Every year",
-    "once": "Just once",
-    "none": "No schedule (hand it out yourself)",
+    "daily": translatable("Every day"),
+    "weekly": translatable("Weekly, on chosen days"),
+    "interval": translatable("Every few days, weeks or months"),
+    "monthly_day": translatable("Monthly, on a day of the month"),
+    "monthly_weekday": translatable("Monthly, on a weekday (e.g. 2nd Sunday)"),
+    "yearly": translatable("Every year"),
+    "once": translatable("Just once"),
+    "none": translatable("No schedule (hand it out yourself)"),
 }
 # Which schedule inputs each kind uses; the others are hidden (CSS) and never sent to the service.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
@@ -44,12 +45,13 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEK_OF_MONTH = (("1", "1st"), ("2", "2nd"), ("3", "3rd"), ("4", "4th"), ("-1", "last"))
 STRATEGIES = {  # value → (label, what it means)
-    "fixed": ("One kid", "The first ticked kid does it; the next one covers when they are away."),
-    "each": ("Each kid", "Every ticked kid gets their own copy."),
-    "round_robin": ("Take turns", "Ticked kids take turns in the order below."),
-    "fair_share": ("Fair share", "Whoever has done the least this week."),
-    "random": ("Random", "Picked at random, never the same kid twice in a row."),
-    "open": ("Open to claim", "Anyone can claim it; the first claim wins."),
+    "fixed": (translatable("One kid"),
+              translatable("The first ticked kid does it; the next one covers when they are away.")),
+    "each": (translatable("Each kid"), translatable("Every ticked kid gets their own copy.")),
+    "round_robin": (translatable("Take turns"), translatable("Ticked kids take turns in the order below.")),
+    "fair_share": (translatable("Fair share"), translatable("Whoever has done the least this week.")),
+    "random": (translatable("Random"), translatable("Picked at random, never the same kid twice in a row.")),
+    "open": (translatable("Open to claim"), translatable("Anyone can claim it; the first claim wins.")),
 }
 TEXT_FIELDS = ("name", "description", "instructions", "category")
 NUMBER_FIELDS = ("base_points", "estimated_minutes", "min_age", "penalty_points", "open_bonus_points")

@@ -35,6 +35,17 @@ def get_chore_or_404(session: Session, chore_id: uuid.UUID | str, *, include_arc
     return chore
 
 
+def same_name_chore(session: Session, name: str, *, other_than: uuid.UUID | None = None) -> Chore | None:
+    """An active chore already called `name` (ignoring case and spaces around it): worth a warning, not a refusal."""
+    wanted = name.strip().casefold()
+    if not wanted:
+        return None
+    for chore in session.scalars(select(Chore).where(Chore.active.is_(True))):
+        if chore.name.strip().casefold() == wanted and chore.id != other_than:
+            return chore
+    return None
+
+
 # Keys whose null clears the value; for the others null (or a blank form box) leaves the chore as it is.
 CLEARABLE = ("description", "instructions", "estimated_minutes", "due_time", "not_before_time")
 FLAGS = ("requires_verification", "requires_photo", "bonus_eligible", "rotation_eligible", "active")

@@ -5,6 +5,7 @@ from itertools import groupby
 from typing import Any
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.assignments.services import materialise_day
@@ -30,7 +31,8 @@ from app.chores.forms import (
 from app.chores.inputs import ChoreUpdate
 from app.chores.models import Chore, Difficulty
 from app.chores.schedules import describe
-from app.chores.services import archive_chore, create_chore, get_chore_or_404, list_chores, update_chore
+from app.chores.services import (archive_chore, create_chore, get_chore_or_404, list_chores, same_name_chore,
+                                 update_chore)
 from app.db import get_session
 from app.domain import DomainError
 from app.live.events import publish_event
@@ -46,12 +48,19 @@ def _load(chore_id: str) -> Chore:
     return get_chore_or_404(get_session(), chore_id, include_archived=True)
 
 
+def _duplicate_warning(values: dict[str, Any], chore: Chore | None) -> str | None:
+    """A calm warning when another chore already has this name (a second one is allowed, just rarely meant)."""
+    twin = same_name_chore(get_session(), str(values.get("name") or ""), other_than=chore.id if chore else None)
+    return (str(gettext("You already have a chore called “%(name)s”. Saving adds a second one.", name=twin.name))
+            if twin else None)
+
+
 def _form_page(state: ChoreFormState, *, chore: Chore | None, status: int = 200,
-               moved: str | None = None) -> Response:
+               moved: str | None = None, duplicate: str | None = None) -> Response:
     """The whole new/edit page (the form, its assignee list and the live schedule preview)."""
     kids = list_children(get_session())
     body = render_template(
-        "chores/form.html", state=state, values=state.values, chore=chore, moved=moved,
+        "chores/form.html", state=state, values=state.values, chore=chore, moved=moved, duplicate=duplicate,
         kids=ordered_kids(state.values, kids), preview=preview_schedule(state.values, family_today()),
         icons=ICON_CHOICES, categories=CATEGORY_SUGGESTIONS, difficulties=Difficulty, schedule_kinds=SCHEDULE_KINDS,
         weekday_names=WEEKDAY_NAMES, weeks_of_month=WEEK_OF_MONTH, strategies=STRATEGIES,
@@ -72,12 +81,13 @@ def _publish(chore: Chore) -> None:
 
 def _who(chore: Chore, names: dict[Any, str]) -> str:
     """Who does the chore, in a few words, for the list."""
-    label = STRATEGIES.get(chore.assignment_type, (chore.assignment_type, ""))[0]
+    label = str(gettext(STRATEGIES.get(chore.assignment_type, (chore.assignment_type, ""))[0]))
     if chore.assignment_type == "open":
-        return label + (f" (+{chore.open_bonus_points} bonus)" if chore.open_bonus_points else "")
+        return label + (str(gettext(" (+%(points)s bonus)", points=chore.open_bonus_points))
+                        if chore.open_bonus_points else "")
     people = [names[a.member_id] for a in chore.assignees if a.member_id in names]
     if not people:
-        return f"{label}: every kid old enough"
+        return str(gettext("%(label)s: every kid old enough", label=label))
     joiner = " → " if chore.assignment_type in ("round_robin", "fixed") else ", "
     return f"{label}: {joiner.join(people)}"
 
@@ -108,6 +118,10 @@ def new() -> BaseResponse:
     state = ChoreFormState(posted_values(request.form))
     if request.form.get("move"):  # an up/down button without JavaScript: show the new order, save nothing
         return _form_page(state, chore=None, moved=apply_move(state.values, request.form["move"]))
+    duplicate = _duplicate_warning(state.values, None)
+    if duplicate and not request.form.get("same_name_ok"):
+        # Said once, then the parent decides: the form again with the warning and a box to tick.
+        return _form_page(state, chore=None, duplicate=duplicate, status=422)
     session = get_session()
     try:
         with unit_of_work(session) as work:
@@ -162,7 +176,8 @@ def validate() -> Response:
         except DomainError as error:
             state.add_error(error)
     preview = preview_schedule(state.values, family_today())
-    return make_response(render_template("chores/_feedback.html", state=state, preview=preview, checked=True))
+    return make_response(render_template("chores/_feedback.html", state=state, preview=preview, checked=True,
+                                         duplicate=_duplicate_warning(state.values, chore)))
 
 
 @bp.post("/chores/assignees")

@@ -13,9 +13,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.i18n import translate_message
 from app.assignments.models import Assignment
 from app.assignments.services import (
     assignments_for_day,
@@ -46,6 +48,9 @@ from app.uow import commit_now, unit_of_work
 from app.web import current_rules, family_today, request_now
 
 MAX_REASON = 300  # the rejection reason column's size
+# How a parent hears an assignment's state when their card was out of date (a kid tapped done meanwhile).
+STATE_WORDS = {"open": "open to claim", "pending": "still to do", "pending_verification": "waiting for your approval",
+               "verified": "done and approved", "missed": "missed", "skipped": "skipped"}
 FORM_STATUS = 422  # an invalid form (a missing reason, a bad amount), as opposed to a refused state change
 
 
@@ -75,6 +80,7 @@ class KidCard:
     week: list[WeekDay] = field(default_factory=list)
     weekly_points: int = 0
     error: str | None = None  # a refused action, shown at the top of the card
+    notice: str | None = None  # calm news: the card was out of date, here it is as it is now
     error_item: uuid.UUID | None = None  # the item a form error belongs to (its reject form stays open)
 
     @property
@@ -142,7 +148,7 @@ def _presets() -> dict[str, list[PointPreset]]:
 
 def _due_label(assignment: Assignment) -> str:
     local = current_rules().clock.local(assignment.due_at)
-    return "today" if local.time().replace(microsecond=0) == END_OF_DAY else local.strftime("%H:%M")
+    return str(gettext("today")) if local.time().replace(microsecond=0) == END_OF_DAY else local.strftime("%H:%M")
 
 
 def _render(template: str, **context: Any) -> str:
@@ -150,24 +156,25 @@ def _render(template: str, **context: Any) -> str:
 
 
 def _dashboard(*, presets: dict[str, list[PointPreset]] | None = None, error: str | None = None,
-               status: int = 200) -> Response:
+               notice: str | None = None, status: int = 200) -> Response:
     """The whole page: the summary, a card per kid, the open chores."""
     session = get_session()
     kids = list_children(session)
     assignments = assignments_for_day(session, family_today())
     cards = _cards(kids, assignments)
     body = _render("dashboard/index.html", cards=cards, presets=presets or _presets(), page_error=error,
+                   page_notice=notice,
                    open_chores=[a for a in assignments if a.status == "open"])
     return vary_on_htmx(make_response(body, status))
 
 
 def _kid_card(kid: Member, *, error: str | None = None, error_item: uuid.UUID | None = None,
-              status: int = 200) -> Response:
+              notice: str | None = None, status: int = 200) -> Response:
     """One kid's card, fresh from the database."""
     mine = [a for a in assignments_for_day(get_session(), family_today(), member_id=kid.id)
             if a.assigned_to == kid.id]
     card = _cards([kid], mine)[0]
-    card.error, card.error_item = error, error_item
+    card.error, card.error_item, card.notice = error, error_item, notice
     response = make_response(_render("dashboard/_kid_card.html", card=card, presets=_presets()), status)
     if status >= 400:
         # htmx only swaps 4xx answers that name their target (the 4xx rule in app.htmx).
@@ -218,18 +225,30 @@ def _refused(kid_id: uuid.UUID | None, error: DomainError, *, status: int | None
     """A rule said no: the card again with the message (htmx), or the page with it; nothing was kept."""
     status = status or error.status
     if not is_htmx():
-        return _dashboard(error=error.message, status=status)
+        return _dashboard(error=translate_message(error.message), status=status)
     if kid_id is None:
-        return _open_chores(error=error.message, status=status)
-    return _kid_card(get_member_or_404(get_session(), kid_id, include_inactive=True), error=error.message,
-                     error_item=item, status=status)
+        return _open_chores(error=translate_message(error.message), status=status)
+    return _kid_card(get_member_or_404(get_session(), kid_id, include_inactive=True),
+                     error=translate_message(error.message), error_item=item, status=status)
+
+
+def _out_of_date(chore_name: str, kid_id: uuid.UUID | None, state: str) -> BaseResponse:
+    """The page showed an older state (someone acted meanwhile): the card as it is now, and a calm word why."""
+    notice = f"{chore_name} changed meanwhile: it is {STATE_WORDS.get(state, state)}. This is how it is now."
+    if not is_htmx():
+        return _dashboard(notice=notice)
+    if kid_id is None:
+        return _open_chores(error=notice)
+    response = _kid_card(get_member_or_404(get_session(), kid_id, include_inactive=True), notice=notice)
+    return trigger(response, details=_events(kid_id, (HxEvent.ASSIGNMENT_CHANGED,)))
 
 
 def _not_found(error: NotFound) -> Response:
     """An id that is not this family's: a short message in the page's toast region (htmx) or the 404 page."""
     if not is_htmx():
         raise error
-    response = make_response(render_template("dashboard/_toast.html", message=error.message), error.status)
+    toast = render_template("dashboard/_toast.html", message=translate_message(error.message))
+    response = make_response(toast, error.status)
     return reswap(response, "innerHTML", "#dashboard-toast")
 
 
@@ -243,12 +262,14 @@ def _act(assignment_id: str, action: AssignmentAction, *events: HxEvent) -> Base
         assignment = get_assignment_or_404(session, assignment_id)
     except NotFound as error:
         return _not_found(error)
-    kid_id = assignment.assigned_to
+    kid_id, chore_name = assignment.assigned_to, assignment.chore.name  # read before a rollback expires them
     try:
         with unit_of_work(session) as work:
             action(session, signed_in_member(), assignment.id)
             work.after_commit(_publish, assignment, kid_id, points="pointsChanged" in events)
     except DomainError as error:
+        if "current_status" in error.extra:
+            return _out_of_date(chore_name, kid_id, str(error.extra["current_status"]))
         return _refused(kid_id, error)
     return _after(kid_id, *events, HxEvent.ASSIGNMENT_CHANGED if kid_id else HxEvent.OPEN_CHORES_CHANGED)
 

@@ -2,29 +2,34 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from flask_babel import gettext
 
 from app.auth import current_member
+from app.languages import translatable
 
-# (endpoint, label, parents only)
+# (endpoint, label, parents only), most used first: a phone shows them all behind "Menu", a desktop the first
+# PRIMARY_LINKS in its bar and the rest under "More".
 NAV_ITEMS: tuple[tuple[str, str, bool], ...] = (
-    ("family_home.index", "Home", False),
-    ("dashboard.index", "Today", True),
-    ("tablet.kid_home", "My day", False),
-    ("chores.index", "Chores", True),
-    ("presence.calendar", "Calendar", True),
-    ("rewards.store", "Rewards", False),
-    ("achievements.index", "Badges", False),
-    ("allowance.index", "Allowance", True),
-    ("reports.index", "Reports", True),
-    ("settings.index", "Settings", True),
-    ("members.index", "Members", True),
-    ("accounts.devices", "Devices", True),
-    ("tablet.wall", "Tablet", True),
+    ("dashboard.index", translatable("Today"), True),
+    ("tablet.kid_home", translatable("My day"), False),
+    ("chores.index", translatable("Chores"), True),
+    ("rewards.store", translatable("Rewards"), False),
+    ("achievements.index", translatable("Badges"), False),
+    ("presence.calendar", translatable("Calendar"), True),
+    ("members.index", translatable("Members"), True),
+    ("allowance.index", translatable("Allowance"), True),
+    ("reports.index", translatable("Reports"), True),
+    ("settings.index", translatable("Settings"), True),
+    ("accounts.devices", translatable("Devices"), True),
+    ("tablet.wall", translatable("Tablet"), True),
+    ("members.language", translatable("Language"), False),
+    ("family_home.index", translatable("Home"), False),
 )
+PRIMARY_LINKS = 5
 
 
 def init_app(app: Flask) -> None:
-    app.context_processor(lambda: {"family_nav": family_nav})
+    app.context_processor(lambda: {"family_nav": family_nav, "primary_links": PRIMARY_LINKS})
 
 
 def family_nav() -> list[tuple[str, str]]:
@@ -40,5 +45,5 @@ def family_nav() -> list[tuple[str, str]]:
             continue
         if endpoint == "tablet.kid_home" and member.is_parent:
             continue
-        items.append((endpoint, label))
+        items.append((endpoint, str(gettext(label))))
     return items

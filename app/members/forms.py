@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import g
 from sqlalchemy.orm import Session
 
+from app.i18n import translate_message
 from app.db.bases import utcnow
 from app.domain import DomainError, ValidationFailed
 from app.members.models import Member
@@ -29,7 +30,6 @@ AVATAR_CHOICES: tuple[str, ...] = (
     "🦊", "🐻", "🦄", "🦖", "🐼", "🐱", "🐶", "🐸", "🐵", "🦁", "🐯", "🐨",
     "🐰", "🐙", "🦋", "🐢", "🦉", "🐧", "🚀", "⚽", "🎨", "🎸", "🌟", "🌈",
 )
-COLOR_SUGGESTIONS: tuple[str, ...] = ("#3498db", "#e84393", "#27ae60", "#e67e22", "#8e44ad", "#c0392b", "#16a085")
 # Services name some inputs after the API's keys; the forms' field names differ.
 SERVICE_FIELD_NAMES = {"color_theme": "color"}
 
@@ -66,7 +66,7 @@ class FormState:
         try:
             return clean(*args)
         except ValidationFailed as error:
-            self.errors.setdefault(name, error.message)
+            self.errors.setdefault(name, translate_message(error.message))
             return None
 
     def refuse(self, error: DomainError) -> None:
@@ -75,9 +75,9 @@ class FormState:
         known = [name for name in names if name in self.values or name in ("password", "pin")]
         if known:
             for name in known:
-                self.errors.setdefault(name, error.message)
+                self.errors.setdefault(name, translate_message(error.message))
         else:
-            self.message = error.message
+            self.message = translate_message(error.message)
 
 
 def _text(form: Mapping[str, str], name: str) -> str:

@@ -56,3 +56,9 @@ class MemberPreferences(Input):
     """A member's preferences: a JSON object the clients own, stored whole (its size is bounded at the API)."""
 
     preferences: dict[str, Any]
+
+
+class LanguageChoice(Input):
+    """A member's language: a supported code, or blank to follow the family's default."""
+
+    language: Annotated[Text(5) | None, BlankIsNone] = None  # type: ignore[valid-type]

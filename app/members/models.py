@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKeyConstraint, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKeyConstraint, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.db.bases import FamilyBase, FamilyScoped, Timestamps, UTCDateTime, UUIDPrimaryKey, str_enum
@@ -29,6 +29,7 @@ class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
         UniqueConstraint("family_id", "id"),  # the target of every composite (x_id, family_id) foreign key
         ForeignKeyConstraint(["created_by", "family_id"], ["members.id", "members.family_id"]),
         ForeignKeyConstraint(["updated_by", "family_id"], ["members.id", "members.family_id"]),
+        CheckConstraint("language IN ('en', 'es')", name="language"),
     )
 
     username: Mapped[str] = mapped_column(String(50))
@@ -58,6 +59,7 @@ class Member(UUIDPrimaryKey, FamilyScoped, Timestamps, FamilyBase):
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    language: Mapped[str | None] = mapped_column(String(5))  # the member's own choice; None = the family's default
     # Cached balances: the ledger is the truth, these are updated in the same transaction as each ledger row.
     total_points: Mapped[int] = mapped_column(default=0)
     available_points: Mapped[int] = mapped_column(default=0)

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, ValidationFailed
 from app.inputs import ascii_date, clean_text
-from app.members.inputs import MemberChanges, MemberInput, MemberPreferences
+from app.languages import clean_language
+from app.members.inputs import LanguageChoice, MemberChanges, MemberInput, MemberPreferences
 from app.members.models import Member, MemberRole
 from app.platform.models import FamilyMembership, MembershipRole
-from app.policy import SystemActor, require_parent, require_parent_or_system
+from app.policy import SystemActor, require_parent, require_parent_or_system, require_self_or_parent
 from app.security import hash_secret
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,29}$")
@@ -26,6 +27,9 @@ COMMON_PASSWORDS = frozenset({"password12", "password123", "1234567890", "qwerty
 # Members a plan allows per role; None means unlimited.
 PLAN_LIMITS: dict[str, dict[str, int] | None] = {"free": {"parent": 2, "child": 5}, "premium": None}
 DEFAULT_COLOR = "#3498db"
+# The colours the member forms offer; the first nobody in the family has yet comes preselected.
+DEFAULT_PALETTE: tuple[str, ...] = ("#3498db", "#e84393", "#1e8449", "#d35400", "#8e44ad", "#c0392b", "#16a085",
+                                    "#2c3e50")
 
 
 # --- validation of single values (used by forms and the API alike) --------------------------------------------
@@ -162,6 +166,12 @@ def check_plan_allows(session: Session, plan: str, role: str) -> None:
         raise PlanLimitReached(f"The free plan includes up to {limit} {noun}. Upgrade to premium to add more.")
 
 
+def suggested_colors(session: Session) -> list[str]:
+    """The palette with the colours nobody in the family has yet first, so each new member stands apart."""
+    used = set(session.scalars(select(Member.color)))
+    return [c for c in DEFAULT_PALETTE if c not in used] + [c for c in DEFAULT_PALETTE if c in used]
+
+
 # --- changes --------------------------------------------------------------------------------------------------
 
 def create_member(session: Session, *, actor: Member | SystemActor, plan: str, today: date,
@@ -268,6 +278,13 @@ def update_own_profile(session: Session, member: Member, *, today: date, changes
 def set_preferences(member: Member, choice: MemberPreferences) -> None:
     """Replace a member's preferences object (the previous service replaced, never merged)."""
     member.preferences = choice.preferences
+
+
+def set_language(member: Member, *, actor: Member, choice: LanguageChoice) -> None:
+    """A member picks their own language (kids too); a parent may pick for anyone in the family."""
+    require_self_or_parent(actor, member)
+    member.language = clean_language(choice.language)
+    member.updated_by = actor.id
 
 
 def deactivate_member(session: Session, member: Member, *, actor: Member, now: datetime) -> Member:

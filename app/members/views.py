@@ -3,20 +3,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, refresh
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth import current_member, signed_in_member
-from app.auth.decorators import parent_required
+from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import DomainError
 from app.htmx import HxEvent, is_htmx, trigger, vary_on_htmx
 from app.inputs import parse_input
+from app.languages import translatable
 from app.members import bp
 from app.members.adding import audit_member_change as _audit, create_from_form
 from app.members.forms import (
     AVATAR_CHOICES,
-    COLOR_SUGGESTIONS,
     FormState,
     edit_values,
     family_today,
@@ -28,9 +29,10 @@ from app.members.forms import (
     read_password_form,
     read_pin_form,
 )
-from app.members.inputs import MemberChanges
+from app.members.inputs import LanguageChoice, MemberChanges
 from app.members.models import Member
 from app.members.services import (
+    suggested_colors,
     deactivate_member,
     get_member_or_404,
     list_members,
@@ -39,6 +41,7 @@ from app.members.services import (
     reactivate_member,
     reset_password,
     reset_pin,
+    set_language,
     transfer_ownership,
     update_member,
 )
@@ -66,7 +69,7 @@ def _list_context() -> dict[str, Any]:
 
 
 def _form_context(state: FormState, **extra: Any) -> dict[str, Any]:
-    return {"state": state, "avatars": AVATAR_CHOICES, "colors": COLOR_SUGGESTIONS,
+    return {"state": state, "avatars": AVATAR_CHOICES, "colors": suggested_colors(get_session()),
             "cancel_url": url_for("members.index"), **extra}
 
 
@@ -84,27 +87,28 @@ def _page_or_fragment(fragment: str, context: dict[str, Any], *, title: str, sta
 def _kid_form(state: FormState, status: int = 200) -> Response:
     action = url_for("members.add_kid")
     return _page_or_fragment("members/_kid_form.html", _form_context(state, form_action=action),
-                             title="Add a kid", status=status)
+                             title=gettext("Add a kid"), status=status)
 
 
 def _parent_form(state: FormState, status: int = 200) -> Response:
     action = url_for("members.add_parent")
     return _page_or_fragment("members/_parent_form.html", _form_context(state, form_action=action),
-                             title="Add a parent", status=status)
+                             title=gettext("Add a parent"), status=status)
 
 
 ROW_FORMS = {
     # kind: (title, fields template, submit label, POST endpoint)
-    "edit": ("Edit {name}", "members/_edit_fields.html", "Save", "members.update"),
-    "pin": ("New PIN for {name}", "members/_pin_fields.html", "Set PIN", "members.reset_pin"),
-    "password": ("New password for {name}", "members/_password_fields.html", "Set password",
-                 "members.reset_password"),
+    "edit": (translatable("Edit %(name)s"), "members/_edit_fields.html", translatable("Save"), "members.update"),
+    "pin": (translatable("New PIN for %(name)s"), "members/_pin_fields.html", translatable("Set PIN"),
+            "members.reset_pin"),
+    "password": (translatable("New password for %(name)s"), "members/_password_fields.html",
+                 translatable("Set password"), "members.reset_password"),
 }
 
 
 def _row_form(kind: str, member: Member, state: FormState, status: int = 200) -> Response:
     title, body, submit, endpoint = ROW_FORMS[kind]
-    title = title.format(name=member.display_name)
+    title, submit = gettext(title, name=member.display_name), gettext(submit)
     context = _form_context(state, m=member, form_title=title, form_body=body, submit_label=submit,
                             form_action=url_for(endpoint, member_id=member.id))
     return _page_or_fragment("members/_row_form.html", context, title=title, status=status, in_list=True)
@@ -164,7 +168,8 @@ def add_kid() -> Response | BaseResponse:
     if member is None:
         return _kid_form(state, 422)
     if is_htmx():
-        return trigger(_kid_form(FormState(notice=f"{member.display_name} was added.")), MEMBERS_CHANGED)
+        added = gettext("%(name)s was added.", name=member.display_name)
+        return trigger(_kid_form(FormState(notice=added)), MEMBERS_CHANGED)
     return redirect(url_for("members.index"), 303)
 
 
@@ -184,7 +189,8 @@ def add_parent() -> Response | BaseResponse:
     if member is None:
         return _parent_form(state, 422)
     if is_htmx():
-        return trigger(_parent_form(FormState(notice=f"{member.display_name} was added.")), MEMBERS_CHANGED)
+        added = gettext("%(name)s was added.", name=member.display_name)
+        return trigger(_parent_form(FormState(notice=added)), MEMBERS_CHANGED)
     return redirect(url_for("members.index"), 303)
 
 
@@ -206,7 +212,7 @@ def update(member_id: str) -> Response | BaseResponse:
     session = get_session()
     state, changes = read_edit_form(request.form, member, family_today())
     if member.id == signed_in_member().id and not changes["login_enabled"]:
-        state.errors["login_enabled"] = "You can't turn off your own sign-in."
+        state.errors["login_enabled"] = gettext("You can't turn off your own sign-in.")
     if state.ok:
         try:
             with unit_of_work(session):
@@ -217,7 +223,7 @@ def update(member_id: str) -> Response | BaseResponse:
             state.refuse(error)
     if not state.ok:
         return _row_form("edit", member, state, 422)
-    return _row_result(member, notice="Saved.")
+    return _row_result(member, notice=gettext("Saved."))
 
 
 # --- activation ------------------------------------------------------------------------------------------------
@@ -233,7 +239,8 @@ def deactivate(member_id: str) -> Response | BaseResponse:
             _audit("member.deactivated", member, role=member.role)
     except DomainError as error:
         return _refused(member, error)
-    return _row_result(member, notice=f"{member.display_name} was deactivated.", lists_changed=True)
+    return _row_result(member, notice=gettext("%(name)s was deactivated.", name=member.display_name),
+                       lists_changed=True)
 
 
 @bp.post("/members/<member_id>/reactivate")
@@ -247,7 +254,7 @@ def reactivate(member_id: str) -> Response | BaseResponse:
             _audit("member.reactivated", member, role=member.role)
     except DomainError as error:
         return _refused(member, error)
-    return _row_result(member, notice=f"{member.display_name} is back.", lists_changed=True)
+    return _row_result(member, notice=gettext("%(name)s is back.", name=member.display_name), lists_changed=True)
 
 
 # --- secrets ---------------------------------------------------------------------------------------------------
@@ -274,7 +281,7 @@ def reset_pin_view(member_id: str) -> Response | BaseResponse:
             state.refuse(error)
     if not state.ok:
         return _row_form("pin", member, state, 422)
-    return _row_result(member, notice="PIN changed.")
+    return _row_result(member, notice=gettext("PIN changed."))
 
 
 @bp.get("/members/<member_id>/password")
@@ -299,7 +306,7 @@ def reset_password_view(member_id: str) -> Response | BaseResponse:
             state.refuse(error)
     if not state.ok:
         return _row_form("password", member, state, 422)
-    return _row_result(member, notice="Password changed.")
+    return _row_result(member, notice=gettext("Password changed."))
 
 
 # --- roles and ownership ---------------------------------------------------------------------------------------
@@ -316,7 +323,8 @@ def make_parent(member_id: str) -> Response | BaseResponse:
             _audit("member.role_changed", member, **{"from": previous, "to": member.role})
     except DomainError as error:
         return _refused(member, error)
-    return _row_result(member, notice=f"{member.display_name} is now a parent.", lists_changed=True)
+    return _row_result(member, notice=gettext("%(name)s is now a parent.", name=member.display_name),
+                       lists_changed=True)
 
 
 @bp.post("/members/<member_id>/make-owner")
@@ -330,4 +338,41 @@ def make_owner(member_id: str) -> Response | BaseResponse:
             _audit("family.ownership_transferred", member, previous_owner=str(signed_in_member().id))
     except DomainError as error:
         return _refused(member, error)
-    return _row_result(member, notice=f"{member.display_name} now owns the family.", lists_changed=True)
+    return _row_result(member, notice=gettext("%(name)s now owns the family.", name=member.display_name),
+                       lists_changed=True)
+
+
+# --- language --------------------------------------------------------------------------------------------------
+
+def _language_target() -> Member:
+    """Whose language: the signed-in member's own, or (for a parent) the member named by `?member=`."""
+    chosen = request.values.get("member")
+    return _load(chosen) if chosen else signed_in_member()
+
+
+@bp.get("/language")
+@login_required
+def language() -> Response:
+    """Choose the language of your pages (kids too); a parent may choose for another member."""
+    member = _language_target()
+    if member.id != signed_in_member().id and not signed_in_member().is_parent:
+        abort(403, description="Only parents can choose another member's language.")
+    return make_response(render_template("members/language.html", member=member, error=None))
+
+
+@bp.post("/language")
+@login_required
+def save_language() -> Response | BaseResponse:
+    """Save a member's language; the answer (and every page after it) speaks the new one."""
+    member = _language_target()
+    try:
+        with unit_of_work():
+            set_language(member, actor=signed_in_member(), choice=parse_input(LanguageChoice, request.form))
+    except DomainError as error:
+        return make_response(render_template("members/language.html", member=member,
+                                             error=gettext("Please choose one of the languages listed.")),
+                             error.status if error.status != 400 else 422)
+    refresh()  # the locale was chosen before the save: choose again so the notice speaks the new language
+    flash(gettext("Language saved."))
+    target = url_for("members.language", member=request.form.get("member") or None)
+    return redirect(target, 303)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.languages import translatable
 from app.notifications.models import NOTIFICATION_EVENTS
 
 # The channels a member chooses per event (webhooks are the family's, chosen per webhook, not per member).
 MEMBER_CHANNELS = ("in_app", "email")
-CHANNEL_LABELS = {"in_app": "In the app", "email": "Email"}
+CHANNEL_LABELS = {"in_app": translatable("In the app"), "email": translatable("Email")}
 
 
 @dataclass(frozen=True)
@@ -21,21 +22,21 @@ class EventInfo:
 
 
 EVENTS: dict[str, EventInfo] = {
-    "chore_waiting": EventInfo("A chore is done and waiting for approval", ("parent",)),
-    "chore_approved": EventInfo("A chore was approved", ("child",)),
-    "chore_rejected": EventInfo("A chore was sent back", ("child",)),
-    "chore_missed": EventInfo("A chore was missed", ("parent", "child")),
-    "reward_requested": EventInfo("A reward was requested", ("parent",)),
-    "reward_approved": EventInfo("A reward request was approved", ("child",)),
-    "reward_rejected": EventInfo("A reward request was turned down", ("child",)),
-    "reward_fulfilled": EventInfo("A reward was handed over", ("child",)),
-    "badge_earned": EventInfo("A badge was earned", ("parent", "child")),
-    "points_bonus": EventInfo("Bonus points", ("child",)),
-    "points_deduction": EventInfo("Points taken away", ("child",)),
-    "coparent_joined": EventInfo("A co-parent joined the family", ("parent",)),
-    "chore_reminder": EventInfo("A chore is due soon", ("child",)),
-    "chore_overdue": EventInfo("A chore is overdue", ("child",)),
-    "daily_digest": EventInfo("The daily summary email", ("parent",), in_app=False, email_default=True),
+    "chore_waiting": EventInfo(translatable("A chore is done and waiting for approval"), ("parent",)),
+    "chore_approved": EventInfo(translatable("A chore was approved"), ("child",)),
+    "chore_rejected": EventInfo(translatable("A chore was sent back"), ("child",)),
+    "chore_missed": EventInfo(translatable("A chore was missed"), ("parent", "child")),
+    "reward_requested": EventInfo(translatable("A reward was requested"), ("parent",)),
+    "reward_approved": EventInfo(translatable("A reward request was approved"), ("child",)),
+    "reward_rejected": EventInfo(translatable("A reward request was turned down"), ("child",)),
+    "reward_fulfilled": EventInfo(translatable("A reward was handed over"), ("child",)),
+    "badge_earned": EventInfo(translatable("A badge was earned"), ("parent", "child")),
+    "points_bonus": EventInfo(translatable("Bonus points"), ("child",)),
+    "points_deduction": EventInfo(translatable("Points taken away"), ("child",)),
+    "coparent_joined": EventInfo(translatable("A co-parent joined the family"), ("parent",)),
+    "chore_reminder": EventInfo(translatable("A chore is due soon"), ("child",)),
+    "chore_overdue": EventInfo(translatable("A chore is overdue"), ("child",)),
+    "daily_digest": EventInfo(translatable("The daily summary email"), ("parent",), in_app=False, email_default=True),
 }
 assert set(EVENTS) == set(NOTIFICATION_EVENTS), "every notification event needs a catalog entry"
 

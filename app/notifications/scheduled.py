@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.assignments.models import WITH_CHORE, WITH_CHORE_AND_ASSIGNEE, Assignment
 from app.family_rules import FamilyRules
 from app.family_time import END_OF_DAY
+from app.languages import phrase
 from app.members.models import Member
 from app.notifications.models import Delivery
 from app.notifications.services import (
@@ -133,8 +134,8 @@ def queue_reminders(session: Session, rules: FamilyRules, now: datetime) -> int:
                 continue
             made += len(queue_notification(
                 session, event="chore_reminder", recipients=[assignment.assignee],
-                title=f"Due soon: {assignment.chore.name}",
-                body=f"Due at {rules.clock.local(assignment.due_at):%H:%M}.", link=KID_HOME,
+                title=phrase("Due soon: %(chore)s", chore=assignment.chore.name),
+                body=phrase("Due at %(time)s.", time=f"{rules.clock.local(assignment.due_at):%H:%M}"), link=KID_HOME,
                 data={"assignment_id": assignment.id, "member_id": assignment.assigned_to,
                       "chore": assignment.chore.name}, key=f"chore_reminder|{assignment.id}"))
     for assignment in session.scalars(todo.where(Assignment.due_at <= now,
@@ -143,8 +144,8 @@ def queue_reminders(session: Session, rules: FamilyRules, now: datetime) -> int:
             continue
         made += len(queue_notification(
             session, event="chore_overdue", recipients=[assignment.assignee],
-            title=f"Overdue: {assignment.chore.name}",
-            body=f"It was due at {rules.clock.local(assignment.due_at):%H:%M}.",
+            title=phrase("Overdue: %(chore)s", chore=assignment.chore.name),
+            body=phrase("It was due at %(time)s.", time=f"{rules.clock.local(assignment.due_at):%H:%M}"),
             link=KID_HOME, data={"assignment_id": assignment.id, "member_id": assignment.assigned_to,
                                  "chore": assignment.chore.name}, key=f"chore_overdue|{assignment.id}"))
     session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.events import NotificationsQueued, record
+from app.languages import Phrase, render_text
 from app.members.models import FamilySetting, Member
 from app.notifications.catalog import (
     EVENTS,
@@ -52,8 +53,8 @@ def notify(session: Session, *, event: str, recipients: Iterable[Member], title:
     return created
 
 
-def queue_notification(session: Session, *, event: str, recipients: Iterable[Member], title: str,
-                       body: str | None = None, link: str | None = None, data: dict[str, Any] | None = None,
+def queue_notification(session: Session, *, event: str, recipients: Iterable[Member], title: str | Phrase,
+                       body: str | Phrase | None = None, link: str | None = None, data: dict[str, Any] | None = None,
                        key: str | None = None, webhooks: bool = True) -> list[Notification]:
     """`notify` without the flush (session events may not flush); `key` makes it at-most-once per key.
 
@@ -64,25 +65,30 @@ def queue_notification(session: Session, *, event: str, recipients: Iterable[Mem
         raise ValueError(f"unknown notification event {event!r}")
     members = list({m.id: m for m in recipients if m.is_active}.values())
     details = _jsonable(data or {})
-    title, link = title[:200], safe_link(link)
+    link = safe_link(link)
     notifications: list[Notification] = []
     deliveries: list[Delivery] = []
     with session.no_autoflush:
         wants = channel_choices(session, [m.id for m in members], event)
+        family_language = _family_language(session) if members else None
         for member in members:
+            # Each person reads it in their own language (their choice, else the family's); webhooks get English.
+            language = member.language or family_language
+            said, told = (render_text(title, language) or "")[:200], render_text(body, language)
             if channel_applies(event, "in_app") and wants(member.id, "in_app"):
                 notifications.append(Notification(id=_row_id(key, "in_app", member.id), member_id=member.id,
-                                                  event=event, title=title, body=body, link=link, data=details))
+                                                  event=event, title=said, body=told, link=link, data=details))
             if member.email and wants(member.id, "email"):
                 deliveries.append(Delivery(id=_row_id(key, "email", member.id), channel="email", event=event,
-                                           recipient=member.email, subject=title,
-                                           payload={"body": body, "link": link, "member_id": str(member.id)}))
+                                           recipient=member.email, subject=said,
+                                           payload={"body": told, "link": link, "member_id": str(member.id)}))
         if webhooks:
-            message = {**details, "title": title, "body": body, "link": link,
+            english_title = (render_text(title, None) or "")[:200]
+            message = {**details, "title": english_title, "body": render_text(body, None), "link": link,
                        "member_ids": [str(m.id) for m in members]}
             for hook in subscribed_webhooks(session, event):
                 deliveries.append(Delivery(id=_row_id(key, "webhook", hook.id), channel="webhook", event=event,
-                                           webhook_id=hook.id, recipient=hook.url, subject=title,
+                                           webhook_id=hook.id, recipient=hook.url, subject=english_title,
                                            payload={"data": message}))
         if key is not None:
             notifications, deliveries = _only_new(session, notifications, deliveries)
@@ -91,6 +97,15 @@ def queue_notification(session: Session, *, event: str, recipients: Iterable[Mem
         record(session, NotificationsQueued(member_ids=tuple(n.member_id for n in notifications),
                                             delivery_ids=tuple(d.id for d in deliveries)))
     return notifications
+
+
+def _family_language(session: Session) -> str | None:
+    """The family's default language setting (None: each device's own, so English in a notification)."""
+    if "family_language" not in session.info:  # once per session: several notifications may follow one action
+        value = session.scalar(select(FamilySetting.value).where(FamilySetting.key == "language"))
+        session.info["family_language"] = value if isinstance(value, str) else None
+    language: str | None = session.info["family_language"]
+    return language
 
 
 def mark_for_dispatch(session: Session, delivery_id: uuid.UUID) -> None:

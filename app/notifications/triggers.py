@@ -24,6 +24,7 @@ from app.events import (
     RewardDecided,
     RewardRequested,
 )
+from app.languages import Phrase, phrase, plural_phrase
 from app.members.models import Member
 from app.notifications.services import family_parents, queue_notification
 
@@ -43,7 +44,8 @@ def _chore_data(change: Chore, kid: Member) -> dict[str, Any]:
 
 def _chore_waiting(session: Session, change: ChoreCompleted, kid: Member, parents: list[Member]) -> None:
     queue_notification(session, event="chore_waiting", recipients=parents,
-                       title=f"{kid.display_name} finished {change.chore}", body="It is waiting for your approval.",
+                       title=phrase("%(name)s finished %(chore)s", name=kid.display_name, chore=change.chore),
+                       body=phrase("It is waiting for your approval."),
                        link=f"{DASHBOARD}#assignment-{change.assignment_id}", data=_chore_data(change, kid))
 
 
@@ -51,24 +53,28 @@ def _chore_approved(session: Session, change: ChoreApproved, kid: Member, _paren
     if not change.reviewed:
         return  # auto-approved: nobody was asked, nobody is told
     points = change.points
-    queue_notification(session, event="chore_approved", recipients=[kid], title=f"Approved: {change.chore}",
-                       body=f"You earned {points} point{'s' * (points != 1)}." if points else "Well done!",
+    queue_notification(session, event="chore_approved", recipients=[kid],
+                       title=phrase("Approved: %(chore)s", chore=change.chore),
+                       body=plural_phrase("You earned %(num)d point.", "You earned %(num)d points.", points) if points
+                       else phrase("Well done!"),
                        link=KID_HOME, data={**_chore_data(change, kid), "points": points})
 
 
 def _chore_rejected(session: Session, change: ChoreRejected, kid: Member, _parents: list[Member]) -> None:
-    queue_notification(session, event="chore_rejected", recipients=[kid], title=f"Try again: {change.chore}",
+    queue_notification(session, event="chore_rejected", recipients=[kid],
+                       title=phrase("Try again: %(chore)s", chore=change.chore),
                        body=change.reason, link=KID_HOME, data={**_chore_data(change, kid), "reason": change.reason})
 
 
 def _chore_missed(session: Session, change: ChoreMissed, kid: Member, parents: list[Member]) -> None:
     data = _chore_data(change, kid)
-    queue_notification(session, event="chore_missed", recipients=[kid], title=f"Missed: {change.chore}",
-                       body="The time for this chore ran out.", link=KID_HOME, data=data)
+    queue_notification(session, event="chore_missed", recipients=[kid],
+                       title=phrase("Missed: %(chore)s", chore=change.chore),
+                       body=phrase("The time for this chore ran out."), link=KID_HOME, data=data)
     # The same event for the parents, linking to their page: one webhook delivery is enough.
     queue_notification(session, event="chore_missed", recipients=parents,
-                       title=f"{kid.display_name} missed {change.chore}",
-                       body="A parent can re-open or skip it on the dashboard.",
+                       title=phrase("%(name)s missed %(chore)s", name=kid.display_name, chore=change.chore),
+                       body=phrase("A parent can re-open or skip it on the dashboard."),
                        link=f"{DASHBOARD}#assignment-{change.assignment_id}", data=data, webhooks=False)
 
 
@@ -76,37 +82,44 @@ def _points(session: Session, change: PointsPosted, kid: Member, _parents: list[
     if change.kind not in ("bonus", "deduction"):
         return  # chores, rewards and badges have their own, more telling notifications
     amount, event = change.amount, f"points_{change.kind}"
-    title = f"Bonus: +{amount} points" if change.kind == "bonus" else f"Deduction: {amount} points"
+    title = (phrase("Bonus: +%(amount)s points", amount=amount) if change.kind == "bonus"
+             else phrase("Deduction: %(amount)s points", amount=amount))
     queue_notification(session, event=event, recipients=[kid], title=title, body=change.description,
                        link=KID_HOME, data={"member_id": kid.id, "amount": amount, "reason": change.description,
                                             "entry_id": change.entry_id})
 
 
 def _badge(session: Session, change: BadgeAwarded, kid: Member, parents: list[Member]) -> None:
-    bonus = f" (+{change.bonus_points} points)" if change.bonus_points else ""
+    won = (phrase("%(description)s (+%(bonus)s points). Look at your badge wall!", description=change.description,
+                  bonus=change.bonus_points) if change.bonus_points
+           else phrase("%(description)s. Look at your badge wall!", description=change.description))
     data = {"member_id": str(kid.id), "badge": change.badge, "badge_id": str(change.badge_id),
             "bonus_points": change.bonus_points}
-    queue_notification(session, event="badge_earned", recipients=[kid], title=f"New badge: {change.name}",
-                       body=f"{change.description}{bonus}. Look at your badge wall!", link=BADGE_WALL, data=data)
+    queue_notification(session, event="badge_earned", recipients=[kid],
+                       title=phrase("New badge: %(badge)s", badge=change.name),
+                       body=won, link=BADGE_WALL, data=data)
     queue_notification(session, event="badge_earned", recipients=[p for p in parents if p.id != kid.id],
-                       title=f"{kid.display_name} earned a badge: {change.name}", body=change.description,
+                       title=phrase("%(name)s earned a badge: %(badge)s", name=kid.display_name,
+                                    badge=change.name), body=change.description,
                        link=f"{BADGE_WALL}/{kid.id}", data=data)
 
 
 def _coparent_joined(session: Session, change: CoparentJoined, newcomer: Member, parents: list[Member]) -> None:
     others = [p for p in parents if p.id != newcomer.id]
     queue_notification(session, event="coparent_joined", recipients=others,
-                       title=f"{newcomer.display_name} joined the family",
-                       body="They can now approve chores and manage rewards.", link=MEMBERS,
+                       title=phrase("%(name)s joined the family", name=newcomer.display_name),
+                       body=phrase("They can now approve chores and manage rewards."), link=MEMBERS,
                        data={"member_id": newcomer.id})
 
 
 def _reward_requested(session: Session, change: RewardRequested, kid: Member, parents: list[Member]) -> None:
-    title = (f"{kid.display_name} got {change.reward}: ready to hand over" if change.status == "approved"
-             else f"{kid.display_name} asked for {change.reward}")
-    notes = f" · “{change.notes}”" if change.notes else ""
+    title = (phrase("%(name)s got %(reward)s: ready to hand over", name=kid.display_name, reward=change.reward)
+             if change.status == "approved"
+             else phrase("%(name)s asked for %(reward)s", name=kid.display_name, reward=change.reward))
+    cost = (phrase("%(cost)s points · “%(notes)s”", cost=change.cost, notes=change.notes) if change.notes
+            else phrase("%(cost)s points", cost=change.cost))
     queue_notification(session, event="reward_requested", recipients=[p for p in parents if p.id != kid.id],
-                       title=title, body=f"{change.cost} points{notes}", link=STORE_LINK,
+                       title=title, body=cost, link=STORE_LINK,
                        data={"redemption_id": str(change.redemption_id), "reward_id": str(change.reward_id),
                              "member_id": str(kid.id), "status": change.status})
 
@@ -114,12 +127,14 @@ def _reward_requested(session: Session, change: RewardRequested, kid: Member, pa
 def _reward_decided(session: Session, change: RewardDecided, kid: Member, _parents: list[Member]) -> None:
     if not kid.is_active:
         return
-    event, title, body = {
-        "approved": ("reward_approved", f"Yes! {change.reward} is approved", None),
-        "rejected": ("reward_rejected", f"Not this time: {change.reward}",
-                     f"{change.reason} (your {change.points} points are back)"),
-        "fulfilled": ("reward_fulfilled", f"Enjoy your {change.reward}!", None),
-    }[change.status]
+    decided: dict[str, tuple[str, Phrase, Phrase | None]] = {
+        "approved": ("reward_approved", phrase("Yes! %(reward)s is approved", reward=change.reward), None),
+        "rejected": ("reward_rejected", phrase("Not this time: %(reward)s", reward=change.reward),
+                     phrase("%(reason)s (your %(points)s points are back)", reason=change.reason,
+                            points=change.points)),
+        "fulfilled": ("reward_fulfilled", phrase("Enjoy your %(reward)s!", reward=change.reward), None),
+    }
+    event, title, body = decided[change.status]
     queue_notification(session, event=event, recipients=[kid], title=title, body=body, link=STORE_LINK,
                        data={"redemption_id": str(change.redemption_id), "reward_id": str(change.reward_id),
                              "status": change.status})

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.i18n import translate_message
 from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
@@ -49,9 +51,9 @@ class Form:
     def refuse(self, error: DomainError) -> None:
         """Put a service's refusal on the fields it names, or on the form."""
         for name in error.fields:
-            self.errors.setdefault(name, error.message)
+            self.errors.setdefault(name, translate_message(error.message))
         if not error.fields:
-            self.message = error.message
+            self.message = translate_message(error.message)
 
 
 def me() -> Member:
@@ -179,7 +181,7 @@ def preferences() -> BaseResponse:
         form = Form()
         form.refuse(error)
         return _preferences_page(form=form, status=FORM_STATUS)
-    flash("Your notification choices are saved.")
+    flash(gettext("Your notification choices are saved."))
     return redirect(url_for("notifications.preferences"), 303)
 
 
@@ -196,7 +198,7 @@ def family_settings() -> BaseResponse:
         form = Form(values=values)
         form.refuse(error)
         return _preferences_page(settings_form=form, status=FORM_STATUS)
-    flash("The family's delivery times are saved.")
+    flash(gettext("The family's delivery times are saved."))
     return redirect(url_for("notifications.preferences", _anchor="family-settings"), 303)
 
 

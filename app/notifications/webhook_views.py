@@ -4,8 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.i18n import translate_message
 from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
@@ -109,7 +111,7 @@ def change_webhook(webhook_id: str) -> BaseResponse:
         form = Form(values=values)
         form.refuse(error)
         return _webhook_page(get_webhook_or_404(session, webhook_id), form=form, status=FORM_STATUS)
-    flash("Webhook saved.")
+    flash(gettext("Webhook saved."))
     return redirect(url_for("notifications.webhook", webhook_id=webhook.id), 303)
 
 
@@ -130,7 +132,7 @@ def remove_webhook(webhook_id: str) -> BaseResponse:
     """Remove a webhook and its delivery log."""
     session = get_session()
     delete_webhook(session, actor=me(), webhook=get_webhook_or_404(session, webhook_id))
-    flash("Webhook removed.")
+    flash(gettext("Webhook removed."))
     return redirect(url_for("notifications.webhooks"), 303)
 
 
@@ -155,7 +157,7 @@ def retry_now(delivery_id: str) -> BaseResponse:
         with unit_of_work(session):
             retry_delivery(session, actor=me(), delivery=delivery, now=request_now())
     except DomainError as error:
-        flash(error.message)
+        flash(translate_message(error.message))
         return redirect(url_for("notifications.deliveries", status="dead"), 303)
-    flash("Sent again. The log shows how it went.")
+    flash(gettext("Sent again. The log shows how it went."))
     return redirect(url_for("notifications.deliveries", status="dead"), 303)

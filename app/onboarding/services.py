@@ -8,6 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.assignments.models import Assignment
+from app.assignments.services import FamilyRules, assignments_for_day, ensure_day
 from app.chores.models import Chore
 from app.chores.starter import add_starter_chores
 from app.domain import ValidationFailed
@@ -73,9 +75,10 @@ def save_progress(session: Session, *, actor: Member, step: str, completed: bool
     return progress
 
 
-def choose_starter_chores(session: Session, *, actor: Member, keys: list[str]) -> list[Chore]:
-    """Create the ticked starter chores and move the wizard on to its last step."""
-    created = add_starter_chores(session, actor=actor, keys=keys)
+def choose_starter_chores(session: Session, *, actor: Member, keys: list[str], kids: list[Member],
+                          today: date) -> list[Chore]:
+    """Create the ticked starter chores (scheduled, shared among the kids) and move the wizard on to its last step."""
+    created = add_starter_chores(session, actor=actor, keys=keys, kids=kids, today=today)
     save_progress(session, actor=actor, step=next_step("chores"))
     return created
 
@@ -102,3 +105,11 @@ def existing_chore_names(session: Session) -> set[str]:
 def count_chores(session: Session) -> int:
     """How many active chores the family has."""
     return session.scalar(select(func.count()).select_from(Chore).where(Chore.active.is_(True))) or 0
+
+
+def tomorrow_by_kid(session: Session, rules: FamilyRules, kids: list[Member], tomorrow: date,
+                    now: datetime) -> list[tuple[Member, list[Assignment]]]:
+    """What each kid will see on the tablet tomorrow (the day is materialised now, as the tick would tonight)."""
+    ensure_day(session, rules, tomorrow, now)
+    day = assignments_for_day(session, tomorrow)
+    return [(kid, [a for a in day if a.assigned_to == kid.id]) for kid in kids]

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.i18n import translate_message
 from app.auth import sign_in, signed_in_member
 from app.auth.decorators import parent_required
 from app.chores.starter import suggest_starter_chores
@@ -18,13 +21,12 @@ from app.htmx import is_htmx, push_url, redirect_to, vary_on_htmx
 from app.mail import deliver
 from app.members.forms import (
     AVATAR_CHOICES,
-    COLOR_SUGGESTIONS,
     FormState,
     family_today,
     now,
     read_kid_form,
 )
-from app.members.services import list_children
+from app.members.services import list_children, suggested_colors
 from app.members.adding import create_from_form
 from app.onboarding import bp
 from app.onboarding.services import (
@@ -38,11 +40,13 @@ from app.onboarding.services import (
     previous_step,
     read_progress,
     save_progress,
+    tomorrow_by_kid,
     youngest_age,
 )
 from app.platform.models import Invitation
 from app.platform.services import accept_invitation, create_invitation, find_user_by_email, read_invitation
-from app.uow import transactional, unit_of_work
+from app.uow import commit_now, transactional, unit_of_work
+from app.web import current_rules
 
 log = logging.getLogger(__name__)
 STEP_CONTAINER = "#wizard-step"
@@ -55,7 +59,7 @@ def _step_context(step: str) -> dict[str, Any]:
     context: dict[str, Any] = {"step": step, "steps": STEPS, "labels": STEP_LABELS,
                                "step_index": STEPS.index(step), "previous": previous_step(step)}
     if step == "kids":
-        context.update(kids=list_children(session), avatars=AVATAR_CHOICES, colors=COLOR_SUGGESTIONS)
+        context.update(kids=list_children(session), avatars=AVATAR_CHOICES, colors=suggested_colors(session))
     elif step == "invite":
         context["invitations"] = open_invitations(session, g.family.id, now())
     elif step == "chores":
@@ -63,7 +67,10 @@ def _step_context(step: str) -> dict[str, Any]:
         context.update(youngest=youngest, choices=suggest_starter_chores(youngest),
                        existing=existing_chore_names(session))
     else:
-        context.update(kid_count=len(list_children(session)), chore_count=count_chores(session),
+        kids = list_children(session)
+        tomorrow = tomorrow_by_kid(session, current_rules(), kids, family_today() + timedelta(days=1), now())
+        commit_now()  # tomorrow's assignments, made on this first look
+        context.update(kid_count=len(kids), chore_count=count_chores(session), tomorrow=tomorrow,
                        invitation_count=len(open_invitations(session, g.family.id, now())))
     return context
 
@@ -127,7 +134,7 @@ def add_kid() -> Response | BaseResponse:
     member = create_from_form(state, fields)
     if member is None:
         return _render_step("kids", status=422, kid_state=state)
-    flash(f"{member.display_name} was added.")
+    flash(gettext("%(name)s was added.", name=member.display_name))
     if is_htmx():
         return _render_step("kids")
     return redirect(url_for("onboarding.step", step="kids"), 303)
@@ -148,7 +155,7 @@ def send_invite() -> Response | BaseResponse:
         state.refuse(error)
         return _render_step("invite", status=422, invite_state=state)
     if _send_invitation_email(invitation, token):
-        flash(f"Invitation sent to {invitation.email}.")
+        flash(gettext("Invitation sent to %(email)s.", email=invitation.email))
     else:
         state = FormState(message=f"We saved the invitation for {invitation.email} but couldn't send the email "
                                   "just now. Please try again in a minute.")
@@ -161,11 +168,13 @@ def send_invite() -> Response | BaseResponse:
 def _send_invitation_email(invitation: Invitation, token: str) -> bool:
     link = url_for("onboarding.join", token=token, _external=True)
     inviter = signed_in_member().display_name
-    body = (f"{inviter} invited you to join {g.family.name} on HousePoints as a parent.\n\n"
-            f"Accept the invitation:\n{link}\n\n"
-            f"The link works for 7 days. If you weren't expecting this email, you can ignore it.\n")
+    body = gettext("%(inviter)s invited you to join %(family)s on HousePoints as a parent.\n\n"
+                   "Accept the invitation:\n%(link)s\n\n"
+                   "The link works for 7 days. If you weren't expecting this email, you can ignore it.\n",
+                   inviter=inviter, family=g.family.name, link=link)
+    subject = gettext("%(inviter)s invited you to %(family)s on HousePoints", inviter=inviter, family=g.family.name)
     try:
-        deliver(to=invitation.email, subject=f"{inviter} invited you to {g.family.name} on HousePoints", body=body)
+        deliver(to=invitation.email, subject=subject, body=body)
     except (OSError, smtplib.SMTPException):
         log.exception("could not send the invitation email", extra={"invitation_id": str(invitation.id)})
         return False
@@ -179,10 +188,13 @@ def add_chores() -> Response | BaseResponse:
     keys = request.form.getlist("chores")
     try:
         with unit_of_work():
-            created = choose_starter_chores(get_session(), actor=signed_in_member(), keys=keys)
+            session = get_session()
+            created = choose_starter_chores(session, actor=signed_in_member(), keys=keys,
+                                            kids=list_children(session), today=family_today())
     except DomainError as error:
-        return _render_step("chores", status=422, chores_state=FormState(message=error.message))
-    flash(f"Added {len(created)} chore{'s' * (len(created) != 1)}." if created else "No new chores were added.")
+        return _render_step("chores", status=422, chores_state=FormState(message=translate_message(error.message)))
+    flash(ngettext("Added %(num)d chore.", "Added %(num)d chores.", len(created)) if created
+          else gettext("No new chores were added."))
     return _show_step(next_step("chores"))
 
 
@@ -190,9 +202,9 @@ def add_chores() -> Response | BaseResponse:
 @parent_required
 @transactional
 def finish() -> BaseResponse:
-    """Mark the wizard finished and open the family dashboard."""
+    """Mark the wizard finished and open Today (the parent's dashboard)."""
     save_progress(get_session(), actor=signed_in_member(), step="done", completed=True)
-    home = url_for("family_home.index")
+    home = url_for("dashboard.index")
     if is_htmx():
         return redirect_to(make_response("", 200), home)
     return redirect(home, 303)
@@ -206,7 +218,7 @@ LINK_STATUS = {AuthenticationFailed: 400, Conflict: 409, NotFound: 404}
 
 def _invalid_link(error: DomainError, status: int | None = None) -> Response:
     status = status or LINK_STATUS.get(type(error), error.status)
-    return make_response(render_template("join/invalid.html", message=error.message), status)
+    return make_response(render_template("join/invalid.html", message=translate_message(error.message)), status)
 
 
 def _join_form(invitation: Invitation, token: str, state: FormState, status: int = 200) -> Response:

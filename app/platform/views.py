@@ -7,8 +7,10 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask.typing import ResponseReturnValue
 
+from app.i18n import translate_message
 from app.db import get_session
 from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, Conflict, LockedOut, ValidationFailed
@@ -71,7 +73,8 @@ def login() -> ResponseReturnValue:
         with unit_of_work(db):
             record_audit(db, "user.login_failed", ip_address=request.remote_addr,
                          details={"email": email.lower()[:254]})
-        return render_template("platform/login.html", email=email, error=error.message, next_path=next_path), 422
+        return render_template("platform/login.html", email=email, error=translate_message(error.message),
+                               next_path=next_path), 422
     with unit_of_work(db):
         record_audit(db, "user.login_succeeded", actor_user_id=user.id, target_type="user", target_id=user.id,
                      ip_address=request.remote_addr)
@@ -181,10 +184,12 @@ def forgot_password() -> ResponseReturnValue:
                          target_id=user.id, ip_address=request.remote_addr)
         link = url_for("platform.reset_password", token=token, _external=True)
         minutes = int(RESET_LIFETIME.total_seconds() // 60)
-        send_mail_after_commit(to=user.email, subject="Reset your HousePoints password", body=(
-            f"Hi {user.display_name},\n\nSomeone (hopefully you) asked to reset your HousePoints password.\n"
-            f"Choose a new one here within {minutes} minutes:\n\n{link}\n\n"
-            "The link works once. If you didn't ask, ignore this email: your password stays as it is.\n"))
+        # The email speaks the language the person reads this page in (their browser's, on the apex).
+        send_mail_after_commit(to=user.email, subject=gettext("Reset your HousePoints password"), body=gettext(
+            "Hi %(name)s,\n\nSomeone (hopefully you) asked to reset your HousePoints password.\n"
+            "Choose a new one here within %(minutes)s minutes:\n\n%(link)s\n\n"
+            "The link works once. If you didn't ask, ignore this email: your password stays as it is.\n",
+            name=user.display_name, minutes=minutes, link=link))
     return render_template("platform/forgot_password_sent.html", email=email)
 
 
@@ -203,9 +208,9 @@ def reset_password(token: str) -> ResponseReturnValue:
                                                  now=utcnow())
             sign_out_of_every_family(user.id, utcnow())  # the old password's sessions and API tokens end
         except AuthenticationFailed as problem:
-            return _link_problem(problem.message)
+            return _link_problem(translate_message(problem.message))
         except ValidationFailed as problem:
-            error = problem.message
+            error = translate_message(problem.message)
         else:
             return render_template("platform/reset_password_done.html")
     else:
@@ -224,7 +229,7 @@ def _reset_link_problem(token: str) -> str | None:
     try:
         check_password_reset_token(get_session(), current_app.config["SECRET_KEY"], token)
     except AuthenticationFailed as problem:
-        return problem.message
+        return translate_message(problem.message)
     return None
 
 
@@ -244,7 +249,7 @@ def verify_email_page(token: str) -> ResponseReturnValue:
                 record_audit(db, "user.email_verified", actor_user_id=user.id, target_type="user",
                              target_id=user.id, ip_address=request.remote_addr)
     except AuthenticationFailed as problem:
-        return _link_problem(problem.message)
+        return _link_problem(translate_message(problem.message))
     return render_template("platform/verify_email.html", user=user, newly_verified=newly_verified)
 
 

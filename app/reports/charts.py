@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import cast
 from datetime import date
 
+from flask_babel import gettext, ngettext, pgettext
+
+from app.i18n import format_day
 from app.reports.services import FamilyReport
 
 WIDTH = 640
@@ -172,7 +175,7 @@ def grouped_bars(chart_id: str, title: str, groups: Sequence[str], series: Seque
             top = y_of(min(value, high))
             height = max(_r(y_of(0) - top), 1.5)
             note = one.notes[g_index] if one.notes else ""
-            title = f"{one.name}, {group}: {value_format(value)}" + (f" ({note})" if note else "")
+            title = f"{one.name}, {group}: {value_format(value)}" + (f" ({note})" if note else "")  # data only
             rects.append(Rect(_r(x0 + s_index * bar_w), _r(y_of(0) - height), _r(max(bar_w - 2, 1)), height,
                               one.color, title))
     table = Table(title, ("", *(s.name for s in series)), tuple(
@@ -193,12 +196,13 @@ def _cell(one: Series, index: int, fmt: Callable[[float], str]) -> str:
 def _describe_series(title: str, groups: Sequence[str], series: Sequence[Series],
                      fmt: Callable[[float], str], what: str) -> str:
     if not groups or not series:
-        return f"{title}: no data for this range."
+        return _t("%(title)s: no data for this range.", title=title)
     parts = []
     for one in series:
         shown = [f"{group} {fmt(v)}" for group, v in zip(groups, one.values, strict=False) if v is not None]
-        parts.append(f"{one.name}: " + (", ".join(shown) if shown else f"no {what}") + ".")
-    return f"{title}, {groups[0]} to {groups[-1]}. " + " ".join(parts)
+        parts.append(f"{one.name}: " + (", ".join(shown) if shown else _t("no %(what)s", what=what)) + ".")
+    heading = _t("%(title)s, %(first)s to %(last)s.", title=title, first=groups[0], last=groups[-1])
+    return heading + " " + " ".join(parts)
 
 
 def _labelled(index: int, count: int) -> bool:
@@ -227,7 +231,7 @@ def horizontal_bars(chart_id: str, title: str, rows: Sequence[tuple[str, float, 
         labels.append(Label(_r(label_w + width + 8), y + 25, short, "start", "value-label"))
     table = Table(title, headers, tuple((label, text) for label, _v, _s, text, _c in rows))
     desc = (f"{title}. " + "; ".join(f"{label}: {text}" for label, _v, _s, text, _c in rows) + "."
-            if rows else f"{title}: no {what} in this range.")
+            if rows else _t("%(title)s: no %(what)s in this range.", title=title, what=what))
     return Chart(chart_id, title, desc, WIDTH, height, table, tuple(rects), tuple(labels))
 
 
@@ -257,6 +261,11 @@ def lines(chart_id: str, title: str, groups: Sequence[str], series: Sequence[Ser
                  table, (), tuple(labels), tuple(grid), tuple(polylines), tuple((s.name, s.color) for s in series))
 
 
+def _t(text: str, **params: object) -> str:
+    """The chart's words in the page's language (gettext; English outside a request)."""
+    return str(gettext(text, **params))
+
+
 def percent(value: float) -> str:
     """80 → "80%", 66.7 → "66.7%"."""
     return f"{value:g}%"
@@ -278,7 +287,7 @@ def _color(value: str | None) -> str:
 
 def week_label(week: date) -> str:
     """A week by its first day: "2 Mar"."""
-    return f"{week.day} {week.strftime('%b')}"
+    return format_day(week, "day_month")
 
 
 def report_charts(report: FamilyReport) -> list[Chart]:
@@ -287,29 +296,33 @@ def report_charts(report: FamilyReport) -> list[Chart]:
     groups = [week_label(week) for week in report.weeks]
     completion = [Series(kid.display_name, _color(kid.color),
                          tuple(t.rate if t.total else None for t in report.kid_weeks[kid.id]),
-                         tuple(f"{t.completed} of {t.total}" for t in report.kid_weeks[kid.id]))
+                         tuple(_t("%(done)s of %(total)s", done=t.completed, total=t.total)
+                               for t in report.kid_weeks[kid.id]))
                   for kid in report.kids]
     missed = [Series(kid.display_name, _color(kid.color),
                      tuple(float(t.missed) if t.total else None for t in report.kid_weeks[kid.id]),
-                     tuple(f"of {t.total}" for t in report.kid_weeks[kid.id]))
+                     tuple(_t("of %(total)s", total=t.total) for t in report.kid_weeks[kid.id]))
               for kid in report.kids]
-    flows = [Series("Earned", EARNED_COLOR, tuple(float(flow.earned) for flow in report.flows)),
-             Series("Spent", SPENT_COLOR, tuple(float(flow.spent) for flow in report.flows))]
-    categories = [(row.category, float(max(row.tally.points, 0)), f"{row.tally.points:,} pts",
-                   f"{row.tally.points:,} points · {row.tally.completed} of {row.tally.total} done", ACCENT)
+    earned = str(pgettext("points in a chart", "Earned"))
+    flows = [Series(earned, EARNED_COLOR, tuple(float(flow.earned) for flow in report.flows)),
+             Series(_t("Spent"), SPENT_COLOR, tuple(float(flow.spent) for flow in report.flows))]
+    categories = [(row.category, float(max(row.tally.points, 0)),
+                   _t("%(points)s pts", points=f"{row.tally.points:,}"),
+                   _t("%(points)s points · %(done)s of %(total)s done", points=f"{row.tally.points:,}",
+                      done=row.tally.completed, total=row.tally.total), ACCENT)
                   for row in report.categories]
     streaks = []
     for kid in report.kids:
         days = report.streaks.get(kid.id, 0)
-        text = f"{days} day{'s' * (days != 1)}"
+        text = str(ngettext("%(num)d day", "%(num)d days", days))
         streaks.append((kid.display_name, float(days), text, text, _color(kid.color)))
     return [
-        grouped_bars("completion", "Completion rate per kid per week", groups, completion, value_format=percent,
-                     max_value=100, what="chores due"),
-        lines("points", "Points earned and spent per week", groups, flows, what="points"),
-        horizontal_bars("categories", "Points by chore category", categories,
-                        headers=("Category", "Points and chores done"), what="chores"),
-        grouped_bars("missed", "Missed chores per kid per week", groups, missed, what="chores due"),
-        horizontal_bars("streaks", "Current streaks (days in a row with everything done)", streaks,
-                        headers=("Kid", "Streak"), what="kids"),
+        grouped_bars("completion", _t("Completion rate per kid per week"), groups, completion,
+                     value_format=percent, max_value=100, what=_t("chores due")),
+        lines("points", _t("Points earned and spent per week"), groups, flows, what=_t("points")),
+        horizontal_bars("categories", _t("Points by chore category"), categories,
+                        headers=(_t("Category"), _t("Points and chores done")), what=_t("chores")),
+        grouped_bars("missed", _t("Missed chores per kid per week"), groups, missed, what=_t("chores due")),
+        horizontal_bars("streaks", _t("Current streaks (days in a row with everything done)"), streaks,
+                        headers=(_t("Kid"), _t("Streak")), what=_t("kids")),
     ]

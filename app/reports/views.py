@@ -8,6 +8,7 @@ from flask import Response, g, make_response, render_template, request, stream_w
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.i18n import translate_message
 from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import ValidationFailed
@@ -35,7 +36,7 @@ def index() -> Response:
     try:
         period = parse_period(request.args.get("start"), request.args.get("end"), default=default)
     except ValidationFailed as refusal:
-        period, error, status = default, refusal.message, FORM_STATUS
+        period, error, status = default, translate_message(refusal.message), FORM_STATUS
     report = family_report(get_session(), current_rules().clock, period, family_today(), request_now())
     body = render_template("reports/index.html", report=report, charts=report_charts(report), error=error,
                            form_start=request.args.get("start", period.start.isoformat()),

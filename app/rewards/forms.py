@@ -5,6 +5,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from app.languages import translatable
 from app.allowance.services import parse_amount_cents
 from app.forms import FormState
 from app.inputs import parse_input
@@ -14,8 +15,9 @@ from app.rewards.models import Reward
 ICON_CHOICES = ("🎁", "🍦", "🍕", "🍿", "🍫", "🧁", "🎮", "📺", "🎬", "🎟️", "🧸", "📚", "🎨", "⚽", "🛹", "🎧",
                 "🛝", "🌙", "💵", "⭐")
 CATEGORY_SUGGESTIONS = ("treat", "screen time", "outing", "toy", "privilege", "money", "experience")
-AVAILABILITY_CHOICES = {"always": "Any day", "date_range": "Between dates", "weekdays": "On some days of the week"}
-WEEKDAY_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+AVAILABILITY_CHOICES = {"always": translatable("Any day"), "date_range": translatable("Between dates"),
+                        "weekdays": translatable("On some days of the week")}
+WEEKDAY_SHORT = tuple(translatable(day) for day in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
 TEXT_FIELDS = ("name", "description", "category", "cost", "stock", "max_per_week", "max_per_month",
                "available_from", "available_until", "value")
 

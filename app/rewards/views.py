@@ -11,12 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, g, make_response, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.allowance.services import conversion_rate, format_money
+from app.allowance.services import conversion_rate
 from app.assignments.photos import MIMETYPE, StagedPhoto, photo_path, prepare_photo, read_upload, stage_photo
+from app.i18n import format_money, translate_message
 from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
@@ -134,9 +136,9 @@ def _store_answer(kid: Member, *, notice: str | None = None, events: tuple[HxEve
 def _store_refused(kid: Member, error: DomainError) -> Response:
     """A rule said no: the store again with the message; nothing of the attempt was kept (its unit of work)."""
     if not is_htmx():
-        return make_response(render_template("rewards/store.html", **_store_context(kid, error=error.message)),
-                             error.status)
-    return _store_fragment(kid, error=error.message, status=error.status)
+        page = render_template("rewards/store.html", **_store_context(kid, error=translate_message(error.message)))
+        return make_response(page, error.status)
+    return _store_fragment(kid, error=translate_message(error.message), status=error.status)
 
 
 @bp.get("/rewards")
@@ -173,8 +175,8 @@ def request_item(reward_id: str) -> BaseResponse:
     except DomainError as error:
         return _store_refused(kid, error)
     _published("rewardChanged", "pointsChanged", member_id=kid.id, redemption_id=redemption.id)
-    notice = (f"{name} is yours! A parent will hand it over." if status == "approved"
-              else f"You asked for {name}. A parent will look at it soon.")
+    notice = (gettext("%(name)s is yours! A parent will hand it over.", name=name) if status == "approved"
+              else gettext("You asked for %(name)s. A parent will look at it soon.", name=name))
     return _store_answer(kid, notice=notice, events=(HxEvent.POINTS_CHANGED,))
 
 
@@ -195,7 +197,7 @@ def save_for(reward_id: str) -> BaseResponse:
     except DomainError as error:
         return _store_refused(kid, error)
     _published("rewardChanged", member_id=kid.id)
-    return _store_answer(kid, notice=f"Saving for {name}.")
+    return _store_answer(kid, notice=gettext("Saving for %(name)s.", name=name))
 
 
 @bp.post("/rewards/goal/clear")
@@ -264,16 +266,17 @@ def _decide(redemption_id: str, decide: Decision, *events: HxEvent) -> BaseRespo
     except NotFound as error:
         if not is_htmx():
             raise
-        return _requests_fragment(error=error.message, status=error.status)
+        return _requests_fragment(error=translate_message(error.message), status=error.status)
     key = redemption.id
     try:
         with unit_of_work(session):
             decided = decide(session, _me(), key)
     except DomainError as error:
         status = FORM_STATUS if error.fields else error.status
+        message, item = translate_message(error.message), key if error.fields else None
         if not is_htmx():
-            return _manage_page(error=error.message, error_item=key if error.fields else None, status=status)
-        return _requests_fragment(error=error.message, error_item=key if error.fields else None, status=status)
+            return _manage_page(error=message, error_item=item, status=status)
+        return _requests_fragment(error=message, error_item=item, status=status)
     member_id = decided.member_id
     _published("rewardChanged", *events, member_id=member_id, redemption_id=key)
     if not is_htmx():
@@ -301,6 +304,16 @@ def reject(redemption_id: str) -> BaseResponse:
 def fulfil(redemption_id: str) -> BaseResponse:
     """Mark an approved request as handed over."""
     return _decide(redemption_id, lambda s, me, key: fulfil_redemption(s, me, key, request_now()))
+
+
+@bp.post("/rewards/requests/<redemption_id>/approve-and-fulfil")
+@parent_required
+def approve_and_fulfil(redemption_id: str) -> BaseResponse:
+    """One step when the parent hands the reward over at once: approved and handed over, together or not at all."""
+    def both(session: Session, me: Member, key: uuid.UUID) -> Redemption:
+        approve_redemption(session, me, key, request_now())
+        return fulfil_redemption(session, me, key, request_now())
+    return _decide(redemption_id, both)
 
 
 # --- the parent's side: the catalogue ----------------------------------------------------------------------------
@@ -404,6 +417,6 @@ def restore(reward_id: str) -> BaseResponse:
         with unit_of_work(session):
             update_reward(session, reward, actor=_me(), data=RewardInput(active=True))
     except ValidationFailed as error:
-        return _manage_page(archived=True, error=error.message, status=error.status)
+        return _manage_page(archived=True, error=translate_message(error.message), status=error.status)
     _published("rewardChanged", reward_id=reward.id)
     return redirect(url_for("rewards.store", archived="1"), 303)

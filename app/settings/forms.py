@@ -11,7 +11,7 @@ from app.achievements.rules import BADGE_RULES
 from app.notifications.catalog import CHANNEL_LABELS, EVENTS, MEMBER_CHANNELS, built_in_default, channel_applies
 from app.settings.services import GROUP_KEYS
 
-INTEGER_KEYS = ("points_per_currency_unit", "digest_hour", "reminder_lead_minutes")
+INTEGER_KEYS = ("points_per_currency_unit", "digest_hour", "reminder_lead_minutes", "tablet_idle_seconds")
 BOOLEAN_KEYS = ("auto_approve",)
 
 

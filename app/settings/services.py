@@ -20,6 +20,7 @@ from app.achievements.rules import MAX_BONUS, RULES_BY_KEY
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.family_time import WEEKDAY_NAMES
 from app.inputs import clean_text
+from app.languages import translatable, clean_language
 from app.members.models import FamilySetting, Member
 from app.notifications.catalog import MEMBER_CHANNELS, channel_applies
 from app.notifications.models import NOTIFICATION_EVENTS
@@ -111,6 +112,12 @@ def clean_digest_hour(value: Any) -> int:
     return _whole(value, "digest_hour", 0, 23, "The digest hour must be a whole hour from 0 to 23")
 
 
+def clean_tablet_idle(value: Any) -> int:
+    """Seconds without a touch after which a kid's turn on the family tablet ends (15-600)."""
+    return _whole(value, "tablet_idle_seconds", 15, 600,
+                  "The tablet's idle time must be a whole number of seconds from 15 to 600")
+
+
 def clean_reminder_lead(value: Any) -> int:
     """Minutes before a chore is due that its reminder goes out (0-1440; 0 turns reminders off)."""
     return _whole(value, "reminder_lead_minutes", 0, 1440,
@@ -150,6 +157,9 @@ def clean_achievement_bonus(value: Any) -> dict[str, int]:
     return dict(value)
 
 
+TABLET_IDLE_SECONDS = 60  # the default: long enough to pick a reward, short enough that a sibling can't
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """A key the app understands: its label, its group on the settings page, its rule and its default."""
@@ -164,26 +174,36 @@ class SettingSpec:
 
 
 KNOWN_SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in (
-    SettingSpec("family_name", "Family name", "family", clean_family_name, None, platform=True),
-    SettingSpec("timezone", "Timezone", "family", clean_timezone, "UTC", platform=True,
-                hint="“Today”, due times and the week follow this clock."),
-    SettingSpec("week_start", "The week starts on", "family", clean_week_start, "monday"),
-    SettingSpec("currency", "Currency", "money", clean_currency, "USD", hint="Three letters, such as USD or EUR."),
-    SettingSpec("points_per_currency_unit", "Points per currency unit", "money", clean_points_per_unit, 100,
-                hint="100 means 100 points = 1.00."),
-    SettingSpec("auto_approve", "Approve kids' chores automatically", "chores", clean_auto_approve, False,
-                hint="Points land at once, without a parent checking."),
-    SettingSpec("reminder_lead_minutes", "Remind kids this many minutes before a chore is due", "chores",
-                clean_reminder_lead, 30, hint="0 turns reminders off (up to 1440)."),
-    SettingSpec("digest_hour", "Daily summary email at (hour, 0–23)", "notifications", clean_digest_hour, 18),
-    SettingSpec("notification_defaults", "What members hear about unless they choose", "notifications",
+    SettingSpec("family_name", translatable("Family name"), "family", clean_family_name, None, platform=True),
+    SettingSpec("timezone", translatable("Timezone"), "family", clean_timezone, "UTC", platform=True,
+                hint=translatable("“Today”, due times and the week follow this clock.")),
+    SettingSpec("week_start", translatable("The week starts on"), "family", clean_week_start, "monday"),
+    SettingSpec("language", translatable("Family language"), "family", clean_language, None,
+                hint=translatable("Pages use each member's own language, else this one, else the device's.")),
+    SettingSpec("tablet_idle_seconds",
+                translatable("A kid's turn on the family tablet ends after this many seconds untouched"),
+                "tablet", clean_tablet_idle, TABLET_IDLE_SECONDS,
+                hint=translatable("15 to 600. The last 10 seconds count down on the screen.")),
+    SettingSpec("currency", translatable("Currency"), "money", clean_currency, "USD",
+                hint=translatable("Three letters, such as USD or EUR.")),
+    SettingSpec("points_per_currency_unit", translatable("Points per currency unit"), "money", clean_points_per_unit,
+                100, hint=translatable("100 means 100 points = 1.00.")),
+    SettingSpec("auto_approve", translatable("Approve kids' chores automatically"), "chores", clean_auto_approve, False,
+                hint=translatable("Points land at once, without a parent checking.")),
+    SettingSpec("reminder_lead_minutes", translatable("Remind kids this many minutes before a chore is due"), "chores",
+                clean_reminder_lead, 30, hint=translatable("0 turns reminders off (up to 1440).")),
+    SettingSpec("digest_hour", translatable("Daily summary email at (hour, 0–23)"), "notifications",
+                clean_digest_hour, 18),
+    SettingSpec("notification_defaults", translatable("What members hear about unless they choose"), "notifications",
                 clean_notification_defaults, {}),
-    SettingSpec("achievement_bonus", "Bonus points per badge", "badges", clean_achievement_bonus, {}),
+    SettingSpec("achievement_bonus", translatable("Bonus points per badge"), "badges", clean_achievement_bonus, {}),
 )}
 # The previous service's names for our settings: read and written as the setting they name (old clients, old data).
 LEGACY_NAMES: dict[str, str] = {"auto_approve_chores": "auto_approve"}
-GROUPS: tuple[tuple[str, str], ...] = (("family", "Family"), ("money", "Money"), ("chores", "Chores"),
-                                      ("notifications", "Notifications"), ("badges", "Badges"))
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("family", translatable("Family")), ("money", translatable("Money")), ("chores", translatable("Chores")),
+    ("notifications", translatable("Notifications")), ("badges", translatable("Badges")),
+    ("tablet", translatable("Family tablet")))
 GROUP_KEYS: dict[str, tuple[str, ...]] = {group: tuple(k for k, s in KNOWN_SETTINGS.items() if s.group == group)
                                           for group, _label in GROUPS}
 

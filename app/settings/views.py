@@ -7,9 +7,11 @@ import tempfile
 from typing import Any
 
 from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.accounts.handoff import navigate_to
+from app.i18n import translate_message
 from app.achievements.rules import BADGE_RULES
 from app.auth import signed_in_member
 from app.auth.decorators import login_required, parent_required
@@ -84,17 +86,17 @@ def save(group: str) -> BaseResponse:
         with unit_of_work(session):
             changes = save_settings(session, signed_in_member(), parse_settings(values))
     except ValidationFailed as refusal:
-        form = GroupForm(group, values=values, errors=dict(refusal.fields), message=refusal.message)
+        form = GroupForm(group, values=values, errors=dict(refusal.fields), message=translate_message(refusal.message))
         context = _context(get_settings(session, include_private=True), {group: form})
         template = "settings/_group.html" if is_htmx() else "settings/index.html"
         return make_response(render_template(template, group=group, **context), FORM_STATUS)
     platform_changed = _after_platform_change(changes)
     if not is_htmx():
-        flash("Settings saved.")
+        flash(gettext("Settings saved."))
         return redirect(url_for("settings.index") + f"#settings-{group}", code=303)
     if platform_changed:
         # The family's name and clock show on every page: reload this one whole.
-        flash("Settings saved.")
+        flash(gettext("Settings saved."))
         return refresh(make_response("", 200))
     context = _context(get_settings(session, include_private=True), {group: GroupForm(group, saved=True)})
     return make_response(render_template("settings/_group.html", group=group, **context))
@@ -136,7 +138,7 @@ def revoke_calendar() -> BaseResponse:
     """Turn this member's calendar URL off at once."""
     session = get_session()
     revoke_feeds(session, signed_in_member(), request_now())
-    flash("Your calendar link is turned off.")
+    flash(gettext("Your calendar link is turned off."))
     return redirect(url_for("settings.calendar"), code=303)
 
 

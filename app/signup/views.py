@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, render_template, request, session, url_for
+from flask_babel import gettext
 from flask.typing import ResponseReturnValue
 
 from app.accounts.handoff import send_into_family
@@ -98,7 +99,8 @@ def _send_verification_mail(result: SignUp) -> None:
     token = email_verification_token(current_app.config["SECRET_KEY"], result.user)
     link = url_for("platform.verify_email", token=token, _external=True)
     home = url_for("family_home.index", family=result.family.slug, _external=True)
-    send_mail_after_commit(to=result.user.email, subject="Confirm your email for HousePoints", body=(
-        f"Hi {result.user.display_name},\n\nWelcome to HousePoints! {result.family.name} now lives at {home}\n\n"
-        f"Please confirm this is your email address (the link works for {VERIFY_LIFETIME.days} days):\n\n{link}\n\n"
-        "If you didn't sign up, ignore this email.\n"))
+    send_mail_after_commit(to=result.user.email, subject=gettext("Confirm your email for HousePoints"), body=gettext(
+        "Hi %(name)s,\n\nWelcome to HousePoints! %(family)s now lives at %(home)s\n\n"
+        "Please confirm this is your email address (the link works for %(days)s days):\n\n%(link)s\n\n"
+        "If you didn't sign up, ignore this email.\n",
+        name=result.user.display_name, family=result.family.name, home=home, days=VERIFY_LIFETIME.days, link=link))

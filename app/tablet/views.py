@@ -14,6 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
+from flask_babel import gettext
+
+from app.languages import translatable
+from app.i18n import translate_message
 from app.accounts.audit import audit
 from app.assignments.models import Assignment
 from app.assignments.photos import MIMETYPE, photo_path, prepare_photo, read_upload, stage_photo
@@ -42,13 +46,11 @@ from app.members.services import get_member_or_404, list_children
 from app.reports.leaderboards import LeaderboardRow, leaderboard
 from app.points.models import LedgerEntry
 from app.points.services import LIFETIME_KINDS
+from app.settings.services import get_setting
 from app.tablet import bp
 from app.uow import commit_now, unit_of_work
 from app.tablet.devices import is_tablet_turn, this_browsers_device
 from app.web import current_rules, family_today, request_now, uploads_root
-
-# A kid's turn ends after this long without a touch, so the next kid never finds someone else signed in.
-IDLE_SECONDS = 60
 
 
 @bp.before_request
@@ -70,10 +72,18 @@ def vary_on_htmx_requests(response: BaseResponse) -> BaseResponse:
     return vary_on_htmx(response)
 
 
-@bp.context_processor
+@bp.app_context_processor
 def tablet_context() -> dict[str, object]:
-    """Tablet pages arm the idle timer only during a kid's PIN turn, never for a password session."""
-    return {"tablet_turn": is_tablet_turn(), "idle_seconds": IDLE_SECONDS}
+    """Every family page shows the turn bar (idle timer, "I'm done") during a kid's PIN turn on the family tablet,
+    never for a password session; the family's idle time is read only when a page shows the bar."""
+    if g.get("family") is None:
+        return {"tablet_turn": False}
+    return {"tablet_turn": is_tablet_turn(), "idle_seconds": tablet_idle_seconds}
+
+
+def tablet_idle_seconds() -> int:
+    """The family's setting: how long a kid's turn lasts without a touch."""
+    return int(get_setting(get_session(), "tablet_idle_seconds", include_private=True))
 
 
 def device_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -131,24 +141,25 @@ def unlock(member_id: uuid.UUID) -> BaseResponse:
     try:
         pin = parse_input(PinInput, request.form).pin
     except ValidationFailed as error:
-        return _keypad(kid, status=422, error=error.message)
+        return _keypad(kid, status=422, error=translate_message(error.message))
     if not pin:
         # An accidental OK with no digits is not a guess, so it does not count against the kid.
-        return _keypad(kid, status=422, error="Type your PIN, then press OK.")
+        return _keypad(kid, status=422, error=gettext("Type your PIN, then press OK."))
     session = get_session()
     try:
         authenticate_pin(session, member=kid, pin=pin, now=utcnow())
     except LockedOut as error:
         with unit_of_work(session):  # the failure that locked the keypad must be remembered
             _audit("auth.pin_locked_out", kid)
-        response = make_response(render_template("tablet/locked.html", kid=kid, message=error.message), 423)
+        locked = render_template("tablet/locked.html", kid=kid, message=translate_message(error.message))
+        response = make_response(locked, 423)
         if error.extra.get("retry_after") is not None:
             response.headers["Retry-After"] = str(error.extra["retry_after"])
         return response
     except AuthenticationFailed as error:
         with unit_of_work(session):  # the lockout counts this failure
             _audit("auth.pin_login_failed", kid)
-        return _keypad(kid, status=422, error=error.message)
+        return _keypad(kid, status=422, error=translate_message(error.message))
     with unit_of_work(session):
         sign_in(kid, device=g.tablet_device)
         _audit("auth.pin_login", kid)
@@ -168,8 +179,9 @@ def done() -> BaseResponse:
 
 # A kid's list: things to do first, then what waits for a parent, then what is done or missed.
 STATE_ORDER = {"rejected": 0, "todo": 0, "waiting": 1, "done": 2, "missed": 3}
-STATE_LABELS = {"todo": "To do", "rejected": "Try again", "waiting": "Waiting for a parent", "done": "Done!",
-                "missed": "Missed", "open": "Up for grabs"}
+STATE_LABELS = {"todo": translatable("To do"), "rejected": translatable("Try again"),
+                "waiting": translatable("Waiting for a parent"), "done": translatable("Done!"),
+                "missed": translatable("Missed"), "open": translatable("Up for grabs")}
 
 
 @dataclass(frozen=True)
@@ -182,7 +194,7 @@ class ChoreCard:
 
     @property
     def label(self) -> str:
-        return STATE_LABELS[self.state]
+        return str(gettext(STATE_LABELS[self.state]))
 
 
 @dataclass(frozen=True)
@@ -200,7 +212,8 @@ def chore_card(assignment: Assignment, clock: FamilyClock) -> ChoreCard:
     if state == "todo" and assignment.rejection_reason:
         state = "rejected"
     due = clock.local(assignment.due_at)
-    due_label = "Any time today" if due.time().replace(microsecond=0) == END_OF_DAY else f"By {due:%H:%M}"
+    due_label = (str(gettext("Any time today")) if due.time().replace(microsecond=0) == END_OF_DAY
+                 else str(gettext("By %(time)s", time=f"{due:%H:%M}")))
     return ChoreCard(assignment=assignment, state=state, due_label=due_label)
 
 
@@ -349,7 +362,7 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
         assignment = get_assignment_or_404(session, assignment_id)
         if assignment.status in ("pending_verification", "verified") and assignment.completed_by == kid.id:
             return _card_fragment(assignment)  # a second tap on a card that already flipped
-        return _card_fragment(assignment, error=refused.message, status=refused.status)
+        return _card_fragment(assignment, error=translate_message(refused.message), status=refused.status)
     if not is_htmx():
         return redirect(url_for("tablet.kid_home"), 303)
     response = _card_fragment(assignment, flipped=True)
@@ -372,8 +385,8 @@ def claim_chore(assignment_id: uuid.UUID) -> BaseResponse:
         if assignment.assigned_to == kid.id:
             return _chores_fragment(kid)  # already mine: a second tap
         too_late = assignment.assigned_to is not None
-        return _chores_fragment(kid, notice="Too late: someone else is already doing that one!" if too_late
-                                else refused.message, status=409 if too_late else refused.status)
+        return _chores_fragment(kid, notice=gettext("Too late: someone else is already doing that one!") if too_late
+                                else translate_message(refused.message), status=409 if too_late else refused.status)
     _publish_assignment_change(assignment, points=False)
     if not is_htmx():
         return redirect(url_for("tablet.kid_home"), 303)

@@ -31,7 +31,10 @@
       }
     }
     if (status) {
-      status.textContent = typed === 0 ? "No digits typed" : typed + (typed === 1 ? " digit typed" : " digits typed");
+      // The page gives the words in its language: data-none, data-one and data-many ("{n}" is the count).
+      var words = status.dataset;
+      status.textContent = typed === 0 ? (words.none || "No digits typed")
+        : (typed === 1 ? (words.one || "1 digit typed") : (words.many || "{n} digits typed").replace("{n}", typed));
     }
   }
 
@@ -70,10 +73,51 @@
     event.preventDefault();
   });
 
-  // After the server-set number of seconds without a touch during a kid's turn, end the turn (back to the wall).
+  // After the family's number of seconds without a touch during a kid's turn, end the turn (back to the wall);
+  // the last COUNTDOWN seconds are counted down on the turn bar, and any touch starts the time again.
+  var COUNTDOWN = 10;
+  var countdownTimer = null;
+
+  function countdownNote() {
+    return idleRoot && idleRoot.querySelector("[data-idle-countdown]");
+  }
+
+  function stopCountdown() {
+    window.clearInterval(countdownTimer);
+    countdownTimer = null;
+    var note = countdownNote();
+    if (note) {
+      note.hidden = true;
+      note.textContent = "";
+    }
+  }
+
+  function startCountdown(form) {
+    var left = COUNTDOWN;
+    var note = countdownNote();
+    function tick() {
+      if (left <= 0) {
+        stopCountdown();
+        form.submit();
+        return;
+      }
+      if (note) {
+        note.hidden = false;
+        // The page gives the words in its language: data-one and data-many ("{n}" is the seconds left).
+        var template = left === 1 ? note.dataset.one : note.dataset.many;
+        note.textContent = template ? template.replace("{n}", left) : "Still there? Your turn ends in " + left +
+          (left === 1 ? " second." : " seconds.") + " Touch the screen to stay.";
+      }
+      left -= 1;
+    }
+    tick();
+    countdownTimer = window.setInterval(tick, 1000);
+  }
+
   function armIdleTimer() {
     window.clearTimeout(idleTimer);
     idleTimer = null;
+    stopCountdown();
     var root = document.querySelector("[data-idle-seconds]");
     idleRoot = root;
     if (!root) {
@@ -85,8 +129,8 @@
       return;
     }
     idleTimer = window.setTimeout(function () {
-      form.submit();
-    }, seconds * 1000);
+      startCountdown(form);
+    }, Math.max(0, seconds - COUNTDOWN) * 1000);
   }
 
   ["pointerdown", "touchstart", "keydown", "wheel"].forEach(function (name) {

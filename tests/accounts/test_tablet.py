@@ -76,13 +76,30 @@ def test_a_kid_unlocks_with_their_pin_and_lands_on_their_view(tablet_browser: Fa
     html = me.get_data(as_text=True)
     assert me.status_code == 200
     assert "Maya" in html and ">42</span> points" in html and "Your chores will appear here" in html
-    assert "Done" in texts(html, 'button[type="submit"][form="tablet-done-form"]')
+    assert texts(html, '#tablet-done-form button[type="submit"]') == ["I'm done"]
     assert 'data-idle-seconds="60"' in html and 'data-idle-form="tablet-done-form"' in html
+    assert 'src="/static/js/tablet.js"' in html
     assert tablet_browser.get("/").headers["Location"] == "/me"  # kids on the tablet go to their view
     assert 'data-idle-seconds="60"' in tablet_browser.get("/tablet").get_data(as_text=True)
 
     row = next(row for row in audit_rows(family) if row.action == "auth.pin_login")
     assert row.actor_member_id == maya.id and KID_PIN not in repr(row.details)
+
+
+def test_the_kids_rewards_and_badges_pages_keep_the_turn_bar_and_the_familys_idle_time(
+        tablet_browser: FamilyClient, family: FamilyRecord, make_kid: Callable[..., Member], in_family) -> None:  # noqa: ANN001
+    from app.members.models import FamilySetting
+
+    with in_family(family) as ctx:
+        ctx.session.add(FamilySetting(key="tablet_idle_seconds", value=45))
+        ctx.session.commit()
+    maya = make_kid(display_name="Maya")
+    enter_pin(tablet_browser, maya, KID_PIN)
+    for path in ("/rewards", f"/badges/{maya.id}", "/me"):
+        html = tablet_browser.get(path).get_data(as_text=True)
+        assert 'data-idle-seconds="45"' in html, path
+        assert texts(html, '#tablet-done-form button[type="submit"]') == ["I'm done"], path
+        assert 'src="/static/js/tablet.js"' in html and "data-idle-countdown" in html, path
 
 
 def test_done_ends_the_turn_and_returns_to_the_wall(tablet_browser: FamilyClient, kid: Member) -> None:

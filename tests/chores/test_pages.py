@@ -337,3 +337,23 @@ def test_a_post_without_the_csrf_token_is_refused(people: People, parent_client:
     assert post(parent_client, "/chores/validate", chore_form(people), csrf=False, htmx=True).status_code == 400
     assert [(c.name, c.active) for c in chores_in(people.family)] == [("Dishes", True)]
 
+
+
+def test_a_second_chore_with_the_same_name_is_warned_about_then_allowed(
+        people: People, parent_client: Any, post: Poster, existing: Chore,
+        chores_in: Callable[..., list[Chore]]) -> None:
+    live = post(parent_client, "/chores/validate", chore_form(people, name=" dishes "), htmx=True)
+    assert "You already have a chore called “Dishes”" in live.get_data(as_text=True)
+
+    warned = post(parent_client, "/chores/new", chore_form(people, name="DISHES"))
+    assert warned.status_code == 422 and len(chores_in(people.family)) == 1
+    assert "Saving adds a second one" in warned.get_data(as_text=True)
+    assert 'name="same_name_ok"' in warned.get_data(as_text=True)
+
+    confirmed = post(parent_client, "/chores/new", chore_form(people, name="DISHES", same_name_ok="1"))
+    assert confirmed.status_code == 303 and len(chores_in(people.family)) == 2
+
+    other = post(parent_client, "/chores/validate", chore_form(people, name="Laundry"), htmx=True)
+    assert "You already have" not in other.get_data(as_text=True)
+    edit = post(parent_client, "/chores/validate", chore_form(people, chore_id=str(existing.id)), htmx=True)
+    assert "You already have a chore called" in edit.get_data(as_text=True)  # "DISHES" is there too now

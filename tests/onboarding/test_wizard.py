@@ -6,16 +6,18 @@ from datetime import date, timedelta
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.chores.models import Chore
 from app.members.models import FamilySetting
 from app.tenancy.context import family_context
+from tests.html import parse
 from tests.members.conftest import HTMX
 
 KID = {"display_name": "Maya", "age": "4", "pin": "2468", "avatar": "🦄"}
 # Back, Skip and Next on every step; Next adds the ticked chores on the chores step and finishes on the last one.
 BUTTONS = {"kids": ("Back", "Skip", "Next"), "invite": ("Back", "Skip", "Next"),
-           "chores": ("Back", "Skip", "Add chores"), "done": ("Back", "Go to my dashboard")}
+           "chores": ("Back", "Skip", "Add chores"), "done": ("Back", "Go to Today")}
 
 
 def _page(response) -> str:  # noqa: ANN001
@@ -151,12 +153,12 @@ def test_unknown_starter_chores_are_refused(parent_client, post, chore_names) ->
     assert chore_names() == set()
 
 
-def test_finish_marks_the_wizard_done_and_opens_the_dashboard(parent_client, post, progress) -> None:
+def test_finish_marks_the_wizard_done_and_opens_today(parent_client, post, progress) -> None:
     plain = post(parent_client, "/welcome/finish")
     htmx = post(parent_client, "/welcome/finish", htmx=True)
 
-    assert plain.status_code == 303 and plain.headers["Location"] == "/"
-    assert htmx.headers["HX-Redirect"] == "/"
+    assert plain.status_code == 303 and plain.headers["Location"] == "/today"
+    assert htmx.headers["HX-Redirect"] == "/today"
     assert progress() == {"step": "done", "completed": True}
     assert parent_client.get("/welcome").headers["Location"] == "/welcome/done"
 
@@ -173,3 +175,43 @@ def test_done_step_summarises_the_family(parent_client, post, kid) -> None:
 
     page = _page(parent_client.get("/welcome/done"))
     assert "1 kid<" in page and "1 chore<" in page and "0 invitations" in page
+
+
+def test_starter_chores_come_scheduled_and_shared_and_the_summary_shows_tomorrow(
+        parent_client, post, create_member, in_family, family) -> None:  # noqa: ANN001
+    today = date.today()
+    ava = create_member(username="ava", display_name="Ava", birthdate=today - timedelta(days=365 * 6 + 30))
+    ben = create_member(username="ben", display_name="Ben", birthdate=today - timedelta(days=365 * 10 + 30))
+    post(parent_client, "/welcome/chores", {"chores": ["make-bed", "set-table", "clear-table", "trash"]})
+
+    with in_family(family) as ctx:
+        chores = {c.name: c for c in ctx.session.scalars(
+            select(Chore).options(selectinload(Chore.schedule), selectinload(Chore.assignees)))}
+        assert all(c.schedule is not None for c in chores.values())  # never "No schedule"
+        assert chores["Make your bed"].assignment_type == "each" and chores["Make your bed"].schedule.kind == "daily"
+        assert chores["Take out the trash"].schedule.weekdays == [0, 3]
+        assert {chores[name].assignment_type for name in ("Set the table", "Clear the table")} == {"round_robin"}
+        # Turns start with a different kid on each shared chore; the trash needs 8, so only Ben.
+        order = {name: [a.member_id for a in sorted(chores[name].assignees, key=lambda a: a.position)]
+                 for name in ("Set the table", "Clear the table", "Take out the trash")}
+        assert order["Set the table"] == [ava.id, ben.id] and order["Clear the table"] == [ben.id, ava.id]
+        assert order["Take out the trash"] == [ben.id]
+
+    page = parse(parent_client.get("/welcome/done").get_data(as_text=True))
+    tomorrow = {item.css_first("strong").text(): item.text() for item in page.css(".tomorrow-list li")}
+    assert set(tomorrow) == {"Ava", "Ben"}
+    assert "Make your bed" in tomorrow["Ava"] and "Make your bed" in tomorrow["Ben"]
+    shared = ["Set the table" in tomorrow[kid] for kid in ("Ava", "Ben")] + [
+        "Clear the table" in tomorrow[kid] for kid in ("Ava", "Ben")]
+    assert shared.count(True) == 2  # each shared chore goes to one kid tomorrow
+
+
+def test_each_new_kid_is_offered_a_colour_nobody_has_yet(parent_client, create_member, in_family, family) -> None:  # noqa: ANN001
+    from app.members.models import Member
+
+    create_member(username="ava", display_name="Ava", color="#e84393")
+    with in_family(family) as ctx:
+        taken = set(ctx.session.scalars(select(Member.color)))
+
+    offered = parse(parent_client.get("/welcome/kids").get_data(as_text=True)).css_first("input[name=color]")
+    assert offered.attributes["value"] not in taken and len(taken) >= 2

@@ -161,9 +161,26 @@ def test_approve_then_fulfil_with_htmx(browser, post, household: Household, in_f
     assert again.status_code == 400 and "Redemption is already approved" in _text(again)
     assert again.headers["HX-Retarget"] == "#reward-requests"
     fulfilled = post(parent, f"/rewards/requests/{redemption_id}/fulfil", htmx=True)
-    assert fulfilled.status_code == 200 and "Done: enjoy!" in _text(fulfilled)
+    assert fulfilled.status_code == 200 and "Handed over" in _text(fulfilled)  # the parent's words, not the kid's
     with in_family(household.family) as ctx:
         assert ctx.session.get(Redemption, redemption_id).status == "fulfilled"
+
+
+def test_one_step_approve_and_hand_over(browser, post, household: Household, in_family,  # noqa: ANN001
+                                        rules_for) -> None:
+    redemption_id = _requested(in_family, household, _reward(in_family, household, cost=30), rules_for)
+    parent = browser("parent")
+    waiting = _text(parent.get("/rewards"))
+    assert "Waiting for your answer" in waiting and "Waiting for a parent" not in waiting
+
+    done = post(parent, f"/rewards/requests/{redemption_id}/approve-and-fulfil", htmx=True)
+
+    assert done.status_code == 200 and "Handed over" in _text(done) and "To hand over" not in _text(done)
+    with in_family(household.family) as ctx:
+        stored = ctx.session.get(Redemption, redemption_id)
+        assert stored.status == "fulfilled" and stored.decided_at is not None
+    again = post(parent, f"/rewards/requests/{redemption_id}/approve-and-fulfil", htmx=True)
+    assert again.status_code == 400 and "already" in _text(again)
 
 
 def test_reject_needs_a_reason_then_refunds(browser, post, household: Household, in_family,  # noqa: ANN001
@@ -247,6 +264,7 @@ PAGES: list[tuple[str, str, bool, tuple[int, int, int, int]]] = [
     ("POST", "/rewards/requests/{redemption}/approve", False, (302, 403, 303, 302)),
     ("POST", "/rewards/requests/{redemption}/reject", False, (302, 403, 422, 302)),
     ("POST", "/rewards/requests/{redemption}/fulfil", False, (302, 403, 400, 302)),
+    ("POST", "/rewards/requests/{redemption}/approve-and-fulfil", False, (302, 403, 303, 302)),
     ("GET", "/rewards/{reward}/photo", False, (302, 404, 404, 302)),  # this reward has no photo
 ]
 CASES = [pytest.param(method, path, htmx, who, expected[i], id=f"{method} {path} as {who}")

@@ -125,3 +125,12 @@ def test_kids_cannot_open_the_settings_page(client, auth, family, create_member)
     assert client.get("/settings").status_code == 403
     assert client.get("/settings/calendar").status_code == 200  # but every member has a calendar link
 
+
+
+def test_the_tablet_idle_time_is_a_family_setting(app, signed_in, in_family, family) -> None:  # noqa: ANN001
+    refused = post_form(app, signed_in, "/settings/groups/tablet", {"tablet_idle_seconds": "5"}, htmx=True)
+    assert refused.status_code == 422 and "from 15 to 600" in refused.get_data(as_text=True)
+    assert "tablet_idle_seconds" not in {k for k, v in _settings(in_family, family).items() if v != 60}
+
+    saved = post_form(app, signed_in, "/settings/groups/tablet", {"tablet_idle_seconds": "90"}, htmx=True)
+    assert saved.status_code == 200 and _settings(in_family, family)["tablet_idle_seconds"] == 90

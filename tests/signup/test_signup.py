@@ -1,6 +1,8 @@
 """Sign-up at the apex: the page, a family created in one go, the parent landing signed in on its own address."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import re
 import uuid
 
@@ -22,6 +24,8 @@ from tests.platform.apex import (audit_actions, client_on, find_family, find_use
 
 pytestmark = pytest.mark.usefixtures("app")
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def test_the_page_asks_for_everything_and_lists_every_time_zone(apex) -> None:
     response = apex.get("/signup")
@@ -33,7 +37,9 @@ def test_the_page_asks_for_everything_and_lists_every_time_zone(apex) -> None:
     zones = [str(node.attributes["value"]) for node in parse(page).css("option[value]") if node.attributes["value"]]
     assert zones == sorted(zones) and len(zones) == len(timezone_choices()) > 300
     assert "America/Chicago" in zones and "Europe/Lisbon" in zones
-    assert "Intl.DateTimeFormat().resolvedOptions().timeZone" in page
+    # static/js/forms.js preselects the browser's zone on a select marked for it (no inline script: the CSP).
+    assert "data-guess-from-browser" in page and "js/forms.js" in page
+    assert "Intl.DateTimeFormat().resolvedOptions().timeZone" in (ROOT / "static" / "js" / "forms.js").read_text()
     assert 'hx-trigger="keyup changed delay:300ms' in page and "/signup/slug-field" in page
     assert "css/platform.css" in page
 

@@ -188,8 +188,9 @@ def test_fragments_refresh_live(signed_in: Callable[..., FamilyClient], maya: Me
     chore = make_assignment(maya)
     client = signed_in(maya)
     page = client.get("/me").get_data(as_text=True)
-    assert 'hx-get="/me/stats"' in page and 'hx-trigger="sse:pointsChanged, sse:assignmentChanged"' in page
-    assert 'hx-get="/me/chores"' in page and 'hx-trigger="sse:assignmentChanged delay:1s"' in page
+    assert 'hx-get="/me/stats"' in page
+    assert 'hx-trigger="sse:pointsChanged, sse:assignmentChanged, livePoll from:body"' in page
+    assert 'hx-get="/me/chores"' in page and 'hx-trigger="sse:assignmentChanged delay:1s, livePoll from:body"' in page
     assert 'sse-connect="/events"' in page
 
     cards = client.get("/me/chores", headers=HTMX)

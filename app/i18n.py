@@ -1,0 +1,93 @@
+"""Languages on pages: Flask-Babel's locale choice (member, family, browser) and locale-aware money and dates."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, format_currency, format_date, format_decimal, format_time, gettext
+
+from app.languages import DEFAULT_LANGUAGE, LANGUAGES
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel (catalogs in translations/ beside app/) and give templates the formatting helpers."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path + "/../translations"))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.globals.update(languages=LANGUAGES, page_language=page_language, format_money=format_money,
+                                 format_day=format_day, format_clock=format_clock, format_number=format_number,
+                                 translated=translate_message)
+
+
+def family_language() -> str | None:
+    """The family's default language (read with its rules, once a request); None: each device's own."""
+    if g.get("family") is None:
+        return None
+    from app.web import current_rules
+
+    chosen = current_rules().language
+    return chosen if chosen in LANGUAGES else None
+
+
+def select_locale() -> str:
+    """The member's own choice, else the family's default, else the browser's Accept-Language, else English."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE  # jobs and workers choose explicitly with force_locale
+    if g.get("family") is not None:
+        from app.auth import current_member
+
+        member = current_member()
+        if member is not None and member.language in LANGUAGES:
+            return member.language
+        family_choice = family_language()
+        if family_choice is not None:
+            return family_choice
+    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def select_timezone() -> str:
+    """Times on family pages follow the family's clock."""
+    family = g.get("family") if has_request_context() else None
+    return family.timezone if family is not None else "UTC"
+
+
+def page_language() -> str:
+    """The language of this page, for `<html lang>`."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def format_money(cents: int, currency: str) -> str:
+    """Cents in the page's locale: `$2.50` in English, `2,50 US$` in Spanish."""
+    return str(format_currency(Decimal(cents) / 100, currency))
+
+
+def format_number(value: int | float | Decimal) -> str:
+    """A count in the page's locale (thousands separators)."""
+    return str(format_decimal(value))
+
+
+DAY_FORMATS = {"long": "EEE d MMM y", "short": "EEE d MMM", "date": "d MMM y", "month": "LLLL y", "weekday": "EEE",
+               "day_month": "d MMM", "weekday_long": "EEEE", "today": "EEEE d MMMM"}
+
+
+def format_day(day: date | datetime, style: str = "date") -> str:
+    """A calendar day in the page's locale (`Sat 5 Dec 2026` / `sáb 5 dic 2026`)."""
+    if isinstance(day, datetime):
+        day = day.date()
+    return str(format_date(day, DAY_FORMATS[style]))
+
+
+def format_clock(moment: time | datetime) -> str:
+    """A time of day as 24-hour `HH:mm` in every language (the family's clock for datetimes)."""
+    return str(format_time(moment, "HH:mm"))
+
+
+def translate_message(message: str) -> str:
+    """A service's English message in the page's language when the catalog knows it (the API stays English)."""
+    return str(gettext(message)) if message else message

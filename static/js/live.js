@@ -1,0 +1,87 @@
+// Live pages without a live stream: while no Server-Sent Events stream is open (no Redis, the stream refused or
+// broken), fire `livePoll` on <body> every few seconds; every live widget listens for it as well as for its SSE
+// events. Polls send the fragment's last ETag (If-None-Match), so an unchanged fragment costs a bodiless 304 and
+// no swap. When a stream (re)opens after a break, one poll catches up with what was missed meanwhile.
+(function () {
+  "use strict";
+  if (window.housePointsLive) {
+    return;
+  }
+  window.housePointsLive = true;
+
+  var POLL_MS = 2000;
+  var GRACE_MS = 3000; // a page with a stream gives it this long to open before polling
+  var started = Date.now();
+  var streaming = false;
+  var broken = false;
+  var etags = {};
+
+  document.addEventListener("htmx:sseOpen", function () {
+    streaming = true;
+    if (broken) {
+      broken = false;
+      poll();
+    }
+  });
+  ["htmx:sseError", "htmx:sseClose"].forEach(function (name) {
+    document.addEventListener(name, function () {
+      streaming = false;
+      broken = true;
+    });
+  });
+
+  function poll() {
+    if (document.hidden || !window.htmx || !document.body) {
+      return;
+    }
+    htmx.trigger(document.body, "livePoll");
+  }
+
+  window.setInterval(function () {
+    if (streaming) {
+      return;
+    }
+    if (!broken && document.querySelector("[sse-connect]") && Date.now() - started < GRACE_MS) {
+      return;
+    }
+    poll();
+  }, POLL_MS);
+  // Back to a hidden tab: catch up at once.
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && !streaming) {
+      poll();
+    }
+  });
+
+  function etagKey(detail) {
+    var elt = detail.elt || (detail.requestConfig && detail.requestConfig.elt);
+    return (elt && elt.id ? elt.id : "") + " " + (detail.path || (detail.requestConfig && detail.requestConfig.path));
+  }
+
+  function isPoll(detail) {
+    var cause = detail.triggeringEvent;
+    return Boolean(cause && cause.type === "livePoll");
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var detail = event.detail;
+    if (detail.verb === "get" && isPoll(detail)) {
+      var etag = etags[etagKey(detail)];
+      if (etag) {
+        detail.headers["If-None-Match"] = etag;
+      }
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail;
+    var config = detail.requestConfig;
+    if (!config || config.verb !== "get" || !detail.xhr) {
+      return;
+    }
+    var etag = detail.xhr.getResponseHeader("ETag");
+    if (etag && detail.xhr.status === 200) {
+      etags[(config.elt && config.elt.id ? config.elt.id : "") + " " + config.path] = etag;
+    }
+  });
+})();
