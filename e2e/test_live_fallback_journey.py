@@ -12,6 +12,7 @@ from e2e.conftest import (DEDICATED_TEMPLATE, FAMILY_URL, PLATFORM_URL, REDIS_KE
                           start_kid_turn)
 
 CHORE = "Water the tomatoes"
+OFFLINE_CHORE = "Feed the fish"  # no parent's check: points land at once, so a double credit would show
 # The issue's bar is 3 s (polls every 2 s); a second of slack for a loaded 2-core machine. Not a timing assertion:
 # the page must simply change without a reload.
 UPDATES_WITHIN = 4_000
@@ -47,10 +48,22 @@ def tablet_token(live_server: LiveServer) -> Iterator[str]:
             create_assignment(session, actor=alex, data=AssignmentInput(
                 chore_id=chore.id, assigned_to=leo.id, points_offered=8),
                 rules=load_family_rules(session, ctx.family.timezone), now=utcnow())
+            fish = Chore(name=OFFLINE_CHORE, icon="🐟", base_points=6, requires_verification=False)
+            session.add(fish)
+            session.flush()
+            create_assignment(session, actor=alex, data=AssignmentInput(
+                chore_id=fish.id, assigned_to=leo.id, points_offered=6),
+                rules=load_family_rules(session, ctx.family.timezone), now=utcnow())
             _device, token = register_device(session, alex, name="Hall tablet", now=utcnow())
             session.commit()
         engines().dispose_all()
     yield token
+
+
+def completed_url(page: Page, chore: str) -> str:
+    """The tap-done address of a kid's card (read from its heading's id, chore-name-<assignment id>)."""
+    heading = page.get_by_role("heading", name=chore).first.get_attribute("id") or ""
+    return "/me/assignments/" + heading.removeprefix("chore-name-") + "/complete"
 
 
 def no_stream(route: Route) -> None:
@@ -139,8 +152,25 @@ def test_the_tablet_shows_the_wall_and_the_kids_day_while_offline(
         expect(page.get_by_role("heading", level=1, name="Our day")).to_be_visible()
         expect(banner).to_be_visible()
 
+        # A tap made offline is kept on the tablet and sent when the connection returns, credited once.
+        page.goto(live_server.url("demo", "/me"))
+        points = page.locator("[data-points-counter]")
+        before = int(points.inner_text())
+        card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=OFFLINE_CHORE))
+        card.get_by_role("button", name="I did it!").click()
+        expect(card).to_contain_text("Saved on the tablet")
         tablet.set_offline(False)
-        page.reload()
+        page.evaluate("window.dispatchEvent(new Event('online'))")  # as the browser does when it reconnects
         expect(banner).to_be_hidden()
+        expect(card).to_contain_text("Done!")
+        expect(points).to_have_text(str(before + 6))
+        assert page.evaluate("localStorage.getItem('housepoints.offlineTaps')") == "[]"
+        # The same tap sent again (a flaky network's retry): answered, nothing credited twice.
+        status = page.evaluate("""async (url) => (await fetch(url, {method: 'POST', credentials: 'same-origin',
+            headers: {'HX-Request': 'true', 'X-CSRFToken': document.querySelector('[name=csrf_token]').value,
+                      'Idempotency-Key': 'replayed'}})).status""", completed_url(page, OFFLINE_CHORE))
+        assert status == 200
+        page.reload()
+        expect(points).to_have_text(str(before + 6))
     finally:
         tablet.close()
