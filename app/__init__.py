@@ -64,15 +64,15 @@ VIEW_MODULES = (
     "app.family_home.nav", "app.accounts.views", "app.accounts.handoff", "app.tablet.views", "app.members.views",
     "app.onboarding.views", "app.chores.views", "app.presence.views", "app.dashboard.views", "app.live.views",
     "app.rewards.views", "app.allowance.views", "app.achievements.views", "app.notifications.views",
-    "app.reports.views", "app.settings.views",
+    "app.reports.views", "app.settings.views", "app.offline.views",
 )
 
 
 def register_blueprints(app: Flask) -> None:
     """Areas: the platform apex, the operator console, the family site, health and the JSON API."""
     from app import (accounts, achievements, allowance, api, chores, dashboard, family_home, health, live, members,
-                     notifications, onboarding, operator, platform, presence, reports, rewards, settings, signup,
-                     tablet)
+                     notifications, offline, onboarding, operator, platform, presence, reports, rewards, settings,
+                     signup, tablet)
 
     # Views register their routes on their area's blueprint when imported. Areas' __init__ modules only define
     # the blueprint, so lower layers can import an area's models without pulling in its views.
@@ -85,7 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(signup.bp)
     app.register_blueprint(operator.bp, subdomain="admin")
     for family_area in (family_home, accounts, tablet, members, onboarding, chores, presence, dashboard, live, rewards,
-                        allowance, achievements, notifications, reports, settings):
+                        allowance, achievements, notifications, reports, settings, offline):
         app.register_blueprint(family_area.bp, subdomain="<family>")
     importlib.import_module("app.family_home.nav").init_app(app)
     app.register_blueprint(api.bp, url_prefix="/api", subdomain="<family>")

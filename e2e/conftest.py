@@ -229,3 +229,12 @@ def shot(output_path: str) -> Callable[[Page, str], Path]:
         page.screenshot(path=str(path), full_page=True)
         return path
     return save
+
+
+def start_kid_turn(page: Page, live_server: LiveServer, name: str, pin: str) -> None:
+    """On the family tablet's wall, a kid taps their picture and types their PIN on the keypad."""
+    page.goto(live_server.url("demo", "/tablet"))
+    page.get_by_role("list", name="Kids").get_by_role("link", name=name).click()
+    for digit in pin:
+        page.get_by_role("button", name=digit, exact=True).click()
+    page.get_by_role("button", name="OK").click()

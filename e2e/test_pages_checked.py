@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from app.auth import DEVICE_COOKIE
-from e2e.conftest import ROOT, LiveServer
+from e2e.conftest import ROOT, LiveServer, start_kid_turn
 
 WIDTHS = {"phone": {"width": 375, "height": 812}, "tablet": {"width": 768, "height": 1024},
           "desktop": {"width": 1280, "height": 800}}
@@ -21,7 +20,8 @@ ARTIFACTS = ROOT / "e2e" / "artifacts" / "pages"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # Collects the page's CSP violations from the start of every document (a report, never a block of ours).
 WATCH_CSP = ("window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push("
-             "e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));")
+             "e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + (e.sourceFile || '') + ':'"
+             " + e.lineNumber));")
 AXE_RUN = ("async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
            " return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')"
            ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }")
@@ -183,11 +183,7 @@ def test_every_main_page_at_three_widths(browser: Browser, live_server: LiveServ
         tablet.add_init_script(WATCH_CSP)
         tablet.add_cookies([{"name": DEVICE_COOKIE, "value": tablet_token, "url": live_server.url("demo")}])
         page = tablet.new_page()
-        page.goto(live_server.url("demo", "/tablet"))
-        page.get_by_role("list", name="Kids").get_by_role("link", name="Maya").click()
-        for digit in "1234":
-            page.get_by_role("button", name=digit, exact=True).click()
-        page.get_by_role("button", name="OK").click()
+        start_kid_turn(page, live_server, "Maya", "1234")
         expect(page.get_by_role("heading", level=1, name="Maya")).to_be_visible()
         page.close()
         measure_kid_view(browser, tablet, live_server)

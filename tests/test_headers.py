@@ -75,3 +75,19 @@ def test_no_template_has_an_inline_script_or_event_handler() -> None:
                 or "javascript:" in text or re.search(r'hx-(vals|headers)=["\']js:', text):
             offenders.append(str(path))
     assert offenders == []
+
+
+def test_the_family_tablet_can_install_the_site_and_its_worker_covers_every_page(
+        client: FamilyClient, family: FamilyRecord) -> None:
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
+    body = manifest.get_json()
+    assert body["start_url"] == "/tablet" and body["display"] == "fullscreen" and body["scope"] == "/"
+    worker = client.get("/sw.js")
+    script = worker.get_data(as_text=True)
+    worker.close()
+    assert worker.status_code == 200 and worker.headers["Content-Type"].startswith("text/javascript")
+    assert worker.headers["Service-Worker-Allowed"] == "/" and worker.headers["Cache-Control"] == "no-cache"
+    assert "OFFLINE_PAGES" in script
+    # Parents' pages and visitors are not offered the install (only the family tablet is).
+    assert 'rel="manifest"' not in client.get("/").get_data(as_text=True)

@@ -31,7 +31,7 @@ APP_CODE = sorted(p for p in (ROOT / "app").glob("**/*.py") if p != ROOT / "app"
 # Browser and htmx events scripts may listen for: anything else a script listens for is one of ours.
 BROWSER_EVENTS = frozenset({"click", "keydown", "keyup", "change", "input", "submit", "focus", "blur",
                             "pointerdown", "pointermove", "touchstart", "scroll", "DOMContentLoaded", "load",
-                            "visibilitychange"})
+                            "visibilitychange", "online", "offline", "install", "activate", "fetch"})
 REGISTRY_REF = re.compile(r"\{\{\s*HxEvent\.(\w+)\s*\}\}")
 
 

@@ -26,8 +26,9 @@ def answer_conditionally(response: BaseResponse) -> BaseResponse:
         return response
     etag = fragment_etag(response.get_data())
     response.set_etag(etag, weak=True)
-    # Only the page's own copy counts: never a shared or stored one.
-    response.headers["Cache-Control"] = "no-cache, private"
+    # Only the page's own copy counts (static/js/live.js sends the tag back): never a shared one. A view's own,
+    # stricter rule (the bell's no-store) stays.
+    response.headers.setdefault("Cache-Control", "no-cache, private")
     if request.if_none_match.contains_weak(etag):
         response.status_code = 304
         response.set_data(b"")

@@ -63,6 +63,29 @@
     return Boolean(cause && cause.type === "livePoll");
   }
 
+  // Offline: say so (the service worker shows the last saved wall or today view); back online, catch up at once.
+  function showConnection() {
+    var banner = document.querySelector("[data-offline-banner]");
+    if (banner) {
+      banner.hidden = navigator.onLine;
+    }
+  }
+  window.addEventListener("offline", showConnection);
+  window.addEventListener("online", function () {
+    showConnection();
+    poll();
+  });
+  document.addEventListener("htmx:load", showConnection);
+  if (document.readyState !== "loading") {
+    showConnection();
+  } else {
+    document.addEventListener("DOMContentLoaded", showConnection);
+  }
+  // The family site is installable: its service worker (scope: the whole family host) keeps pages for offline.
+  if ("serviceWorker" in navigator && document.querySelector('link[rel="manifest"]')) {
+    navigator.serviceWorker.register("/sw.js").catch(function () {});
+  }
+
   document.addEventListener("htmx:configRequest", function (event) {
     var detail = event.detail;
     if (detail.verb === "get" && isPoll(detail)) {

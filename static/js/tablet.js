@@ -234,9 +234,62 @@
     sayOnCard(event.detail.elt, status === 413 ? "That photo is too big. Try again with a smaller one."
       : status === 401 ? "Your turn has ended. Sign in again." : "That didn't work. Please try again.");
   });
+  // Offline, a tap on a chore without a photo is kept on the tablet and sent when the connection returns. A replay
+  // is harmless: the server completes an assignment once, and answers a repeat by the same kid with the card as
+  // it is (no second credit); the Idempotency-Key names the tap.
+  var QUEUE_KEY = "housepoints.offlineTaps";
+
+  function queuedTaps() {
+    try {
+      return JSON.parse(window.localStorage.getItem(QUEUE_KEY) || "[]");
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function keepTaps(taps) {
+    try {
+      window.localStorage.setItem(QUEUE_KEY, JSON.stringify(taps));
+    } catch (e) { /* private mode: the tap is lost, as it would be without a queue */ }
+  }
+
+  function replayTaps() {
+    var taps = queuedTaps();
+    if (!taps.length || !navigator.onLine) {
+      return;
+    }
+    Promise.all(taps.map(function (tap) {
+      return window.fetch(tap.action, {
+        method: "POST", credentials: "same-origin", body: new URLSearchParams({ csrf_token: tap.csrf }),
+        headers: { "HX-Request": "true", "X-CSRFToken": tap.csrf, "Idempotency-Key": tap.key },
+      }).then(function (response) {
+        return response.status < 500 ? tap.key : null;  // answered: done, or refused for good
+      }).catch(function () {
+        return null;
+      });
+    })).then(function (sent) {
+      keepTaps(queuedTaps().filter(function (tap) { return sent.indexOf(tap.key) === -1; }));
+      if (window.htmx && document.body) {
+        htmx.trigger(document.body, "livePoll");
+      }
+    });
+  }
+
   document.addEventListener("htmx:sendError", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form.chore-action");
+    var csrf = form && form.querySelector("[name=csrf_token]");
+    if (form && csrf && !form.classList.contains("with-photo")) {
+      var action = form.getAttribute("action");
+      var taps = queuedTaps().filter(function (tap) { return tap.action !== action; });
+      taps.push({ action: action, csrf: csrf.value, key: action + "@" + Date.now() });
+      keepTaps(taps);
+      sayOnCard(form, "Saved on the tablet. It will be sent when the connection is back.");
+      return;
+    }
     sayOnCard(event.detail.elt, "No connection. Please try again.");
   });
+  window.addEventListener("online", replayTaps);
+  replayTaps();
 
   // A photo over the limit is refused before it is sent (the server refuses it too).
   document.addEventListener("change", function (event) {

@@ -428,7 +428,7 @@ def test_the_owner_transfers_ownership_to_a_co_parent(app: Flask, parent_client,
     give_account(parent, family, role="owner")
     co = create_member(role="parent", username="co", display_name="Co")
     give_account(co, family)
-    assert "Make Co the owner" in _page(parent_client.get("/members"))
+    assert "Make owner: Co" in _page(parent_client.get("/members"))
 
     response = post(parent_client, f"/members/{co.id}/make-owner", htmx=True)
 
@@ -438,7 +438,7 @@ def test_the_owner_transfers_ownership_to_a_co_parent(app: Flask, parent_client,
                                          .where(FamilyMembership.family_id == family.id)).all())
     assert roles == {parent.id: "admin", co.id: "owner"}
     assert audit_rows(family, "family.ownership_transferred")[0].target_id == str(co.id)
-    assert "Make Co the owner" not in _page(parent_client.get("/members"))  # only the owner sees it
+    assert "Make owner: Co" not in _page(parent_client.get("/members"))  # only the owner sees it
 
 
 def test_only_the_owner_may_transfer_ownership(parent_client, post, parent, create_member, give_account,
@@ -447,7 +447,7 @@ def test_only_the_owner_may_transfer_ownership(parent_client, post, parent, crea
     owner = create_member(role="parent", username="own", display_name="Own")
     give_account(owner, family, role="owner")
 
-    assert "Make Own the owner" not in _page(parent_client.get("/members"))
+    assert "Make owner: Own" not in _page(parent_client.get("/members"))
     response = post(parent_client, f"/members/{owner.id}/make-owner", htmx=True)
 
     assert response.status_code == 422 and "Only the family owner can transfer ownership" in _page(response)

@@ -1,0 +1,30 @@
+"""`/manifest.webmanifest` and `/sw.js`: the worker must come from the root so its scope covers every page."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, send_from_directory, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.offline import bp
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> BaseResponse:
+    """What the tablet needs to install HousePoints full-screen, starting on the family tablet's wall."""
+    response = jsonify({
+        "name": f"{g.family.name} · HousePoints", "short_name": g.family.name[:12] or "HousePoints",
+        "start_url": url_for("tablet.wall"), "scope": "/", "display": "fullscreen", "orientation": "any",
+        "background_color": "#f7f7fb", "theme_color": "#4b5bdc",
+        "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    })
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker() -> BaseResponse:
+    """The service worker script, never cached by the browser's HTTP cache (updates reach tablets at once)."""
+    response = send_from_directory(current_app.static_folder or "static", "js/sw.js", max_age=0)
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
