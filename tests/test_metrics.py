@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 
 from app.tenancy.registry import FamilyRecord
+from config import parse_networks
 from tests.conftest import host_client
 
 TOKEN = "operator-token-for-the-metrics-test"
@@ -14,7 +15,7 @@ TOKEN = "operator-token-for-the-metrics-test"
 @pytest.fixture
 def operator_config(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.config, "OPERATOR_TOKEN", TOKEN)
-    monkeypatch.setitem(app.config, "OPERATOR_NETWORKS", "")
+    monkeypatch.setitem(app.config, "OPERATOR_NETWORKS", ())
 
 
 @pytest.mark.usefixtures("operator_config")
@@ -50,5 +51,5 @@ def test_metrics_are_not_served_on_a_family_host(app: Flask, family: FamilyRecor
 def test_an_operator_network_reads_metrics_without_a_token(app: Flask, monkeypatch: pytest.MonkeyPatch,
                                                            networks: str, status: int) -> None:
     monkeypatch.setitem(app.config, "OPERATOR_TOKEN", None)
-    monkeypatch.setitem(app.config, "OPERATOR_NETWORKS", networks)
+    monkeypatch.setitem(app.config, "OPERATOR_NETWORKS", parse_networks(networks))
     assert host_client(app).get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == status

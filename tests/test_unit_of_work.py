@@ -93,7 +93,8 @@ def test_no_reaction_is_registered_by_importing_a_module() -> None:
 
 
 def test_importing_every_module_binds_no_transaction_event_until_create_app() -> None:
-    """In a fresh interpreter: all of app/ imported, no commit-time listener; `create_app` binds the dispatcher."""
+    """In a fresh interpreter: all of app/ imported, no commit-time listener; `create_app` binds the dispatcher and the
+    move guard."""
     script = """
 import importlib, pkgutil, app
 from app.db.session import TenantSession
@@ -113,7 +114,9 @@ print(bound())
                             timeout=120)
     imported, created = result.stdout.strip().split("\n")[-2:]
     assert imported == "[]"
-    assert created == str(["after_commit:app.events", "after_soft_rollback:app.events", "before_commit:app.events"])
+    # The dispatcher, and the move guard (a frozen family's writes never commit; app/db/session.py).
+    assert created == str(["after_commit:app.db.session", "after_commit:app.events", "after_soft_rollback:app.events",
+                           "before_commit:app.db.session", "before_commit:app.events"])
 
 
 # --- the unit of work at run time ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from app.db.clusters import pooled_cluster_urls
 from app.db.engines import EngineRegistry
-from app.db.session import TenantSession, open_session
+from app.db.session import TenantSession, install_move_guard, open_session
 
 EXTENSION_KEY = "housepoints.engines"
 
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
                 *pooled_cluster_urls(app.config)),
     )
     app.teardown_appcontext(close_session)
+    install_move_guard()
 
 
 def engines() -> EngineRegistry:

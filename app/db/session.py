@@ -131,15 +131,20 @@ def _set_row_level_security_family(session: Session, _transaction: SessionTransa
         (str(family_id), MOVE_LOCK_CLASS, str(family_id))).scalar()
 
 
-@event.listens_for(TenantSession, "before_commit")
 def _refuse_writes_while_moving(session: Session) -> None:
     """A transaction that changed family rows while the family is being moved must not commit (they would be lost)."""
     if session.info.get(FROZEN) and session.info.get(WROTE):
         raise FamilyReadOnly("this family is being moved; its data is read-only for a moment")
 
 
-@event.listens_for(TenantSession, "after_commit")
-@event.listens_for(TenantSession, "after_rollback")
 def _forget_transaction_flags(session: Session) -> None:
     session.info.pop(FROZEN, None)
     session.info.pop(WROTE, None)
+
+
+def install_move_guard() -> None:
+    """Bound by `create_app` (importing binds no commit-time listener): a frozen family's writes never commit."""
+    if not event.contains(TenantSession, "before_commit", _refuse_writes_while_moving):
+        event.listen(TenantSession, "before_commit", _refuse_writes_while_moving)
+        event.listen(TenantSession, "after_commit", _forget_transaction_flags)
+        event.listen(TenantSession, "after_rollback", _forget_transaction_flags)

@@ -223,7 +223,6 @@ def export(slug: str) -> ResponseReturnValue:
     try:
         with tempfile.TemporaryDirectory() as no_photos, family_context(family.slug) as ctx:
             summary = export_family(ctx.session, family.id, Path(no_photos), archive, now=utcnow())
-            ctx.session.rollback()
         with unit_of_work(db):
             record_operator_export(db, g.operator, family, sum(summary.rows.values()),
                                    ip_address=request.remote_addr)

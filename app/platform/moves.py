@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, create_engine, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.db.bases import utcnow
 from app.db.clusters import Cluster
-from app.db.engines import EngineRegistry
+from app.db.engines import EngineRegistry, new_engine
 from app.db.session import MOVE_LOCK_CLASS, open_session
 from app.platform.models import Family, FamilyPlacement
 from app.tenancy.copying import TableFingerprint, copy_family_rows, erase_family_rows, fingerprint_family
@@ -208,7 +208,7 @@ def _writes_paused(source_url: str, family_id: uuid.UUID, config: Placement) -> 
     if make_url(source_url).get_backend_name() != "postgresql":
         yield None  # SQLite (`make run`): one process; the registry flag alone pauses writes
         return
-    engine = create_engine(owner_url(source_url, config.owner))
+    engine = new_engine(owner_url(source_url, config.owner))
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.bases import FamilyBase
+from app.db.engines import new_engine
 from app.db.rls import APPEND_ONLY_TABLES
 from app.tenancy.databases import DatabaseOwner, owner_url
 
@@ -109,7 +110,7 @@ def copy_family_rows(source: Session, target: Session, family_id: uuid.UUID,
 
 def erase_family_rows(url: str, family_id: uuid.UUID, owner: DatabaseOwner | None) -> int:
     """Delete every row of one family from the database behind app URL `url`, as the owner; returns rows deleted."""
-    engine = create_engine(owner_url(url, owner))
+    engine = new_engine(owner_url(url, owner))
     deleted = 0
     try:
         with engine.begin() as connection:

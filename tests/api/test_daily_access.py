@@ -18,7 +18,9 @@ from app.assignments.models import Assignment
 from app.chores.models import Chore
 from app.db.bases import utcnow
 from app.members.models import FamilySetting, Member
+from app.family_time import FamilyClock
 from app.points.models import LedgerEntry, PointPreset
+from app.points.services import post_entry
 from app.presence.models import PresenceException, PresencePattern
 from tests.api.conftest import People
 
@@ -108,6 +110,8 @@ def world(people: People, in_family: Callable[..., Any]) -> World:
         open_assignment = add_assignment(s, chore, None, status="open")
         kid_done = add_assignment(s, chore, kid, status="pending_verification", completed_at=utcnow())
         missed = add_assignment(s, chore, kid, status="missed", day=utcnow().date() - timedelta(days=1))
+        # Points to take: a deduction never takes a balance below zero.
+        post_entry(s, kid.id, amount=20, kind="bonus", description="earlier", clock=FamilyClock("UTC"), now=utcnow())
         rule = PresenceException(member_id=kid.id, start_date=date(2030, 1, 1), end_date=date(2030, 1, 2),
                                  present=False, note="Camp")
         s.add(rule)

@@ -422,7 +422,8 @@ def test_deactivate_and_reactivate_through_put(api, people: People, load_member,
     on = api.put(f"/api/users/{people.kid.id}", json={"is_active": True}, headers=headers)
     assert on.status_code == 200
     assert (on.get_json()["user"]["is_active"], on.get_json()["user"]["login_enabled"]) == (True, True)
-    assert api.get("/api/users/me", headers=kid_headers).status_code == 200
+    assert api.get("/api/users/me", headers=kid_headers).status_code == 401  # deactivation revoked the old token
+    assert api.get("/api/users/me", headers=people.headers(load_member(people.kid.id))).status_code == 200
     assert [row.action for row in audit_rows() if row.action.startswith("member.")] == [
         "member.removed", "member.reactivated"]
 

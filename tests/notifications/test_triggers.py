@@ -11,7 +11,7 @@ from app.assignments.services import complete_assignment, mark_missed, undo_comp
 from app.members.models import Member
 from app.notifications.models import Notification
 from app.points.inputs import PointsAward
-from app.points.services import give_points
+from app.points.services import give_points, post_entry
 from tests.notifications.conftest import RULES, make_assignment, notifications_of
 
 NOW = datetime.now(timezone.utc)
@@ -94,6 +94,9 @@ def test_a_missed_chore_tells_the_kid_and_the_parents(fam) -> None:  # noqa: ANN
                                                         ("deduction", 3, "Deduction: -3 points")])
 def test_bonuses_and_deductions_tell_the_kid_why(fam, kind: str, amount: int, title: str) -> None:  # noqa: ANN001
     with fam.session() as ctx:
+        if kind == "deduction":  # a deduction never takes a balance below zero: something to take first
+            post_entry(ctx.session, fam.kid.id, amount=10, kind="bonus", description="earlier", clock=RULES.clock,
+                       now=NOW)
         give_points(ctx.session, actor=ctx.session.get(Member, fam.mum.id), member=ctx.session.get(Member, fam.kid.id),
                     data=PointsAward(kind=kind, points=amount, reason="Helped grandma"), clock=RULES.clock, now=NOW)
         ctx.session.commit()

@@ -20,6 +20,9 @@ ROUTES = [
     ("GET", "/settings/calendar", 200, 200),
     ("POST", "/settings/calendar", 200, 200),
     ("POST", "/settings/calendar/revoke", 303, 303),
+    ("GET", "/settings/export", 403, 403),  # the owner's download: this parent is not the owner
+    ("GET", "/settings/delete", 200, 403),
+    ("POST", "/settings/delete", 422, 403),  # no password: access granted, the form refused
     ("GET", "/calendar/" + "x" * 43 + ".ics", 404, 404),  # no sign-in: the token is the credential
 ]
 PUBLIC = {"/calendar/" + "x" * 43 + ".ics"}

@@ -28,7 +28,7 @@ ENUM_COLUMNS = {
     "invitations": {"role"}, "members": {"role"}, "login_failures": {"kind"},
     "chores": {"difficulty", "assignment_type"}, "chore_schedules": {"kind", "interval_unit"},
     "assignments": {"status"}, "points_ledger": {"kind"}, "point_presets": {"kind"}, "payouts": {"kind"},
-    "allowance_schedules": {"mode"}, "presence_patterns": {"kind"}, "rewards": {"availability"},
+    "allowance_schedules": {"mode"}, "presence_patterns": {"kind"}, "rewards": {"availability", "legacy_availability"},
     "redemptions": {"status"}, "notification_preferences": {"channel"}, "deliveries": {"channel", "status"},
 }
 
