@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -11,6 +11,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 
 from app.db.session import FamilyReadOnly
 from app.domain import DomainError
+from app.i18n import DATABASE_DOWN_FLAG
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ def handle_database_error(error: DBAPIError | PoolTimeout) -> Response:
     if isinstance(error, DBAPIError) and not _unreachable(error):
         return handle_unexpected_error(error)
     log.warning("database unavailable: %s", type(getattr(error, "orig", None) or error).__name__)
+    g.setdefault(DATABASE_DOWN_FLAG, True)  # the page's language comes from the browser, not the member's row
     if wants_json():
         response = handle_http_error(ServiceUnavailable(DATABASE_DOWN))
     else:  # the bare page, without context processors: the signed-in member would be loaded from the database

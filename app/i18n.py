@@ -22,6 +22,9 @@ def init_app(app: Flask) -> None:
                                  translated=translate_message)
 
 
+DATABASE_DOWN_FLAG = "database_down"  # g: set by app/errors.py when the database cannot be reached
+
+
 def family_language() -> str | None:
     """The family's default language (read with its rules, once a request); None: each device's own."""
     if g.get("family") is None:
@@ -36,7 +39,7 @@ def select_locale() -> str:
     """The member's own choice, else the family's default, else the browser's Accept-Language, else English."""
     if not has_request_context():
         return DEFAULT_LANGUAGE  # jobs and workers choose explicitly with force_locale
-    if g.get("family") is not None:
+    if g.get("family") is not None and not g.get(DATABASE_DOWN_FLAG):  # the database-down page asks nothing of it
         from app.auth import current_member
 
         member = current_member()

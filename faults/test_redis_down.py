@@ -8,6 +8,7 @@ import pytest
 
 from faults.conftest import Stack, make_stack, sign_in_page, wait_for
 from faults.load import Load
+from app.redis_store import PROBE_SECONDS
 from faults.populate import PARENT_PASSWORD
 
 DOWN_SECONDS = 5.0
@@ -34,8 +35,9 @@ def test_redis_stopped_mid_run(stack: Stack) -> None:
     stopped_at = time.monotonic()
     stack.redis.stop()
     try:
-        # Let the requests in flight at the stop finish, then look at the down window on its own.
-        time.sleep(1)
+        # Let the requests in flight at the stop finish, and every worker's Redis probe (asked at most every
+        # PROBE_SECONDS) notice, then look at the down window on its own.
+        time.sleep(PROBE_SECONDS + 1)
         down_from = time.monotonic()
         home = browser.get("/")
         assert home.status_code == 200 and not _live(home.text)  # no stream that cannot work: the page polls
