@@ -54,7 +54,7 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 # Re-extract every translatable string into messages.pot and merge it into each language (then translate the new ones).
 translations-update: $(VENV)/.installed
 	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k translatable -k phrase -k plural_phrase:1,2 -k _t -k _l --no-location --sort-output -o translations/messages.pot app templates
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --omit-header --ignore-obsolete
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete -w 120
 
 # htmx and its SSE extension come from npm at the versions package-lock.json pins; never committed.
 assets: static/vendor/htmx.min.js static/vendor/sse.min.js $(CATALOGS)

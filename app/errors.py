@@ -11,29 +11,30 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 
 from app.db.session import FamilyReadOnly
 from app.domain import DomainError
-from app.i18n import DATABASE_DOWN_FLAG
+from app.i18n import DATABASE_DOWN_FLAG, refusal_text, translate_message
+from app.languages import translatable
 
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "That request doesn't look right",
-    403: "You can't go there",
-    404: "We couldn't find that",
-    405: "That isn't allowed here",
-    410: "This family has left HousePoints",
-    422: "Please check what you entered",
-    423: "This account is locked",
-    429: "Slow down a little",
-    500: "Something went wrong on our side",
-    503: "We'll be right back",
+    400: translatable("That request doesn't look right"),
+    403: translatable("You can't go there"),
+    404: translatable("We couldn't find that"),
+    405: translatable("That isn't allowed here"),
+    410: translatable("This family has left HousePoints"),
+    422: translatable("Please check what you entered"),
+    423: translatable("This account is locked"),
+    429: translatable("Slow down a little"),
+    500: translatable("Something went wrong on our side"),
+    503: translatable("We'll be right back"),
 }
 
-MOVING_TITLE = "We're moving your family's data"
+MOVING_TITLE = translatable("We're moving your family's data")
 MOVING_RETRY_AFTER = 30  # seconds: a move of a typical family takes a few
-MOVING_MESSAGE = ("Your family's data is being moved to a new home. Everything is still there and you can look "
-                  "around, but changes are paused for a moment: please try again shortly.")
+MOVING_MESSAGE = translatable("Your family's data is being moved to a new home. Everything is still there and you "
+                              "can look around, but changes are paused for a moment: please try again shortly.")
 
-DATABASE_DOWN = "We can't reach our database for a moment. Please try again in a few seconds."
+DATABASE_DOWN = translatable("We can't reach our database for a moment. Please try again in a few seconds.")
 RETRY_AFTER_DATABASE_DOWN = 5
 
 # Extra keys a DomainError may show callers (anything else, such as internal ids, stays server-side).
@@ -87,7 +88,7 @@ def handle_domain_error(error: DomainError) -> Response:
         response = jsonify(body)
         response.status_code = error.status
     else:
-        response = make_response(app_page(error.status, error.message))
+        response = make_response(app_page(error.status, refusal_text(error)))
     retry_after = error.extra.get("retry_after")
     if retry_after is not None:
         response = make_response(response)
@@ -139,7 +140,8 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 def app_page(code: int, message: str | None, *, title: str | None = None) -> tuple[str, int]:
     """The HTML error page."""
-    title = title or TITLES.get(code, "Something went wrong")
+    title = translate_message(title or TITLES.get(code, translatable("Something went wrong")))
+    message = translate_message(message) if message else message
     # A Host we do not serve has no URL adapter, so that page cannot build links.
     template = "errors/bare.html" if request_ctx.url_adapter is None else "errors/error.html"
     return render_template(template, code=code, title=title, message=message), code

@@ -5,8 +5,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, format_currency, format_date, format_decimal, format_time, gettext
+from flask_babel import Babel, format_currency, format_date, format_decimal, format_time, gettext, ngettext
 
+from app.domain import DomainError, LockedOut
 from app.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 babel = Babel()
@@ -94,3 +95,12 @@ def format_clock(moment: time | datetime) -> str:
 def translate_message(message: str) -> str:
     """A service's English message in the page's language when the catalog knows it (the API stays English)."""
     return str(gettext(message)) if message else message
+
+
+def refusal_text(error: DomainError) -> str:
+    """A service's refusal on a page; a lockout's wait is counted again from Retry-After to say it in any language."""
+    seconds = error.extra.get("retry_after")
+    if isinstance(error, LockedOut) and isinstance(seconds, int):
+        return str(ngettext("Too many tries. Please wait %(num)d minute or ask a parent.",
+                            "Too many tries. Please wait %(num)d minutes or ask a parent.", max(1, -(-seconds // 60))))
+    return translate_message(error.message)

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.i18n import translate_message
+from app.i18n import refusal_text, translate_message
 from app.accounts import bp
 from app.accounts.audit import audit
 from app.accounts.handoff import local_path
@@ -89,7 +89,7 @@ def login() -> BaseResponse:
         with unit_of_work(session):  # the failure that locked the login must be remembered
             audit("auth.locked_out", member_id=cast("uuid.UUID | None", error.extra.get("member_id")),
                   method="password")
-        return _login_page(status=423, error=translate_message(error.message), login=login_name, remember=remember,
+        return _login_page(status=423, error=refusal_text(error), login=login_name, remember=remember,
                            retry_after=error.extra.get("retry_after"))
     except Forbidden as error:
         with unit_of_work(session):

@@ -10,7 +10,7 @@ from flask import Response, abort, current_app, flash, g, make_response, redirec
 from flask_babel import gettext, ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.i18n import translate_message
+from app.i18n import refusal_text, translate_message
 from app.auth import sign_in, signed_in_member
 from app.auth.decorators import parent_required
 from app.chores.starter import suggest_starter_chores
@@ -251,10 +251,10 @@ def join(token: str) -> Response | BaseResponse:
     except PlanLimitReached as error:
         return _invalid_link(error, 403)
     except LockedOut as error:  # the account's lockout, shared with every other way in
-        state.errors["password"] = error.message
+        state.errors["password"] = refusal_text(error)
         return _join_form(invitation, token, state, 423)
     except AuthenticationFailed:
-        state.errors["password"] = "Wrong password for this account."
+        state.errors["password"] = gettext("Wrong password for this account.")
         return _join_form(invitation, token, state, 422)
     except DomainError as error:
         state.refuse(error)

@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext
 from flask.typing import ResponseReturnValue
 
-from app.i18n import translate_message
+from app.i18n import refusal_text, translate_message
 from app.db import get_session
 from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, Conflict, LockedOut, ValidationFailed
@@ -67,8 +67,8 @@ def login() -> ResponseReturnValue:
         with unit_of_work(db):
             record_audit(db, "user.locked_out", ip_address=request.remote_addr,
                          actor_user_id=uuid.UUID(str(error.extra["user_id"])), details={"email": email.lower()[:254]})
-        return (render_template("platform/login.html", email=email, error=error.message, next_path=next_path), 423,
-                {"Retry-After": str(error.extra["retry_after"])})
+        page = render_template("platform/login.html", email=email, error=refusal_text(error), next_path=next_path)
+        return page, 423, {"Retry-After": str(error.extra["retry_after"])}
     except AuthenticationFailed as error:
         with unit_of_work(db):
             record_audit(db, "user.login_failed", ip_address=request.remote_addr,
@@ -123,7 +123,7 @@ def cancel_deletion(slug: str) -> ResponseReturnValue:
                                          grace_days=current_app.config["DELETION_GRACE_DAYS"],
                                          ip_address=request.remote_addr)
     registry().invalidate(family.slug)
-    flash(f"{family.name} is no longer scheduled for deletion. Everyone signs in again.")
+    flash(gettext("%(name)s is no longer scheduled for deletion. Everyone signs in again.", name=family.name))
     return redirect(url_for("platform.families"), 303)
 
 
@@ -174,7 +174,7 @@ def forgot_password() -> ResponseReturnValue:
     email = request.form.get("email", "").strip()
     if not email:
         return render_template("platform/forgot_password.html", email="",
-                               error="Please enter the email you signed up with"), 422
+                               error=gettext("Please enter the email you signed up with")), 422
     db = get_session()
     found = password_reset_token(db, current_app.config["SECRET_KEY"], email)
     if found is not None:

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from flask_babel import gettext
 
 from app.languages import translatable
-from app.i18n import translate_message
+from app.i18n import refusal_text, translate_message
 from app.accounts.audit import audit
 from app.assignments.models import Assignment
 from app.assignments.photos import MIMETYPE, photo_path, prepare_photo, read_upload, stage_photo
@@ -151,7 +151,7 @@ def unlock(member_id: uuid.UUID) -> BaseResponse:
     except LockedOut as error:
         with unit_of_work(session):  # the failure that locked the keypad must be remembered
             _audit("auth.pin_locked_out", kid)
-        locked = render_template("tablet/locked.html", kid=kid, message=translate_message(error.message))
+        locked = render_template("tablet/locked.html", kid=kid, message=refusal_text(error))
         response = make_response(locked, 423)
         if error.extra.get("retry_after") is not None:
             response.headers["Retry-After"] = str(error.extra["retry_after"])

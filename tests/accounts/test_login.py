@@ -228,3 +228,17 @@ def test_signed_in_dashboard_is_members_only(client: FamilyClient, family: Famil
     page = client.get("/")
     assert page.status_code == 200
     assert b"Maya" in page.data and b"Sign out everywhere" in page.data
+
+
+def test_the_lockout_says_its_wait_in_the_pages_language(client: FamilyClient, parent: Member) -> None:
+    for n in range(LOCKOUT_THRESHOLD - 1):
+        post_login(client, "pat", f"wrong {n}")
+    spanish = client.post("/login", data={"csrf_token": csrf_token(client), "login": "pat", "password": "wrong"},
+                          headers={"Accept-Language": "es"})
+    english = post_login(client, "pat", PARENT_PASSWORD)
+
+    minutes = int(LOCKOUT_WINDOW.total_seconds() // 60)
+    assert spanish.status_code == 423 and english.status_code == 423
+    assert (f"Demasiados intentos. Espera {minutes} minutos o pide ayuda a papá o mamá."
+            in spanish.get_data(as_text=True))
+    assert f"Too many tries. Please wait {minutes} minutes or ask a parent." in english.get_data(as_text=True)

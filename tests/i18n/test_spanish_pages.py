@@ -5,6 +5,9 @@ import re
 
 import pytest
 
+from app.auth import DEVICE_COOKIE
+from app.auth.services import register_device, start_session
+from app.db.bases import utcnow
 from app.members.models import Member
 from tests.factories import create_reward
 from tests.html import parse, squash
@@ -14,7 +17,7 @@ ENGLISH = re.compile(r"\b(the|and|your|you|with|points?|Save|Edit|Delete|Cancel|
                      r"Rewards|Reports|Allowance|Badges|Notifications|Calendar|Today|Home|Add|Approve|Reject|"
                      r"Request|Waiting|Kids?|Parents?|chores?|done)\b")
 PARENT_PAGES = ["/today", "/chores", "/chores/new", "/rewards", "/rewards/new", "/members", "/members/new-kid",
-                "/settings", "/settings/calendar",
+                "/settings", "/settings/calendar", "/settings/delete",
                 "/reports", "/calendar", "/allowance", "/badges", "/notifications", "/notifications/preferences",
                 "/language"]
 KID_PAGES = ["/me", "/rewards", "/badges", "/language", "/allowance/me"]
@@ -70,6 +73,28 @@ def test_kid_pages_speak_spanish(client, auth, family, household, path: str) -> 
     assert english_left(client, path, family) == []
 
 
+def test_a_kids_turn_on_the_tablet_speaks_spanish(client, family, household, in_family) -> None:  # noqa: ANN001
+    parent, kid = household
+    with in_family(family) as ctx:
+        device, device_token = register_device(ctx.session, ctx.session.get(Member, parent.id), name="Cocina",
+                                               now=utcnow())
+        turn = start_session(ctx.session, ctx.session.get(Member, kid.id), now=utcnow(), device=device)
+        ctx.session.commit()
+    client.set_cookie(DEVICE_COOKIE, device_token, domain=client.host.split(":")[0])
+    with client.session_transaction() as cookie_session:
+        cookie_session["family_id"] = str(family.id)
+        cookie_session["_user_id"] = turn.token
+        cookie_session["_fresh"] = True
+
+    for path in ("/me", "/rewards"):
+        page = parse(client.get(path))
+        bar = page.css_first(".turn-bar")
+        assert bar is not None, path  # the tablet turn bar is really on the page
+        assert squash(bar.css_first("#tablet-done-form button").text()) == "He terminado"
+        assert "Tu turno termina en {n} segundos" in bar.css_first("[data-idle-countdown]").attributes["data-many"]
+        assert english_left(client, path, family) == []
+
+
 def test_an_english_member_still_reads_english(client, auth, family, household, in_family) -> None:  # noqa: ANN001
     parent, _kid = household
     with in_family(family) as ctx:
@@ -81,3 +106,14 @@ def test_an_english_member_still_reads_english(client, auth, family, household, 
 
     assert parse(page).css_first("html").attributes["lang"] == "en"
     assert "Add a reward" in visible_words(page, family)  # the word list above does catch English
+
+
+def test_error_pages_speak_the_members_language(client, auth, family, household) -> None:  # noqa: ANN001
+    parent, _kid = household
+    auth.sign_in(client, parent, family)
+
+    page = client.get("/no-such-page")
+
+    assert page.status_code == 404
+    assert squash(parse(page).css_first("h1").text()) == "No lo encontramos"
+    assert client.get("/api/no-such-thing").get_json() == {"error": "Not found"}  # the API keeps its English
