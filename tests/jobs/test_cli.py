@@ -184,6 +184,8 @@ def test_tick_queues_one_job_per_family_and_minute_which_the_worker_runs(app, ru
     from rq import SimpleWorker
 
     monkeypatch.setattr("app.jobs.cli.live_family_slugs", lambda slug=None: [home.slug])
+    frozen = utcnow()  # both ticks in one minute, whatever the wall clock does between them
+    monkeypatch.setattr("app.jobs.cli.utcnow", lambda: frozen)
     queue = _tick_queue(app)
     queue.empty()
     with app.app_context():
