@@ -56,7 +56,7 @@ def test_compute_counts_families_signups_active_members_and_chores(app: Flask, r
     assert mine["rows"] > 0 and mine["database_bytes"] > 0
     platform = metrics(app, today)
     assert set(platform) == {"families", "signups", "active_members", "chores_completed"}
-    assert platform["signups"] >= 2 and platform["families"] >= platform["signups"]  # this family, its neighbour
+    assert platform["signups"] >= 2 and platform["families"] >= 2  # this family, its neighbour (others may be deleted)
     assert platform["chores_completed"] >= 2 and platform["active_members"] >= 1
 
 
