@@ -14,7 +14,7 @@ from app.platform.models import AuditLog, Family, Subscription
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import FamilyClient, set_family_status
 from tests.html import texts
-from tests.operator.conftest import admin_client, form_token
+from tests.operator.conftest import admin_client, compute_analytics, form_token
 from tests.platform.apex import Account, audit_actions
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -74,7 +74,7 @@ def test_the_list_filters_by_status_and_plan(app: Flask, console: FamilyClient, 
 
 def test_the_list_shows_the_latest_measurement(app: Flask, console: FamilyClient, make_family, runner) -> None:
     mine = make_family(name="Measured Family")
-    assert runner.invoke(args=["analytics", "compute"]).exit_code == 0
+    compute_analytics(runner, mine=(mine.slug,))
 
     page = console.get("/families", query_string={"q": mine.slug})
 
