@@ -296,7 +296,8 @@ def test_new_families_go_to_the_least_loaded_cluster_unless_named(move_app: Flas
                                  "--cluster", "mars"])
     assert result.exit_code != 0 and "There is no database cluster named 'mars'" in result.output
     listing = runner.invoke(args=["families", "list"]).output
-    assert any(line.startswith(named) and " east " in line for line in listing.splitlines())
+    [row] = [line.split() for line in listing.splitlines() if named in line.split()]
+    assert "east" in row, listing
     assert "hp_app:hp_app@" not in listing  # URLs are shown without their passwords
 
 
