@@ -78,10 +78,14 @@ def list_command() -> None:
         families = session.scalars(select(Family).order_by(Family.slug)).all()
     click.echo(f"{'slug':<30} {'status':<10} {'cluster':<12} {'placement':<10} database")
     for family in families:
-        url = family_database_url(family, pooled_url=config.pooled_url, dedicated_template=config.dedicated_template,
-                                  clusters=config.all_clusters())
+        try:
+            where = _safe(family_database_url(family, pooled_url=config.pooled_url,
+                                              dedicated_template=config.dedicated_template,
+                                              clusters=config.all_clusters()))
+        except RuntimeError as problem:  # a cluster this process is not configured for: list the family anyway
+            where = f"({problem})"
         status = "purged" if family.purged_at else "deleted" if family.deleted_at else family.status
-        click.echo(f"{family.slug:<30} {status:<10} {family.cluster:<12} {family.placement:<10} {_safe(url)}")
+        click.echo(f"{family.slug:<30} {status:<10} {family.cluster:<12} {family.placement:<10} {where}")
 
 
 @families_cli.command("upgrade")

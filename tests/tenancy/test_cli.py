@@ -115,3 +115,19 @@ def test_seed_demo_is_idempotent(app: Flask, runner, in_family) -> None:  # noqa
         # the demo family used to have no chores at all.
         family_today = FamilyClock(ctx.family.timezone).today(utcnow())
         assert set(ctx.session.scalars(select(ChoreSchedule.start_date))) == {family_today}
+
+
+def test_list_shows_a_family_on_a_cluster_this_process_does_not_know(app: Flask, runner, make_family) -> None:  # noqa: ANN001
+    """Another process's cluster (or one removed from the configuration) is named, not a crash of the whole listing."""
+    stray, after = make_family(), make_family()
+    with app.app_context(), Session(platform_engine()) as session, session.begin():
+        session.execute(Family.__table__.update().where(Family.id == stray.id).values(cluster="elsewhere"))
+    try:
+        result = runner.invoke(args=["families", "list"])
+        assert result.exit_code == 0, result.output
+        [row] = [line for line in result.output.splitlines() if line.split()[:1] == [stray.slug]]
+        assert "elsewhere" in row.split() and "not configured" in row
+        assert any(line.split()[:1] == [after.slug] for line in result.output.splitlines())
+    finally:
+        with app.app_context(), Session(platform_engine()) as session, session.begin():
+            session.execute(Family.__table__.update().where(Family.id == stray.id).values(cluster="default"))
