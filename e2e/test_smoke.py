@@ -1,7 +1,7 @@
 """Smoke journeys through a real browser: family pages, the apex, the 404 page, and isolation between families."""
 from __future__ import annotations
 
-from playwright.sync_api import BrowserContext, Page, Request, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
 from e2e.conftest import LiveServer
 
@@ -71,3 +71,18 @@ def test_a_family_cannot_see_another_familys_people(page: Page, live_server: Liv
 
     expect(page.get_by_role("heading", level=1, name="The Others")).to_be_visible()
     expect(page.get_by_role("main")).not_to_contain_text("Maya")
+
+
+def test_without_javascript_a_phone_menu_wraps_instead_of_sticking_out(browser: Browser,
+                                                                        live_server: LiveServer) -> None:
+    """Before forms.js folds the menu (a boosted swap, a slow phone, no JavaScript) nothing scrolls sideways."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 740})
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, "jordan", "demo-parent-2")
+        for path in ("/today", "/chores", "/settings/webhooks", "/rewards"):
+            page.goto(live_server.url("demo", path))
+            expect(page.get_by_role("link", name="Today", exact=True)).to_be_visible()  # the menu is open, not folded
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+    finally:
+        context.close()
