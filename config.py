@@ -30,6 +30,13 @@ def parse_networks(value: str | None) -> tuple[IPv4Network | IPv6Network, ...]:
         raise RuntimeError(f"OPERATOR_NETWORKS: {error}") from None
 
 
+def parse_proxy_count(value: str) -> int:
+    """How many proxies to trust: a small whole number, refused at start rather than trusting a typo."""
+    if not value.strip().isdigit() or not 0 <= int(value) <= 5:
+        raise RuntimeError(f"TRUSTED_PROXIES must be a whole number from 0 to 5, not {value!r}")
+    return int(value)
+
+
 class Config:
     """Defaults shared by every environment; the embedded SQLite default needs no services."""
 
@@ -108,6 +115,10 @@ class Config:
         # Operator detail (/health/detailed, database names, metrics): a bearer token, or these networks (CIDRs).
         self.OPERATOR_TOKEN = _env("OPERATOR_TOKEN")
         self.OPERATOR_NETWORKS = parse_networks(_env("OPERATOR_NETWORKS", "127.0.0.1/32, ::1/128"))
+        # Proxies in front of the app (an ingress, a push server), each appending to X-Forwarded-For: with N set, the
+        # client address (rate limits, lockout, audit, operator networks) is the N-th from the right. 0 trusts none,
+        # so a client cannot claim an address; Host is never taken from a forwarded header (it names the family).
+        self.TRUSTED_PROXIES = parse_proxy_count(_env("TRUSTED_PROXIES", "0"))
         # `bench/run.py` only: a `SELECT 1` route on family hosts, the ceiling the fleet benchmark compares with.
         self.BENCH_CEILING_ROUTE = _env("BENCH_CEILING_ROUTE", "") in ("1", "true", "yes")
         self.TESTING = False

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import log_scrub
 from config import Config
@@ -20,6 +21,9 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.from_object(config_class())
     app.config.update(overrides)
     app.config["SERVER_NAME"] = app.config["BASE_DOMAIN"]
+    if app.config.get("TRUSTED_PROXIES"):
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.config["TRUSTED_HOSTS"] = _trusted_hosts(app.config["BASE_DOMAIN"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     # Rate-limit counters are platform keys (limits' own "LIMITS:" prefix would put them outside every keyspace).

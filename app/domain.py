@@ -30,6 +30,10 @@ class Conflict(DomainError):
     status = 409
 
 
+class Unprocessable(DomainError):
+    status = 422
+
+
 class AuthenticationFailed(DomainError):
     status = 401
 

@@ -397,3 +397,16 @@ def parse_action(model: type[ModelT], data: Mapping[str, Any] | None) -> ModelT:
         if first[:1].isupper():
             raise ValidationFailed(first, fields=error.fields, **error.extra) from None
         raise
+
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
+
+
+def clean_idempotency_key(value: str | None) -> str | None:
+    """A client's optional `Idempotency-Key` header: 1–100 visible ASCII characters (a UUID is typical)."""
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise ValidationFailed("Idempotency-Key must be 1-100 visible ASCII characters",
+                               fields={"Idempotency-Key": "invalid"})
+    return value

@@ -167,6 +167,7 @@ def test_configmap_values():
         "BASE_DOMAIN": "housepoints.ai",
         "FAMILY_PLACEMENT": "pooled",
         "HOUSEPOINTS_CONFIG": "production",
+        "TRUSTED_PROXIES": "1",
         "WEB_CONCURRENCY": "2",
     }
 

@@ -140,7 +140,7 @@ def _defs(models: Iterable[type[BaseModel]]) -> dict[str, Schema]:
 
 @dataclass(frozen=True)
 class Param:
-    """One query parameter."""
+    """One query (or header) parameter."""
 
     name: str
     schema: Schema
@@ -153,6 +153,7 @@ class Op:
 
     body: Schema | None = None
     query: tuple[Param, ...] = ()
+    headers: tuple[Param, ...] = ()
     status: int | tuple[int, ...] = 200
     response: Schema = field(default_factory=lambda: ANY_OBJECT)
     body_required: bool = True
@@ -164,6 +165,8 @@ USER_RENAMES = {"color": "color_theme", "avatar": "avatar_url"}
 PROFILE_KEYS = ("display_name", "email", "phone_number", "color", "avatar", "birthdate", "daily_goal",
                 "usually_eats_dinner", "auto_approve_work", "availability_notifications")
 REWARD_RENAMES = {"cost": "cost_points", "requires_approval": "requires_parent_approval", "stock": "stock_remaining"}
+RETRY_KEY = Param("Idempotency-Key", {"type": "string", "pattern": "^[!-~]{1,100}$"},
+                  "A retry with the same key returns the first post instead of posting again")
 DELIVERY_STATUS = Param("status", STR, "pending, delivered or failed")
 BODY_MODELS: tuple[type[BaseModel], ...] = (ChoreInput, ChoreUpdate)
 
@@ -265,8 +268,8 @@ OPERATIONS: dict[str, Op] = {
     "api.user_points": Op(),
     "api.user_transactions": Op(query=(Param("type", STR), LIMIT, OFFSET)),
     "api.user_stats": Op(),
-    "api.give_bonus": Op(body=wire(PointsAward, drop=("kind",)), status=201),
-    "api.give_deduction": Op(body=wire(PointsAward, drop=("kind",)), status=201),
+    "api.give_bonus": Op(body=wire(PointsAward, drop=("kind",)), headers=(RETRY_KEY,), status=201),
+    "api.give_deduction": Op(body=wire(PointsAward, drop=("kind",)), headers=(RETRY_KEY,), status=201),
     "api.point_presets": Op(),
     "api.add_point_preset": Op(body=wire(PresetInput), status=201),
     # rewards
@@ -304,6 +307,8 @@ def _responses(op: Op, public: bool) -> dict[str, Any]:
     responses["400"] = {"description": "Bad input", "content": error}
     responses["404"] = {"description": "Not found", "content": error}
     responses["409"] = {"description": "Conflicts with the current state", "content": error}
+    if op.headers:
+        responses["422"] = {"description": "A header's value was already used for another request", "content": error}
     responses["429"] = {"description": "Too many requests", "content": error}
     if not public:
         responses["401"] = {"description": "Missing, invalid or expired token", "content": error}
@@ -321,8 +326,9 @@ def build_openapi() -> dict[str, Any]:
         view = current_app.view_functions[rule.endpoint]
         summary = (inspect.getdoc(view) or rule.endpoint).splitlines()[0]
         op = OPERATIONS.get(rule.endpoint, Op())
-        query = [{"name": param.name, "in": "query", "required": False, "schema": param.schema,
-                  **({"description": param.description} if param.description else {})} for param in op.query]
+        query = [{"name": param.name, "in": where, "required": False, "schema": param.schema,
+                  **({"description": param.description} if param.description else {})}
+                 for where, params in (("query", op.query), ("header", op.headers)) for param in params]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             operation: dict[str, Any] = {
                 "operationId": f"{rule.endpoint}.{method.lower()}",

@@ -21,7 +21,7 @@ from app.assignments.services import compute_streak
 from app.auth.decorators import api_auth_required, api_parent_required
 from app.db import get_session
 from app.domain import Forbidden, ValidationFailed
-from app.inputs import parse_action
+from app.inputs import clean_idempotency_key, parse_action
 from app.live.events import publish_event
 from app.members.models import Member
 from app.members.services import get_member_or_404
@@ -104,17 +104,23 @@ def user_stats(user_id: str) -> Response:
 
 def _give(user_id: str, kind: str) -> tuple[Response, int]:
     key = parse_uuid(user_id, "Invalid user ID format")
+    retry_key = clean_idempotency_key(request.headers.get("Idempotency-Key"))
     values = typed_values(read_json_object(), {"points": int, "reason": str})
     require_keys(values, "points", "reason")
     session = get_session()
     member = get_member_or_404(session, key)
     data = parse_action(PointsAward, {**values, "kind": kind})
-    entry = give_points(session, actor=g.member, member=member, data=data, clock=current_rules().clock,
-                        now=request_now())
+    award = give_points(session, actor=g.member, member=member, data=data, clock=current_rules().clock,
+                        now=request_now(), idempotency_key=retry_key)
     body: dict[str, Any] = {"message": "Bonus given" if kind == "bonus" else "Deduction recorded",
-                            "transaction": transaction_item(entry), "user_id": str(member.id), **_balances(member)}
-    after_commit(publish_event, g.family.id, "pointsChanged", {"member_id": str(member.id)})
-    return jsonify(body), 201
+                            "transaction": transaction_item(award.entry), "user_id": str(member.id),
+                            **_balances(member)}
+    response = jsonify(body)
+    if award.replayed:
+        response.headers["Idempotent-Replayed"] = "true"  # the first request's row; nothing was posted again
+    else:
+        after_commit(publish_event, g.family.id, "pointsChanged", {"member_id": str(member.id)})
+    return response, 201
 
 
 @bp.post("/users/<user_id>/bonus")

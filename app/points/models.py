@@ -48,6 +48,8 @@ class LedgerEntry(UUIDPrimaryKey, FamilyScoped, FamilyBase):
         ForeignKeyConstraint(["member_id", "family_id"], ["members.id", "members.family_id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["assignment_id", "family_id"], ["assignments.id", "assignments.family_id"]),
         ForeignKeyConstraint(["actor_id", "family_id"], ["members.id", "members.family_id"]),
+        # A client's Idempotency-Key: a retried bonus or deduction finds its first row instead of posting twice.
+        Index("uq_points_ledger_family_idempotency_key", "family_id", "idempotency_key", unique=True),
     )
 
     member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -58,6 +60,7 @@ class LedgerEntry(UUIDPrimaryKey, FamilyScoped, FamilyBase):
     actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # who caused it (a parent, or the member)
     reference_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # a redemption, conversion… of later issues
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
 
 
 class PointPreset(UUIDPrimaryKey, FamilyScoped, FamilyBase):

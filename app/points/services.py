@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.domain import NotFound, ValidationFailed
+from app.domain import NotFound, Unprocessable, ValidationFailed
 from app.events import record, PointsPosted
 from app.family_time import FamilyClock
 from app.inputs import LEDGER_POINTS_LIMIT, points_problem
@@ -57,7 +57,7 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
                clock: FamilyClock, now: datetime, actor_id: uuid.UUID | None = None,
                assignment_id: uuid.UUID | None = None, reference_id: uuid.UUID | None = None,
                entry_id: uuid.UUID | None = None, allow_overdraft: bool = False,
-               no_overdraft: bool = False) -> LedgerEntry:
+               no_overdraft: bool = False, idempotency_key: str | None = None) -> LedgerEntry:
     """Append one ledger row and move the member's cached balances in the same transaction.
 
     Spending, and any row posted with `no_overdraft` (a parent's deduction), may not take the available balance
@@ -85,7 +85,8 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
         member.lifetime_points_earned += amount
         member.xp += amount
     entry = LedgerEntry(member_id=member.id, amount=amount, kind=kind, description=description[:300],
-                        actor_id=actor_id, assignment_id=assignment_id, reference_id=reference_id, created_at=now)
+                        actor_id=actor_id, assignment_id=assignment_id, reference_id=reference_id, created_at=now,
+                        idempotency_key=idempotency_key)
     if entry_id is not None:
         entry.id = entry_id
     session.add(entry)
@@ -95,16 +96,35 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
     return entry
 
 
+@dataclass(frozen=True)
+class Award:
+    """A posted bonus or deduction, and whether it was the first post of a retried request (`replayed`)."""
+
+    entry: LedgerEntry
+    replayed: bool
+
+
 def give_points(session: Session, *, actor: Member, member: Member, data: PointsAward, clock: FamilyClock,
-                now: datetime) -> LedgerEntry:
-    """A parent's one-tap bonus or deduction, with a reason the kid sees."""
+                now: datetime, idempotency_key: str | None = None) -> Award:
+    """A parent's one-tap bonus or deduction, with a reason the kid sees; a repeated key returns the first post."""
     require_parent(actor)
     if member.is_parent or not member.is_active:
         raise ValidationFailed("Bonuses and deductions are for active kids", fields={"user_id": "invalid"})
     signed = data.points if data.kind == "bonus" else -data.points
+    if idempotency_key is not None:
+        # Looked up under the member's lock, so a retry racing its first attempt waits and then finds its row.
+        lock_member(session, member.id)
+        earlier = session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key))
+        if earlier is not None:
+            if (earlier.member_id, earlier.kind, earlier.amount, earlier.description) != (
+                    member.id, data.kind, signed, data.reason[:300]):
+                raise Unprocessable("This Idempotency-Key was already used for a different request",
+                                    fields={"Idempotency-Key": "reused"})
+            return Award(earlier, replayed=True)
     # A parent's deduction takes at most what the kid has: balances never go negative by a parent's hand.
-    return post_entry(session, member.id, amount=signed, kind=data.kind, description=data.reason, clock=clock,
-                      now=now, actor_id=actor.id, no_overdraft=True)
+    entry = post_entry(session, member.id, amount=signed, kind=data.kind, description=data.reason, clock=clock,
+                       now=now, actor_id=actor.id, no_overdraft=True, idempotency_key=idempotency_key)
+    return Award(entry, replayed=False)
 
 
 def list_transactions(session: Session, member_id: uuid.UUID, *, kind: str | None = None, limit: int = 50,

@@ -128,3 +128,27 @@ def test_require_operator_access_refuses_everyone_else(app_with: Callable[..., F
     refused = client.get("/operator-probe", headers={"Authorization": "Bearer nope"})
     assert refused.status_code == 403 and refused.get_json() == {"error": "Operator access required"}
     assert client.get("/operator-probe", headers={"Authorization": f"Bearer {TOKEN}"}).get_json() == {"ok": True}
+
+
+@pytest.mark.parametrize(("proxies", "forwarded", "operator"), [
+    (0, "10.20.30.40", False),  # no proxy trusted: a client cannot claim an operator address
+    (1, "10.20.30.40", True),  # the ingress (the socket's peer) vouches for the client it forwarded
+    (1, "10.20.30.40, 198.51.100.7", False),  # the client put an address first; the proxy appended the real one
+    (2, "10.20.30.40, 198.51.100.7", True),  # two proxies: the outer one saw the client, the inner one the outer
+    (2, "10.20.30.40, 198.51.100.9, 198.51.100.7", False),  # a claimed address in front of the two real ones
+])
+def test_the_client_address_is_taken_from_trusted_proxies_only(app_with: Callable[..., Flask], proxies: int,
+                                                              forwarded: str, operator: bool) -> None:
+    behind = app_with(OPERATOR_NETWORKS=config.parse_networks("10.20.30.0/24"), TRUSTED_PROXIES=proxies)
+    client = host_client(behind)
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.1"  # the proxy, outside every operator network
+
+    body = client.get("/health/detailed", headers={"X-Forwarded-For": forwarded}).get_json()
+
+    assert ("db_pools" in body) is operator
+
+
+@pytest.mark.parametrize("value", ["-1", "6", "one", "1.5", ""])
+def test_a_bad_proxy_count_stops_the_start(value: str) -> None:
+    with pytest.raises(RuntimeError, match="TRUSTED_PROXIES"):
+        config.parse_proxy_count(value)
