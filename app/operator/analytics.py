@@ -3,6 +3,7 @@ console's family page and the daily analytics the tick records."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
@@ -37,12 +38,16 @@ def measure_family(slug: str, day: date) -> FamilyMeasure:
                          active_members=active, chores_completed=completed)
 
 
-def compute_daily_analytics(day: date) -> tuple[int, list[str]]:
-    """Measure every family that is not deleted and replace `day`'s analytics; returns (rows written, slugs that
-    could not be measured). One family's broken database does not stop the others."""
+def compute_daily_analytics(day: date, slugs: Collection[str] = ()) -> tuple[int, list[str]]:
+    """Measure every family that is not deleted (or only `slugs`: re-measuring one after a failure) and replace
+    their rows of `day`; returns (rows written, slugs that could not be measured). One family's broken database does
+    not stop the others."""
+    query = select(Family.id, Family.slug).where(Family.deleted_at.is_(None)).order_by(Family.slug)
+    if slugs:
+        query = query.where(Family.slug.in_(list(slugs)))
     with Session(platform_engine()) as session:
-        families = list(session.execute(select(Family.id, Family.slug).where(Family.deleted_at.is_(None))
-                                        .order_by(Family.slug)))
+        families = list(session.execute(query))
+    unknown = sorted(set(slugs) - {slug for _, slug in families})
     measures: dict[uuid.UUID, FamilyMeasure] = {}
     failed: list[str] = []
     for family_id, slug in families:
@@ -53,7 +58,7 @@ def compute_daily_analytics(day: date) -> tuple[int, list[str]]:
             failed.append(slug)
     try:
         with Session(platform_engine()) as session, session.begin():
-            written = record_daily_analytics(session, day, measures)
+            written = record_daily_analytics(session, day, measures, only_these=bool(slugs))
     except IntegrityError:  # another run recorded the same day meanwhile (the partial unique index): theirs stands
-        return 0, failed
-    return written, failed
+        return 0, failed + unknown
+    return written, failed + unknown

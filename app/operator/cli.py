@@ -59,11 +59,13 @@ def analytics_cli() -> None:
 @analytics_cli.command("compute")
 @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="The UTC day to (re)compute (default: yesterday).")
+@click.option("--family", "slugs", multiple=True, metavar="SLUG",
+              help="Re-measure only this family (repeatable), e.g. one the last run could not measure.")
 @with_appcontext
-def compute_command(day: object) -> None:
-    """Measure every family and replace one day's analytics rows."""
+def compute_command(day: object, slugs: tuple[str, ...]) -> None:
+    """Measure every family (or the named ones) and replace their rows of one day's analytics."""
     target = day.date() if hasattr(day, "date") else utcnow().date() - timedelta(days=1)
-    written, failed = compute_daily_analytics(target)
+    written, failed = compute_daily_analytics(target, slugs)
     click.echo(f"analytics {target.isoformat()}: {written} rows")
     if failed:
         click.echo(f"FAILED {len(failed)} families: {', '.join(failed)}")

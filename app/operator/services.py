@@ -400,25 +400,37 @@ def platform_counts(session: Session, day: date) -> dict[str, int]:
     return {"families": int(alive), "signups": int(signups)}
 
 
-def record_daily_analytics(session: Session, day: date, measures: Mapping[uuid.UUID, FamilyMeasure]) -> int:
-    """Replace `day`'s analytics rows (platform-wide and per family) with these numbers; returns the rows written."""
-    session.execute(delete(PlatformAnalytics).where(PlatformAnalytics.recorded_on == day))
-    totals: dict[str, float] = {**platform_counts(session, day), "active_members": 0, "chores_completed": 0}
+def record_daily_analytics(session: Session, day: date, measures: Mapping[uuid.UUID, FamilyMeasure], *,
+                           only_these: bool = False) -> int:
+    """Replace `day`'s rows of the measured families (every family's unless `only_these`), then the platform-wide
+    rows, summed from the day's stored family rows so a re-measured family updates the totals; returns rows written."""
+    replaced = delete(PlatformAnalytics).where(PlatformAnalytics.recorded_on == day)
+    if only_these:
+        replaced = replaced.where(or_(PlatformAnalytics.family_id.in_(list(measures)),
+                                      PlatformAnalytics.family_id.is_(None)))
+    session.execute(replaced)
     rows: list[PlatformAnalytics] = []
     for family_id, measure in measures.items():
         values: dict[str, float | None] = {
             "members": measure.member_total, "active_members": measure.active_members,
             "chores_completed": measure.chores_completed, "rows": measure.row_total,
             "database_bytes": measure.bytes}
-        totals["active_members"] += measure.active_members
-        totals["chores_completed"] += measure.chores_completed
         rows.extend(PlatformAnalytics(family_id=family_id, metric=metric, value=float(value), recorded_on=day)
                     for metric, value in values.items() if value is not None)
-    rows.extend(PlatformAnalytics(family_id=None, metric=metric, value=float(totals[metric]), recorded_on=day)
-                for metric in PLATFORM_METRICS)
     session.add_all(rows)
     session.flush()
-    return len(rows)
+    summed: dict[str, float] = {metric: total for metric, total in session.execute(
+        select(PlatformAnalytics.metric, func.sum(PlatformAnalytics.value))
+        .where(PlatformAnalytics.recorded_on == day, PlatformAnalytics.family_id.is_not(None),
+               PlatformAnalytics.metric.in_(("active_members", "chores_completed")))
+        .group_by(PlatformAnalytics.metric))}
+    totals: dict[str, float] = {**platform_counts(session, day), "active_members": summed.get("active_members") or 0,
+                                "chores_completed": summed.get("chores_completed") or 0}
+    platform_rows = [PlatformAnalytics(family_id=None, metric=metric, value=float(totals[metric]), recorded_on=day)
+                     for metric in PLATFORM_METRICS]
+    session.add_all(platform_rows)
+    session.flush()
+    return len(rows) + len(platform_rows)
 
 
 def analytics_series(session: Session, *, until: date, days: int) -> tuple[list[date], dict[str, list[float | None]]]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.db import platform_engine
 from app.db.bases import utcnow
 from app.members.models import Member
+from app.operator.analytics import compute_daily_analytics
 from app.platform.models import PlatformAnalytics
 from tests.conftest import FamilyClient
 from tests.factories import create_assignment, create_chore
@@ -49,7 +50,8 @@ def test_compute_counts_families_signups_active_members_and_chores(app: Flask, r
         create_assignment(ctx.session, chore, kid, today)  # not done
         ctx.session.commit()
 
-    compute_analytics(runner, "--day", today.isoformat(), mine=(family.slug, neighbour.slug))
+    compute_analytics(runner, "--day", today.isoformat(), "--family", family.slug, "--family", neighbour.slug,
+                      mine=(family.slug, neighbour.slug))
 
     mine = metrics(app, today, family.id)
     assert mine["members"] == 2 and mine["active_members"] == 1 and mine["chores_completed"] == 2
@@ -62,12 +64,41 @@ def test_compute_counts_families_signups_active_members_and_chores(app: Flask, r
 
 def test_a_second_run_replaces_the_day(app: Flask, runner, family) -> None:
     today = utcnow().date()
-    compute_analytics(runner, "--day", today.isoformat(), mine=(family.slug,))
+    compute_analytics(runner, "--day", today.isoformat(), "--family", family.slug, mine=(family.slug,))
     first = rows_on(app, today)
 
-    compute_analytics(runner, "--day", today.isoformat(), mine=(family.slug,))
+    compute_analytics(runner, "--day", today.isoformat(), "--family", family.slug, mine=(family.slug,))
 
     assert rows_on(app, today) == first > 0
+
+
+def test_re_measuring_one_family_moves_the_totals_by_its_change_only(app: Flask, runner, family, create_member,
+                                                                    in_family) -> None:
+    day = date(2002, 2, 2)  # a day of this test's own: no other test's rows
+    kid = create_member(display_name="Kid")
+    done_at = datetime.combine(day, time(12), tzinfo=timezone.utc)
+    with in_family(family) as ctx:
+        chore = create_chore(ctx.session)
+        create_assignment(ctx.session, chore, ctx.session.get(Member, kid.id), day, status="verified",
+                          completed_at=done_at, completed_by=kid.id)
+        ctx.session.commit()
+    compute_analytics(runner, "--day", day.isoformat(), "--family", family.slug, mine=(family.slug,))
+    before = metrics(app, day)
+    with in_family(family) as ctx:
+        create_assignment(ctx.session, chore, ctx.session.get(Member, kid.id), day, status="verified",
+                          completed_at=done_at, completed_by=kid.id)
+        ctx.session.commit()
+
+    compute_analytics(runner, "--day", day.isoformat(), "--family", family.slug, mine=(family.slug,))
+
+    assert metrics(app, day, family.id)["chores_completed"] == 2
+    assert metrics(app, day)["chores_completed"] == before["chores_completed"] + 1
+
+
+def test_an_unknown_family_is_named_and_fails_the_command(runner, family) -> None:  # noqa: ANN001
+    result = runner.invoke(args=["analytics", "compute", "--day", "2002-02-03", "--family", "no-such-family"])
+
+    assert result.exit_code == 1 and "FAILED 1 families: no-such-family" in result.output
 
 
 def test_a_platform_row_is_unique_per_metric_and_day(app: Flask) -> None:
@@ -87,6 +118,9 @@ def test_the_tick_records_yesterday_once(app: Flask, runner, family, monkeypatch
     with app.app_context(), Session(platform_engine()) as session, session.begin():
         session.execute(delete(PlatformAnalytics).where(PlatformAnalytics.recorded_on == yesterday))
     monkeypatch.setattr("app.jobs.cli.live_family_slugs", lambda slug=None: [family.slug])
+    # Measuring only this family: every other test's family would make this one test take minutes in a whole run.
+    measure_all = compute_daily_analytics
+    monkeypatch.setattr("app.operator.cli.compute_daily_analytics", lambda day: measure_all(day, (family.slug,)))
 
     first = runner.invoke(args=["jobs", "tick"])
     second = runner.invoke(args=["jobs", "tick"])
