@@ -262,8 +262,8 @@ def main() -> int:
     for tool in ("pushpin", "nginx"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing (Debian: apt-get install -y pushpin nginx-light libnginx-mod-nchan)")
+    ThreadingHTTPServer.request_queue_size = 1024  # listen backlog: read when the server binds
     origin = ThreadingHTTPServer(("127.0.0.1", ORIGIN), StubOrigin)
-    origin.request_queue_size = 1024
     threading.Thread(target=origin.serve_forever, daemon=True).start()
     results = []
     with tempfile.TemporaryDirectory(prefix="streams-compare-") as tmp:
