@@ -67,6 +67,16 @@ def session_rss_mb(leader: int) -> float:
     return round(sum(int(kb) for kb in out.split()) / 1024, 1)
 
 
+def session_rss_by_process(leader: int) -> dict[str, float]:
+    """The same, per command name (condure, zurl, pushpin-proxy, pushpin-handler, gunicorn…)."""
+    out = subprocess.run(["ps", "-o", "rss=,comm=", "-s", str(leader)], capture_output=True, text=True).stdout
+    sizes: dict[str, float] = defaultdict(float)
+    for line in out.splitlines():
+        kb, _, name = line.strip().partition(" ")
+        sizes[name.strip()] += round(int(kb) / 1024, 1)
+    return dict(sizes)
+
+
 def session_cpu_seconds(leader: int) -> float:
     out = subprocess.run(["ps", "-o", "cputimes=", "-s", str(leader)], capture_output=True, text=True).stdout
     return float(sum(int(s) for s in out.split()))
@@ -319,7 +329,8 @@ async def run(args: argparse.Namespace, fams: list[Family], gunicorn_pid: int, p
         await asyncio.sleep(2)  # the handler subscribes each stream just after the app's answer
         results["rss_held_mb"] = {"gunicorn": session_rss_mb(gunicorn_pid),
                                   "pushpin": session_rss_mb(pushpin.process.pid)}  # type: ignore[union-attr]
-        say(f"  RSS with the streams held: {results['rss_held_mb']}")
+        results["rss_held_by_process_mb"] = session_rss_by_process(pushpin.process.pid)  # type: ignore[union-attr]
+        say(f"  RSS with the streams held: {results['rss_held_mb']}; Pushpin: {results['rss_held_by_process_mb']}")
 
         app = create_app(config_from_env())
         app.config["PUSH_SERVER_URL"] = pushpin.publish_url
@@ -404,7 +415,7 @@ def report(results: dict[str, Any]) -> str:
         f"| pages, {o['open']:,} streams held + events, through Pushpin | "
         f"{pages(results['pages_pushpin_streams'])} |",
         f"| RSS with the streams held | gunicorn (master + workers) {rss['gunicorn']} MB, Pushpin (runner, condure, "
-        f"zurl, proxy, handler) {rss['pushpin']} MB |",
+        f"zurl, proxy, handler) {rss['pushpin']} MB ({results['rss_held_by_process_mb']}) |",
         f"| CPU while opening + publishing | gunicorn {results['cpu_seconds_during_streams']['gunicorn']} s, Pushpin "
         f"{results['cpu_seconds_during_streams']['pushpin']} s |", "",
         f"Pages: {results['probe_concurrency']} concurrent clients requesting kid views (`/me`) and dashboards "
