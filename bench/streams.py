@@ -446,7 +446,7 @@ def main() -> int:
         os.environ["BENCH_LOCKED"] = "1"
         os.execvp("flock", ["flock", LOCK, sys.executable, "-m", "bench.streams", *sys.argv[1:]])
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = args.streams * 2 + 1024  # the streams here, and Pushpin (a child) holds as many again
+    wanted = args.streams + 1024  # per process: the streams here, and as many in Pushpin (a child: same limit)
     if hard < wanted and hard != resource.RLIM_INFINITY:
         raise SystemExit(f"ulimit -n: the hard limit {hard} is below the {wanted} this run needs")
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, wanted)), hard))
