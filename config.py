@@ -99,8 +99,6 @@ class Config:
         self.PUSH_SERVER_URL = _env("PUSH_SERVER_URL")
         self.GRIP_SIG_KEY = _env("GRIP_SIG_KEY")
         self.PUSH_PUBLISH_TIMEOUT = float(_env("PUSH_PUBLISH_TIMEOUT", "0.5"))
-        # How often Pushpin re-checks a held stream's session or tablet with the app (a revoked one loses its stream).
-        self.GRIP_RECHECK_SECONDS = int(_env("GRIP_RECHECK_SECONDS", "300"))
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
         # Redis down: count in this process's memory until it is back, never fail the request (faults/).

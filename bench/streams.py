@@ -453,8 +453,7 @@ def main() -> int:
     fleet.apply_env()
     key = secrets.token_urlsafe(32)
     publish_url = f"http://127.0.0.1:{5561 + PUSHPIN_OFFSET}"
-    os.environ.update({"BASE_DOMAIN": f"localhost:{GUNICORN_PORT}", "PUSH_SERVER_URL": publish_url,
-                       "GRIP_SIG_KEY": key})
+    os.environ["BASE_DOMAIN"] = f"localhost:{GUNICORN_PORT}"
     sys.path.insert(0, str(fleet.ROOT))
     from bench import seed
     from bench.run import PORT, Server
@@ -466,6 +465,7 @@ def main() -> int:
         if seed.existing_databases():
             seed.drop_fleet()
         say(f"fleet seeded in {seed.seed()['seed_seconds']:.0f} s")
+    os.environ.update({"PUSH_SERVER_URL": publish_url, "GRIP_SIG_KEY": key})  # after seeding: Pushpin is not up yet
     count = args.streams // args.per_family
     if count > fleet.POOLED:
         raise SystemExit(f"{count} families needed, the fleet has {fleet.POOLED} pooled ones: raise --per-family")

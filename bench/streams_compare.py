@@ -55,9 +55,13 @@ class StubOrigin(BaseHTTPRequestHandler):
         body = b"retry: 2000\n\n"
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
-        if self.mode == "grip":
+        if self.mode.startswith("grip"):
             self.send_header("Grip-Hold", "stream")
             self.send_header("Grip-Channel", channel)
+            if "ka" in self.mode:  # the app's keep-alive (app/live/push.py)
+                self.send_header("Grip-Keep-Alive", ": keepalive\\n\\n; format=cstring; timeout=15")
+            if "link" in self.mode:  # the app's re-check link
+                self.send_header("Grip-Link", "</events?recheck=1>; rel=next; timeout=300")
         else:
             self.send_header("X-Accel-Redirect", f"/internal/events/{channel}")
             self.send_header("X-Accel-Buffering", "no")
@@ -155,7 +159,7 @@ def wait_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
 def start(holder: str, folder: Path) -> tuple[subprocess.Popen[bytes], Any]:
     """The holder's process (its own session) and a publish(channel, sse_event_bytes, data_bytes) function."""
     log = (folder / f"{holder}.log").open("wb")
-    if holder == "pushpin":
+    if holder.startswith("pushpin"):
         env = {**os.environ, "PUSHPIN_DIR": str(folder / "pushpin"), "PUSHPIN_ORIGIN": f"127.0.0.1:{ORIGIN}",
                "PUSHPIN_BIND": f"127.0.0.1:{HOLDER}", "PUSHPIN_PORT_OFFSET": "2300", "GRIP_SIG_KEY": "compare"}
         process = subprocess.Popen(["bash", str(fleet.ROOT / "scripts" / "run-pushpin.sh")], env=env, stdout=log,
@@ -268,7 +272,8 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="streams-compare-") as tmp:
         for holder in args.holders.split(","):
-            StubOrigin.mode = "grip" if holder == "pushpin" else "accel"
+            # pushpin, pushpin-ka (+ the app's keep-alive), pushpin-ka-link (+ its re-check link)
+            StubOrigin.mode = holder.replace("pushpin", "grip") if holder.startswith("pushpin") else "accel"
             folder = Path(tmp) / holder
             folder.mkdir()
             say(f"{holder}: {args.streams:,} streams, {args.events} events at {args.rate}/s (load {load_average()})")

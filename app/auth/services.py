@@ -137,12 +137,7 @@ def start_session(session: Session, member: Member, *, now: datetime, remember: 
 
 def load_session(session: Session, raw_token: str, now: datetime) -> MemberSession | None:
     """The live session for a cookie token (its member active and allowed to log in), else None."""
-    return load_session_by_hash(session, hash_token(raw_token), now)
-
-
-def load_session_by_hash(session: Session, token_hash: str, now: datetime) -> MemberSession | None:
-    """`load_session` for a stored token hash: a push server re-checks a held stream's session without the cookie."""
-    record = session.scalar(select(MemberSession).where(MemberSession.token_hash == token_hash)
+    record = session.scalar(select(MemberSession).where(MemberSession.token_hash == hash_token(raw_token))
                             .options(joinedload(MemberSession.member)))
     if record is None or record.revoked_at is not None or record.expires_at <= now:
         return None
@@ -193,12 +188,7 @@ def load_device(session: Session, raw_token: str | None, now: datetime) -> Table
     """The registered, unrevoked tablet a device cookie names."""
     if not raw_token:
         return None
-    return load_device_by_hash(session, hash_token(raw_token), now)
-
-
-def load_device_by_hash(session: Session, token_hash: str, now: datetime) -> TabletDevice | None:
-    """`load_device` for a stored token hash (a held stream's tablet, re-checked without its cookie)."""
-    device = session.scalar(select(TabletDevice).where(TabletDevice.token_hash == token_hash))
+    device = session.scalar(select(TabletDevice).where(TabletDevice.token_hash == hash_token(raw_token)))
     if device is None or device.revoked_at is not None:
         return None
     if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:

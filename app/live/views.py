@@ -9,13 +9,12 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
 
 import redis
-from flask import Response, abort, current_app, g, request, session
+from flask import Response, abort, current_app, g, request
 
 from app.auth import current_member
-from app.auth.services import hash_token, load_device, load_device_by_hash, load_session_by_hash
+from app.auth.services import load_device
 from app.db import get_session
 from app.db.bases import utcnow
 from app.live import bp
@@ -46,10 +45,12 @@ def events() -> Response:
     """Stream this family's events to a signed-in member or the registered family tablet."""
     from app.auth import DEVICE_COOKIE
 
-    if push.request_via_push_server():
-        return _held_by_push_server()
     if current_member() is None and load_device(get_session(), request.cookies.get(DEVICE_COOKIE), utcnow()) is None:
         abort(401)
+    if push.request_via_push_server():
+        # The channel comes from the Host's family alone: a query string or header cannot name another family's.
+        commit_now()
+        return push.hold_stream(events_channel(g.family.id))
     client = get_redis()
     if client is None:
         abort(404, description="Live updates need Redis; this page refreshes by polling.")
@@ -96,35 +97,3 @@ def _try_later() -> Response:
     response.headers["Retry-After"] = "10"
     return response
 
-
-def _held_by_push_server() -> Response:
-    """Pushpin asks: hold this stream on the family's channel, and come back to re-check it every few minutes.
-
-    The first request carries the browser's cookies; Pushpin's re-checks (the `Grip-Link` it follows) carry none,
-    only the signed credential the app put in that link, so a revoked session or tablet loses its stream within
-    GRIP_RECHECK_SECONDS. The channel comes from the Host's family alone: nothing in the request can name another.
-    """
-    from app.auth import DEVICE_COOKIE
-
-    now = utcnow()
-    resume = request.args.get(push.RESUME_PARAM)
-    if resume is not None:
-        credential = push.read_credential(resume, g.family.id)
-        if credential is None or not _credential_live(credential, now):
-            return push.end_stream()
-    elif current_member() is not None and session.get("_user_id"):
-        credential = push.Credential("session", hash_token(str(session["_user_id"])))
-    else:
-        device_token = request.cookies.get(DEVICE_COOKIE)
-        if load_device(get_session(), device_token, now) is None or device_token is None:
-            abort(401)
-        credential = push.Credential("device", hash_token(device_token))
-    commit_now()  # nothing to keep (and last-seen stamps written)
-    return push.hold_stream(events_channel(g.family.id), credential, first=resume is None)
-
-
-def _credential_live(credential: push.Credential, now: datetime) -> bool:
-    """The session or tablet a held stream was opened with is still signed in."""
-    if credential.kind == "session":
-        return load_session_by_hash(get_session(), credential.token_hash, now) is not None
-    return load_device_by_hash(get_session(), credential.token_hash, now) is not None
