@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-unit test-e2e test-faults lint audit setup assets services clean bench translations-update
+.PHONY: run run-pushpin test test-unit test-e2e test-faults lint audit setup assets services clean bench translations-update
 
 # The fault suite alone (its own PostgreSQL cluster and redis-server, broken on purpose; docs/RELIABILITY.md).
 test-faults: setup
@@ -17,6 +17,24 @@ run: setup
 	BASE_DOMAIN=localhost:$(PORT) $(BIN)/flask seed demo
 	@echo "Serving on http://localhost:$(PORT)/ and http://demo.localhost:$(PORT)/ (Ctrl-C stops)"
 	BASE_DOMAIN=localhost:$(PORT) GUNICORN_BIND=127.0.0.1:$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app
+
+# `make run` with Pushpin in front (docs/OPERATIONS.md): browsers use localhost:$(PORT) (Pushpin), which routes every
+# request to gunicorn on $(ORIGIN_PORT) and holds the /events streams; the app publishes to Pushpin's port 5561.
+ORIGIN_PORT ?= 5001
+PUSHPIN_PORT_OFFSET ?= 0
+DEV_GRIP_SIG_KEY := dev-grip-sig-key-not-for-production
+run-pushpin: setup
+	@command -v pushpin >/dev/null 2>&1 || { echo "pushpin is required (Debian: apt-get install -y pushpin)"; exit 1; }
+	BASE_DOMAIN=localhost:$(PORT) $(BIN)/flask db upgrade
+	BASE_DOMAIN=localhost:$(PORT) $(BIN)/flask families upgrade --all
+	BASE_DOMAIN=localhost:$(PORT) $(BIN)/flask seed demo
+	@echo "Serving on http://localhost:$(PORT)/ and http://demo.localhost:$(PORT)/ through Pushpin (Ctrl-C stops)"
+	BASE_DOMAIN=localhost:$(PORT) GUNICORN_BIND=127.0.0.1:$(ORIGIN_PORT) GRIP_SIG_KEY=$(DEV_GRIP_SIG_KEY) \
+		PUSH_SERVER_URL=http://127.0.0.1:$$((5561 + $(PUSHPIN_PORT_OFFSET))) \
+		$(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app & gunicorn=$$!; \
+	trap 'kill $$gunicorn' EXIT INT TERM; \
+	PUSHPIN_BIND=127.0.0.1:$(PORT) PUSHPIN_ORIGIN=127.0.0.1:$(ORIGIN_PORT) PUSHPIN_PORT_OFFSET=$(PUSHPIN_PORT_OFFSET) \
+		GRIP_SIG_KEY=$(DEV_GRIP_SIG_KEY) bash scripts/run-pushpin.sh
 
 test: setup services lint audit
 	$(BIN)/python -m pytest tests

@@ -100,6 +100,12 @@ class Config:
         self.MAIL_USE_TLS = _env("MAIL_USE_TLS", "") in ("1", "true", "yes")
         self.MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # a 10 MB photo plus its form; larger bodies get 413
         self.MAX_STREAMS_PER_PROCESS = int(_env("MAX_STREAMS_PER_PROCESS", "24"))
+        # A GRIP push server (Pushpin) in front of the app holds the /events streams: its publish endpoint
+        # (http://127.0.0.1:5561) and the key it signs proxied requests with (its `sig_key`). Unset: the app holds the
+        # streams itself, one thread each (above), and pages poll when refused (app/live/push.py, docs/OPERATIONS.md).
+        self.PUSH_SERVER_URL = _env("PUSH_SERVER_URL")
+        self.GRIP_SIG_KEY = _env("GRIP_SIG_KEY")
+        self.PUSH_PUBLISH_TIMEOUT = float(_env("PUSH_PUBLISH_TIMEOUT", "0.5"))
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
         # Redis down: count in this process's memory until it is back, never fail the request (faults/).
@@ -211,7 +217,7 @@ class ProductionConfig(Config):
     """
 
     REQUIRED = ("SECRET_KEY", "JWT_SECRET", "PLATFORM_DATABASE_URL", "FAMILY_DATABASE_URL")
-    SECRETS = ("SECRET_KEY", "JWT_SECRET", "OPERATOR_TOKEN")
+    SECRETS = ("SECRET_KEY", "JWT_SECRET", "OPERATOR_TOKEN", "GRIP_SIG_KEY")
     MIN_SECRET_LENGTH = 32
 
     def __init__(self) -> None:
@@ -225,6 +231,9 @@ class ProductionConfig(Config):
             if value is not None and (value in DEV_SECRETS or len(value) < self.MIN_SECRET_LENGTH):
                 raise RuntimeError(f"production config refuses {name}: a development default or shorter than "
                                    f"{self.MIN_SECRET_LENGTH} characters")
+        if self.PUSH_SERVER_URL and not self.GRIP_SIG_KEY:
+            # Without the key any client reaching gunicorn could pose as the push server.
+            raise RuntimeError("production config needs GRIP_SIG_KEY (Pushpin's sig_key) with PUSH_SERVER_URL")
         self.BASE_DOMAIN = (_env("BASE_DOMAIN", "housepoints.ai") or "").lower()
         self.SESSION_COOKIE_SECURE = True
         self.PREFERRED_URL_SCHEME = "https"

@@ -53,8 +53,10 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     register_reactions(app)
     errors.init_app(app)
     app.jinja_env.globals.update(current_member=auth.current_member, current_app=app)
-    # Per render, not per app: while Redis is down, pages poll instead of opening streams that cannot work.
-    app.context_processor(lambda: {"live_updates": "sse" if redis_store.redis_up() else "poll"})
+    # Per render, not per app: while Redis is down, pages poll instead of opening streams that cannot work (behind a
+    # push server the streams need no Redis: Pushpin holds them and the app publishes to it).
+    app.context_processor(lambda: {"live_updates": "sse" if app.config.get("PUSH_SERVER_URL") or redis_store.redis_up()
+                                   else "poll"})
     seed.init_app(app)
     jobs.init_app(app)
     operator_cli.init_app(app)

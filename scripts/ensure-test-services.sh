@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bring up what `make test` needs: Chromium, PostgreSQL, Redis, and the test role and databases.
+# Bring up what `make test` needs: Chromium, PostgreSQL, Redis, Pushpin, and the test role and databases.
 # Installs missing Debian packages when running as root with apt; otherwise says exactly what to install.
 set -euo pipefail
 
@@ -18,6 +18,8 @@ apt_install() {
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 command -v pg_isready >/dev/null 2>&1 || apt_install postgresql
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+# Pushpin holds live-update streams in production; tests/live/test_push.py runs a real one (skipped without it).
+command -v pushpin >/dev/null 2>&1 || apt_install pushpin
 # Optional: an emoji font, so avatars and chore icons render in the e2e screenshots (tests do not depend on it).
 if ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 && can_apt; then
   apt_install fonts-noto-color-emoji || say "no emoji font; screenshots will show boxes for emoji"
@@ -85,4 +87,4 @@ for role in hp_app hp_owner; do
   PGPASSWORD=$role psql -h 127.0.0.1 -U $role -d hp_test_platform -Atqc 'select 1' >/dev/null \
     || die "the $role role cannot log in over TCP (check pg_hba.conf allows md5/scram/trust on 127.0.0.1)"
 done
-say "ready: chromium, PostgreSQL (hp_owner, hp_app), Redis"
+say "ready: chromium, PostgreSQL (hp_owner, hp_app), Redis, pushpin"

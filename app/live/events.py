@@ -1,4 +1,4 @@
-"""Publishing family events (after commit) on the family's own Redis channel."""
+"""Publishing family events (after commit) on the family's own channel: Redis pub/sub, and the push server if any."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ from typing import Any
 import redis
 
 from app.htmx import LIVE_EVENTS
+from app.live import push
 from app.redis_store import family_key, get_redis
 
 log = logging.getLogger(__name__)
@@ -18,23 +19,29 @@ EVENTS = LIVE_EVENTS
 
 
 def events_channel(family_id: uuid.UUID) -> str:
-    """The pub/sub channel of one family: no family can subscribe to another's."""
+    """The channel of one family (Redis and push server alike): no family can subscribe to another's."""
     return family_key(family_id, "events")
 
 
 def publish_event(family_id: uuid.UUID, name: str, data: dict[str, Any] | None = None) -> bool:
     """Tell every open page of this family that something changed; call only after the commit.
 
-    Losing an event is harmless (pages also refresh on their own), so Redis errors are logged, not raised.
+    Losing an event is harmless (pages also refresh on their own), so Redis and push-server errors are logged and
+    counted, never raised. True when at least one transport took the event.
     """
     if name not in EVENTS:
         raise ValueError(f"unknown live event {name!r}")
+    channel = events_channel(family_id)
+    data_json = json.dumps(data or {})
+    delivered = False
+    if push.push_server_configured():
+        delivered = push.publish(channel, name, data_json)
     client = get_redis()
     if client is None:
-        return False
+        return delivered
     try:
-        client.publish(events_channel(family_id), json.dumps({"event": name, "data": data or {}}))
+        client.publish(channel, json.dumps({"event": name, "data": data or {}}))
         return True
     except redis.RedisError:
         log.warning("live event %s for family %s not published", name, family_id, exc_info=True)
-        return False
+        return delivered

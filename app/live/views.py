@@ -1,4 +1,8 @@
-"""`/events`: a Server-Sent Events stream of the family's live events (polling pages need no stream)."""
+"""`/events`: a Server-Sent Events stream of the family's live events (polling pages need no stream).
+
+Behind a push server (Pushpin, PUSH_SERVER_URL) the app only authorises the stream and names its family's channel;
+Pushpin holds the connection (app/live/push.py). Without one, each stream holds a gthread thread, capped per process.
+"""
 from __future__ import annotations
 
 import json
@@ -14,6 +18,7 @@ from app.auth.services import load_device
 from app.db import get_session
 from app.db.bases import utcnow
 from app.live import bp
+from app.live import push
 from app.live.events import events_channel
 from app.redis_store import get_redis, redis_up
 from app.uow import commit_now
@@ -42,6 +47,10 @@ def events() -> Response:
 
     if current_member() is None and load_device(get_session(), request.cookies.get(DEVICE_COOKIE), utcnow()) is None:
         abort(401)
+    if push.request_via_push_server():
+        # The channel comes from the Host's family alone: a query string or header cannot name another family's.
+        commit_now()
+        return push.hold_stream(events_channel(g.family.id))
     client = get_redis()
     if client is None:
         abort(404, description="Live updates need Redis; this page refreshes by polling.")
