@@ -29,7 +29,7 @@ run-pushpin: setup
 	BASE_DOMAIN=localhost:$(PORT) $(BIN)/flask families upgrade --all
 	BASE_DOMAIN=localhost:$(PORT) $(BIN)/flask seed demo
 	@echo "Serving on http://localhost:$(PORT)/ and http://demo.localhost:$(PORT)/ through Pushpin (Ctrl-C stops)"
-	BASE_DOMAIN=localhost:$(PORT) GUNICORN_BIND=127.0.0.1:$(ORIGIN_PORT) GRIP_SIG_KEY=$(DEV_GRIP_SIG_KEY) \
+	BASE_DOMAIN=localhost:$(PORT) TRUSTED_PROXIES=1 GUNICORN_BIND=127.0.0.1:$(ORIGIN_PORT) GRIP_SIG_KEY=$(DEV_GRIP_SIG_KEY) \
 		PUSH_SERVER_URL=http://127.0.0.1:$$((5561 + $(PUSHPIN_PORT_OFFSET))) \
 		$(BIN)/gunicorn -c deploy/gunicorn.conf.py wsgi:app & gunicorn=$$!; \
 	trap 'kill $$gunicorn' EXIT INT TERM; \
