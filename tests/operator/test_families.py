@@ -74,7 +74,7 @@ def test_the_list_filters_by_status_and_plan(app: Flask, console: FamilyClient, 
 
 def test_the_list_shows_the_latest_measurement(app: Flask, console: FamilyClient, make_family, runner) -> None:
     mine = make_family(name="Measured Family")
-    compute_analytics(runner, mine=(mine.slug,))
+    compute_analytics(runner, "--family", mine.slug, mine=(mine.slug,))
 
     page = console.get("/families", query_string={"q": mine.slug})
 
