@@ -20,7 +20,7 @@ DEVELOPMENT = os.environ.get("HOUSEPOINTS_CONFIG", "development") in ("", "devel
 # The development config (public secrets, webhooks to private addresses) must only be reachable from this machine.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000" if DEVELOPMENT else "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 timeout = 30
 graceful_timeout = 20
