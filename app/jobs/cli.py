@@ -53,8 +53,8 @@ def jobs_cli() -> None:
 def tick_command(slug: str | None, inline: bool) -> None:
     """Materialise today and tomorrow and mark missed chores, for every family (safe to run concurrently).
 
-    With Redis, one RQ job per family and minute goes on the tick queue (`flask jobs worker` runs them); without
-    Redis, or with --inline or --family, the families are ticked one after another here.
+    With Redis, this minute's jobs (a batch of families each) go on the tick queue (`flask jobs worker` runs them);
+    without Redis, or with --inline or --family, the families are ticked one after another here.
     """
     client = get_redis()
     # redis-py's Lock: token-checked release, and renewed below while an inline run is still going.
@@ -97,8 +97,9 @@ def _queue_ticks(client: Redis, slugs: list[str], now: datetime) -> None:
     if not client.set(platform_key("tick-minute", f"{minute:%Y%m%dT%H%M}"), 1, nx=True, ex=120):
         click.echo("this minute's ticks are already queued; nothing to do")
         return
-    queued = enqueue_ticks(client, slugs, minute)
-    click.echo(f"tick: {queued} families queued on {tick_queue_name()} (`flask jobs worker` runs them)")
+    jobs = enqueue_ticks(client, slugs, minute)
+    click.echo(f"tick: {len(slugs)} families queued in {jobs} jobs on {tick_queue_name()} "
+               "(`flask jobs worker` runs them)")
 
 
 def _tick_inline(slugs: list[str], now: datetime, lock: Lock | None) -> None:
