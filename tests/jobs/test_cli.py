@@ -188,7 +188,7 @@ def test_tick_queues_one_job_per_family_and_minute_which_the_worker_runs(app, ru
     monkeypatch.setattr("app.jobs.cli.utcnow", lambda: frozen)
     # Only the queueing is under test: the whole platform's purge and analytics steps (other tests' families) stay out.
     monkeypatch.setattr("app.jobs.cli._purge_deleted_families", lambda now: 0)
-    monkeypatch.setattr("app.operator.cli.record_missing_analytics", lambda day: "")
+    monkeypatch.setattr("app.jobs.daily.queue_missing_analytics", lambda connection, today: None)
     queue = _tick_queue(app)
     queue.empty()
     with app.app_context():
