@@ -295,7 +295,8 @@ def report(results: dict[str, Any]) -> str:
                   f"load before "
                   f"{tick['load_before']}, after {tick['load_after']}): {tick['families_ticked']:,} of "
                   f"{tick['families']:,} families ticked in {tick['total_seconds']} s (the command "
-                  f"{tick['command_seconds']} s; {tick['ms_per_family']} ms of job time per family), "
+                  f"{tick['command_seconds']} s; {tick['ms_per_family']} ms of job time and "
+                  f"{tick['cpu_ms_per_family']} ms of worker CPU per family), "
                   f"{tick['jobs_failed']} jobs failed, {tick['jobs_expired']} expired unstarted.", ""]
     lines += [f"Raw results: `{results['results_file']}`.", "", END]
     return "\n".join(lines)

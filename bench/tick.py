@@ -87,14 +87,17 @@ def measure(results_dir: Path) -> dict[str, Any]:
     families, jobs = int(queued.group(1)), int(queued.group(2))  # type: ignore[union-attr]
     ticked = sum(int(n) for n in re.findall(r"tick batch \S+: (\d+) families ticked", text))
     batch_ms = [float(ms) for ms in re.findall(r"tick batch \S+: .*, (\d+) ms", text)]
+    batch_cpu_ms = [float(ms) for ms in re.findall(r"tick batch \S+: .*\(CPU (\d+) ms\)", text)]
     result = {"families": families, "jobs": jobs, "batch_size": BATCH_SIZE, "jobs_run": done, "jobs_failed": failed,
               "jobs_expired": jobs - done - failed, "families_ticked": ticked,
               "ms_per_family": round(sum(batch_ms) / ticked, 2) if ticked else None,
+              "cpu_ms_per_family": round(sum(batch_cpu_ms) / ticked, 2) if ticked else None,
               "command_seconds": round(queued_seconds, 1), "total_seconds": round(total_seconds, 1),
               "workers": WORKERS, "load_before": load,
               "load_after": " ".join(Path("/proc/loadavg").read_text().split()[:3])}
     say(f"{ticked:,} of {families:,} families ticked by {done} of {jobs} jobs in {total_seconds:.1f} s (the command "
-        f"itself {queued_seconds:.1f} s; {result['ms_per_family']} ms of job time per family), {failed} failed, "
+        f"itself {queued_seconds:.1f} s; {result['ms_per_family']} ms of job time, "
+        f"{result['cpu_ms_per_family']} ms CPU per family), {failed} failed, "
         f"{result['jobs_expired']} jobs expired unstarted; load after {result['load_after']}")
     return result
 
