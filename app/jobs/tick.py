@@ -3,6 +3,7 @@ and queue reminders and digests — RQ jobs of up to BATCH_SIZE families per min
 without Redis. A family with nothing due costs one query beside its transaction (`TickProbe`)."""
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 import redis
 from flask import current_app
 from rq import Queue
-from sqlalchemy import func, or_, select
+from sqlalchemy import Date, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.allowance.models import AllowanceSchedule
@@ -22,7 +23,9 @@ from app.assignments.services import mark_missed, materialise_day, remember_mate
 from app.family_rules import RULE_KEYS, family_rules_from
 from app.members.models import FamilySetting, Member
 from app.metrics import TICK_FAMILY_SECONDS, TICK_QUEUE_SECONDS
-from app.notifications.delivery import requeue_stalled_deliveries, stalled_deliveries
+from app.db.bases import UTCDateTime
+from app.family_time import FamilyClock
+from app.notifications.delivery import requeue_stalled_deliveries, stalled_deliveries, stalled_instants
 from app.notifications.models import Delivery
 from app.notifications.scheduled import queue_daily_digests, queue_reminders
 from app.notifications.services import SETTING_DEFAULTS, notification_settings_from
@@ -59,16 +62,11 @@ class TickProbe:
     stalled_deliveries: bool
 
 
-def probe_family(session: Session, *, rules_zone: str, now: datetime, queued_by_worker: bool) -> TickProbe:
-    """One SELECT of scalar subqueries (each scoped to the family like any other statement)."""
-    from app.family_time import FamilyClock
-
-    clock = FamilyClock(rules_zone)
-    today = clock.today(now)
-    days = (today, today + timedelta(days=1))
-    # A chore without a due time is due at the end of its day: no reminder for those (see `queue_reminders`).
-    ends_of_day = [clock.at(day, None) for day in days]
-    local_midnight = clock.day_bounds(today)[0]
+@functools.cache
+def _probe_statement() -> Select[Any]:
+    """The probe, built once per process: only its parameters change (see `probe_family`)."""
+    now = bindparam("now", type_=UTCDateTime())
+    days = (bindparam("day0", type_=Date()), bindparam("day1", type_=Date()))
     settings = [select(FamilySetting.value).where(FamilySetting.key == key).scalar_subquery().label(key)
                 for key in SETTING_KEYS]
     flags = [
@@ -76,21 +74,37 @@ def probe_family(session: Session, *, rules_zone: str, now: datetime, queued_by_
           for i, day in enumerate(days)),
         select(Assignment.id).where(Assignment.status.in_(("open", "pending")), Assignment.due_at <= now).exists()
         .label("overdue"),
-        select(func.min(Assignment.due_at)).where(Assignment.status == "pending", Assignment.assigned_to.is_not(None),
-                                                  Assignment.due_at > now, Assignment.due_at.not_in(ends_of_day))
+        # A chore without a due time is due at the end of its day: no reminder for those (see `queue_reminders`).
+        select(func.min(Assignment.due_at)).where(
+            Assignment.status == "pending", Assignment.assigned_to.is_not(None), Assignment.due_at > now,
+            Assignment.due_at.not_in([bindparam("end0", type_=UTCDateTime()), bindparam("end1", type_=UTCDateTime())]))
         .scalar_subquery().label("next_due"),
-        select(Delivery.id).where(Delivery.event == "daily_digest", Delivery.created_at >= local_midnight).exists()
+        select(Delivery.id).where(Delivery.event == "daily_digest",
+                                  Delivery.created_at >= bindparam("midnight", type_=UTCDateTime())).exists()
         .label("digest"),
         select(Member.id).where(Member.role == "parent", Member.is_active.is_(True), Member.email.is_not(None))
         .exists().label("parent_email"),
         select(AllowanceSchedule.id).where(AllowanceSchedule.active.is_(True),
-                                           AllowanceSchedule.payday == today.weekday(),
+                                           AllowanceSchedule.payday == bindparam("weekday"),
                                            or_(AllowanceSchedule.last_paid_on.is_(None),
-                                               AllowanceSchedule.last_paid_on < today)).exists().label("allowance"),
-        select(Delivery.id).where(stalled_deliveries(now, queued_by_worker=queued_by_worker)).exists()
+                                               AllowanceSchedule.last_paid_on < days[0])).exists().label("allowance"),
+        select(Delivery.id).where(stalled_deliveries(bindparam("retry_due", type_=UTCDateTime()),
+                                                     bindparam("never_sent", type_=UTCDateTime()))).exists()
         .label("stalled"),
     ]
-    row = session.execute(select(*settings, *flags)).mappings().one()
+    return select(*settings, *flags)
+
+
+def probe_family(session: Session, *, rules_zone: str, now: datetime, queued_by_worker: bool) -> TickProbe:
+    """One SELECT of scalar subqueries (each scoped to the family like any other statement)."""
+    clock = FamilyClock(rules_zone)
+    today = clock.today(now)
+    days = (today, today + timedelta(days=1))
+    retry_due, never_sent = stalled_instants(now, queued_by_worker=queued_by_worker)
+    row = session.execute(_probe_statement(), {
+        "now": now, "day0": days[0], "day1": days[1], "end0": clock.at(days[0], None), "end1": clock.at(days[1], None),
+        "midnight": clock.day_bounds(today)[0], "weekday": today.weekday(), "retry_due": retry_due,
+        "never_sent": never_sent}).mappings().one()
     return TickProbe(settings={key: row[key] for key in SETTING_KEYS if row[key] is not None},
                      materialised=frozenset(day for i, day in enumerate(days) if row[f"day{i}"]),
                      overdue=row["overdue"], next_due=row["next_due"], digest_sent_today=row["digest"],

@@ -178,10 +178,16 @@ def webhook_body(delivery: Delivery, family_slug: str) -> bytes:
     return json.dumps(message, separators=(",", ":"), sort_keys=True).encode()
 
 
-def stalled_deliveries(now: datetime, *, queued_by_worker: bool) -> ColumnElement[bool]:
-    """The condition `requeue_stalled_deliveries` sweeps by (the tick asks first whether any row meets it)."""
+def stalled_instants(now: datetime, *, queued_by_worker: bool) -> tuple[datetime, datetime]:
+    """(retries due before this, never-sent rows made before this) count as stalled."""
     retry_due = now - STALLED_AFTER if queued_by_worker else now
     never_sent = now - (STALLED_AFTER if queued_by_worker else INLINE_GRACE)
+    return retry_due, never_sent
+
+
+def stalled_deliveries(retry_due: Any, never_sent: Any) -> ColumnElement[bool]:
+    """The condition `requeue_stalled_deliveries` sweeps by (the tick asks first whether any row meets it);
+    the instants are datetimes or bound parameters (the tick's probe is built once)."""
     return or_(
         and_(Delivery.status == "retrying", Delivery.next_attempt_at <= retry_due),
         and_(Delivery.status == "queued", Delivery.created_at <= never_sent,
@@ -195,7 +201,8 @@ def requeue_stalled_deliveries(session: Session, now: datetime, *, queued_by_wor
     Without a worker, this is how inline failures get their next attempt (the tick calls it every minute). With
     one, only deliveries an hour overdue count (their RQ job was lost), so this never races a scheduled retry.
     """
-    due = list(session.scalars(select(Delivery.id).where(stalled_deliveries(now, queued_by_worker=queued_by_worker))
+    stalled = stalled_deliveries(*stalled_instants(now, queued_by_worker=queued_by_worker))
+    due = list(session.scalars(select(Delivery.id).where(stalled)
                                .order_by(Delivery.created_at).limit(MAX_SWEEP)))
     for delivery_id in due:
         mark_for_dispatch(session, delivery_id)
