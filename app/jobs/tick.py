@@ -162,17 +162,17 @@ def tickable(record: FamilyRecord | None) -> bool:
         and not record.moving
 
 
-def tick_families(slugs: list[str], now: datetime) -> tuple[TickResult, list[str]]:
+def tick_families(slugs: list[str], now: datetime) -> tuple[TickResult, int, list[str]]:
     """Tick a batch of families one after another, each in its own context and transaction.
 
     The families are read from the platform database in one query; one family's failure (its database down…)
-    is logged and the rest go on. Returns the summed result and the slugs that failed.
+    is logged and the rest go on. Returns the summed result, how many families were ticked and the slugs that failed.
     """
     from app.tenancy.registry import FamilyRegistry
 
     registry: FamilyRegistry = current_app.extensions["housepoints.registry"]
     records = registry.load_many(slugs)
-    created = missed = paid = 0
+    created = missed = paid = ticked = 0
     failed: list[str] = []
     for slug in slugs:
         record = records.get(slug)
@@ -185,7 +185,8 @@ def tick_families(slugs: list[str], now: datetime) -> tuple[TickResult, list[str
             failed.append(slug)
             continue
         created, missed, paid = created + result.created, missed + result.missed, paid + result.paid
-    return TickResult(created=created, missed=missed, paid=paid), failed
+        ticked += 1
+    return TickResult(created=created, missed=missed, paid=paid), ticked, failed
 
 
 class TickBatchFailed(RuntimeError):
@@ -217,8 +218,8 @@ def tick_batch_job(slugs: list[str], now_iso: str) -> str:
 
     started, cpu = time.perf_counter(), time.process_time()
     with worker_app().app_context():
-        result, failed = tick_families(slugs, datetime.fromisoformat(now_iso))
-    summary = (f"{len(slugs) - len(failed)} families ticked, {result.created} created, {result.missed} missed, "
+        result, ticked, failed = tick_families(slugs, datetime.fromisoformat(now_iso))
+    summary = (f"{ticked} families ticked, {result.created} created, {result.missed} missed, "
                f"{result.paid} paid")
     log.info("tick batch %s..%s: %s, %d failed, %.0f ms (CPU %.0f ms)", slugs[0], slugs[-1], summary, len(failed),
              (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000)
