@@ -2,12 +2,12 @@
 
 Worker model, by measurement (docs/PERFORMANCE.md, "gunicorn: worker class, workers and threads"): gthread, 2 workers
 × 32 threads. `bench.run --runs ceiling,uniform --duration 15` over the 10,300-family fleet, one after another on the
-shared 2-core machine (load 5–28): 2 × 32 served 84 and 49 mixed req/s (ceiling 306 and 196) against 43 for 3 × 8, 8
-for 4 × 4 and 14 for sync × 4 (ceilings 91, 76, 45), and 86 against 40 for 3 × 8 and 21 for sync × 4 in a second round back to back;
-its wrk p95 was the lowest (2.6–4.0 s against 3.2–9.6 s). A
-request waits most of its time (PostgreSQL, a CPU), so requests in flight decide throughput. What fewer threads win
-is server time (sync: tap-done p95 234–272 ms against 1.7–3.0 s), memory (114–134 MB against 122–157 MB per worker) and
-connections (45 against 145; the cap is 288) — worth re-measuring on an idle machine before changing this.
+shared 2-core machine (load 5–28): 2 × 32 served 84 and 49 mixed req/s (ceiling 306 and 196) against 43 for 3 × 8,
+8 for 4 × 4 and 14 for sync × 4 (ceilings 91, 76, 45); a second round back to back gave 86 against 40 (3 × 8) and
+21 (sync × 4). Its wrk p95 was the lowest (2.6–4.0 s against 3.2–9.6 s). A request waits most of its time
+(PostgreSQL, a CPU), so requests in flight decide throughput. What fewer threads win is server time (sync: tap-done
+p95 234–272 ms against 1.7–3.0 s), memory (114–139 MB against 122–157 MB per worker) and connections (45–67 against
+140–145; the cap is 288) — worth re-measuring on an idle machine before changing this.
 GUNICORN_WORKER_CLASS, WEB_CONCURRENCY and GUNICORN_THREADS override the choice.
 
 Streams: without a push server, each open /events stream holds one thread that sleeps in select() on Redis; the app
