@@ -1,6 +1,7 @@
 """The family settings every area's rules read: the family's clock and whether completions are auto-approved."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,18 @@ class FamilyRules:
     language: str | None = None  # the family's default page language (None: each device's)
 
 
+RULE_KEYS = ("week_start", "auto_approve", "language")  # the settings FamilyRules is built from
+
+
 def load_family_rules(session: Session, timezone: str) -> FamilyRules:
     """Read week start, auto-approval and the language from the family's settings (one query)."""
     settings: dict[str, Any] = dict(session.execute(select(FamilySetting.key, FamilySetting.value)
-                                    .where(FamilySetting.key.in_(("week_start", "auto_approve", "language")))).all())
+                                    .where(FamilySetting.key.in_(RULE_KEYS))).all())
+    return family_rules_from(session, settings, timezone)
+
+
+def family_rules_from(session: Session, settings: Mapping[str, Any], timezone: str) -> FamilyRules:
+    """FamilyRules from settings already read (the tick reads them with its other questions, in one query)."""
     language = settings.get("language")
     # Notifications written in this session read the family's language from here instead of asking again.
     session.info["family_language"] = language if isinstance(language, str) else None

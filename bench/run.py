@@ -290,11 +290,14 @@ def report(results: dict[str, Any]) -> str:
         lines.append("")
     tick = results.get("tick")
     if tick:
-        lines += [f"The tick over the fleet (`flask jobs tick` queueing one RQ job per family, {tick['workers']} "
-                  f"running `flask jobs worker --queue tick`, load before {tick['load_before']}): "
-                  f"{tick['jobs_run']:,} of {tick['families']:,} family jobs run in {tick['total_seconds']} s "
-                  f"(the command {tick['command_seconds']} s), {tick['jobs_failed']} failed, "
-                  f"{tick['jobs_expired']} expired unstarted.", ""]
+        lines += [f"The tick over the fleet (`flask jobs tick` queueing {tick['jobs']} RQ jobs of up to "
+                  f"{tick['batch_size']} families, {tick['workers']} running `flask jobs worker --queue tick`, "
+                  f"load before "
+                  f"{tick['load_before']}, after {tick['load_after']}): {tick['families_ticked']:,} of "
+                  f"{tick['families']:,} families ticked in {tick['total_seconds']} s (the command "
+                  f"{tick['command_seconds']} s; {tick['ms_per_family']} ms of job time and "
+                  f"{tick['cpu_ms_per_family']} ms of worker CPU per family), "
+                  f"{tick['jobs_failed']} jobs failed, {tick['jobs_expired']} expired unstarted.", ""]
     lines += [f"Raw results: `{results['results_file']}`.", "", END]
     return "\n".join(lines)
 

@@ -2,9 +2,10 @@
 
     .venv/bin/python -m bench.tick              # after bench.seed; prints the timings, returns them to bench.run
 
-Measured: the `flask jobs tick` command's wall time (CLI start, listing families, queueing one job per family), and
-from its start until the workers have run every job (queue and started-job registry empty). Jobs a worker finds
-expired (not started within their minute) are counted apart: each one is a family whose minute was missed.
+Measured: the `flask jobs tick` command's wall time (CLI start, listing families, queueing the jobs of up to
+BATCH_SIZE families each), and from its start until the workers have run every job (queue and started-job registry
+empty); the families the jobs ticked (their "tick batch" log lines) and job time per family. Jobs a worker finds
+expired (not started within their minute) are counted apart: their families' minute was missed.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def measure(results_dir: Path) -> dict[str, Any]:
     from rq import Queue
 
     from app import create_app
-    from app.jobs.tick import tick_queue_name
+    from app.jobs.tick import BATCH_SIZE, tick_queue_name
     from config import config_from_env
 
     app = create_app(config_from_env())
@@ -42,6 +43,10 @@ def measure(results_dir: Path) -> dict[str, Any]:
     connection = redis.Redis.from_url(os.environ["REDIS_URL"])
     queue = Queue(name, connection=connection)
     queue.empty()
+    # Ids a worker popped but never ran (jobs that expired unstarted in an earlier run) wait in RQ's intermediate
+    # queue; a starting worker's maintenance fetches and LREMs them one by one, which after a run with thousands of
+    # expired jobs kept a worker busy for the whole measured minute.
+    connection.delete(queue.intermediate_queue_key)
     env = {**os.environ}
     logs = [results_dir / f"tick-worker-{i}.log" for i in range(WORKERS)]
     workers = []
@@ -82,12 +87,22 @@ def measure(results_dir: Path) -> dict[str, Any]:
     text = "".join(log.read_text(errors="replace") for log in logs)
     done = len(re.findall(r"Job OK", text))
     failed = len(re.findall(r"Traceback|Job failed|moved to FailedJobRegistry", text))
-    queued = int(re.search(r"tick: (\d+) families queued", command.stdout).group(1))  # type: ignore[union-attr]
-    result = {"families": queued, "jobs_run": done, "jobs_failed": failed, "jobs_expired": queued - done - failed,
+    queued = re.search(r"tick: (\d+) families queued in (\d+) jobs", command.stdout)
+    families, jobs = int(queued.group(1)), int(queued.group(2))  # type: ignore[union-attr]
+    ticked = sum(int(n) for n in re.findall(r"tick batch \S+: (\d+) families ticked", text))
+    batch_ms = [float(ms) for ms in re.findall(r"tick batch \S+: .*, (\d+) ms", text)]
+    batch_cpu_ms = [float(ms) for ms in re.findall(r"tick batch \S+: .*\(CPU (\d+) ms\)", text)]
+    result = {"families": families, "jobs": jobs, "batch_size": BATCH_SIZE, "jobs_run": done, "jobs_failed": failed,
+              "jobs_expired": jobs - done - failed, "families_ticked": ticked,
+              "ms_per_family": round(sum(batch_ms) / ticked, 2) if ticked else None,
+              "cpu_ms_per_family": round(sum(batch_cpu_ms) / ticked, 2) if ticked else None,
               "command_seconds": round(queued_seconds, 1), "total_seconds": round(total_seconds, 1),
-              "workers": WORKERS, "load_before": load}
-    say(f"{done} of {queued} family jobs run in {total_seconds:.1f} s (the command itself {queued_seconds:.1f} s), "
-        f"{failed} failed, {result['jobs_expired']} expired unstarted")
+              "workers": WORKERS, "load_before": load,
+              "load_after": " ".join(Path("/proc/loadavg").read_text().split()[:3])}
+    say(f"{ticked:,} of {families:,} families ticked by {done} of {jobs} jobs in {total_seconds:.1f} s (the command "
+        f"itself {queued_seconds:.1f} s; {result['ms_per_family']} ms of job time, "
+        f"{result['cpu_ms_per_family']} ms CPU per family), {failed} failed, "
+        f"{result['jobs_expired']} jobs expired unstarted; load after {result['load_after']}")
     return result
 
 

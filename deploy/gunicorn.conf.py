@@ -1,10 +1,19 @@
 """gunicorn settings.
 
-Worker model: gthread. Family pages hold Server-Sent Events streams open (/events); a sync worker would be pinned by
-each stream and two tablets would starve the site. With gthread each stream holds one thread that sleeps in
-select() on Redis, while the other threads keep serving pages. The app caps streams per process
-(MAX_STREAMS_PER_PROCESS, below `threads`) so page requests always find a thread; a stream over the cap gets 503 and
-the browser retries later (pages refresh themselves meanwhile). docs/PERFORMANCE.md has the measurements.
+Worker model, by measurement (docs/PERFORMANCE.md, "gunicorn: worker class, workers and threads"): gthread, 2 workers
+× 32 threads. `bench.run --runs ceiling,uniform --duration 15` over the 10,300-family fleet, one after another on the
+shared 2-core machine (load 5–28): 2 × 32 served 84 and 49 mixed req/s (ceiling 306 and 196) against 43 for 3 × 8,
+8 for 4 × 4 and 14 for sync × 4 (ceilings 91, 76, 45); a second round back to back gave 86 against 40 (3 × 8) and
+21 (sync × 4). Its wrk p95 was the lowest (2.6–4.0 s against 3.2–9.6 s). A request waits most of its time
+(PostgreSQL, a CPU), so requests in flight decide throughput. What fewer threads win is server time (sync: tap-done
+p95 234–272 ms against 1.7–3.0 s), memory (114–139 MB against 122–157 MB per worker) and connections (45–67 against
+140–145; the cap is 288) — worth re-measuring on an idle machine before changing this.
+GUNICORN_WORKER_CLASS, WEB_CONCURRENCY and GUNICORN_THREADS override the choice.
+
+Streams: without a push server, each open /events stream holds one thread that sleeps in select() on Redis; the app
+caps streams per process (MAX_STREAMS_PER_PROCESS, below `threads`) so page requests always find a thread, and a
+stream over the cap gets 503 and the page polls. With Pushpin in front (PUSH_SERVER_URL) streams hold no thread and
+all 32 serve pages. A sync worker would be pinned by each stream: only with Pushpin.
 
 Workers are recycled rarely (every ~200,000 requests, jittered so they never restart together): each restart
 empties the registry, engine and statement caches, and at 1,000 requests/s the old 5,000 meant a cold worker every
@@ -20,7 +29,7 @@ DEVELOPMENT = os.environ.get("HOUSEPOINTS_CONFIG", "development") in ("", "devel
 # The development config (public secrets, webhooks to private addresses) must only be reachable from this machine.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000" if DEVELOPMENT else "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 timeout = 30
 graceful_timeout = 20

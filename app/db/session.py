@@ -1,7 +1,9 @@
 """The session type that routes each base to its engine and keeps family data inside its family."""
 from __future__ import annotations
 
+import threading
 import uuid
+import weakref
 from typing import Any, cast
 
 from sqlalchemy import ClauseElement, Connection, Delete, Engine, Insert, Select, Table, Update, event
@@ -43,12 +45,31 @@ def open_session(platform_engine: Engine | Connection, family_engine: Engine | N
                          info={"family_id": family_id, "family_engine": family_engine})
 
 
+# Statements are immutable, so the family tables one names never change: a statement built once and run often (the
+# tick's probe, 13 subqueries) is walked once per process instead of on every execution.
+_tables_by_statement: weakref.WeakKeyDictionary[object, list[Table]] = weakref.WeakKeyDictionary()
+_tables_lock = threading.Lock()
+
+
 def _family_tables_in(statement: object) -> list[Table]:
     """Every family table the statement names anywhere: FROM, joins, subqueries, CTEs, EXISTS, DML targets."""
+    try:
+        with _tables_lock:
+            known = _tables_by_statement.get(statement)
+    except TypeError:  # an element without weak references: walk it every time
+        known = None
+    if known is not None:
+        return known
     names = family_tables()
-    return [table for table in find_tables(cast(ClauseElement, statement), include_aliases=True, include_joins=True,
-                                           include_crud=True)
-            if isinstance(table, Table) and table.name in names]
+    found = [table for table in find_tables(cast(ClauseElement, statement), include_aliases=True, include_joins=True,
+                                            include_crud=True)
+             if isinstance(table, Table) and table.name in names]
+    try:
+        with _tables_lock:
+            _tables_by_statement[statement] = found
+    except TypeError:
+        pass
+    return found
 
 
 def _pin_insert_source(statement: Insert, source: Select[Any], family_id: uuid.UUID) -> Insert:

@@ -23,6 +23,7 @@ from app.points.services import reconcile_balances
 from app.redis_store import get_redis, platform_key
 from app.tenancy.activity import flush_activity
 from app.tenancy.context import family_context
+from app.jobs.daily import daily_queue
 from app.jobs.tick import tick_queue
 from app.notifications.worker import delivery_queue, reclaim_abandoned_jobs
 from rq import SimpleWorker
@@ -53,8 +54,8 @@ def jobs_cli() -> None:
 def tick_command(slug: str | None, inline: bool) -> None:
     """Materialise today and tomorrow and mark missed chores, for every family (safe to run concurrently).
 
-    With Redis, one RQ job per family and minute goes on the tick queue (`flask jobs worker` runs them); without
-    Redis, or with --inline or --family, the families are ticked one after another here.
+    With Redis, this minute's jobs (a batch of families each) go on the tick queue (`flask jobs worker` runs them);
+    without Redis, or with --inline or --family, the families are ticked one after another here.
     """
     client = get_redis()
     # redis-py's Lock: token-checked release, and renewed below while an inline run is still going.
@@ -76,9 +77,12 @@ def tick_command(slug: str | None, inline: bool) -> None:
         if purged or slug is None:
             click.echo(f"tick: {purged} deleted families purged")
         if slug is None:  # once a day, the first tick after midnight UTC records yesterday's platform analytics
+            from app.jobs.daily import queue_missing_analytics
             from app.operator.cli import record_missing_analytics
 
-            analytics = record_missing_analytics(now.date())
+            # With Redis a worker measures the families (minutes at fleet scale); without, this process does.
+            analytics = queue_missing_analytics(client, now.date()) if client is not None and not inline \
+                else record_missing_analytics(now.date())
             if analytics:
                 click.echo(analytics)
     finally:
@@ -97,8 +101,9 @@ def _queue_ticks(client: Redis, slugs: list[str], now: datetime) -> None:
     if not client.set(platform_key("tick-minute", f"{minute:%Y%m%dT%H%M}"), 1, nx=True, ex=120):
         click.echo("this minute's ticks are already queued; nothing to do")
         return
-    queued = enqueue_ticks(client, slugs, minute)
-    click.echo(f"tick: {queued} families queued on {tick_queue_name()} (`flask jobs worker` runs them)")
+    jobs = enqueue_ticks(client, slugs, minute)
+    click.echo(f"tick: {len(slugs)} families queued in {jobs} jobs on {tick_queue_name()} "
+               "(`flask jobs worker` runs them)")
 
 
 def _tick_inline(slugs: list[str], now: datetime, lock: Lock | None) -> None:
@@ -130,8 +135,8 @@ def _tick_inline(slugs: list[str], now: datetime, lock: Lock | None) -> None:
 
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-@click.option("--queue", "queues", type=click.Choice(["deliveries", "tick"]), multiple=True,
-              help="Only these queues (default: deliveries first, then the tick's family jobs).")
+@click.option("--queue", "queues", type=click.Choice(["deliveries", "tick", "daily"]), multiple=True,
+              help="Only these queues (default: deliveries first, then the tick's family jobs, then daily work).")
 @with_appcontext
 def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
     """Send queued emails and webhooks (RQ, retried with backoff) and run the tick's per-family jobs."""
@@ -140,8 +145,9 @@ def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
         raise click.ClickException("REDIS_URL is not set: deliveries are sent inline after each commit")
     # Its own connection: the app's client has a 2-second socket timeout, too short for the worker's blocking pop.
     connection = redis.Redis.from_url(url)
-    chosen = queues or ("deliveries", "tick")
-    listen = [delivery_queue(connection) if name == "deliveries" else tick_queue(connection) for name in chosen]
+    chosen = queues or ("deliveries", "tick", "daily")
+    by_name = {"deliveries": delivery_queue, "tick": tick_queue, "daily": daily_queue}
+    listen = [by_name[name](connection) for name in chosen]
     for queue in listen:
         reclaimed = reclaim_abandoned_jobs(connection, queue)
         if reclaimed:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.mail import MailSettings, send_email, settings_from_config
@@ -178,19 +178,32 @@ def webhook_body(delivery: Delivery, family_slug: str) -> bytes:
     return json.dumps(message, separators=(",", ":"), sort_keys=True).encode()
 
 
+def stalled_instants(now: datetime, *, queued_by_worker: bool) -> tuple[datetime, datetime]:
+    """(retries due before this, never-sent rows made before this) count as stalled."""
+    retry_due = now - STALLED_AFTER if queued_by_worker else now
+    never_sent = now - (STALLED_AFTER if queued_by_worker else INLINE_GRACE)
+    return retry_due, never_sent
+
+
+def stalled_deliveries(retry_due: Any, never_sent: Any) -> ColumnElement[bool]:
+    """The condition `requeue_stalled_deliveries` sweeps by (the tick asks first whether any row meets it);
+    the instants are datetimes or bound parameters (the tick's probe is built once)."""
+    return or_(
+        and_(Delivery.status == "retrying", Delivery.next_attempt_at <= retry_due),
+        and_(Delivery.status == "queued", Delivery.created_at <= never_sent,
+             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= never_sent)),
+    )
+
+
 def requeue_stalled_deliveries(session: Session, now: datetime, *, queued_by_worker: bool) -> int:
     """Deliveries whose next attempt is due but that nobody will send: dispatch them after the caller's commit.
 
     Without a worker, this is how inline failures get their next attempt (the tick calls it every minute). With
     one, only deliveries an hour overdue count (their RQ job was lost), so this never races a scheduled retry.
     """
-    retry_due = now - STALLED_AFTER if queued_by_worker else now
-    never_sent = now - (STALLED_AFTER if queued_by_worker else INLINE_GRACE)
-    due = list(session.scalars(select(Delivery.id).where(or_(
-        and_(Delivery.status == "retrying", Delivery.next_attempt_at <= retry_due),
-        and_(Delivery.status == "queued", Delivery.created_at <= never_sent,
-             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= never_sent)),
-    )).order_by(Delivery.created_at).limit(MAX_SWEEP)))
+    stalled = stalled_deliveries(*stalled_instants(now, queued_by_worker=queued_by_worker))
+    due = list(session.scalars(select(Delivery.id).where(stalled)
+                               .order_by(Delivery.created_at).limit(MAX_SWEEP)))
     for delivery_id in due:
         mark_for_dispatch(session, delivery_id)
     return len(due)

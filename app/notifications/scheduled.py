@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -86,10 +87,11 @@ def digest_summary(session: Session, now: datetime) -> DigestSummary:
     return summary
 
 
-def queue_daily_digests(session: Session, rules: FamilyRules, now: datetime) -> int:
+def queue_daily_digests(session: Session, rules: FamilyRules, now: datetime,
+                        settings: Mapping[str, int] | None = None) -> int:
     """From the family's digest hour on (family-local), once per family-local day: each parent's digest email."""
     local = rules.clock.local(now)
-    if local.hour < notification_settings(session)["digest_hour"]:
+    if local.hour < (settings or notification_settings(session))["digest_hour"]:
         return 0
     parents = [p for p in family_parents(session) if p.email]
     wants = channel_choices(session, [p.id for p in parents], "daily_digest")
@@ -117,13 +119,14 @@ def _has_due_time(assignment: Assignment, rules: FamilyRules) -> bool:
     return rules.clock.local(assignment.due_at).time().replace(microsecond=0) != END_OF_DAY
 
 
-def queue_reminders(session: Session, rules: FamilyRules, now: datetime) -> int:
+def queue_reminders(session: Session, rules: FamilyRules, now: datetime,
+                    settings: Mapping[str, int] | None = None) -> int:
     """A "due soon" reminder `reminder_lead_minutes` before a chore's due time and one overdue nudge after it.
 
     Each is at most once per assignment (keyed rows); only chores still to do, with a due time, are considered.
     Returns how many notifications were made.
     """
-    lead = notification_settings(session)["reminder_lead_minutes"]
+    lead = (settings or notification_settings(session))["reminder_lead_minutes"]
     made = 0
     todo = (select(Assignment).where(Assignment.status == "pending", Assignment.assigned_to.is_not(None))
             .options(*WITH_CHORE_AND_ASSIGNEE).order_by(Assignment.due_at))

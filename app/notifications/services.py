@@ -330,6 +330,11 @@ def notification_settings(session: Session) -> dict[str, int]:
     """The family's digest hour and reminder lead time (defaults for missing or broken values)."""
     stored: dict[str, Any] = dict(session.execute(select(FamilySetting.key, FamilySetting.value)
                                   .where(FamilySetting.key.in_(tuple(SETTING_DEFAULTS)))).all())
+    return notification_settings_from(stored)
+
+
+def notification_settings_from(stored: Mapping[str, Any]) -> dict[str, int]:
+    """The digest hour and reminder lead from settings already read (the tick reads them with its probe)."""
     settings = dict(SETTING_DEFAULTS)
     for key, clean in (("digest_hour", clean_digest_hour), ("reminder_lead_minutes", clean_reminder_lead)):
         try:

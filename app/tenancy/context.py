@@ -23,10 +23,14 @@ class FamilyContext:
 
 
 @contextmanager
-def family_context(slug: str) -> Iterator[FamilyContext]:
-    """Enter family `slug`: a fresh app context whose session is scoped to that family."""
-    registry = current_app.extensions["housepoints.registry"]
-    record = registry.load(slug)
+def family_context(slug: str, record: FamilyRecord | None = None) -> Iterator[FamilyContext]:
+    """Enter family `slug`: a fresh app context whose session is scoped to that family.
+
+    `record` is the family as just read from the platform database (the tick reads a batch at once); without it
+    the family is read here.
+    """
+    if record is None:
+        record = current_app.extensions["housepoints.registry"].load(slug)
     if record is None or record.is_deleted:
         raise FamilyNotFound(f"no family with slug {slug!r}")
     with current_app.app_context():

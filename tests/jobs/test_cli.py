@@ -188,7 +188,7 @@ def test_tick_queues_one_job_per_family_and_minute_which_the_worker_runs(app, ru
     monkeypatch.setattr("app.jobs.cli.utcnow", lambda: frozen)
     # Only the queueing is under test: the whole platform's purge and analytics steps (other tests' families) stay out.
     monkeypatch.setattr("app.jobs.cli._purge_deleted_families", lambda now: 0)
-    monkeypatch.setattr("app.operator.cli.record_missing_analytics", lambda day: "")
+    monkeypatch.setattr("app.jobs.daily.queue_missing_analytics", lambda connection, today: None)
     queue = _tick_queue(app)
     queue.empty()
     with app.app_context():
@@ -197,7 +197,7 @@ def test_tick_queues_one_job_per_family_and_minute_which_the_worker_runs(app, ru
             get_redis().delete(*minute_keys)
     first = runner.invoke(args=["jobs", "tick"])
     assert first.exit_code == 0, first.output
-    assert f"tick: 1 families queued on {queue.name}" in first.output
+    assert f"tick: 1 families queued in 1 jobs on {queue.name}" in first.output
     assert _lock_value(app) is None, "the lock covers the queueing only, and is released"
     ids = queue.get_job_ids()
     assert len(ids) == 1 and ids[0].startswith("tick-") and ids[0].endswith(f"-{home.slug}")
@@ -223,7 +223,7 @@ def test_the_same_minute_queued_twice_keeps_one_job_per_family(app, home) -> Non
     with app.app_context():
         assert enqueue_ticks(get_redis(), [home.slug], minute) == 1
         assert enqueue_ticks(get_redis(), [home.slug], minute) == 1
-    assert set(queue.get_job_ids()) == {tick_job_id(home.slug, minute)}
+    assert set(queue.get_job_ids()) == {tick_job_id([home.slug], minute)}
     queue.empty()
 
 

@@ -146,3 +146,35 @@ def test_inactive_kids_get_nothing(fam) -> None:  # noqa: ANN001
         ctx.session.get(Member, fam.kid.id).is_active = False
         ctx.session.commit()
         assert queue_reminders(ctx.session, UTC_RULES, now) == 0
+
+
+def test_the_ticks_probe_skips_nothing_the_steps_would_send(fam) -> None:  # noqa: ANN001
+    """`tick_family` asks first (one query) and runs only the steps with work; each send still happens, once."""
+    from app.jobs.tick import probe_family, tick_family
+
+    now = datetime(2026, 3, 4, 18, 0, tzinfo=timezone.utc)  # a UTC family at the default digest hour
+    with fam.session() as ctx:
+        s = ctx.session
+        soon = make_assignment(s, fam.kid, name="Feed the cat", due_at=now + timedelta(minutes=20),
+                               due_time=time(18, 20))
+        late = make_assignment(s, fam.teen, name="Trash", due_at=now - timedelta(minutes=5), due_time=time(17, 55))
+        s.commit()
+        before = probe_family(s, rules_zone="UTC", now=now, queued_by_worker=True)
+        assert before.overdue and before.next_due == soon.due_at and not before.digest_sent_today
+        s.rollback()
+        tick_family(s, timezone="UTC", now=now, queued_by_worker=True)
+        s.commit()
+        [reminder] = notifications_of(s, fam.kid, "chore_reminder")
+        assert reminder.data["assignment_id"] == str(soon.id)
+        [nudge] = notifications_of(s, fam.teen, "chore_overdue")
+        assert nudge.data["assignment_id"] == str(late.id)
+        assert s.get(type(late), late.id).status == "missed"
+        assert len(deliveries_of(s, event="daily_digest")) == 2
+        after = probe_family(s, rules_zone="UTC", now=now + timedelta(minutes=1), queued_by_worker=True)
+        assert not after.overdue and after.digest_sent_today
+        s.rollback()
+        tick_family(s, timezone="UTC", now=now + timedelta(minutes=1), queued_by_worker=True)
+        s.commit()
+        assert len(notifications_of(s, fam.kid, "chore_reminder")) == 1
+        assert len(notifications_of(s, fam.teen, "chore_overdue")) == 1
+        assert len(deliveries_of(s, event="daily_digest")) == 2
