@@ -6,7 +6,8 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from babel.dates import format_date
+from babel.dates import format_date, get_day_names
+from babel.lists import format_list
 from sqlalchemy import select
 
 from app.chores.models import Chore, ChoreSchedule
@@ -17,7 +18,7 @@ from app.members.models import FamilySetting, Member
 from app.notifications.delivery import SendSettings, email_body
 from app.notifications.scheduled import queue_daily_digests
 from app.rewards.models import Redemption, Reward
-from tests.factories import create_chore
+from tests.factories import create_chore, create_reward
 from tests.forms import HTMX, post_form
 from tests.html import parse, squash
 from tests.notifications.conftest import deliveries_of, make_assignment
@@ -142,3 +143,24 @@ def test_a_spanish_parent_gets_starter_chores_and_presets_in_spanish(client, aut
     presets = squash(form.css_first(".presets").text(separator=" "))
     assert weekend in presets and "Semanas alternas" in presets
     assert form.css_first('input[name="label"]').attributes["value"] == weekend
+
+
+def test_a_spanish_kid_reads_why_a_reward_is_closed_in_spanish(client, auth, family, in_family,  # noqa: ANN001
+                                                               spanish_family) -> None:  # noqa: ANN001
+    _mama, _dad, kid = spanish_family
+    today = date.today().weekday()
+    other_days = sorted({0, 1, 2, 3, 4, 5, 6} - {(today - 1) % 7, today, (today + 1) % 7})  # whatever the zone
+    with in_family(family) as ctx:
+        closed = create_reward(ctx.session, name="Tele", availability="weekdays", available_weekdays=other_days)
+        create_reward(ctx.session, name="Cromos", stock=0)
+        ctx.session.commit()
+    auth.sign_in(client, kid, family)
+
+    store = squash(parse(client.get("/rewards")).css_first("main").text(separator=" "))
+    spanish_days = format_list([str(get_day_names("wide", locale="es")[d]) for d in other_days], locale="es")
+    assert f"Solo: {spanish_days}" in store and "Agotado" in store
+    assert not re.search(r"\b(On|Sold out|Mondays|Tuesdays|Wednesdays|Thursdays|Fridays|Saturdays|Sundays)\b", store)
+
+    refused = post_form(client, f"/rewards/{closed.id}/request", htmx=True)
+    assert refused.status_code == 400
+    assert f"Tele no está disponible hoy (solo: {spanish_days})" in squash(parse(refused).text(separator=" "))
