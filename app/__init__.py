@@ -30,7 +30,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
-    from app import (auth, db, errors, extensions, headers, i18n, inputs, jobs, legacy, metrics, redis_store,
+    from app import (assets, auth, db, errors, extensions, headers, i18n, inputs, jobs, legacy, metrics, redis_store,
                      request_log, seed, tenancy, transfer)
     from app.live import etag
     from app.operator import cli as operator_cli
@@ -41,6 +41,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     request_log.init_app(app)
     metrics.init_app(app)
     headers.init_app(app)
+    assets.init_app(app)  # before the ETag rule, so compression runs after it (hooks run last-added first)
     etag.init_app(app)
     inputs.init_app(app)
     extensions.csrf.init_app(app)

@@ -1,15 +1,26 @@
 """Domain exceptions: services raise these; pages and the API turn them into 4xx answers."""
 from __future__ import annotations
 
+from typing import Protocol
+
+
+class Sayable(Protocol):
+    """Text that can be said in a reader's language (`app.languages.Phrase` and the like; None: English)."""
+
+    def render(self, language: str | None) -> str: ...
+
 
 class DomainError(Exception):
     """A rule said no. `status` is the HTTP status it maps to; `fields` names the offending inputs."""
 
     status = 400
 
-    def __init__(self, message: str, *, fields: dict[str, str] | None = None, **extra: object) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Sayable, *, fields: dict[str, str] | None = None, **extra: object) -> None:
+        # `message` stays English (the JSON API's wire text); a Sayable is also kept for pages to say it in theirs.
+        text = message if isinstance(message, str) else message.render(None)
+        super().__init__(text)
+        self.message = text
+        self.said: Sayable | None = None if isinstance(message, str) else message
         self.fields = fields or {}
         self.extra = extra
 

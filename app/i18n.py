@@ -103,4 +103,6 @@ def refusal_text(error: DomainError) -> str:
     if isinstance(error, LockedOut) and isinstance(seconds, int):
         return str(ngettext("Too many tries. Please wait %(num)d minute or ask a parent.",
                             "Too many tries. Please wait %(num)d minutes or ask a parent.", max(1, -(-seconds // 60))))
+    if error.said is not None:  # a refusal with names or numbers in it, said whole in the page's language
+        return error.said.render(page_language())
     return translate_message(error.message)

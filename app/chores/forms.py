@@ -237,8 +237,9 @@ def _on_form_fields(parse: Callable[[], InputT]) -> InputT:
         raise
 
 
-def preview_schedule(values: dict[str, Any], today: date) -> SchedulePreview:
-    """The schedule's sentence and its next five dates from today (today included), or its error."""
+def preview_schedule(values: dict[str, Any], today: date, language: str | None = None) -> SchedulePreview:
+    """The schedule's sentence (in the page's language) and its next five dates from today (today included), or its
+    error."""
     data = schedule_data(values)
     if data is None:
         return SchedulePreview()
@@ -247,5 +248,5 @@ def preview_schedule(values: dict[str, Any], today: date) -> SchedulePreview:
     except DomainError as error:
         return SchedulePreview(error=error)
     dates = next_occurrences(spec, after=today - timedelta(days=1), count=OCCURRENCES_SHOWN)
-    return SchedulePreview(sentence=describe(spec), dates=tuple(dates))
+    return SchedulePreview(sentence=describe(spec, language), dates=tuple(dates))
 

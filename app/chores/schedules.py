@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from babel.dates import format_date, format_skeleton, get_day_names
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, weekday
 
 from app.chores.inputs import ScheduleInput
 from app.chores.models import ChoreSchedule
 from app.domain import ValidationFailed
+from app.languages import DEFAULT_LANGUAGE, Phrase, phrase, plural_phrase
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 MAX_YEARS_AHEAD = 5
@@ -146,18 +148,56 @@ def next_occurrences(spec: ScheduleSpec | ChoreSchedule, *, after: date, count: 
     return found
 
 
-def describe(spec: ScheduleSpec | ChoreSchedule) -> str:
-    """A human sentence for a schedule ("Every 2 weeks on Mon, Thu")."""
-    names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-    days = ", ".join(names[d] for d in (spec.weekdays or []))
-    ordinal = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
-    text = {
-        "once": f"Once, on {spec.start_date.isoformat()}",
-        "daily": "Every day",
-        "weekly": f"Every week on {days}",
-        "interval": f"Every {spec.interval} {spec.interval_unit}" + (f" on {days}" if days else ""),
-        "monthly_day": f"Monthly on day {spec.month_day}",
-        "monthly_weekday": f"Monthly on the {ordinal.get(spec.week_of_month or 1, '')} {days}",
-        "yearly": f"Every year on {spec.start_date.strftime('%b %d')}",
-    }[spec.kind]
-    return text + (" (counted from the last completion)" if spec.rolling else "")
+def describe(spec: ScheduleSpec | ChoreSchedule, language: str | None = None) -> str:
+    """A human sentence for a schedule ("Every 2 weeks on Mon, Thu") in `language`, weekday names and dates in its
+    locale; without one, the JSON API's English (ISO and `Mar 05` dates), whatever the reader's language."""
+    return _sentence(spec, language).render(language)
+
+
+def _sentence(spec: ScheduleSpec | ChoreSchedule, language: str | None) -> Phrase:
+    locale = language or DEFAULT_LANGUAGE
+    names = get_day_names("abbreviated", locale=locale)
+    days = ", ".join(str(names[d]) for d in (spec.weekdays or []))
+    if spec.kind == "once":
+        on = spec.start_date.isoformat() if language is None else format_date(spec.start_date, "d MMM y", locale)
+        text = phrase("Once, on %(date)s", date=on)
+    elif spec.kind == "daily":
+        text = phrase("Every day")
+    elif spec.kind == "weekly":
+        text = phrase("Every week on %(days)s", days=days)
+    elif spec.kind == "interval":
+        text = _every(spec.interval, spec.interval_unit)
+        if days:
+            text = phrase("%(schedule)s on %(days)s", schedule=text.render(language), days=days)
+    elif spec.kind == "monthly_day":
+        text = phrase("Monthly on day %(day)s", day=spec.month_day)
+    elif spec.kind == "monthly_weekday":
+        text = _monthly_on(spec.week_of_month or 1, days)
+    else:
+        on = (spec.start_date.strftime("%b %d") if language is None
+              else format_skeleton("MMMd", spec.start_date, locale=locale))
+        text = phrase("Every year on %(date)s", date=on)
+    if spec.rolling:
+        return phrase("%(schedule)s (counted from the last completion)", schedule=text.render(language))
+    return text
+
+
+def _every(count: int, unit: str) -> Phrase:
+    if unit == "weeks":
+        return plural_phrase("Every %(num)d week", "Every %(num)d weeks", count)
+    if unit == "months":
+        return plural_phrase("Every %(num)d month", "Every %(num)d months", count)
+    return plural_phrase("Every %(num)d day", "Every %(num)d days", count)
+
+
+def _monthly_on(week: int, days: str) -> Phrase:
+    """One sentence per week of the month: languages put (and inflect) the ordinal differently."""
+    if week == 2:
+        return phrase("Monthly on the 2nd %(days)s", days=days)
+    if week == 3:
+        return phrase("Monthly on the 3rd %(days)s", days=days)
+    if week == 4:
+        return phrase("Monthly on the 4th %(days)s", days=days)
+    if week == -1:
+        return phrase("Monthly on the last %(days)s", days=days)
+    return phrase("Monthly on the 1st %(days)s", days=days)

@@ -12,6 +12,7 @@ from app.chores.models import Chore
 from app.chores.services import create_chore
 from app.domain import ValidationFailed
 from app.inputs import parse_input
+from app.languages import Phrase, translatable
 from app.members.models import Member
 from app.policy import require_parent
 
@@ -40,19 +41,20 @@ class StarterChore:
 
 
 STARTER_PACK: tuple[StarterChore, ...] = (
-    StarterChore("make-bed", "Make your bed", "🛏️", "bedroom", 5, 5, 3, strategy="each"),
-    StarterChore("toys-away", "Put toys away", "🧸", "bedroom", 5, 10, 3, strategy="each"),
-    StarterChore("feed-pet", "Feed the pet", "🐾", "pets", 5, 5, 5),
-    StarterChore("set-table", "Set the table", "🍽️", "kitchen", 5, 5, 5),
-    StarterChore("clear-table", "Clear the table", "🧽", "kitchen", 5, 10, 5),
-    StarterChore("water-plants", "Water the plants", "🪴", "garden", 5, 5, 6, schedule=weekly(2, 5)),
-    StarterChore("homework", "Homework done", "📚", "school", 10, 45, 6, schedule=SCHOOL_DAYS, strategy="each"),
-    StarterChore("dishwasher", "Empty the dishwasher", "🍴", "kitchen", 10, 10, 7, "medium"),
-    StarterChore("laundry", "Fold the laundry", "👕", "laundry", 15, 20, 8, "medium", weekly(5)),
-    StarterChore("trash", "Take out the trash", "🗑️", "household", 10, 5, 8, schedule=weekly(0, 3)),
-    StarterChore("vacuum", "Vacuum a room", "🧹", "household", 15, 20, 9, "medium", weekly(5)),
-    StarterChore("cook", "Help cook dinner", "🍳", "kitchen", 20, 40, 11, "hard", weekly(4)),
-    StarterChore("mow", "Mow the lawn", "🌱", "outdoor", 25, 45, 13, "hard", weekly(5)),
+    StarterChore("make-bed", translatable("Make your bed"), "🛏️", "bedroom", 5, 5, 3, strategy="each"),
+    StarterChore("toys-away", translatable("Put toys away"), "🧸", "bedroom", 5, 10, 3, strategy="each"),
+    StarterChore("feed-pet", translatable("Feed the pet"), "🐾", "pets", 5, 5, 5),
+    StarterChore("set-table", translatable("Set the table"), "🍽️", "kitchen", 5, 5, 5),
+    StarterChore("clear-table", translatable("Clear the table"), "🧽", "kitchen", 5, 10, 5),
+    StarterChore("water-plants", translatable("Water the plants"), "🪴", "garden", 5, 5, 6, schedule=weekly(2, 5)),
+    StarterChore("homework", translatable("Homework done"), "📚", "school", 10, 45, 6, schedule=SCHOOL_DAYS,
+                 strategy="each"),
+    StarterChore("dishwasher", translatable("Empty the dishwasher"), "🍴", "kitchen", 10, 10, 7, "medium"),
+    StarterChore("laundry", translatable("Fold the laundry"), "👕", "laundry", 15, 20, 8, "medium", weekly(5)),
+    StarterChore("trash", translatable("Take out the trash"), "🗑️", "household", 10, 5, 8, schedule=weekly(0, 3)),
+    StarterChore("vacuum", translatable("Vacuum a room"), "🧹", "household", 15, 20, 9, "medium", weekly(5)),
+    StarterChore("cook", translatable("Help cook dinner"), "🍳", "kitchen", 20, 40, 11, "hard", weekly(4)),
+    StarterChore("mow", translatable("Mow the lawn"), "🌱", "outdoor", 25, 45, 13, "hard", weekly(5)),
 )
 
 
@@ -67,9 +69,10 @@ def _old_enough(kid: Member, min_age: int, today: date) -> bool:
 
 
 def add_starter_chores(session: Session, *, actor: Member, keys: list[str], kids: list[Member],
-                       today: date) -> list[Chore]:
+                       today: date, language: str | None = None) -> list[Chore]:
     """Create the chosen starter chores with their schedule, from today, and who does them (skipping ones the family
-    already has by name): kids old enough (an unknown age counts), turns rotated so each chore starts elsewhere."""
+    already has by name): kids old enough (an unknown age counts), turns rotated so each chore starts elsewhere.
+    Names are written in `language` (the parent's page), as if the parent had typed them."""
     require_parent(actor)
     by_key = {chore.key: chore for chore in STARTER_PACK}
     unknown = [key for key in keys if key not in by_key]
@@ -80,7 +83,8 @@ def add_starter_chores(session: Session, *, actor: Member, keys: list[str], kids
     turn = 0
     for key in dict.fromkeys(keys):
         starter = by_key[key]
-        if starter.name in existing:
+        name = Phrase(starter.name).render(language)
+        if name in existing:
             continue
         able = [kid.id for kid in kids if _old_enough(kid, starter.min_age, today)]
         if starter.strategy == "round_robin" and able:
@@ -88,7 +92,7 @@ def add_starter_chores(session: Session, *, actor: Member, keys: list[str], kids
             able = able[start:] + able[:start]
             turn += 1
         created.append(create_chore(session, actor=actor, today=today, data=parse_input(ChoreInput, {
-            "name": starter.name, "icon": starter.icon, "category": starter.category,
+            "name": name, "icon": starter.icon, "category": starter.category,
             "base_points": starter.points, "estimated_minutes": starter.minutes, "min_age": starter.min_age,
             "difficulty": starter.difficulty, "assignment_type": starter.strategy,
             "schedule": {**starter.schedule, "start_date": today.isoformat()}, "assignees": able,

@@ -35,6 +35,7 @@ from app.chores.services import (archive_chore, create_chore, get_chore_or_404, 
                                  update_chore)
 from app.db import get_session
 from app.domain import DomainError
+from app.i18n import page_language
 from app.live.events import publish_event
 from app.members.services import list_children, list_members
 from app.uow import after_commit, rolled_back, transactional, unit_of_work
@@ -61,7 +62,7 @@ def _form_page(state: ChoreFormState, *, chore: Chore | None, status: int = 200,
     kids = list_children(get_session())
     body = render_template(
         "chores/form.html", state=state, values=state.values, chore=chore, moved=moved, duplicate=duplicate,
-        kids=ordered_kids(state.values, kids), preview=preview_schedule(state.values, family_today()),
+        kids=ordered_kids(state.values, kids), preview=preview_schedule(state.values, family_today(), page_language()),
         icons=ICON_CHOICES, categories=CATEGORY_SUGGESTIONS, difficulties=Difficulty, schedule_kinds=SCHEDULE_KINDS,
         weekday_names=WEEKDAY_NAMES, weeks_of_month=WEEK_OF_MONTH, strategies=STRATEGIES,
         form_action=url_for("chores.edit", chore_id=chore.id) if chore else url_for("chores.new"))
@@ -105,7 +106,7 @@ def index() -> Response:
     groups = [(category, list(items)) for category, items in groupby(chores, key=lambda c: c.category)]
     return make_response(render_template("chores/index.html", groups=groups, archived=archived,
                                          who={c.id: _who(c, names) for c in chores},
-                                         when={c.id: describe(c.schedule) if c.schedule else None
+                                         when={c.id: describe(c.schedule, page_language()) if c.schedule else None
                                                for c in chores}))
 
 
@@ -175,7 +176,7 @@ def validate() -> Response:
                     update_chore(session, chore, actor=signed_in_member(), data=data, today=family_today())
         except DomainError as error:
             state.add_error(error)
-    preview = preview_schedule(state.values, family_today())
+    preview = preview_schedule(state.values, family_today(), page_language())
     return make_response(render_template("chores/_feedback.html", state=state, preview=preview, checked=True,
                                          duplicate=_duplicate_warning(state.values, chore)))
 

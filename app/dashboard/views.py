@@ -338,7 +338,8 @@ def reject(assignment_id: str) -> BaseResponse:
         return _not_found(error)
     reason = request.form.get("reason", "").strip()
     if not reason or len(reason) > MAX_REASON:
-        problem = ValidationFailed(f"Say what to fix (up to {MAX_REASON} characters), so they know why",
+        problem = ValidationFailed(gettext("Say what to fix (up to %(count)d characters), so they know why",
+                                           count=MAX_REASON),
                                    fields={"reason": "required" if not reason else "too long"})
         return _refused(assignment.assigned_to, problem, status=FORM_STATUS, item=assignment.id)
     return _act(assignment_id, lambda s, me, key: verify_assignment(

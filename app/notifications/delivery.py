@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from app.languages import phrase
 from app.mail import MailSettings, send_email, settings_from_config
 from app.notifications.models import Delivery, Webhook, DeliveryStatus
 from app.notifications.services import mark_for_dispatch
@@ -160,13 +161,16 @@ def _send(session: Session, delivery: Delivery, family_slug: str, settings: Send
 
 
 def email_body(delivery: Delivery, family_slug: str, settings: SendSettings) -> str:
-    """The plain-text email: the message, a link to open it, and where to change what is emailed."""
+    """The plain-text email: the message, a link to open it, and where to change what is emailed, in the language
+    the message was written in (its payload's `language`; English for rows queued before it was recorded)."""
     payload = delivery.payload or {}
+    language = payload.get("language") if isinstance(payload.get("language"), str) else None
     parts = [str(payload.get("body") or delivery.subject or "")]
     if payload.get("link"):
-        parts.append(f"Open it: {settings.family_url(family_slug, str(payload['link']))}")
-    parts.append("—\nYou get this email because of your HousePoints notification settings: "
-                 f"{settings.family_url(family_slug, '/notifications/preferences')}")
+        parts.append(phrase("Open it: %(link)s", link=settings.family_url(family_slug, str(payload["link"])))
+                     .render(language))
+    parts.append("—\n" + phrase("You get this email because of your HousePoints notification settings: %(link)s",
+                                link=settings.family_url(family_slug, "/notifications/preferences")).render(language))
     return "\n\n".join(parts)
 
 

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.assignments.models import WITH_CHORE, WITH_CHORE_AND_ASSIGNEE, Assignment
 from app.family_rules import FamilyRules
 from app.family_time import END_OF_DAY
-from app.languages import phrase
+from app.languages import DEFAULT_LANGUAGE, Phrase, phrase
 from app.members.models import Member
 from app.notifications.models import Delivery
 from app.notifications.services import (
@@ -28,6 +30,7 @@ from app.notifications.services import (
     mark_for_dispatch,
     notification_settings,
     queue_notification,
+    reader_language,
 )
 from app.notifications.triggers import DASHBOARD, KID_HOME
 from app.rewards.models import Redemption
@@ -38,29 +41,50 @@ OVERDUE_WINDOW = timedelta(hours=24)  # older chores are long settled; nobody ne
 
 @dataclass
 class DigestSummary:
-    """What a parent reads in the daily digest."""
+    """What a parent reads in the daily digest (names as stored; the sentences in the reader's language)."""
 
-    waiting: list[str] = field(default_factory=list)
-    done: Counter[str] = field(default_factory=Counter)
-    missed: Counter[str] = field(default_factory=Counter)
-    rewards: list[str] = field(default_factory=list)
+    waiting: list[tuple[str | None, str]] = field(default_factory=list)  # (kid, chore)
+    done: Counter[str | None] = field(default_factory=Counter)
+    missed: Counter[str | None] = field(default_factory=Counter)
+    rewards: list[tuple[str | None, str, str]] = field(default_factory=list)  # (kid, reward, status)
 
-    def as_text(self) -> str:
-        """The email body."""
-        lines = ["Here is how the last day went."]
+    def as_text(self, language: str | None = None) -> str:
+        """The email body in `language` (English without one), counts in its locale."""
+        def say(text: str | Phrase) -> str:
+            return text.render(language) if isinstance(text, Phrase) else text
+
+        def who(name: str | None) -> str:
+            return name if name is not None else say(phrase("Someone"))
+
+        lines = [say(phrase("Here is how the last day went."))]
         if self.waiting:
-            lines += ["", f"Waiting for your approval ({len(self.waiting)}):", *(f"  • {w}" for w in self.waiting)]
+            lines += ["", say(phrase("Waiting for your approval (%(count)d):", count=len(self.waiting))),
+                      *(f"  • {who(kid)} — {chore}" for kid, chore in self.waiting)]
         else:
-            lines += ["", "Nothing is waiting for your approval."]
-        lines += ["", "Chores done: " + (_counts(self.done) or "none")]
-        lines += ["Chores missed: " + (_counts(self.missed) or "none")]
+            lines += ["", say(phrase("Nothing is waiting for your approval."))]
+        lines += ["", say(phrase("Chores done: %(counts)s", counts=self._counts(self.done, language, who)))]
+        lines += [say(phrase("Chores missed: %(counts)s", counts=self._counts(self.missed, language, who)))]
         if self.rewards:
-            lines += ["", f"Rewards requested ({len(self.rewards)}):", *(f"  • {r}" for r in self.rewards)]
+            lines += ["", say(phrase("Rewards requested (%(count)d):", count=len(self.rewards))),
+                      *(f"  • {who(kid)} — {reward} ({say(REWARD_STATES.get(state, state))})"
+                        for kid, reward, state in self.rewards)]
         return "\n".join(lines)
 
+    @staticmethod
+    def _counts(counter: Counter[str | None], language: str | None,
+                who: Callable[[str | None], str]) -> str:
+        if not counter:
+            return phrase("none").render(language)
+        shown = sorted((who(name), count) for name, count in counter.items())
+        return ", ".join(f"{name} {format_decimal(count, locale=language or DEFAULT_LANGUAGE)}"
+                         for name, count in shown)
 
-def _counts(counter: Counter[str]) -> str:
-    return ", ".join(f"{name} {count}" for name, count in sorted(counter.items()))
+
+# A reward request's state as the digest says it ("waiting for you": the parent reading it decides).
+REWARD_STATES: dict[str, Phrase] = {
+    "pending": phrase("waiting for you"), "approved": phrase("approved"), "rejected": phrase("turned down"),
+    "fulfilled": phrase("handed over"),
+}
 
 
 def digest_summary(session: Session, now: datetime) -> DigestSummary:
@@ -70,7 +94,7 @@ def digest_summary(session: Session, now: datetime) -> DigestSummary:
     summary = DigestSummary()
     for assignment in session.scalars(select(Assignment).where(Assignment.status == "pending_verification")
                                       .options(*WITH_CHORE).order_by(Assignment.completed_at)).unique():
-        summary.waiting.append(f"{names.get(assignment.assigned_to, 'Someone')} — {assignment.chore.name}")
+        summary.waiting.append((names.get(assignment.assigned_to), assignment.chore.name))
     counts = session.execute(
         select(Assignment.assigned_to, Assignment.status, func.count())
         .where(Assignment.assigned_to.is_not(None),
@@ -78,12 +102,11 @@ def digest_summary(session: Session, now: datetime) -> DigestSummary:
                    and_(Assignment.status == "missed", Assignment.missed_at >= since)))
         .group_by(Assignment.assigned_to, Assignment.status))
     for member_id, status, count in counts:
-        (summary.done if status == "verified" else summary.missed)[names.get(member_id, "Someone")] += count
+        (summary.done if status == "verified" else summary.missed)[names.get(member_id)] += count
     for redemption in session.scalars(select(Redemption).where(or_(Redemption.status == "pending",
                                                                    Redemption.requested_at >= since))
                                       .options(joinedload(Redemption.reward)).order_by(Redemption.requested_at)):
-        state = "waiting for you" if redemption.status == "pending" else redemption.status
-        summary.rewards.append(f"{names.get(redemption.member_id, 'Someone')} — {redemption.reward.name} ({state})")
+        summary.rewards.append((names.get(redemption.member_id), redemption.reward.name, str(redemption.status)))
     return summary
 
 
@@ -103,11 +126,15 @@ def queue_daily_digests(session: Session, rules: FamilyRules, now: datetime,
     recipients = [p for p in parents if p.id in ids and ids[p.id] not in sent]
     if not recipients:
         return 0
-    body = digest_summary(session, now).as_text()
-    subject = f"HousePoints: your family's day, {local:%a} {local.day} {local:%b}"
+    summary = digest_summary(session, now)
     for parent in recipients:
+        # Each parent reads it in their own language, else the family's; the day in that language's words.
+        language = reader_language(session, parent)
+        day = format_date(local.date(), "EEE d MMM", locale=language or DEFAULT_LANGUAGE)
+        subject = phrase("HousePoints: your family's day, %(day)s", day=day).render(language)
         session.add(Delivery(id=ids[parent.id], channel="email", event="daily_digest", recipient=parent.email,
-                             subject=subject, payload={"body": body, "link": DASHBOARD, "member_id": str(parent.id),
+                             subject=subject, payload={"body": summary.as_text(language), "link": DASHBOARD,
+                                                       "member_id": str(parent.id), "language": language,
                                                        "day": local.date().isoformat()}))
         mark_for_dispatch(session, ids[parent.id])
     session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.events import NotificationsQueued, record
-from app.languages import Phrase, render_text
+from app.languages import Phrase, render_text, translatable
 from app.members.models import FamilySetting, Member
 from app.notifications.catalog import (
     EVENTS,
@@ -81,7 +81,8 @@ def queue_notification(session: Session, *, event: str, recipients: Iterable[Mem
             if member.email and wants(member.id, "email"):
                 deliveries.append(Delivery(id=_row_id(key, "email", member.id), channel="email", event=event,
                                            recipient=member.email, subject=said,
-                                           payload={"body": told, "link": link, "member_id": str(member.id)}))
+                                           payload={"body": told, "link": link, "member_id": str(member.id),
+                                                    "language": language}))
         if webhooks:
             english_title = (render_text(title, None) or "")[:200]
             message = {**details, "title": english_title, "body": render_text(body, None), "link": link,
@@ -97,6 +98,11 @@ def queue_notification(session: Session, *, event: str, recipients: Iterable[Mem
         record(session, NotificationsQueued(member_ids=tuple(n.member_id for n in notifications),
                                             delivery_ids=tuple(d.id for d in deliveries)))
     return notifications
+
+
+def reader_language(session: Session, member: Member) -> str | None:
+    """The language a notification to `member` is written in: theirs, else the family's (None: English)."""
+    return member.language or _family_language(session)
 
 
 def _family_language(session: Session) -> str | None:
@@ -304,13 +310,14 @@ def mark_all_read(session: Session, *, member: Member, now: datetime) -> int:
 
 def clean_digest_hour(value: object) -> int:
     """The family-local hour (0–23) the daily digest goes out; anything else is a 400."""
-    return _whole_number(value, "digest_hour", 0, 23, "The digest hour must be a whole hour from 0 to 23")
+    return _whole_number(value, "digest_hour", 0, 23,
+                         translatable("The digest hour must be a whole hour from 0 to 23"))
 
 
 def clean_reminder_lead(value: object) -> int:
     """Minutes before a chore's due time that its reminder goes out (0 turns reminders off)."""
     return _whole_number(value, "reminder_lead_minutes", 0, MAX_REMINDER_LEAD,
-                         f"The reminder time must be 0 to {MAX_REMINDER_LEAD} minutes")
+                         translatable("The reminder time must be 0 to 1440 minutes"))  # MAX_REMINDER_LEAD
 
 
 def _whole_number(value: object, field: str, low: int, high: int, message: str) -> int:

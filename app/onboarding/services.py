@@ -76,9 +76,9 @@ def save_progress(session: Session, *, actor: Member, step: str, completed: bool
 
 
 def choose_starter_chores(session: Session, *, actor: Member, keys: list[str], kids: list[Member],
-                          today: date) -> list[Chore]:
+                          today: date, language: str | None = None) -> list[Chore]:
     """Create the ticked starter chores (scheduled, shared among the kids) and move the wizard on to its last step."""
-    created = add_starter_chores(session, actor=actor, keys=keys, kids=kids, today=today)
+    created = add_starter_chores(session, actor=actor, keys=keys, kids=kids, today=today, language=language)
     save_progress(session, actor=actor, step=next_step("chores"))
     return created
 

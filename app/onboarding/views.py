@@ -10,7 +10,7 @@ from flask import Response, abort, current_app, flash, g, make_response, redirec
 from flask_babel import gettext, ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.i18n import refusal_text, translate_message
+from app.i18n import page_language, refusal_text, translate_message
 from app.auth import sign_in, signed_in_member
 from app.auth.decorators import parent_required
 from app.chores.starter import suggest_starter_chores
@@ -157,8 +157,8 @@ def send_invite() -> Response | BaseResponse:
     if _send_invitation_email(invitation, token):
         flash(gettext("Invitation sent to %(email)s.", email=invitation.email))
     else:
-        state = FormState(message=f"We saved the invitation for {invitation.email} but couldn't send the email "
-                                  "just now. Please try again in a minute.")
+        state = FormState(message=gettext("We saved the invitation for %(email)s but couldn't send the email "
+                                          "just now. Please try again in a minute.", email=invitation.email))
         return _render_step("invite", invite_state=state)
     if is_htmx():
         return _render_step("invite")
@@ -190,7 +190,8 @@ def add_chores() -> Response | BaseResponse:
         with unit_of_work():
             session = get_session()
             created = choose_starter_chores(session, actor=signed_in_member(), keys=keys,
-                                            kids=list_children(session), today=family_today())
+                                            kids=list_children(session), today=family_today(),
+                                            language=page_language())
     except DomainError as error:
         return _render_step("chores", status=422, chores_state=FormState(message=translate_message(error.message)))
     flash(ngettext("Added %(num)d chore.", "Added %(num)d chores.", len(created)) if created

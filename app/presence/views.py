@@ -9,10 +9,12 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from flask import Response, abort, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.i18n import translate_message
+from app.languages import translatable
 from app.auth import signed_in_member
 from app.auth.decorators import parent_required
 from app.db import get_session
@@ -63,9 +65,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Days away are the nights at the other home: leaving Friday 18:00 and back Sunday 18:00 means away Fri + Sat,
     # so the calendar shows "leaves 18:00" on Friday and "arrives 18:00" on Sunday.
     "weekend": {"kind": "alternate_weeks", "weekdays": ["4", "5"], "presence": "away", "transition_time": "18:00",
-                "label": "Every other weekend, Fri 18:00 → Sun 18:00"},
+                "label": translatable("Every other weekend, Fri 18:00 → Sun 18:00")},
     "alternate_weeks": {"kind": "alternate_weeks", "weekdays": [str(d) for d in range(7)], "presence": "away",
-                        "transition_time": "", "label": "Alternate weeks"},
+                        "transition_time": "", "label": translatable("Alternate weeks")},
 }
 
 
@@ -77,9 +79,10 @@ def _month_arg() -> date:
     try:
         first = ascii_month(raw)
     except ValueError:
-        abort(400, description="Months look like 2026-12.")
+        abort(400, description=gettext("Months look like 2026-12."))
     if not EARLIEST_YEAR <= first.year <= LATEST_YEAR:
-        abort(400, description=f"Pick a month between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+        abort(400, description=gettext("Pick a month between %(first)d and %(last)d.", first=EARLIEST_YEAR,
+                                       last=LATEST_YEAR))
     return first
 
 
@@ -165,6 +168,7 @@ def _blank_exception_form(today: date) -> dict[str, Any]:
 def _preset_form(name: str, today: date) -> dict[str, Any]:
     """A preset's values for the pattern form; its anchor is the coming week (Friday for weekends)."""
     values = {**_blank_pattern_form(today), **PRESETS[name]}
+    values["label"] = translate_message(values["label"])  # the label the parent saves, in their language
     monday = today - timedelta(days=today.weekday())
     values["anchor_date"] = (monday + timedelta(days=4 if name == "weekend" else 7)).isoformat()
     if name == "weekend" and today.weekday() > 4:

@@ -5,6 +5,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from babel.dates import format_date, get_day_names
+from babel.lists import format_list
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -12,6 +14,7 @@ from app.family_rules import FamilyRules
 from app.domain import Conflict, Forbidden, NotFound, ValidationFailed
 from app.events import RewardDecided, RewardRequested, record
 from app.family_time import WEEKDAY_NAMES, FamilyClock
+from app.languages import DEFAULT_LANGUAGE, Phrase, phrase
 from app.members.models import Member
 from app.points.services import lock_member, post_entry
 from app.rewards.inputs import RedeemInput, RejectInput, RewardInput, SavingsGoalInput
@@ -201,20 +204,37 @@ def is_available_on(reward: Reward, day: date) -> bool:
     return True
 
 
-def describe_availability(reward: Reward) -> str | None:
-    """The window in words ("Saturdays and Sundays", "1 Jun 2026 - 31 Aug 2026"), None when always open."""
+def describe_availability(reward: Reward, language: str | None = None) -> str | None:
+    """The window in words ("On Saturdays and Sundays", "From 1 Jun 2026 to 31 Aug 2026") in `language` (English
+    without one), None when always open."""
+    said = _availability(reward, language)
+    return said.render(language) if said is not None else None
+
+
+def _availability(reward: Reward, language: str | None) -> Phrase | None:
+    locale = language or DEFAULT_LANGUAGE
     if reward.availability == "weekdays":
-        names = [WEEKDAY_NAMES[d].title() + "s" for d in reward.available_weekdays or []]
-        return "On " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names))
+        days = reward.available_weekdays or []
+        if locale == DEFAULT_LANGUAGE:  # English says the days in the plural ("On Saturdays and Sundays")
+            names = [WEEKDAY_NAMES[d].title() + "s" for d in days]
+            listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+        else:
+            wide = get_day_names("wide", locale=locale)
+            listed = format_list([str(wide[d]) for d in days], locale=locale) if days else ""
+        return phrase("On %(days)s", days=listed)
     if reward.availability == "date_range":
         start, end = reward.available_from, reward.available_until
         if start and end:
-            return f"From {start:%-d %b %Y} to {end:%-d %b %Y}"
+            return phrase("From %(start)s to %(end)s", start=_day(start, locale), end=_day(end, locale))
         if start:
-            return f"From {start:%-d %b %Y}"
+            return phrase("From %(start)s", start=_day(start, locale))
         if end:
-            return f"Until {end:%-d %b %Y}"
+            return phrase("Until %(end)s", end=_day(end, locale))
     return None
+
+
+def _day(day: date, locale: str) -> str:
+    return str(format_date(day, "d MMM y", locale=locale))
 
 
 def _month_bounds(clock: FamilyClock, day: date) -> tuple[datetime, datetime]:
@@ -240,8 +260,34 @@ def _counts(session: Session, member_id: uuid.UUID, clock: FamilyClock, now: dat
     return {rid: (int(week or 0), int(month or 0)) for rid, week, month in session.execute(query)}
 
 
-def _times(count: int) -> str:
-    return "once" if count == 1 else "twice" if count == 2 else f"{count} times"
+def _limit_reached(period: str, reward: Reward, count: int) -> Phrase:
+    """A weekly or monthly limit, one sentence per case so each language words it whole."""
+    if period == "week":
+        if count == 1:
+            return phrase("Weekly limit reached: %(reward)s can be requested once a week", reward=reward.name)
+        if count == 2:
+            return phrase("Weekly limit reached: %(reward)s can be requested twice a week", reward=reward.name)
+        return phrase("Weekly limit reached: %(reward)s can be requested %(count)d times a week", reward=reward.name,
+                      count=count)
+    if count == 1:
+        return phrase("Monthly limit reached: %(reward)s can be requested once a month", reward=reward.name)
+    if count == 2:
+        return phrase("Monthly limit reached: %(reward)s can be requested twice a month", reward=reward.name)
+    return phrase("Monthly limit reached: %(reward)s can be requested %(count)d times a month", reward=reward.name,
+                  count=count)
+
+
+@dataclass(frozen=True)
+class ClosedToday:
+    """Why a reward cannot be requested today, with its window said in the reader's language."""
+
+    reward: Reward
+
+    def render(self, language: str | None) -> str:
+        """`Bike is not available today (on Saturdays and Sundays)` in `language`."""
+        window = describe_availability(self.reward, language) or ""
+        return phrase("%(reward)s is not available today (%(window)s)", reward=self.reward.name,
+                      window=window[:1].lower() + window[1:]).render(language)
 
 
 # --- requesting and deciding ------------------------------------------------------------------------------------
@@ -287,16 +333,14 @@ def request_reward(session: Session, kid: Member, reward_id: uuid.UUID | str, ru
         raise ValidationFailed("Reward is not active")
     today = rules.clock.today(now)
     if not is_available_on(reward, today):
-        window = describe_availability(reward) or ""
-        raise ValidationFailed(f"{reward.name} is not available today ({window[:1].lower() + window[1:]})")
+        raise ValidationFailed(ClosedToday(reward))
     if reward.stock is not None and reward.stock <= 0:
         raise ValidationFailed("Reward is out of stock")
     week_count, month_count = _counts(session, kid.id, rules.clock, now, reward.id).get(reward.id, (0, 0))
     if reward.max_per_week is not None and week_count >= reward.max_per_week:
-        raise Conflict(f"Weekly limit reached: {reward.name} can be requested {_times(reward.max_per_week)} a week")
+        raise Conflict(_limit_reached("week", reward, reward.max_per_week))
     if reward.max_per_month is not None and month_count >= reward.max_per_month:
-        raise Conflict(f"Monthly limit reached: {reward.name} can be requested {_times(reward.max_per_month)} "
-                       "a month")
+        raise Conflict(_limit_reached("month", reward, reward.max_per_month))
     notes = data.notes if data is not None else None
     redemption_id = uuid.uuid4()
     try:
@@ -527,8 +571,10 @@ class StoreItem:
         return min(100, self.points * 100 // self.reward.cost) if self.reward.cost else 100
 
 
-def list_store(session: Session, kid: Member, rules: FamilyRules, now: datetime) -> list[StoreItem]:
-    """The active rewards for this kid: what they can afford, how far they are, what is open and left (3 queries)."""
+def list_store(session: Session, kid: Member, rules: FamilyRules, now: datetime,
+               language: str | None = None) -> list[StoreItem]:
+    """The active rewards for this kid: what they can afford, how far they are, what is open and left (3 queries);
+    why a reward is closed is said in `language`."""
     today = rules.clock.today(now)
     counts = _counts(session, kid.id, rules.clock, now)
     goal = get_savings_goal(session, kid.id)
@@ -536,9 +582,9 @@ def list_store(session: Session, kid: Member, rules: FamilyRules, now: datetime)
     for reward in list_rewards(session):
         reason = None
         if not is_available_on(reward, today):
-            reason = describe_availability(reward)
+            reason = describe_availability(reward, language)
         elif reward.stock is not None and reward.stock <= 0:
-            reason = "Sold out"
+            reason = phrase("Sold out").render(language)
         week, month = counts.get(reward.id, (0, 0))
         items.append(StoreItem(reward=reward, points=kid.available_points, available=reason is None,
                                unavailable_reason=reason, requested_this_week=week, requested_this_month=month,

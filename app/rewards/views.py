@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.allowance.services import conversion_rate
 from app.assignments.photos import MIMETYPE, StagedPhoto, photo_path, prepare_photo, read_upload, stage_photo
-from app.i18n import format_money, translate_message
+from app.i18n import format_money, page_language, refusal_text, translate_message
 from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
@@ -94,7 +94,8 @@ def _money(session: Session) -> Callable[[int], str]:
 
 def _store_context(kid: Member, *, error: str | None = None) -> dict[str, Any]:
     session = get_session()
-    return {"kid": kid, "items": list_store(session, kid, current_rules(), request_now()), "money": _money(session),
+    return {"kid": kid, "items": list_store(session, kid, current_rules(), request_now(), page_language()),
+            "money": _money(session),
             "goal": goal_progress(session, kid), "error": error,
             "requests": list_redemptions(session, member_id=kid.id, limit=MY_REQUESTS_SHOWN)}
 
@@ -136,9 +137,9 @@ def _store_answer(kid: Member, *, notice: str | None = None, events: tuple[HxEve
 def _store_refused(kid: Member, error: DomainError) -> Response:
     """A rule said no: the store again with the message; nothing of the attempt was kept (its unit of work)."""
     if not is_htmx():
-        page = render_template("rewards/store.html", **_store_context(kid, error=translate_message(error.message)))
+        page = render_template("rewards/store.html", **_store_context(kid, error=refusal_text(error)))
         return make_response(page, error.status)
-    return _store_fragment(kid, error=translate_message(error.message), status=error.status)
+    return _store_fragment(kid, error=refusal_text(error), status=error.status)
 
 
 @bp.get("/rewards")
@@ -242,7 +243,8 @@ def _manage_page(*, archived: bool = False, error: str | None = None, error_item
     session = get_session()
     rewards = [r for r in list_rewards(session, include_archived=archived) if r.active != archived]
     return make_response(render_template("rewards/manage.html", rewards=rewards, archived=archived,
-                                         describe_availability=describe_availability, money=_money(session),
+                                         describe_availability=lambda r: describe_availability(r, page_language()),
+                                         money=_money(session),
                                          **_requests_context(error=error, error_item=error_item)), status)
 
 

@@ -40,8 +40,9 @@ def submit() -> ResponseReturnValue:
     form = SignUpForm.from_request(request.form)
     done = session.get(SIGNED_UP_KEY)
     if form.nonce and isinstance(done, dict) and done.get("nonce") == form.nonce:
-        form.errors["form"] = (f"This form was sent twice: “{done.get('name')}” is already set up "
-                               f"at {done.get('slug')}.{current_app.config['BASE_DOMAIN']}.")
+        form.errors["form"] = gettext("This form was sent twice: “%(name)s” is already set up at %(address)s.",
+                                      name=done.get("name"),
+                                      address=f"{done.get('slug')}.{current_app.config['BASE_DOMAIN']}")
         return _page(form, already_created=True), 422
     db = get_session()
     if not form.validate(db):

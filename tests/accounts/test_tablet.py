@@ -60,7 +60,7 @@ def test_the_keypad_has_big_digit_buttons_and_no_text_field(tablet_browser: Fami
     assert 'data-key="back"' in html and ">OK</button>" in html
     assert 'name="pin" value=""' in html and 'type="hidden" name="pin"' in html
     assert 'type="text"' not in html and 'type="password"' not in html
-    assert 'src="/static/js/tablet.js"' in html
+    assert 'src="/static/js/tablet.js?v=' in html
     assert "data-idle-seconds" not in html  # nobody is signed in yet
 
 
@@ -78,7 +78,7 @@ def test_a_kid_unlocks_with_their_pin_and_lands_on_their_view(tablet_browser: Fa
     assert "Maya" in html and ">42</span> points" in html and "Your chores will appear here" in html
     assert texts(html, '#tablet-done-form button[type="submit"]') == ["I'm done"]
     assert 'data-idle-seconds="60"' in html and 'data-idle-form="tablet-done-form"' in html
-    assert 'src="/static/js/tablet.js"' in html
+    assert 'src="/static/js/tablet.js?v=' in html
     assert tablet_browser.get("/").headers["Location"] == "/me"  # kids on the tablet go to their view
     assert 'data-idle-seconds="60"' in tablet_browser.get("/tablet").get_data(as_text=True)
 
@@ -99,7 +99,7 @@ def test_the_kids_rewards_and_badges_pages_keep_the_turn_bar_and_the_familys_idl
         html = tablet_browser.get(path).get_data(as_text=True)
         assert 'data-idle-seconds="45"' in html, path
         assert texts(html, '#tablet-done-form button[type="submit"]') == ["I'm done"], path
-        assert 'src="/static/js/tablet.js"' in html and "data-idle-countdown" in html, path
+        assert 'src="/static/js/tablet.js?v=' in html and "data-idle-countdown" in html, path
 
 
 def test_done_ends_the_turn_and_returns_to_the_wall(tablet_browser: FamilyClient, kid: Member) -> None:

@@ -112,7 +112,7 @@ def test_family_info_reports_the_database_to_operators(app: Flask, make_family, 
 
 def test_static_files_are_served_on_the_family_host(client) -> None:  # noqa: ANN001
     page = client.get("/")
-    assert b'href="/static/css/app.css"' in page.data  # same-origin link
+    assert b'href="/static/css/app.css?v=' in page.data  # same-origin, fingerprinted link
     with client.get("/static/css/app.css") as asset:
         assert asset.status_code == 200 and b"HousePoints" in asset.data
 
