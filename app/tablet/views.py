@@ -22,12 +22,14 @@ from app.accounts.audit import audit
 from app.assignments.models import Assignment
 from app.assignments.photos import MIMETYPE, photo_path, prepare_photo, read_upload, stage_photo
 from app.assignments.services import (
+    DayAssignment,
     assignments_for_day,
     claim_assignment,
     complete_assignment,
     compute_streak,
     ensure_day,
     get_assignment_or_404,
+    kid_day_rows,
 )
 from app.auth import current_member, sign_in, sign_out, signed_in_member
 from app.auth.decorators import login_required
@@ -50,6 +52,7 @@ from app.settings.services import get_setting
 from app.tablet import bp
 from app.uow import commit_now, unit_of_work
 from app.tablet.devices import is_tablet_turn, this_browsers_device
+from app.view_cache import cached_view
 from app.web import current_rules, family_today, request_now, uploads_root
 
 
@@ -188,7 +191,7 @@ STATE_LABELS = {"todo": translatable("To do"), "rejected": translatable("Try aga
 class ChoreCard:
     """One assignment as the kid sees it: its state in kid words and when it is due (family-local)."""
 
-    assignment: Assignment
+    assignment: Assignment | DayAssignment
     state: str
     due_label: str
 
@@ -199,13 +202,14 @@ class ChoreCard:
 
 @dataclass(frozen=True)
 class KidDay:
-    """The kid's chores today and the open ones they may claim."""
+    """The kid's chores today, the open ones they may claim, and their streak (all from one query)."""
 
     mine: list[ChoreCard]
     up_for_grabs: list[ChoreCard]
+    streak: int
 
 
-def chore_card(assignment: Assignment, clock: FamilyClock) -> ChoreCard:
+def chore_card(assignment: Assignment | DayAssignment, clock: FamilyClock) -> ChoreCard:
     """The card of one assignment."""
     state = {"pending": "todo", "pending_verification": "waiting", "verified": "done", "missed": "missed",
              "open": "open"}.get(assignment.status, assignment.status)
@@ -221,14 +225,15 @@ def kid_day(session: Session, kid: Member, day: date, clock: FamilyClock) -> Kid
     """Today's cards for one kid: their own (skipped ones hidden) and the open chores they are old enough for."""
     mine, up_for_grabs = [], []
     age = kid.age_on(day)
-    for assignment in assignments_for_day(session, day, member_id=kid.id):
+    assignments, streak = kid_day_rows(session, kid.id, day)
+    for assignment in assignments:
         if assignment.status == "open":
             if age is None or age >= assignment.chore.min_age:
                 up_for_grabs.append(chore_card(assignment, clock))
         elif assignment.assigned_to == kid.id and assignment.status != "skipped":
             mine.append(chore_card(assignment, clock))
     mine.sort(key=lambda card: STATE_ORDER.get(card.state, 9))  # stable: due time order within a state
-    return KidDay(mine=mine, up_for_grabs=up_for_grabs)
+    return KidDay(mine=mine, up_for_grabs=up_for_grabs, streak=streak)
 
 
 def kid_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -305,6 +310,7 @@ def _card_fragment(assignment: Assignment, *, error: str | None = None, flipped:
 
 @bp.get("/me")
 @login_required
+@cached_view
 def kid_home() -> BaseResponse | str:
     """The kid's own view: my points and streak, today's chores as big cards, and open chores to claim."""
     member = current_member()
@@ -314,12 +320,12 @@ def kid_home() -> BaseResponse | str:
     session = get_session()
     today = _ensure_today()
     day = kid_day(session, member, today, current_rules().clock)
-    return render_template("tablet/kid_home.html", kid=member, day=day,
-                           streak=compute_streak(session, member.id, today))
+    return render_template("tablet/kid_home.html", kid=member, day=day, streak=day.streak)
 
 
 @bp.get("/me/chores")
 @kid_required
+@cached_view
 def kid_chores() -> Response:
     """The kid's cards alone (refreshed live when a parent approves, rejects or hands out a chore)."""
     kid = signed_in_kid()
@@ -329,6 +335,7 @@ def kid_chores() -> Response:
 
 @bp.get("/me/stats")
 @kid_required
+@cached_view
 def kid_stats() -> str:
     """The kid's points and streak alone (refreshed live when points land)."""
     kid = signed_in_kid()
@@ -460,6 +467,7 @@ def _wall_board() -> dict[str, object]:
 
 @bp.get("/wall")
 @wall_viewer_required
+@cached_view
 def family_wall() -> str:
     """The family wall (the tablet's kiosk home): everyone's progress today and this week's leaderboard, live."""
     _ensure_today()  # also stores the device's last-seen time
@@ -468,6 +476,7 @@ def family_wall() -> str:
 
 @bp.get("/wall/board")
 @wall_viewer_required
+@cached_view
 def wall_board() -> str:
     """The wall's progress rings and leaderboard alone (refreshed on every assignment or points event)."""
     _ensure_today()
