@@ -54,7 +54,9 @@ DAY = (AssignmentStatus.PENDING, AssignmentStatus.PENDING, AssignmentStatus.PEND
 BUDGETS = {
     "kid view": 3,  # was 9, then 7, then 6 (rules by settings version, streak folded into the day's query)
     "kid chores fragment": 3,  # was 8, then 6
-    "tap-done": 10,  # was 11 (rules by settings version)
+    "tap-done": 9,  # was 11 (rules by settings version; the lock is the ownership check); 5 of the 9 are the
+    # parents' bell: who the parents are, their channels, the family's defaults, webhooks, and the row itself
+    "tap-done again": 3,  # a second tap on a card that already flipped (the bench's taps after the first 12)
     "family wall": 11,  # was 16, then 14, then 13
     "family wall board": 11,  # was 16, then 14
     "parent Today": 6,  # was 10, then 8
@@ -209,7 +211,9 @@ def test_kid_view_and_tap_done(app: Flask, household: Household, signed_in: Call
     within_budget(app, "kid view", lambda: kid.get("/me"), family=household.family)
     within_budget(app, "kid chores fragment", lambda: kid.get("/me/chores", headers=HTMX), family=household.family)
     assignment_id = household.todo[maya.id][0]
-    within_budget(app, "tap-done", lambda: Poster(app)(kid, f"/me/assignments/{assignment_id}/complete", htmx=True))
+    tap = lambda: Poster(app)(kid, f"/me/assignments/{assignment_id}/complete", htmx=True)  # noqa: E731
+    within_budget(app, "tap-done", tap)
+    within_budget(app, "tap-done again", tap)
 
 
 def test_family_wall(app: Flask, household: Household, client_for: Callable[..., FamilyClient],

@@ -406,7 +406,13 @@ def claim_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUI
 def complete_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, rules: FamilyRules,
                         now: datetime, notes: str | None = None, photo_name: str | None = None) -> Assignment:
     """Mark a chore done; auto-approved when no check is needed, else waiting for a parent."""
-    assignment = lock_assignment(session, assignment_id)
+    return complete_locked(session, lock_assignment(session, assignment_id), actor=actor, rules=rules, now=now,
+                           notes=notes, photo_name=photo_name)
+
+
+def complete_locked(session: Session, assignment: Assignment, *, actor: Member, rules: FamilyRules, now: datetime,
+                    notes: str | None = None, photo_name: str | None = None) -> Assignment:
+    """`complete_assignment` on a row the caller already locked (`lock_assignment`): the kid's tap reads it once."""
     if not actor.is_parent and assignment.assigned_to != actor.id:
         raise Forbidden("Not authorized to complete this assignment")
     if assignment.status != "pending":

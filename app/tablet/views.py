@@ -25,11 +25,12 @@ from app.assignments.services import (
     DayAssignment,
     assignments_for_day,
     claim_assignment,
-    complete_assignment,
+    complete_locked,
     compute_streak,
     ensure_day,
     get_assignment_or_404,
     kid_day_rows,
+    lock_assignment,
 )
 from app.auth import current_member, sign_in, sign_out, signed_in_member
 from app.auth.decorators import login_required
@@ -349,8 +350,9 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
     """Tap → done in one step (with the photo when the chore needs one): the card flips, the points count up."""
     kid = signed_in_kid()
     session = get_session()
-    check_own_assignment_or_404(kid, assignment_id)
     upload = request.files.get("photo")
+    if upload is not None and upload.filename:
+        check_own_assignment_or_404(kid, assignment_id)  # before a photo is re-encoded and staged for it
     staged = None
     try:
         with unit_of_work(session) as work:
@@ -359,16 +361,24 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
                 photo = prepare_photo(read_upload(upload.stream))
                 staged = stage_photo(uploads_root(), g.family.id, assignment_id, photo)
                 work.stage(staged)  # published after the commit, discarded on any failure
-            assignment = complete_assignment(session, actor=kid, assignment_id=assignment_id, rules=current_rules(),
-                                             now=request_now(), photo_name=staged.name if staged else None)
+            # One read: the row, locked, with its chore. It is also the ownership check (a sibling's is not found)
+            # and answers a second tap on a card that already flipped without a second transaction.
+            assignment = lock_assignment(session, assignment_id)
+            if assignment.assigned_to != kid.id:
+                raise NotFound("Assignment not found")
+            if (is_htmx() and assignment.status in ("pending_verification", "verified")
+                    and assignment.completed_by == kid.id):
+                return _card_fragment(assignment)  # a second tap: nothing changes, nothing to commit
+            assignment = complete_locked(session, assignment, actor=kid, rules=current_rules(), now=request_now(),
+                                         photo_name=staged.name if staged else None)
             work.after_commit(lambda: _publish_assignment_change(assignment,
                                                                  points=assignment.status == "verified"))
+    except NotFound:
+        raise  # never show a card that is not the kid's
     except DomainError as refused:
         if not is_htmx():
             raise
         assignment = get_assignment_or_404(session, assignment_id)
-        if assignment.status in ("pending_verification", "verified") and assignment.completed_by == kid.id:
-            return _card_fragment(assignment)  # a second tap on a card that already flipped
         return _card_fragment(assignment, error=translate_message(refused.message), status=refused.status)
     if not is_htmx():
         return redirect(url_for("tablet.kid_home"), 303)
