@@ -57,8 +57,8 @@ BUDGETS = {
     "tap-done": 9,  # was 11 (rules by settings version; the lock is the ownership check); 5 of the 9 are the
     # parents' bell: who the parents are, their channels, the family's defaults, webhooks, and the row itself
     "tap-done again": 3,  # a second tap on a card that already flipped (the bench's taps after the first 12)
-    "family wall": 11,  # was 16, then 14, then 13
-    "family wall board": 11,  # was 16, then 14
+    "family wall": 9,  # was 16, then 14, then 13 (the kids' streaks now share one query)
+    "family wall board": 9,  # was 16, then 14
     "parent Today": 6,  # was 10, then 8
     "dashboard approve": 22,  # was 27, then 23
     "/api/chores": 5,
@@ -69,7 +69,7 @@ BUDGETS = {
     "/api/point-presets": 3,
     "/api/users/<kid>/points": 5,  # was 6
     "/api/users/<kid>/transactions": 4,
-    "/api/leaderboard/weekly": 8,  # was 9
+    "/api/leaderboard/weekly": 6,  # was 9 (one streak query per kid, now one for all)
     "/api/notifications": 4,
     "/api/assignments/my-assignments": 3,  # was 7, then 5
 }

@@ -343,7 +343,18 @@ def kid_day_rows(session: Session, member_id: uuid.UUID, day: date) -> tuple[lis
 
 def compute_streak(session: Session, member_id: uuid.UUID, today: date, *, max_days: int = 366) -> int:
     """Consecutive family-local days, back from today (or yesterday while today is unfinished), with all done."""
+    return compute_streaks(session, [member_id], today, max_days=max_days)[member_id]
+
+
+def compute_streaks(session: Session, member_ids: Iterable[uuid.UUID], today: date, *,
+                    max_days: int = 366) -> dict[uuid.UUID, int]:
+    """`compute_streak` for several members from one query (the leaderboard's and reports' kids)."""
     summary = last_days_summary(session, today - timedelta(days=max_days), today)
+    return {member_id: _streak_in(summary, member_id, today, max_days) for member_id in member_ids}
+
+
+def _streak_in(summary: dict[tuple[uuid.UUID, date], dict[str, int]], member_id: uuid.UUID, today: date,
+               max_days: int) -> int:
     streak, day = 0, today
     today_entry = summary.get((member_id, today))
     if today_entry is None or today_entry["verified"] < today_entry["total"]:
