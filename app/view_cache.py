@@ -35,6 +35,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.db.session import WROTE, TenantSession
 from app.live.etag import CACHE_TAG, fragment_etag
+from app.metrics import VIEW_CACHE
 from app.redis_store import family_key, get_redis, redis_up
 
 log = logging.getLogger("housepoints.view_cache")
@@ -323,6 +324,7 @@ def _cached(view: Callable[P, R], *, clocked: bool) -> Callable[P, R]:
         client = _client()
         version = family_version(family.id) if family is not None and client is not None else None
         if client is None or family is None or version is None or request.method != "GET":
+            VIEW_CACHE.labels("bypass").inc()
             return view(*args, **kwargs)
         parts = _viewer_parts()
         if clocked:
@@ -330,6 +332,7 @@ def _cached(view: Callable[P, R], *, clocked: bool) -> Callable[P, R]:
             parts.append(now_bucket(request_now()))
         key = _entry_key(family.id, parts)
         entry = _read(client, key, version)
+        VIEW_CACHE.labels("miss" if entry is None else "hit").inc()
         if entry is not None:
             _commit_session_stamps()
             return _serve(entry)  # type: ignore[return-value]
