@@ -1,15 +1,18 @@
 """Family-versioned caching: every commit that changed a family's rows bumps its version; views are cached under it.
 
-The version is one Redis counter per family (`family_key(id, "version")`), bumped after every commit that wrote
+The version is a Redis counter per family (`family_key(id, "version")`), bumped after every commit that wrote
 family rows (the session's `WROTE` flag, set by the scoping events for flushes and DML alike), so the tick, jobs
-and CLI commands invalidate exactly like pages and the API. A cached view is stored under a key inside the
-family's own keyspace together with the version it was rendered at; one `MGET` reads the version and the entry,
-and the entry is used only when both match. Readers take the version before they read the database, writers
-bump after their commit, so an entry can hold newer data than its version says, never older.
+and CLI commands invalidate exactly like pages and the API; a write to `family_settings` also bumps the settings
+version (`family_key(id, "version", "settings")`), under which the family's rules stay cached while chores change.
+Right behind the tenancy hook each family request reads both versions in one `MGET`, before the session lookup or
+any other read; writers bump after their commit. So an entry stored at version N holds data read after N was
+current: it can be newer than N says, never older. A cached view is stored under a key in the family's own
+keyspace with the version it was rendered at, and served only at that version.
 
 Without Redis (none configured, or down) nothing is read from the cache: every request renders from the
 database. A bump that fails is owed by its process and paid before that process reads the cache again; entries
-also expire (`VIEW_CACHE_SECONDS`), which bounds what another process could serve after an outage.
+also expire (`VIEW_CACHE_SECONDS`), which bounds what another process could serve after an outage. Rows written
+behind the app's back (SQL by hand, the bench's refresh) bump nothing: drop the family's `view` keys after them.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import functools
 import hashlib
 import json
 import logging
+import secrets
 import threading
 import uuid
 from collections.abc import Callable
@@ -46,7 +50,7 @@ VIEW_CACHE_SECONDS = 600  # an entry's life; a poller's next miss after a write 
 CSRF_PLACEHOLDER = b"\x00csrf\x00"  # the page's CSRF token, put back per request (it is signed with the time)
 CACHED_TYPES = ("text/html", "application/json")
 SKIPPED_HEADERS = {"content-length", "set-cookie", "etag"}
-_MEMO = "family_version"  # g: (family id, version) read in this request
+_MEMO = "family_version"  # g: (family id, row version, settings version) read in this request
 
 # Bumps this process could not make (Redis down), with whether the settings changed: paid before its next cache read.
 _owed: dict[uuid.UUID, bool] = {}
@@ -80,11 +84,17 @@ def _pay_owed(client: redis.Redis) -> bool:
         return True
 
 
+def _fresh_base() -> int:
+    """Where a missing counter starts: a random number, so a Redis that lost its keys (a restart) never hands out
+    a version a process already cached something under."""
+    return secrets.randbits(48)
+
+
 def _queue_bump(pipe: Any, family_id: uuid.UUID, *, settings: bool) -> None:
     rows_key, settings_key = _version_keys(family_id)
-    pipe.incr(rows_key)
-    if settings:
-        pipe.incr(settings_key)
+    for key in (rows_key, settings_key) if settings else (rows_key,):
+        pipe.set(key, _fresh_base(), nx=True)
+        pipe.incr(key)
 
 
 def bump_family_version(family_id: uuid.UUID, *, settings: bool = True) -> None:
@@ -113,11 +123,20 @@ def _versions(family_id: uuid.UUID) -> tuple[int, int] | None:
     client = _client()
     if client is None or not _pay_owed(client):
         return None
+    keys = _version_keys(family_id)
     try:
-        rows, settings = client.mget(_version_keys(family_id))
+        values = client.mget(keys)
+        if None in values:  # first use, or Redis lost its keys: start both counters somewhere new
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                pipe.set(key, _fresh_base(), nx=True)
+            pipe.mget(keys)
+            values = pipe.execute()[-1]
     except redis.RedisError:
         return None
-    found = (int(rows or 0), int(settings or 0))
+    if values[0] is None or values[1] is None:
+        return None  # deleted again meanwhile: render from the database this once
+    found = (int(values[0]), int(values[1]))
     setattr(g, _MEMO, (family_id, *found))
     return found
 

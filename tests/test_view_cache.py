@@ -83,6 +83,14 @@ def cache_off(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def frozen_minute(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Today's views are kept a minute at most ("overdue" changes with the clock): a slow test must not cross one."""
+    minute = ["0"]
+    monkeypatch.setattr(view_cache, "now_bucket", lambda _now, _seconds=60: minute[0])
+    return minute
+
+
 @pytest.fixture
 def viewers(app: Flask, household: Household, auth: Auth, client_for: Callable[..., FamilyClient],  # noqa: F811
             in_family: Callable[..., AbstractContextManager[FamilyContext]]) -> Viewers:
@@ -263,3 +271,21 @@ def test_with_redis_down_views_come_from_the_database_and_nothing_stale_returns(
     after = assert_fresh(viewers, every, monkeypatch, "Redis came back")
     assert household.family.id not in view_cache._owed  # noqa: SLF001
     assert after["kid chores"] != before["kid chores"]
+
+
+def test_the_version_is_read_right_behind_the_tenancy_hook(app: Flask) -> None:
+    """Before the session lookup or any other read: an entry then never holds data older than its version."""
+    names = [f"{f.__module__}.{f.__name__}" for f in app.before_request_funcs[None]]
+    hook = names.index("app.tenancy.hook.resolve_family")
+    assert names[hook + 1] == "app.view_cache._note_version_first", names
+
+
+def test_today_is_kept_a_minute_at_most(household: Household, viewers: Viewers,  # noqa: F811
+                                        frozen_minute: list[str]) -> None:
+    """Overdue chores appear with the clock, not with a write: Today's entries belong to one minute."""
+    for _ in range(3):
+        today, me = viewers.parent.get("/today"), viewers.kid.get("/me")
+    assert today.headers.get("X-View-Cache") == "hit" and me.headers.get("X-View-Cache") == "hit"
+    frozen_minute[0] = "1"
+    assert viewers.parent.get("/today").headers.get("X-View-Cache") == "miss"
+    assert viewers.kid.get("/me").headers.get("X-View-Cache") == "hit"  # the kid's cards do not change with the clock
