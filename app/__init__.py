@@ -31,13 +31,14 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
                           {"key_prefix": f"{app.config['REDIS_KEY_PREFIX']}:platform:ratelimit"})
 
     from app import (assets, auth, db, errors, extensions, headers, i18n, inputs, jobs, legacy, metrics, redis_store,
-                     request_log, seed, tenancy, transfer)
+                     request_log, seed, tenancy, transfer, view_cache)
     from app.live import etag
     from app.operator import cli as operator_cli
 
     redis_store.init_app(app)
     db.init_app(app)
     tenancy.init_app(app)
+    view_cache.install(app)  # right behind the tenancy hook: the family's version before any database read
     request_log.init_app(app)
     metrics.init_app(app)
     headers.init_app(app)
@@ -104,6 +105,7 @@ def register_reactions(app: Flask) -> None:
     """The one dispatcher of domain events and every reaction, in the order they run (badges before notifications)."""
     from app import events
     from app.achievements import triggers as badges
+    from app.assignments.services import install_day_memory
     from app.db.session import TenantSession
     from app.notifications import dispatch
     from app.notifications import triggers as notices
@@ -112,6 +114,7 @@ def register_reactions(app: Flask) -> None:
     badges.register(dispatcher)     # before the commit: badges and their bonus ledger rows
     notices.register(dispatcher)    # before the commit: bell rows and deliveries, in the same transaction
     dispatch.register(dispatcher)   # after the commit: deliveries to the worker, the bell's live event
+    install_day_memory(TenantSession)  # after the commit: a day materialised here needs no query again
 
 
 def _trusted_hosts(base_domain: str) -> list[str]:

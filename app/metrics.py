@@ -22,6 +22,8 @@ LATENCY = Histogram("housepoints_request_seconds", "Server time per request (fir
                     buckets=(0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0))
 REGISTRY_LOOKUPS = Counter("housepoints_registry_lookups_total", "Family registry lookups by outcome.",
                            ("outcome",))  # hit, miss (read from the platform database), negative (unknown, cached)
+VIEW_CACHE = Counter("housepoints_view_cache_total", "Family-versioned view cache reads by outcome.",
+                     ("outcome",))  # hit, miss (rendered and stored), bypass (no Redis, or it is down)
 POOL_CHECKED_OUT = Gauge("housepoints_db_pool_checked_out", "Connections in use in the shared engines' pools.",
                          ("pool",), multiprocess_mode="livesum")
 TICK_FAMILY_SECONDS = Histogram("housepoints_tick_family_seconds", "One family's share of the tick (its RQ job).",

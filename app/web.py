@@ -11,14 +11,21 @@ from flask import Response, current_app, g
 from app.family_rules import FamilyRules, load_family_rules
 from app.db import get_session
 from app.db.bases import utcnow
+from app.view_cache import cached_by_settings
 
 
 def current_rules() -> FamilyRules:
-    """The current family's clock and approval rules (read once per request)."""
+    """The current family's clock and approval rules (read once per request; from the database only when the
+    family's settings changed since this process last read them)."""
     if "family_rules" not in g:
-        g.family_rules = load_family_rules(get_session(), g.family.timezone)
-    rules: FamilyRules = g.family_rules
-    return rules
+        session, family = get_session(), g.family
+        rules = cached_by_settings("rules", family.id, family.timezone,
+                                  lambda: load_family_rules(session, family.timezone))
+        # Notifications written in this session read the family's language from here instead of asking again.
+        session.info["family_language"] = rules.language
+        g.family_rules = rules
+    cached: FamilyRules = g.family_rules
+    return cached
 
 
 def request_now() -> datetime:

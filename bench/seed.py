@@ -350,6 +350,22 @@ def seed() -> dict[str, Any]:
     return state
 
 
+def forget_cached_views(app: Any) -> None:
+    """The refresh wrote rows behind the app's back (no version bump): drop every family-versioned view entry."""
+    client = app.extensions.get("housepoints.redis")
+    if client is None:
+        return
+    pattern = f"{app.config['REDIS_KEY_PREFIX']}:family:*:view:*"
+    batch: list[bytes] = []
+    for key in client.scan_iter(pattern, count=5000):
+        batch.append(key)
+        if len(batch) >= 5000:
+            client.delete(*batch)
+            batch.clear()
+    if batch:
+        client.delete(*batch)
+
+
 def refresh(app: Any | None = None) -> float:
     """Today's template rows again, then every clone's volatile rows; returns the seconds it took."""
     started = time.perf_counter()
@@ -368,6 +384,7 @@ def refresh(app: Any | None = None) -> float:
     with superuser(pooled_db(), autocommit=True) as conn:
         for table in VOLATILE:
             conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
+    forget_cached_views(app)
     seconds = time.perf_counter() - started
     say(f"refreshed today's rows in {seconds:.1f}s")
     return seconds

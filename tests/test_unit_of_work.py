@@ -114,9 +114,12 @@ print(bound())
                             timeout=120)
     imported, created = result.stdout.strip().split("\n")[-2:]
     assert imported == "[]"
-    # The dispatcher, and the move guard (a frozen family's writes never commit; app/db/session.py).
-    assert created == str(["after_commit:app.db.session", "after_commit:app.events", "after_soft_rollback:app.events",
-                           "before_commit:app.db.session", "before_commit:app.events"])
+    # The dispatcher, the move guard (a frozen family's writes never commit; app/db/session.py), the memory of
+    # materialised days (app/assignments/services.py) and the family version bump (app/view_cache.py).
+    assert created == str(["after_commit:app.assignments.services", "after_commit:app.db.session",
+                           "after_commit:app.events", "after_commit:app.view_cache", "after_flush:app.view_cache",
+                           "after_soft_rollback:app.events", "before_commit:app.db.session",
+                           "before_commit:app.events"])
 
 
 # --- the unit of work at run time ---------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from app.members.models import Member
 from app.policy import acts_for
 from app.uow import after_commit, commit_now, transactional
 from app.web import current_rules, family_today, request_now
+from app.view_cache import cached_view
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -135,6 +136,7 @@ def _published(assignment: Assignment, *, points: bool = False) -> None:
 
 @bp.get("/assignments")
 @api_auth_required
+@cached_view
 def list_assignments() -> Response:
     """Assignments by user, status and family-local due dates; kids get their own and the open ones."""
     scope: ColumnElement[bool] | None = None
@@ -151,6 +153,7 @@ def list_assignments() -> Response:
 
 @bp.get("/assignments/my-assignments")
 @api_auth_required
+@cached_view
 def my_assignments() -> Response:
     """The caller's assignments plus the open ones anyone may claim."""
     return _list(_mine_or_open(g.member))

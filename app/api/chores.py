@@ -18,6 +18,7 @@ from app.inputs import parse_action
 from app.live.events import publish_event
 from app.uow import after_commit, transactional
 from app.web import current_rules, family_today, request_now
+from app.view_cache import cached_view
 
 # Request keys and their JSON types: the contract's, then ours. Unknown keys are ignored, as before.
 CHORE_FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -66,6 +67,7 @@ def _materialise_today(chore: Chore) -> None:
 
 @bp.get("/chores")
 @api_auth_required
+@cached_view
 def list_family_chores() -> Response:
     """The family's active chores by category and name."""
     chores = list_chores(get_session())

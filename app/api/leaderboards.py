@@ -10,6 +10,7 @@ from app.auth.decorators import api_auth_required
 from app.db import get_session
 from app.reports.leaderboards import LeaderboardRow, leaderboard
 from app.web import current_rules, request_now
+from app.view_cache import cached_view
 
 
 def _row(row: LeaderboardRow) -> dict[str, Any]:
@@ -33,6 +34,7 @@ def _board(period: str) -> Response:
 
 @bp.get("/leaderboard/weekly")
 @api_auth_required
+@cached_view
 def weekly_leaderboard() -> Response:
     """Kids ranked by this family week's points."""
     return _board("week")

@@ -32,6 +32,7 @@ from app.points.services import give_points, list_presets, list_transactions, sa
 from app.policy import acts_for
 from app.uow import after_commit, transactional
 from app.web import current_rules, request_now
+from app.view_cache import cached_view
 
 DEFAULT_TRANSACTIONS = 50
 MAX_TRANSACTIONS = 200
@@ -56,6 +57,7 @@ def _balances(member: Member) -> dict[str, int]:
 
 @bp.get("/users/<user_id>/points")
 @api_auth_required
+@cached_view
 def user_points(user_id: str) -> Response:
     """A member's balances, level and streak."""
     member = _member_for(user_id, "points")

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from cachetools import LRUCache
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, case, event, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager, joinedload, DeclarativeBase, Session
 from app.assignments.inputs import AssignmentInput
@@ -201,6 +201,26 @@ def remember_materialised(family_id: uuid.UUID, days: Iterable[date]) -> None:
             _materialised_days[(family_id, day)] = True
 
 
+def remember_committed_days(session: Session) -> None:
+    """After a commit: the days this session materialised are now committed, so no later read asks again."""
+    family_id = session.info.get("family_id")
+    days = session.info.pop("days_made_here", ())
+    if family_id is not None and days:
+        remember_materialised(family_id, days)
+
+
+def forget_uncommitted_days(session: Session) -> None:
+    """After a rollback: the days this session materialised were not kept."""
+    session.info.pop("days_made_here", None)
+
+
+def install_day_memory(session_class: type[Session]) -> None:
+    """Bound by `create_app`: a day materialised and committed in this process costs no query afterwards."""
+    if not event.contains(session_class, "after_commit", remember_committed_days):
+        event.listen(session_class, "after_commit", remember_committed_days)
+        event.listen(session_class, "after_rollback", forget_uncommitted_days)
+
+
 def ensure_day(session: Session, rules: FamilyRules, day: date, now: datetime) -> bool:
     """Materialise `day` on its first read; True when this call made it (the caller commits). No query at all once
     this process has seen the day materialised, one cheap query otherwise."""
@@ -254,9 +274,87 @@ def last_days_summary(session: Session, start: date, end: date) -> dict[tuple[uu
     return summary
 
 
+@dataclass(frozen=True)
+class DayChore:
+    """The few chore columns a kid's card shows (plain values, no ORM object)."""
+
+    name: str
+    icon: str
+    requires_photo: bool
+    min_age: int
+
+
+@dataclass(frozen=True)
+class DayAssignment:
+    """One assignment of a kid's day as plain values, shaped like the ORM row the cards also accept."""
+
+    id: uuid.UUID
+    status: str
+    assigned_to: uuid.UUID | None
+    due_at: datetime
+    points_offered: int
+    points_earned: int | None
+    rejection_reason: str | None
+    photo_name: str | None
+    chore: DayChore
+
+
+def streak_column(member_id: uuid.UUID, today: date, *, max_days: int = 366) -> ColumnElement[int]:
+    """`compute_streak` as one scalar subquery: the complete days after the last unfinished one before today
+    (today counts once it is complete; days with nothing assigned neither count nor break it)."""
+    complete = func.sum(case((Assignment.status == "verified", 1), else_=0)) >= func.count()
+    days = (select(Assignment.due_date.label("day"), complete.label("complete"))
+            .where(Assignment.assigned_to == member_id, Assignment.due_date >= today - timedelta(days=max_days),
+                   Assignment.due_date <= today, Assignment.status != "skipped")
+            .group_by(Assignment.due_date).cte("kid_days"))
+    last_unfinished = (select(func.max(days.c.day)).where(days.c.day < today, days.c.complete.is_(False))
+                       .scalar_subquery())
+    floor = literal(today - timedelta(days=max_days + 1))
+    return (select(func.count()).where(days.c.complete.is_(True), days.c.day > func.coalesce(last_unfinished, floor))
+            .scalar_subquery())
+
+
+def kid_day_rows(session: Session, member_id: uuid.UUID, day: date) -> tuple[list[DayAssignment], int]:
+    """A kid's assignments of the day plus the open ones, and their streak: one query of plain columns.
+
+    The streak rides on a one-row table the day's assignments are left-joined to, so it comes back even on a day
+    with nothing to show.
+    """
+    streak = select(streak_column(member_id, day).label("streak")).subquery("kid_streak")
+    on_day = and_(Assignment.due_date == day,
+                  or_(Assignment.assigned_to == member_id, Assignment.status == "open"))
+    rows = session.execute(
+        select(streak.c.streak, Assignment.id, Assignment.status, Assignment.assigned_to, Assignment.due_at,
+               Assignment.points_offered, Assignment.points_earned, Assignment.rejection_reason,
+               Assignment.photo_name, Chore.name, Chore.icon, Chore.requires_photo, Chore.min_age)
+        .select_from(streak)
+        .outerjoin(Assignment, on_day)
+        .outerjoin(Chore, and_(Chore.id == Assignment.chore_id, Chore.family_id == Assignment.family_id))
+        .where(or_(Assignment.id.is_(None), and_(Chore.id.is_not(None), Chore.active.is_(True))))
+        .order_by(Assignment.due_at, Chore.name)).all()
+    found = [DayAssignment(id=row.id, status=row.status, assigned_to=row.assigned_to, due_at=row.due_at,
+                           points_offered=row.points_offered, points_earned=row.points_earned,
+                           rejection_reason=row.rejection_reason, photo_name=row.photo_name,
+                           chore=DayChore(name=row.name, icon=row.icon, requires_photo=row.requires_photo,
+                                          min_age=row.min_age))
+             for row in rows if row.id is not None]
+    return found, int(rows[0].streak or 0) if rows else 0
+
+
 def compute_streak(session: Session, member_id: uuid.UUID, today: date, *, max_days: int = 366) -> int:
     """Consecutive family-local days, back from today (or yesterday while today is unfinished), with all done."""
+    return compute_streaks(session, [member_id], today, max_days=max_days)[member_id]
+
+
+def compute_streaks(session: Session, member_ids: Iterable[uuid.UUID], today: date, *,
+                    max_days: int = 366) -> dict[uuid.UUID, int]:
+    """`compute_streak` for several members from one query (the leaderboard's and reports' kids)."""
     summary = last_days_summary(session, today - timedelta(days=max_days), today)
+    return {member_id: _streak_in(summary, member_id, today, max_days) for member_id in member_ids}
+
+
+def _streak_in(summary: dict[tuple[uuid.UUID, date], dict[str, int]], member_id: uuid.UUID, today: date,
+               max_days: int) -> int:
     streak, day = 0, today
     today_entry = summary.get((member_id, today))
     if today_entry is None or today_entry["verified"] < today_entry["total"]:
@@ -319,7 +417,13 @@ def claim_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUI
 def complete_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID, rules: FamilyRules,
                         now: datetime, notes: str | None = None, photo_name: str | None = None) -> Assignment:
     """Mark a chore done; auto-approved when no check is needed, else waiting for a parent."""
-    assignment = lock_assignment(session, assignment_id)
+    return complete_locked(session, lock_assignment(session, assignment_id), actor=actor, rules=rules, now=now,
+                           notes=notes, photo_name=photo_name)
+
+
+def complete_locked(session: Session, assignment: Assignment, *, actor: Member, rules: FamilyRules, now: datetime,
+                    notes: str | None = None, photo_name: str | None = None) -> Assignment:
+    """`complete_assignment` on a row the caller already locked (`lock_assignment`): the kid's tap reads it once."""
     if not actor.is_parent and assignment.assigned_to != actor.id:
         raise Forbidden("Not authorized to complete this assignment")
     if assignment.status != "pending":

@@ -45,6 +45,7 @@ from app.points.inputs import PointsAward
 from app.points.models import PointPreset
 from app.points.services import give_points, list_presets, weekly_points_now
 from app.uow import commit_now, unit_of_work
+from app.view_cache import cached_view_by_minute
 from app.web import current_rules, family_today, request_now
 
 MAX_REASON = 300  # the rejection reason column's size
@@ -278,6 +279,7 @@ def _act(assignment_id: str, action: AssignmentAction, *events: HxEvent) -> Base
 
 @bp.get("/today")
 @parent_required
+@cached_view_by_minute
 def index() -> Response:
     """Today for every kid, ready to approve, with the week at a glance."""
     ensure_day(get_session(), current_rules(), family_today(), request_now())
@@ -290,6 +292,7 @@ def index() -> Response:
 
 @bp.get("/today/kids/<member_id>")
 @parent_required
+@cached_view_by_minute
 def kid_card(member_id: str) -> BaseResponse:
     """One kid's card (htmx refreshes it on live events about the kid); a browser landing here gets the page there."""
     kid = get_member_or_404(get_session(), member_id)
@@ -300,6 +303,7 @@ def kid_card(member_id: str) -> BaseResponse:
 
 @bp.get("/today/open")
 @parent_required
+@cached_view_by_minute
 def open_chores() -> BaseResponse:
     """The open chores nobody has claimed (htmx refreshes them on openChoresChanged)."""
     if not is_htmx():
@@ -309,6 +313,7 @@ def open_chores() -> BaseResponse:
 
 @bp.get("/today/summary")
 @parent_required
+@cached_view_by_minute
 def summary() -> BaseResponse:
     """The counts across kids and the waiting list (htmx refreshes it on assignmentChanged)."""
     if not is_htmx():

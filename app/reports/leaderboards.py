@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.assignments.models import Assignment
-from app.assignments.services import compute_streak
+from app.assignments.services import compute_streak, compute_streaks
 from app.chores.models import Chore
 from app.family_time import FamilyClock
 from app.members.models import Member
@@ -69,6 +69,7 @@ def leaderboard(session: Session, period: str, *, clock: FamilyClock, now: datet
     else:
         completed = chores_completed(session, [k.id for k in kids])
     today: date = clock.today(now)
+    streaks = compute_streaks(session, [k.id for k in kids], today)
     rows = []
     for kid in kids:
         mine = balances.get(kid.id, NO_POINTS)
@@ -81,7 +82,7 @@ def leaderboard(session: Session, period: str, *, clock: FamilyClock, now: datet
     return [LeaderboardRow(rank=position, member=kid, points=points, weekly_points=mine["weekly_points"],
                            total_points=mine["total_points"], lifetime_points_earned=mine["lifetime_points_earned"],
                            chores_completed=completed[kid.id],
-                           streak_days=compute_streak(session, kid.id, today))
+                           streak_days=streaks[kid.id])
             for position, (kid, points, mine) in enumerate(rows, start=1)]
 
 

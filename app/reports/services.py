@@ -22,7 +22,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from app.assignments.models import Assignment
-from app.assignments.services import compute_streak
+from app.assignments.services import compute_streak, compute_streaks
 from app.chores.models import Chore
 from app.domain import ValidationFailed
 from app.family_time import FamilyClock
@@ -363,5 +363,5 @@ def family_report(session: Session, clock: FamilyClock, period: Period, today: d
     report.categories = sorted((CategoryRow(c, t) for c, t in per_category.items()),
                                key=lambda row: (-row.tally.points, -row.tally.completed, row.category.lower()))
     report.flows = ledger_flows(session, clock, period, weeks, kid_ids)
-    report.streaks = {kid.id: compute_streak(session, kid.id, today) for kid in kids}
+    report.streaks = compute_streaks(session, [kid.id for kid in kids], today)
     return report

@@ -22,12 +22,15 @@ from app.accounts.audit import audit
 from app.assignments.models import Assignment
 from app.assignments.photos import MIMETYPE, photo_path, prepare_photo, read_upload, stage_photo
 from app.assignments.services import (
+    DayAssignment,
     assignments_for_day,
     claim_assignment,
-    complete_assignment,
+    complete_locked,
     compute_streak,
     ensure_day,
     get_assignment_or_404,
+    kid_day_rows,
+    lock_assignment,
 )
 from app.auth import current_member, sign_in, sign_out, signed_in_member
 from app.auth.decorators import login_required
@@ -50,6 +53,7 @@ from app.settings.services import get_setting
 from app.tablet import bp
 from app.uow import commit_now, unit_of_work
 from app.tablet.devices import is_tablet_turn, this_browsers_device
+from app.view_cache import cached_view
 from app.web import current_rules, family_today, request_now, uploads_root
 
 
@@ -188,7 +192,7 @@ STATE_LABELS = {"todo": translatable("To do"), "rejected": translatable("Try aga
 class ChoreCard:
     """One assignment as the kid sees it: its state in kid words and when it is due (family-local)."""
 
-    assignment: Assignment
+    assignment: Assignment | DayAssignment
     state: str
     due_label: str
 
@@ -199,13 +203,14 @@ class ChoreCard:
 
 @dataclass(frozen=True)
 class KidDay:
-    """The kid's chores today and the open ones they may claim."""
+    """The kid's chores today, the open ones they may claim, and their streak (all from one query)."""
 
     mine: list[ChoreCard]
     up_for_grabs: list[ChoreCard]
+    streak: int
 
 
-def chore_card(assignment: Assignment, clock: FamilyClock) -> ChoreCard:
+def chore_card(assignment: Assignment | DayAssignment, clock: FamilyClock) -> ChoreCard:
     """The card of one assignment."""
     state = {"pending": "todo", "pending_verification": "waiting", "verified": "done", "missed": "missed",
              "open": "open"}.get(assignment.status, assignment.status)
@@ -221,14 +226,15 @@ def kid_day(session: Session, kid: Member, day: date, clock: FamilyClock) -> Kid
     """Today's cards for one kid: their own (skipped ones hidden) and the open chores they are old enough for."""
     mine, up_for_grabs = [], []
     age = kid.age_on(day)
-    for assignment in assignments_for_day(session, day, member_id=kid.id):
+    assignments, streak = kid_day_rows(session, kid.id, day)
+    for assignment in assignments:
         if assignment.status == "open":
             if age is None or age >= assignment.chore.min_age:
                 up_for_grabs.append(chore_card(assignment, clock))
         elif assignment.assigned_to == kid.id and assignment.status != "skipped":
             mine.append(chore_card(assignment, clock))
     mine.sort(key=lambda card: STATE_ORDER.get(card.state, 9))  # stable: due time order within a state
-    return KidDay(mine=mine, up_for_grabs=up_for_grabs)
+    return KidDay(mine=mine, up_for_grabs=up_for_grabs, streak=streak)
 
 
 def kid_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -305,6 +311,7 @@ def _card_fragment(assignment: Assignment, *, error: str | None = None, flipped:
 
 @bp.get("/me")
 @login_required
+@cached_view
 def kid_home() -> BaseResponse | str:
     """The kid's own view: my points and streak, today's chores as big cards, and open chores to claim."""
     member = current_member()
@@ -314,12 +321,12 @@ def kid_home() -> BaseResponse | str:
     session = get_session()
     today = _ensure_today()
     day = kid_day(session, member, today, current_rules().clock)
-    return render_template("tablet/kid_home.html", kid=member, day=day,
-                           streak=compute_streak(session, member.id, today))
+    return render_template("tablet/kid_home.html", kid=member, day=day, streak=day.streak)
 
 
 @bp.get("/me/chores")
 @kid_required
+@cached_view
 def kid_chores() -> Response:
     """The kid's cards alone (refreshed live when a parent approves, rejects or hands out a chore)."""
     kid = signed_in_kid()
@@ -329,6 +336,7 @@ def kid_chores() -> Response:
 
 @bp.get("/me/stats")
 @kid_required
+@cached_view
 def kid_stats() -> str:
     """The kid's points and streak alone (refreshed live when points land)."""
     kid = signed_in_kid()
@@ -342,8 +350,9 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
     """Tap → done in one step (with the photo when the chore needs one): the card flips, the points count up."""
     kid = signed_in_kid()
     session = get_session()
-    check_own_assignment_or_404(kid, assignment_id)
     upload = request.files.get("photo")
+    if upload is not None and upload.filename:
+        check_own_assignment_or_404(kid, assignment_id)  # before a photo is re-encoded and staged for it
     staged = None
     try:
         with unit_of_work(session) as work:
@@ -352,16 +361,24 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
                 photo = prepare_photo(read_upload(upload.stream))
                 staged = stage_photo(uploads_root(), g.family.id, assignment_id, photo)
                 work.stage(staged)  # published after the commit, discarded on any failure
-            assignment = complete_assignment(session, actor=kid, assignment_id=assignment_id, rules=current_rules(),
-                                             now=request_now(), photo_name=staged.name if staged else None)
+            # One read: the row, locked, with its chore. It is also the ownership check (a sibling's is not found)
+            # and answers a second tap on a card that already flipped without a second transaction.
+            assignment = lock_assignment(session, assignment_id)
+            if assignment.assigned_to != kid.id:
+                raise NotFound("Assignment not found")
+            if (is_htmx() and assignment.status in ("pending_verification", "verified")
+                    and assignment.completed_by == kid.id):
+                return _card_fragment(assignment)  # a second tap: nothing changes, nothing to commit
+            assignment = complete_locked(session, assignment, actor=kid, rules=current_rules(), now=request_now(),
+                                         photo_name=staged.name if staged else None)
             work.after_commit(lambda: _publish_assignment_change(assignment,
                                                                  points=assignment.status == "verified"))
+    except NotFound:
+        raise  # never show a card that is not the kid's
     except DomainError as refused:
         if not is_htmx():
             raise
         assignment = get_assignment_or_404(session, assignment_id)
-        if assignment.status in ("pending_verification", "verified") and assignment.completed_by == kid.id:
-            return _card_fragment(assignment)  # a second tap on a card that already flipped
         return _card_fragment(assignment, error=translate_message(refused.message), status=refused.status)
     if not is_htmx():
         return redirect(url_for("tablet.kid_home"), 303)
@@ -460,6 +477,7 @@ def _wall_board() -> dict[str, object]:
 
 @bp.get("/wall")
 @wall_viewer_required
+@cached_view
 def family_wall() -> str:
     """The family wall (the tablet's kiosk home): everyone's progress today and this week's leaderboard, live."""
     _ensure_today()  # also stores the device's last-seen time
@@ -468,6 +486,7 @@ def family_wall() -> str:
 
 @bp.get("/wall/board")
 @wall_viewer_required
+@cached_view
 def wall_board() -> str:
     """The wall's progress rings and leaderboard alone (refreshed on every assignment or points event)."""
     _ensure_today()
