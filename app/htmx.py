@@ -106,8 +106,12 @@ def trigger(response: Response, *events: HxEvent, details: Mapping[HxEvent, obje
 
 
 def announcement(message: str) -> dict[str, str]:
-    """The detail of an `HxEvent.ANNOUNCE`: a sentence in the page's language, said once by screen readers."""
-    return {"message": message}
+    """The detail of an `HxEvent.ANNOUNCE`: a sentence in the page's language, said once by screen readers.
+
+    htmx fires it on `target` (<body>), not on the element that asked: a live refresh of the card around that
+    element can land before this answer does, and an event on a detached element reaches no listener.
+    """
+    return {"message": message, "target": "body"}
 
 
 def redirect_to(response: Response, url: str) -> Response:

@@ -1,8 +1,9 @@
 // Keyboard and screen reader users after an in-place htmx swap, on every page.
-// Focus: an answer that replaces the element that had focus (the "Approve" button inside the card it swaps) would
-// drop focus to <body>. After the request, if focus was lost, it goes back to the same control when the new content
-// still has it (a live refresh), else to the nearest thing that was around it and is still there (the chore's row,
-// its card; focusable with tabindex="-1"), else that card's heading.
+// Focus: an answer that replaces the element that had focus (the "Approve" button inside the card it swaps), or a
+// live refresh of the card around it, would drop focus to <body>. After any request, if focus was lost moments ago,
+// it goes back to the same control when the new content still has it (a live refresh), else to the nearest thing
+// that was around it and is still there (the chore's row, its card; focusable with tabindex="-1"), else that
+// card's heading.
 // Words: the server says what an action did with an HX-Trigger `announce` event ({"message": "…"}, app/htmx.py);
 // it is said in the page's polite status region (#announcer in base.html), so a screen reader hears
 // "Approved: Dishes — 10 points to Maya" while the card changes silently.
@@ -13,15 +14,16 @@
   }
   window.housePointsA11y = true;
 
-  var remembered = new WeakMap(); // xhr → where focus was when its request started
   var SELF_FOCUS = "li, article, tr, [data-focus-self]";
+  var LOST_FOR_MS = 10000; // focus lost longer ago than this was left on purpose (a click on the page's background)
+  var last = null; // where focus last was: the element, its label, the ids around it (nearest first)
+  var lostAt = 0;
 
   function labelOf(element) {
     return element.tagName + "|" + (element.getAttribute("aria-label") || element.textContent || "").trim() + "|" +
       (element.getAttribute("name") || "") + "|" + (element.getAttribute("href") || "");
   }
 
-  // Focus was on this element: remember it and the ids of the elements around it, nearest first.
   function memoryOf(active) {
     var ids = [];
     for (var node = active; node && node !== document.body; node = node.parentElement) {
@@ -31,6 +33,19 @@
     }
     return { element: active, label: labelOf(active), ids: ids };
   }
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target && event.target !== document.body && event.target.tagName) {
+      last = memoryOf(event.target);
+      lostAt = 0;
+    }
+  });
+  // A control disabled while its request runs, or swapped away, loses focus to <body> with no element to go to.
+  document.addEventListener("focusout", function (event) {
+    if (!event.relatedTarget) {
+      lostAt = Date.now();
+    }
+  });
 
   function focusable(element) {
     return element && !element.disabled && element.getClientRects().length > 0;
@@ -43,7 +58,7 @@
     if (!element.matches("a[href], button, input, select, textarea, summary, [tabindex]")) {
       element.setAttribute("tabindex", "-1");
     }
-    element.focus({ preventScroll: false });
+    element.focus({ preventScroll: true });
     return document.activeElement === element;
   }
 
@@ -62,12 +77,13 @@
     return !active || active === document.body || !document.documentElement.contains(active);
   }
 
-  function restore(memory) {
-    if (!lost()) {
-      return; // focus is where someone put it (or htmx kept it: the control had an id)
+  function restore() {
+    var memory = last;
+    if (!memory || !lost() || !lostAt || Date.now() - lostAt > LOST_FOR_MS) {
+      return; // focus is where someone put it (htmx keeps a control that has an id), or was let go of
     }
     if (document.documentElement.contains(memory.element) && tryFocus(memory.element)) {
-      return; // nothing was swapped (a refusal said elsewhere, an unchanged poll)
+      return; // nothing was swapped (a refusal said elsewhere, an unchanged poll): the control is back
     }
     for (var i = 0; i < memory.ids.length; i++) {
       var around = document.getElementById(memory.ids[i]);
@@ -91,33 +107,10 @@
     }
   }
 
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var active = document.activeElement;
-    if (event.detail.xhr && active && active !== document.body) {
-      remembered.set(event.detail.xhr, memoryOf(active));
-    }
-  });
-  function finish(event, swapped) {
-    var xhr = event.detail.xhr;
-    var memory = xhr && remembered.get(xhr);
-    if (memory && Boolean(memory.swapped) === swapped) {
-      remembered.delete(xhr); // htmx may say an event twice (on the element, then on a parent still there)
-      restore(memory);
-    }
-  }
-  // A swap is finished once it settled (htmx puts the new attributes back then); an answer not swapped at once.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var memory = event.detail.xhr && remembered.get(event.detail.xhr);
-    if (memory) {
-      memory.swapped = true;
-    }
-  });
-  document.addEventListener("htmx:afterSettle", function (event) {
-    finish(event, true);
-  });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    finish(event, false);
-  });
+  // After any swap has settled (htmx puts the new attributes back then), and after an answer that was not swapped
+  // (the control is enabled again): whatever request it was, a live refresh included.
+  document.addEventListener("htmx:afterSettle", restore);
+  document.addEventListener("htmx:afterRequest", restore);
 
   // --- words -----------------------------------------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ def test_tapping_a_chore_that_needs_a_check_waits_for_a_parent(signed_in: Callab
     assert "Waiting for a parent" in card and "I did it!" not in card
     assert json.loads(response.headers["HX-Trigger"]) == {
         "pointsChanged": {"points": 0},
-        "announce": {"message": "Make your bed: Done! Waiting for a parent"}}  # said by a screen reader
+        "announce": {"message": "Make your bed: Done! Waiting for a parent", "target": "body"}}  # said aloud
     stored = load(Assignment, chore.id)
     assert stored.status == "pending_verification" and stored.completed_by == maya.id
     events = live_events.received("assignmentChanged", "pointsChanged", timeout=0.5)
