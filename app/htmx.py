@@ -36,11 +36,15 @@ class HxEvent(StrEnum):
     NOTIFICATIONS_CHANGED = "notificationsChanged"
     NOTIFICATION = "notification"
     LIVE_POLL = "livePoll"
+    ANNOUNCE = "announce"
 
 
 # Sent in an htmx response's HX-Trigger and heard on <body> (`hx-trigger="<name> from:body"`) or by a script.
+# `announce` ({"message": "…"}) is said by static/js/a11y.js in the page's polite status region: what an in-place
+# action did, for people who cannot see the card change (announcement() builds its detail).
 PAGE_EVENTS = frozenset({HxEvent.ASSIGNMENT_CHANGED, HxEvent.OPEN_CHORES_CHANGED, HxEvent.POINTS_CHANGED,
-                         HxEvent.MEMBERS_CHANGED, HxEvent.PRESENCE_CHANGED, HxEvent.NOTIFICATIONS_CHANGED})
+                         HxEvent.MEMBERS_CHANGED, HxEvent.PRESENCE_CHANGED, HxEvent.NOTIFICATIONS_CHANGED,
+                         HxEvent.ANNOUNCE})
 # Published on the family's live stream after a commit and heard as `hx-trigger="sse:<name>"` (app.live.events).
 LIVE_EVENTS = frozenset({HxEvent.ASSIGNMENT_CHANGED, HxEvent.POINTS_CHANGED, HxEvent.REWARD_CHANGED,
                          HxEvent.NOTIFICATION})
@@ -99,6 +103,15 @@ def trigger(response: Response, *events: HxEvent, details: Mapping[HxEvent, obje
             merged = {name.strip(): None for name in current.split(",")}
     merged.update({str(name): detail for name, detail in named.items()})
     return cast(Response, with_htmx_headers(response, trigger=merged))
+
+
+def announcement(message: str) -> dict[str, str]:
+    """The detail of an `HxEvent.ANNOUNCE`: a sentence in the page's language, said once by screen readers.
+
+    htmx fires it on `target` (<body>), not on the element that asked: a live refresh of the card around that
+    element can land before this answer does, and an event on a detached element reaches no listener.
+    """
+    return {"message": message, "target": "body"}
 
 
 def redirect_to(response: Response, url: str) -> Response:

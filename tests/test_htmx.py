@@ -29,9 +29,9 @@ SCRIPTS = sorted((ROOT / "static" / "js").glob("*.js"))
 APP_CODE = sorted(p for p in (ROOT / "app").glob("**/*.py") if p != ROOT / "app" / "htmx.py")
 
 # Browser and htmx events scripts may listen for: anything else a script listens for is one of ours.
-BROWSER_EVENTS = frozenset({"click", "keydown", "keyup", "change", "input", "submit", "focus", "blur",
-                            "pointerdown", "pointermove", "touchstart", "scroll", "DOMContentLoaded", "load",
-                            "visibilitychange", "online", "offline", "install", "activate", "fetch"})
+BROWSER_EVENTS = frozenset({"click", "keydown", "keyup", "change", "input", "submit", "focus", "blur", "focusin",
+                            "focusout", "pointerdown", "pointermove", "touchstart", "scroll", "DOMContentLoaded",
+                            "load", "visibilitychange", "online", "offline", "install", "activate", "fetch"})
 REGISTRY_REF = re.compile(r"\{\{\s*HxEvent\.(\w+)\s*\}\}")
 
 

@@ -272,7 +272,7 @@ KID_ROUTES = {
     "static",
     "tablet.claim_chore", "tablet.complete_chore", "tablet.done", "tablet.family_wall", "tablet.keypad",
     "tablet.kid_chores", "tablet.kid_home", "tablet.kid_stats", "tablet.photo", "tablet.photo_thumb",
-    "tablet.unlock", "tablet.wall", "tablet.wall_board",
+    "tablet.still_here", "tablet.unlock", "tablet.wall", "tablet.wall_board",
 }
 # Route variables filled with the seeded family's rows (a kid is refused before any of them is looked at).
 ROW_VARIABLES = {"member_id": "kid", "user_id": "kid", "child_id": "kid", "chore_id": "chore",

@@ -1,19 +1,36 @@
 """Signing in: Flask-Login for pages (server-side sessions bound to one family) and bearer tokens for the API."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
-from flask import Flask, g, request, session
+from flask import Flask, flash, g, request, session
+from flask_babel import gettext
 from flask_login import LoginManager, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.models import MemberSession, TabletDevice
-from app.auth.services import end_session, load_session, start_session
+from app.auth.services import (end_session, load_session, record_turn_activity, start_session,
+                               turn_activity_due)
 from app.db import get_session
 from app.db.bases import utcnow
+from app.db.session import FamilyReadOnly
+from app.languages import translatable
 from app.members.models import Member
+from app.settings.services import get_setting
+from app.uow import commit_now
 
 login_manager = LoginManager()
 DEVICE_COOKIE = "hp_device"
+# static/js/live.js marks the requests no person made (live polls, refreshes after a live event, widgets loading
+# themselves): they never keep a kid's turn on the tablet going. The live stream (re)connects by itself too.
+BACKGROUND_HEADER = "X-Background-Request"
+BACKGROUND_ENDPOINTS = frozenset({"live.events"})
+TURN_ENDED = translatable("Your turn ended because the tablet was not touched for a while. "
+                          "Tap your picture to start again.")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,6 +56,17 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = None  # sessions are bound to a family and revocable server-side instead
     login_manager.login_view = "accounts.login"
     login_manager.user_loader(_load_signed_in_member)
+    app.after_request(_keep_turn_activity)
+
+
+def is_background_request() -> bool:
+    """A request no person made (a live poll, the live stream): it is no sign that a kid is still at the tablet."""
+    return request.headers.get(BACKGROUND_HEADER) == "1" or request.endpoint in BACKGROUND_ENDPOINTS
+
+
+def turn_idle_time() -> timedelta:
+    """The family's `tablet_idle_seconds`: how long a kid's turn on the tablet lasts without activity."""
+    return timedelta(seconds=int(get_setting(get_session(), "tablet_idle_seconds", include_private=True)))
 
 
 def _load_signed_in_member(token: str) -> SignedInMember | None:
@@ -46,16 +74,46 @@ def _load_signed_in_member(token: str) -> SignedInMember | None:
     # A session cookie is only ever valid on the family host that issued it.
     if family is None or session.get("family_id") != str(family.id):
         return None
-    record = load_session(get_session(), token, utcnow())
+    now = utcnow()
+    found = load_session(get_session(), token, now)
+    record = found.record
     if record is None:
+        if found.turn_ended:
+            _say_the_turn_ended()
         return None
+    if not is_background_request() and turn_activity_due(record, now):
+        record_turn_activity(record, now, turn_idle_time())
+        g.turn_activity = True  # committed by _keep_turn_activity unless the view commits first
     g.member = record.member
     return SignedInMember(member=record.member, record=record, token=token)
+
+
+def _say_the_turn_ended() -> None:
+    """A kid's turn on the tablet ran out: forget it in this browser, and say so calmly on the next page."""
+    g.turn_ended = True
+    session.clear()
+    flash(gettext(TURN_ENDED))
+
+
+def turn_ended_message() -> str | None:
+    """Why nobody is signed in, when it is because a kid's turn on the tablet ran out in this request."""
+    return str(gettext(TURN_ENDED)) if g.get("turn_ended") else None
+
+
+def _keep_turn_activity(response: BaseResponse) -> BaseResponse:
+    """Commit the kid's activity when the view did not (a read): without it the turn would end while in use."""
+    if g.pop("turn_activity", False) and g.get("db_session") is not None and get_session().in_transaction():
+        try:
+            commit_now()
+        except (SQLAlchemyError, FamilyReadOnly):  # a move in progress, the database gone: the answer stands
+            log.warning("could not record a tablet turn's activity", exc_info=True)
+    return response
 
 
 def sign_in(member: Member, *, remember: bool = False, device: TabletDevice | None = None) -> None:
     """Start a server-side session and put its token in this family host's cookie (the view commits)."""
     started = start_session(get_session(), member, now=utcnow(), remember=remember, device=device,
+                            turn_idle=turn_idle_time() if device is not None else None,
                             user_agent=request.headers.get("User-Agent"), ip_address=request.remote_addr)
     session.clear()
     session["family_id"] = str(g.family.id)

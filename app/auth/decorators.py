@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Response, abort, current_app, g, jsonify, redirect, request, url_for
 
-from app.auth import current_member, signed_in_member
+from app.auth import current_member, signed_in_member, turn_ended_message
 from app.auth.tokens import decode_api_token
 from app.db import get_session
 from app.domain import AuthenticationFailed
-from app.htmx import is_htmx, redirect_to
+from app.htmx import is_htmx, is_htmx_request, redirect_to
 from app.members.models import Member
 from app.policy import is_parent
 
@@ -21,12 +21,25 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_member() is None:
+            ended = turn_ended_message()
+            if ended is not None:
+                return _back_to_the_tablet(ended)
             if is_htmx():
                 return redirect_to(current_app.response_class(status=401),
                                    url_for("accounts.login", next=request.full_path.rstrip("?")))
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapped
+
+
+def _back_to_the_tablet(message: str) -> Any:
+    """A kid's turn on the tablet ran out: back to the avatar wall (the message waits there), whoever asked."""
+    wall = url_for("tablet.wall")
+    if is_htmx_request():
+        return redirect_to(current_app.response_class(status=401), wall)
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return _api_error(message, 401)
+    return redirect(wall, 303)
 
 
 def parent_required(view: Callable[..., Any]) -> Callable[..., Any]:

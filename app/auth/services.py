@@ -24,7 +24,10 @@ from app.security import hash_secret, verify_secret
 
 SESSION_LIFETIME = timedelta(hours=12)
 REMEMBERED_SESSION_LIFETIME = timedelta(days=30)
-TABLET_TURN_LIFETIME = timedelta(minutes=30)
+TABLET_TURN_LIFETIME = timedelta(minutes=30)  # a kid's turn on the tablet never lasts longer, however busy
+# A turn's activity is written at most this often, so a turn ends between the family's idle time and this much
+# later after its last activity (never sooner: activity in between may not have been written yet).
+TURN_ACTIVITY_RESOLUTION = timedelta(seconds=5)
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)  # write last_seen_at at most this often
 GENERIC_LOGIN_ERROR = "Invalid username or password"
 # Verifying against a real hash when the account does not exist keeps timing from revealing which names exist.
@@ -118,36 +121,72 @@ class SessionStart:
     record: MemberSession
 
 
+def turn_expiry(*, started: datetime, last_activity: datetime, idle: timedelta) -> datetime:
+    """When a kid's turn on the tablet ends: the family's idle time after its last recorded activity (plus the
+    resolution that activity is written at), and never later than the longest turn."""
+    return min(last_activity + idle + TURN_ACTIVITY_RESOLUTION, started + TABLET_TURN_LIFETIME)
+
+
 def start_session(session: Session, member: Member, *, now: datetime, remember: bool = False,
-                  device: TabletDevice | None = None, user_agent: str | None = None,
-                  ip_address: str | None = None) -> SessionStart:
-    """Record a signed-in browser and return the token its cookie will carry."""
+                  device: TabletDevice | None = None, turn_idle: timedelta | None = None,
+                  user_agent: str | None = None, ip_address: str | None = None) -> SessionStart:
+    """Record a signed-in browser and return the token its cookie will carry.
+
+    A turn on the family tablet (`device`) ends `turn_idle` (the family's setting) after its last activity; a turn
+    started without one (seeded by tests or tools) lasts its longest until its first recorded activity.
+    """
     raw, digest = new_token()
     if device is not None:
-        lifetime = TABLET_TURN_LIFETIME
+        expires_at = (now + TABLET_TURN_LIFETIME if turn_idle is None
+                      else turn_expiry(started=now, last_activity=now, idle=turn_idle))
     else:
-        lifetime = REMEMBERED_SESSION_LIFETIME if remember else SESSION_LIFETIME
+        expires_at = now + (REMEMBERED_SESSION_LIFETIME if remember else SESSION_LIFETIME)
     record = MemberSession(member_id=member.id, token_hash=digest, remember=remember,
                            device_id=device.id if device else None, user_agent=(user_agent or "")[:255],
-                           ip_address=ip_address, created_at=now, last_seen_at=now, expires_at=now + lifetime)
+                           ip_address=ip_address, created_at=now, last_seen_at=now, expires_at=expires_at)
     session.add(record)
     session.flush()
     return SessionStart(token=raw, record=record)
 
 
-def load_session(session: Session, raw_token: str, now: datetime) -> MemberSession | None:
-    """The live session for a cookie token (its member active and allowed to log in), else None."""
+@dataclass(frozen=True)
+class SessionLookup:
+    """What a cookie's token found: the live session, or why there is none that a person should hear about."""
+
+    record: MemberSession | None
+    turn_ended: bool = False  # a kid's turn on the tablet that ran out (idle, or its longest) since the last request
+
+
+def load_session(session: Session, raw_token: str, now: datetime) -> SessionLookup:
+    """The live session for a cookie token (its member active and allowed to log in).
+
+    A kid's turn on the tablet has a sliding end (`record_turn_activity` moves it); browser sessions get their
+    last-seen time refreshed here (the view commits it).
+    """
     record = session.scalar(select(MemberSession).where(MemberSession.token_hash == hash_token(raw_token))
                             .options(joinedload(MemberSession.member)))
-    if record is None or record.revoked_at is not None or record.expires_at <= now:
-        return None
+    if record is None or record.revoked_at is not None:
+        return SessionLookup(None)
+    if record.expires_at <= now:
+        return SessionLookup(None, turn_ended=record.device_id is not None)
     member = record.member
     # A kid's turn on the family tablet needs only an active member (PIN); browser sessions need login enabled.
     if not member.is_active or (record.device_id is None and not member.login_enabled):
-        return None
-    if now - record.last_seen_at > LAST_SEEN_RESOLUTION:
+        return SessionLookup(None)
+    if record.device_id is None and now - record.last_seen_at > LAST_SEEN_RESOLUTION:
         record.last_seen_at = now
-    return record
+    return SessionLookup(record)
+
+
+def turn_activity_due(record: MemberSession, now: datetime) -> bool:
+    """Whether this request's activity on a kid's tablet turn should be written (at most every few seconds)."""
+    return record.device_id is not None and now - record.last_seen_at >= TURN_ACTIVITY_RESOLUTION
+
+
+def record_turn_activity(record: MemberSession, now: datetime, idle: timedelta) -> None:
+    """A kid did something on the tablet: their turn ends the family's idle time from now (the caller commits)."""
+    record.last_seen_at = now
+    record.expires_at = turn_expiry(started=record.created_at, last_activity=now, idle=idle)
 
 
 def end_session(session: Session, raw_token: str, now: datetime) -> None:

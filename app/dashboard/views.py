@@ -36,7 +36,7 @@ from app.dashboard import bp
 from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
 from app.family_time import END_OF_DAY
-from app.htmx import HxEvent, is_htmx, reswap, trigger, vary_on_htmx
+from app.htmx import HxEvent, announcement, is_htmx, reswap, trigger, vary_on_htmx
 from app.inputs import parse_action
 from app.live.events import publish_event
 from app.members.models import Member
@@ -210,15 +210,25 @@ def _publish(assignment: Assignment | None, member_id: uuid.UUID | None, *, poin
         publish_event(g.family.id, "pointsChanged", {"member_id": who})
 
 
-def _after(kid_id: uuid.UUID | None, *events: HxEvent) -> BaseResponse:
-    """Done: the kid's card (or the open chores) for htmx, with events; a plain form goes back to the page."""
+# What an action did, in words for a screen reader (the card changes silently): given the kid, or None.
+Said = Callable[[Member | None], str]
+
+
+def _after(kid_id: uuid.UUID | None, *events: HxEvent, said: Said | None = None) -> BaseResponse:
+    """Done: the kid's card (or the open chores) for htmx, with events and what happened; a plain form goes back
+    to the page."""
     if not is_htmx():
         return redirect(url_for("dashboard.index", _anchor=f"kid-{kid_id}" if kid_id else "open-chores"), 303)
+    kid = None
     if kid_id is None:
         response = _open_chores()
     else:
-        response = _kid_card(get_member_or_404(get_session(), kid_id, include_inactive=True))
-    return trigger(response, details=_events(kid_id, events))
+        kid = get_member_or_404(get_session(), kid_id, include_inactive=True)
+        response = _kid_card(kid)
+    details = _events(kid_id, events)
+    if said is not None:
+        details[HxEvent.ANNOUNCE] = announcement(said(kid))
+    return trigger(response, details=details)
 
 
 def _refused(kid_id: uuid.UUID | None, error: DomainError, *, status: int | None = None,
@@ -254,10 +264,13 @@ def _not_found(error: NotFound) -> Response:
 
 
 AssignmentAction = Callable[[Session, Member, uuid.UUID], Any]
+# What an action did to a chore, for a screen reader: (chore, points, kid's name) → a sentence in the page's language.
+Saying = Callable[[str, int, str], str]
 
 
-def _act(assignment_id: str, action: AssignmentAction, *events: HxEvent) -> BaseResponse:
-    """Load the assignment, run one service on it, commit, answer."""
+def _act(assignment_id: str, action: AssignmentAction, *events: HxEvent, saying: Saying | None = None
+         ) -> BaseResponse:
+    """Load the assignment, run one service on it, commit, answer (saying what happened)."""
     session = get_session()
     try:
         assignment = get_assignment_or_404(session, assignment_id)
@@ -272,7 +285,12 @@ def _act(assignment_id: str, action: AssignmentAction, *events: HxEvent) -> Base
         if "current_status" in error.extra:
             return _out_of_date(chore_name, kid_id, str(error.extra["current_status"]))
         return _refused(kid_id, error)
-    return _after(kid_id, *events, HxEvent.ASSIGNMENT_CHANGED if kid_id else HxEvent.OPEN_CHORES_CHANGED)
+    # Read after the commit without a query (the session does not expire what it loaded).
+    points = assignment.points_offered if assignment.points_earned is None else assignment.points_earned
+    said = None if saying is None else (
+        lambda kid: saying(chore_name, points, kid.display_name if kid else ""))
+    return _after(kid_id, *events, HxEvent.ASSIGNMENT_CHANGED if kid_id else HxEvent.OPEN_CHORES_CHANGED,
+                  said=said)
 
 
 # --- pages and fragments -----------------------------------------------------------------------------------------
@@ -329,7 +347,8 @@ def approve(assignment_id: str) -> BaseResponse:
     """One tap: the chore is done right, the points land (once)."""
     return _act(assignment_id, lambda s, me, key: verify_assignment(
         s, actor=me, assignment_id=key, approved=True, rules=current_rules(), now=request_now()),
-        HxEvent.POINTS_CHANGED)
+        HxEvent.POINTS_CHANGED, saying=lambda chore, points, name: gettext(
+            "Approved: %(chore)s — %(points)s points to %(name)s", chore=chore, points=points, name=name))
 
 
 @bp.post("/today/assignments/<assignment_id>/reject")
@@ -348,7 +367,8 @@ def reject(assignment_id: str) -> BaseResponse:
                                    fields={"reason": "required" if not reason else "too long"})
         return _refused(assignment.assigned_to, problem, status=FORM_STATUS, item=assignment.id)
     return _act(assignment_id, lambda s, me, key: verify_assignment(
-        s, actor=me, assignment_id=key, approved=False, rules=current_rules(), now=request_now(), notes=reason))
+        s, actor=me, assignment_id=key, approved=False, rules=current_rules(), now=request_now(), notes=reason),
+        saying=lambda chore, _points, name: gettext("Sent back to %(name)s: %(chore)s", chore=chore, name=name))
 
 
 @bp.post("/today/assignments/<assignment_id>/complete")
@@ -357,7 +377,8 @@ def complete(assignment_id: str) -> BaseResponse:
     """A parent marks a kid's chore done for them (approved at once, points credited)."""
     return _act(assignment_id, lambda s, me, key: complete_assignment(
         s, actor=me, assignment_id=key, rules=current_rules(), now=request_now()),
-        HxEvent.POINTS_CHANGED)
+        HxEvent.POINTS_CHANGED, saying=lambda chore, points, name: gettext(
+            "Marked done: %(chore)s — %(points)s points to %(name)s", chore=chore, points=points, name=name))
 
 
 @bp.post("/today/assignments/<assignment_id>/undo")
@@ -366,7 +387,8 @@ def undo(assignment_id: str) -> BaseResponse:
     """Take a completion back (credited points are reversed)."""
     return _act(assignment_id, lambda s, me, key: undo_completion(
         s, actor=me, assignment_id=key, rules=current_rules(), now=request_now()),
-        HxEvent.POINTS_CHANGED)
+        HxEvent.POINTS_CHANGED, saying=lambda chore, _points, name: gettext(
+            "Undone: %(chore)s for %(name)s", chore=chore, name=name))
 
 
 @bp.post("/today/assignments/<assignment_id>/skip")
@@ -374,7 +396,8 @@ def undo(assignment_id: str) -> BaseResponse:
 def skip(assignment_id: str) -> BaseResponse:
     """Excuse a chore for today (no points, no penalty)."""
     return _act(assignment_id, lambda s, me, key: skip_assignment(s, actor=me, assignment_id=key,
-                                                                   now=request_now()))
+                                                                   now=request_now()),
+                saying=lambda chore, _points, name: gettext("Skipped for today: %(chore)s", chore=chore))
 
 
 @bp.post("/today/assignments/<assignment_id>/reopen")
@@ -383,7 +406,8 @@ def reopen(assignment_id: str) -> BaseResponse:
     """Give a missed chore another chance (a penalty it cost is given back)."""
     return _act(assignment_id, lambda s, me, key: reopen_assignment(
         s, actor=me, assignment_id=key, rules=current_rules(), now=request_now()),
-        HxEvent.POINTS_CHANGED)
+        HxEvent.POINTS_CHANGED, saying=lambda chore, _points, name: gettext(
+            "Re-opened: %(chore)s", chore=chore))
 
 
 @bp.post("/today/kids/<member_id>/points")
@@ -405,9 +429,14 @@ def points(member_id: str) -> BaseResponse:
         posted = {"kind": form.get("kind", ""), "points": form.get("amount", ""), "reason": form.get("reason", "")}
     try:
         with unit_of_work(session) as work:
-            give_points(session, actor=signed_in_member(), member=kid, data=parse_action(PointsAward, posted),
+            award = parse_action(PointsAward, posted)
+            give_points(session, actor=signed_in_member(), member=kid, data=award,
                         clock=current_rules().clock, now=request_now())
             work.after_commit(_publish, None, kid.id, points=True)
     except DomainError as error:
         return _refused(kid.id, error, status=FORM_STATUS if isinstance(error, ValidationFailed) else None)
-    return _after(kid.id, HxEvent.POINTS_CHANGED)
+    if award.kind == "deduction":
+        said = gettext("%(points)s points taken from %(name)s", points=abs(award.points), name=kid.display_name)
+    else:
+        said = gettext("%(points)s bonus points to %(name)s", points=abs(award.points), name=kid.display_name)
+    return _after(kid.id, HxEvent.POINTS_CHANGED, said=lambda _kid: said)

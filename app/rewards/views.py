@@ -23,7 +23,7 @@ from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
-from app.htmx import HxEvent, is_htmx, reswap, trigger, vary_on_htmx
+from app.htmx import HxEvent, announcement, is_htmx, reswap, trigger, vary_on_htmx
 from app.inputs import parse_input
 from app.live.events import publish_event
 from app.members.models import Member
@@ -258,10 +258,13 @@ def requests_panel() -> BaseResponse:
 
 
 Decision = Callable[[Session, Member, uuid.UUID], Redemption]
+# What a decision did, for a screen reader (the list changes silently): (reward, kid's name) → a sentence.
+Saying = Callable[[str, str], str]
 
 
-def _decide(redemption_id: str, decide: Decision, *events: HxEvent) -> BaseResponse:
-    """Load the request, run one decision on it, commit, answer with the refreshed requests."""
+def _decide(redemption_id: str, decide: Decision, *events: HxEvent, saying: Saying | None = None) -> BaseResponse:
+    """Load the request, run one decision on it, commit, answer with the refreshed requests (saying what
+    happened)."""
     session = get_session()
     try:
         redemption = get_redemption_or_404(session, redemption_id)
@@ -283,14 +286,21 @@ def _decide(redemption_id: str, decide: Decision, *events: HxEvent) -> BaseRespo
     _published("rewardChanged", *events, member_id=member_id, redemption_id=key)
     if not is_htmx():
         return redirect(url_for("rewards.store", _anchor="reward-requests"), 303)
-    return trigger(_requests_fragment(), *events)
+    response = trigger(_requests_fragment(), *events)
+    if saying is None:
+        return response
+    kid = session.get(Member, member_id)  # in the identity map already: the fragment listed the request's kid
+    said = saying(decided.reward.name, kid.display_name if kid else "")
+    return trigger(response, details={HxEvent.ANNOUNCE: announcement(said)})
 
 
 @bp.post("/rewards/requests/<redemption_id>/approve")
 @parent_required
 def approve(redemption_id: str) -> BaseResponse:
     """Say yes to a waiting request."""
-    return _decide(redemption_id, lambda s, me, key: approve_redemption(s, me, key, request_now()))
+    return _decide(redemption_id, lambda s, me, key: approve_redemption(s, me, key, request_now()),
+                   saying=lambda reward, name: gettext("Approved: %(reward)s for %(name)s", reward=reward,
+                                                       name=name))
 
 
 @bp.post("/rewards/requests/<redemption_id>/reject")
@@ -298,14 +308,18 @@ def approve(redemption_id: str) -> BaseResponse:
 def reject(redemption_id: str) -> BaseResponse:
     """Say no, with a reason the kid sees; the points go back."""
     return _decide(redemption_id, lambda s, me, key: reject_redemption(
-        s, me, key, parse_input(RejectInput, request.form), current_rules(), request_now()), HxEvent.POINTS_CHANGED)
+        s, me, key, parse_input(RejectInput, request.form), current_rules(), request_now()), HxEvent.POINTS_CHANGED,
+        saying=lambda reward, name: gettext("Rejected: %(reward)s for %(name)s. The points went back.",
+                                            reward=reward, name=name))
 
 
 @bp.post("/rewards/requests/<redemption_id>/fulfil")
 @parent_required
 def fulfil(redemption_id: str) -> BaseResponse:
     """Mark an approved request as handed over."""
-    return _decide(redemption_id, lambda s, me, key: fulfil_redemption(s, me, key, request_now()))
+    return _decide(redemption_id, lambda s, me, key: fulfil_redemption(s, me, key, request_now()),
+                   saying=lambda reward, name: gettext("Handed over: %(reward)s to %(name)s", reward=reward,
+                                                       name=name))
 
 
 @bp.post("/rewards/requests/<redemption_id>/approve-and-fulfil")
@@ -315,7 +329,8 @@ def approve_and_fulfil(redemption_id: str) -> BaseResponse:
     def both(session: Session, me: Member, key: uuid.UUID) -> Redemption:
         approve_redemption(session, me, key, request_now())
         return fulfil_redemption(session, me, key, request_now())
-    return _decide(redemption_id, both)
+    return _decide(redemption_id, both, saying=lambda reward, name: gettext(
+        "Approved and handed over: %(reward)s to %(name)s", reward=reward, name=name))
 
 
 # --- the parent's side: the catalogue ----------------------------------------------------------------------------

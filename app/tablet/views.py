@@ -41,7 +41,7 @@ from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, DomainError, LockedOut, NotFound, ValidationFailed
 from app.extensions import limiter
 from app.family_time import END_OF_DAY, FamilyClock
-from app.htmx import HxEvent, is_htmx, is_navigation, redirect_to, reswap, trigger, vary_on_htmx
+from app.htmx import HxEvent, announcement, is_htmx, is_navigation, redirect_to, reswap, trigger, vary_on_htmx
 from app.inputs import parse_input
 from app.live.events import publish_event
 from app.members.models import Member
@@ -344,6 +344,19 @@ def kid_stats() -> str:
                            streak=compute_streak(get_session(), kid.id, family_today()))
 
 
+@bp.get("/me/still-here")
+@kid_required
+def still_here() -> Response:
+    """The tablet was touched without asking for anything (scrolling, reading): the kid's turn goes on.
+
+    static/js/tablet.js calls this at most every few seconds while a kid touches the screen; signing in records the
+    activity (app.auth), so there is nothing else to do.
+    """
+    response = make_response("", 204)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/me/assignments/<uuid:assignment_id>/complete")
 @kid_required
 def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
@@ -383,7 +396,10 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
     if not is_htmx():
         return redirect(url_for("tablet.kid_home"), 303)
     response = _card_fragment(assignment, flipped=True)
-    return trigger(response, details={HxEvent.POINTS_CHANGED: {"points": kid.available_points}})
+    said = (gettext("Done! +%(points)s points", points=assignment.points_earned) if assignment.status == "verified"
+            else gettext("Done! Waiting for a parent"))
+    return trigger(response, details={HxEvent.POINTS_CHANGED: {"points": kid.available_points},
+                                      HxEvent.ANNOUNCE: announcement(f"{assignment.chore.name}: {said}")})
 
 
 @bp.post("/me/assignments/<uuid:assignment_id>/claim")
@@ -407,7 +423,8 @@ def claim_chore(assignment_id: uuid.UUID) -> BaseResponse:
     _publish_assignment_change(assignment, points=False)
     if not is_htmx():
         return redirect(url_for("tablet.kid_home"), 303)
-    return _chores_fragment(kid)
+    return trigger(_chores_fragment(kid), details={HxEvent.ANNOUNCE: announcement(
+        gettext("It's your chore now: %(name)s", name=assignment.chore.name))})
 
 
 # --- the family wall -------------------------------------------------------------------------------------------

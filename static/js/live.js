@@ -1,7 +1,8 @@
 // Live pages without a live stream: while no Server-Sent Events stream is open (no Redis, the stream refused or
 // broken), fire `livePoll` on <body> every few seconds; every live widget listens for it as well as for its SSE
 // events. Polls send the fragment's last ETag (If-None-Match), so an unchanged fragment costs a bodiless 304 and
-// no swap. When a stream (re)opens after a break, one poll catches up with what was missed meanwhile.
+// no swap. When a stream (re)opens after a break, one poll catches up with what was missed meanwhile. Every htmx
+// request no person made is marked X-Background-Request, so it never keeps a kid's turn on the tablet going.
 (function () {
   "use strict";
   if (window.housePointsLive) {
@@ -86,8 +87,18 @@
     navigator.serviceWorker.register("/sw.js").catch(function () {});
   }
 
+  // A request no person made (a poll, a refresh after a live event or an HX-Trigger event, a widget loading
+  // itself) says so: the server does not count it as a kid still being at the family tablet (app/auth).
+  function isBackground(detail) {
+    var cause = detail.triggeringEvent;
+    return !(cause && cause.isTrusted);
+  }
+
   document.addEventListener("htmx:configRequest", function (event) {
     var detail = event.detail;
+    if (isBackground(detail)) {
+      detail.headers["X-Background-Request"] = "1";
+    }
     if (detail.verb === "get" && isPoll(detail)) {
       var etag = etags[etagKey(detail)];
       if (etag) {

@@ -31,10 +31,12 @@
       }
     }
     if (status) {
-      // The page gives the words in its language: data-none, data-one and data-many ("{n}" is the count).
+      // The page gives the words in its language: data-none, data-of ("{n} of {min}") and data-many ("{n}").
       var words = status.dataset;
-      status.textContent = typed === 0 ? (words.none || "No digits typed")
-        : (typed === 1 ? (words.one || "1 digit typed") : (words.many || "{n} digits typed").replace("{n}", typed));
+      status.textContent = typed === 0 ? (words.none || "No digits entered yet")
+        : typed <= MIN_DOTS
+          ? (words.of || "{n} of {min} digits entered").replace("{n}", typed).replace("{min}", MIN_DOTS)
+          : (words.many || "{n} digits entered").replace("{n}", typed);
     }
   }
 
@@ -133,8 +135,43 @@
     }, Math.max(0, seconds - COUNTDOWN) * 1000);
   }
 
+  // The server ends the turn too, after the same idle time without a request from the kid (app/auth; polls and
+  // live refreshes do not count). A touch that asks for nothing (scrolling, reading a reward) tells it "still
+  // here", at most every STILL_HERE_MS; the kid's own requests tell it by themselves. An ended turn goes back to
+  // the picker, which says why.
+  var STILL_HERE_MS = 5000;
+  var lastTold = Date.now(); // this page's own load
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var cause = event.detail.triggeringEvent;
+    if (cause && cause.isTrusted) {
+      lastTold = Date.now();
+    }
+  });
+
+  function tellStillHere() {
+    var bar = document.querySelector("[data-still-here]");
+    if (!bar || Date.now() - lastTold < STILL_HERE_MS || !window.fetch) {
+      return;
+    }
+    lastTold = Date.now();
+    window.fetch(bar.dataset.stillHere, { credentials: "same-origin", cache: "no-store",
+                                          headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (response.status === 401 && bar.dataset.picker) {
+          window.location.assign(bar.dataset.picker);
+        }
+      })
+      .catch(function () { /* offline: the turn is the browser's to end */ });
+  }
+
+  function touched() {
+    armIdleTimer();
+    tellStillHere();
+  }
+
   ["pointerdown", "touchstart", "keydown", "wheel"].forEach(function (name) {
-    document.addEventListener(name, armIdleTimer, { passive: true });
+    document.addEventListener(name, touched, { passive: true });
   });
   // New content re-arms the timer only when it brought a new page: live refreshes of a widget (a parent approved,
   // the bell rang) are not the kid touching the tablet, so they must not keep a forgotten turn open.

@@ -71,6 +71,7 @@ ACCESS = [
     ("GET", "/tablet", [403, 403, 403, 403, 200]),
     ("GET", "/tablet/{kid}", [403, 403, 403, 403, 200]),
     ("GET", "/me", [(302, LOGIN), 200, (302, "/"), (302, LOGIN), (302, LOGIN)]),
+    ("GET", "/me/still-here", [(302, LOGIN), 204, 403, (302, LOGIN), (302, LOGIN)]),
     ("POST", "/logout", [(302, "/")] * 5),
     ("POST", "/account/sign-out-everywhere", [(302, LOGIN), (302, "/login"), (302, "/login"), (302, LOGIN),
                                               (302, LOGIN)]),

@@ -167,8 +167,10 @@ def test_approve_credits_once_and_the_card_shows_the_new_balance(people: People,
     assert first_element(html).css_matches(f"section#kid-{people.maya.id}") and "<html" not in html
     assert balance_shown(html) == 10 and "<strong>1</strong> done" in html
     events = json.loads(response.headers["HX-Trigger"])
-    assert set(events) == {"pointsChanged", "assignmentChanged"}
+    assert set(events) == {"pointsChanged", "assignmentChanged", "announce"}
     assert events["pointsChanged"] == {"member_id": str(people.maya.id)}
+    # Said in the page's status region (static/js/a11y.js): the card itself changes silently.
+    assert events["announce"] == {"message": "Approved: Dishes — 10 points to Maya", "target": "body"}
     assert member_now(people.maya).available_points == 10
     assert ledger(in_family, people) == [("chore", 10, "Completed: Dishes")]
 
@@ -233,7 +235,9 @@ def test_reject_with_a_reason_sends_the_chore_back(people: People, parent_client
                     {"reason": "Still crumbs on the table"}, htmx=True)
 
     assert response.status_code == 200
-    assert set(json.loads(response.headers["HX-Trigger"])) == {"assignmentChanged"}
+    events = json.loads(response.headers["HX-Trigger"])
+    assert set(events) == {"assignmentChanged", "announce"}
+    assert events["announce"]["message"] == "Sent back to Maya: Dishes"
     assert "Sent back: Still crumbs on the table" in response.get_data(as_text=True)
     rejected = today_of(waiting.chore_id)
     assert (rejected.status, rejected.rejection_reason) == ("pending", "Still crumbs on the table")
@@ -261,7 +265,7 @@ def test_complete_on_behalf_then_undo_then_skip(people: People, parent_client: A
 
     skipped = post(parent_client, f"/today/assignments/{assignment.id}/skip", htmx=True)
     assert skipped.status_code == 200 and "Skipped" in skipped.get_data(as_text=True)
-    assert set(json.loads(skipped.headers["HX-Trigger"])) == {"assignmentChanged"}
+    assert json.loads(skipped.headers["HX-Trigger"])["announce"]["message"] == "Skipped for today: Trash"
     assert today_of(chore_id).status == "skipped"
 
     # A stale "Done" (the card still showed it to do): the card as it is now, said calmly, and nothing changes.
@@ -299,7 +303,7 @@ def test_skipping_an_open_chore_refreshes_the_open_list(people: People, parent_c
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert first_element(html).css_matches("section#open-chores") and "Vacuum" not in html
-    assert set(json.loads(response.headers["HX-Trigger"])) == {"openChoresChanged"}
+    assert set(json.loads(response.headers["HX-Trigger"])) == {"openChoresChanged", "announce"}
     assert today_of(chore_id).status == "skipped"
 
 
@@ -316,7 +320,9 @@ def test_bonuses_and_deductions_from_presets_and_custom(people: People, parent_c
 
     bonus = post(parent_client, url, {"preset": str(presets["Extra helpful"])}, htmx=True)
     assert bonus.status_code == 200 and balance_shown(bonus.get_data(as_text=True)) == 5
-    assert json.loads(bonus.headers["HX-Trigger"]) == {"pointsChanged": {"member_id": str(people.zoe.id)}}
+    assert json.loads(bonus.headers["HX-Trigger"]) == {"pointsChanged": {"member_id": str(people.zoe.id)},
+                                                       "announce": {"message": "5 bonus points to Zoe",
+                                                                    "target": "body"}}
     assert post(parent_client, url, {"preset": str(presets["Went above and beyond"])}, htmx=True).status_code == 200
     assert post(parent_client, url, {"preset": str(presets["Not listening"])}, htmx=True).status_code == 200
     custom = post(parent_client, url, {"kind": "bonus", "amount": "7", "reason": "Helped grandma"}, htmx=True)

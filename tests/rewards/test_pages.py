@@ -157,11 +157,14 @@ def test_approve_then_fulfil_with_htmx(browser, post, household: Household, in_f
     approved = post(parent, f"/rewards/requests/{redemption_id}/approve", htmx=True)
     assert approved.status_code == 200 and "To hand over (1)" in _text(approved)
     assert first_element(approved).css_matches("section#reward-requests")
+    # What happened is said in the page's status region (static/js/a11y.js): the list changes silently.
+    assert json.loads(approved.headers["HX-Trigger"])["announce"]["message"] == "Approved: Ice cream for Maya"
     again = post(parent, f"/rewards/requests/{redemption_id}/approve", htmx=True)
     assert again.status_code == 400 and "Redemption is already approved" in _text(again)
     assert again.headers["HX-Retarget"] == "#reward-requests"
     fulfilled = post(parent, f"/rewards/requests/{redemption_id}/fulfil", htmx=True)
     assert fulfilled.status_code == 200 and "Handed over" in _text(fulfilled)  # the parent's words, not the kid's
+    assert json.loads(fulfilled.headers["HX-Trigger"])["announce"]["message"] == "Handed over: Ice cream to Maya"
     with in_family(household.family) as ctx:
         assert ctx.session.get(Redemption, redemption_id).status == "fulfilled"
 
@@ -196,6 +199,8 @@ def test_reject_needs_a_reason_then_refunds(browser, post, household: Household,
         assert ctx.session.get(Redemption, redemption_id).status == "pending"
     rejected = post(parent, f"/rewards/requests/{redemption_id}/reject", {"reason": "Bedtime"}, htmx=True)
     assert rejected.status_code == 200
+    said = json.loads(rejected.headers["HX-Trigger"])["announce"]["message"]
+    assert said == "Rejected: Ice cream for Maya. The points went back."
     with in_family(household.family) as ctx:
         assert ctx.session.get(Member, household.kid_id).available_points == 100
     kid_view = _text(browser("kid").get("/rewards"))

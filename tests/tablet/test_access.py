@@ -126,7 +126,8 @@ def test_the_matrix_covers_every_kid_wall_and_photo_route(app: Flask) -> None:
     adapter = app.url_map.bind(app.config["SERVER_NAME"], subdomain="somefamily")
     ids = {"todo": uuid.uuid4(), "open": uuid.uuid4(), "proof": uuid.uuid4()}
     covered = {adapter.match(path.format(**ids), method=method)[0] for method, path in ROUTES.values()}
-    # The avatar wall, the keypad, unlocking and ending a turn are sign-in pages: tests/accounts/test_access.py.
-    sign_in_pages = {"tablet.wall", "tablet.keypad", "tablet.unlock", "tablet.done"}
+    # The avatar wall, the keypad, unlocking, keeping and ending a turn are sign-in pages:
+    # tests/accounts/test_access.py.
+    sign_in_pages = {"tablet.wall", "tablet.keypad", "tablet.unlock", "tablet.still_here", "tablet.done"}
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("tablet.")}
     assert endpoints - sign_in_pages == covered

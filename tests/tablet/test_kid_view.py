@@ -69,7 +69,9 @@ def test_tapping_a_chore_that_needs_a_check_waits_for_a_parent(signed_in: Callab
     card = response.get_data(as_text=True)
     assert first_element(response).css_matches(f"li#chore-{chore.id}.flipped")
     assert "Waiting for a parent" in card and "I did it!" not in card
-    assert json.loads(response.headers["HX-Trigger"]) == {"pointsChanged": {"points": 0}}
+    assert json.loads(response.headers["HX-Trigger"]) == {
+        "pointsChanged": {"points": 0},
+        "announce": {"message": "Make your bed: Done! Waiting for a parent", "target": "body"}}  # said aloud
     stored = load(Assignment, chore.id)
     assert stored.status == "pending_verification" and stored.completed_by == maya.id
     events = live_events.received("assignmentChanged", "pointsChanged", timeout=0.5)
@@ -90,7 +92,8 @@ def test_tapping_a_chore_without_a_check_credits_the_points_at_once(signed_in: C
 
     assert response.status_code == 200
     assert "Done!" in response.get_data(as_text=True) and "+15 points" in response.get_data(as_text=True)
-    assert json.loads(response.headers["HX-Trigger"]) == {"pointsChanged": {"points": 15}}
+    trigger = json.loads(response.headers["HX-Trigger"])
+    assert trigger["pointsChanged"] == {"points": 15} and trigger["announce"]["message"].endswith(": Done! +15 points")
     assert load(Assignment, chore.id).status == "verified"
     assert load(Member, maya.id).available_points == 15
     with in_family(family) as ctx:

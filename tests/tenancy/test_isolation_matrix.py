@@ -86,7 +86,7 @@ ROUTE_CLASSES: dict[str, str] = {
         "members.language", "members.save_language",
         # A kid's own pages: signed in on the tablet (or with a password), like any other page.
         "tablet.claim_chore", "tablet.complete_chore", "tablet.family_wall", "tablet.kid_chores", "tablet.kid_home",
-        "tablet.kid_stats", "tablet.photo", "tablet.photo_thumb", "tablet.wall_board",
+        "tablet.kid_stats", "tablet.photo", "tablet.photo_thumb", "tablet.still_here", "tablet.wall_board",
     ], PAGE),
     **dict.fromkeys(["tablet.wall", "tablet.keypad", "tablet.unlock"], TABLET),
     **dict.fromkeys([
