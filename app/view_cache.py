@@ -167,6 +167,9 @@ def _note_version_first() -> None:
 
 WRITTEN = "view_cache.tables"  # session.info: the family tables this transaction wrote (None: some unknown ones)
 SETTINGS_TABLES = frozenset({"family_settings"})
+# Written on their own, these change no cached view: a tablet turn's activity (every few seconds while a kid taps) or a
+# sign-in/out would otherwise empty the family's cache. Signed-out requests never reach it (auth runs first).
+VIEWLESS_TABLES = frozenset({"member_sessions"})
 
 
 def _note_flushed_tables(session: Session, _context: Any) -> None:
@@ -192,6 +195,8 @@ def _bump_after_commit(session: Session) -> None:
     """Runs first among after-commit listeners (before the move guard forgets the transaction's WROTE flag)."""
     family_id = session.info.get("family_id")
     written = session.info.pop(WRITTEN, set())
+    if written is not None and written and written <= VIEWLESS_TABLES:
+        return
     if family_id is not None and session.info.get(WROTE):
         bump_family_version(family_id, settings=written is None or bool(written & SETTINGS_TABLES))
 

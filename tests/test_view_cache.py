@@ -289,3 +289,25 @@ def test_today_is_kept_a_minute_at_most(household: Household, viewers: Viewers, 
     frozen_minute[0] = "1"
     assert viewers.parent.get("/today").headers.get("X-View-Cache") == "miss"
     assert viewers.kid.get("/me").headers.get("X-View-Cache") == "hit"  # the kid's cards do not change with the clock
+
+
+def test_a_tablet_turns_activity_leaves_the_cache_alone(household: Household, viewers: Viewers,  # noqa: F811
+                                                         in_family) -> None:  # noqa: ANN001
+    """A kid's turn is extended every few seconds while they tap; that write must not empty the family's cache."""
+    from sqlalchemy import select, update
+
+    from app.auth.models import MemberSession
+
+    for _ in range(3):
+        me = viewers.kid.get("/me")
+    assert me.headers.get("X-View-Cache") == "hit"
+    with in_family(household.family) as ctx:
+        ctx.session.execute(update(MemberSession).values(last_seen_at=utcnow()))
+        ctx.session.commit()
+    assert viewers.kid.get("/me").headers.get("X-View-Cache") == "hit"
+    with in_family(household.family) as ctx:
+        kid = ctx.session.scalar(select(Member).where(Member.id == household.kids[0].id))
+        assert kid is not None
+        kid.display_name = kid.display_name + "!"
+        ctx.session.commit()
+    assert viewers.kid.get("/me").headers.get("X-View-Cache") == "miss"
