@@ -72,12 +72,22 @@ class Pushpin:
     def __init__(self, base_domain: str, port: int, publish_url: str) -> None:
         self.base_domain, self.port, self.publish_url = base_domain, port, publish_url
         self.connections: list[http.client.HTTPConnection] = []
+        self.holding = False  # one stream was held end to end (Pushpin's proxy and handler reach each other)
 
     def get(self, family: FamilyRecord, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        self.connections.append(connection)
-        connection.request("GET", path, headers={"Host": f"{family.slug}.{self.base_domain}", **headers})
-        return connection.getresponse()
+        # Just after start, Pushpin's proxy may not reach its handler yet: a held stream is then answered 500
+        # "Accept service unavailable." (browsers simply reconnect); ask again for a while, like they do.
+        for _ in range(50):
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            self.connections.append(connection)
+            connection.request("GET", path, headers={"Host": f"{family.slug}.{self.base_domain}", **headers})
+            response = connection.getresponse()
+            if response.status != 500 or response.getheader("Content-Length") != "28":
+                return response
+            if not response.read().startswith(b"Accept service unavailable"):
+                pytest.fail("pushpin answered 500", pytrace=False)
+            time.sleep(0.2)
+        pytest.fail("pushpin's accept service never came up", pytrace=False)
 
     def close_all(self) -> None:
         while self.connections:
@@ -85,11 +95,36 @@ class Pushpin:
 
 
 @pytest.fixture
-def through_pushpin(pushpin: Pushpin, grip_config: Callable[..., None]) -> Iterator[Pushpin]:
+def through_pushpin(app: Flask, pushpin: Pushpin, grip_config: Callable[..., None], make_family: Any,
+                    create_member: Any, auth: Any, client_for: Any) -> Iterator[Pushpin]:
     """Pushpin in front of the app for one test; its connections are closed afterwards."""
     grip_config(pushpin.publish_url)
+    if not pushpin.holding:
+        family = make_family()
+        _wait_until_a_stream_is_held(pushpin, family, _signed_in(app, auth, client_for, create_member, family,
+                                                                 "warm-up"))
     yield pushpin
     pushpin.close_all()
+
+
+def _wait_until_a_stream_is_held(pushpin: Pushpin, family: FamilyRecord, cookie: str) -> None:
+    """Pushpin listens before its proxy and handler reach each other: the first held streams of a fresh Pushpin
+    may get 500 or no answer (browsers reconnect). Ready is one stream held end to end."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", pushpin.port, timeout=3)
+        try:
+            connection.request("GET", "/events", headers={"Host": f"{family.slug}.{pushpin.base_domain}",
+                                                          "Cookie": cookie, "Accept": "text/event-stream"})
+            if connection.getresponse().status == 200:
+                pushpin.holding = True
+                return
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        time.sleep(0.3)
+    pytest.fail("no stream was held through pushpin within 60 s", pytrace=False)
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -105,6 +140,24 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
     pytest.fail(f"pushpin did not listen on {port}:\n{log.read_text()[-2000:]}", pytrace=False)
 
 
+def _wait_for_origin(port: int, base_domain: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Listening is not ready: Pushpin's proxy and handler connect to each other a moment later (a loaded machine
+    answered the first held stream with 500). Ready is a request that reaches the app through it."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/health", headers={"Host": base_domain})
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        time.sleep(0.2)
+    pytest.fail(f"the app was not reachable through pushpin on {port}:\n{log.read_text()[-2000:]}", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def pushpin(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushpin]:
     """The suite's app on a loopback port (werkzeug, threaded) with a real Pushpin in front of it."""
@@ -113,7 +166,9 @@ def pushpin(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pu
     origin = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=origin.serve_forever, daemon=True).start()
     folder = tmp_path_factory.mktemp("pushpin")
-    port, offset = _free_port(), 20000 + os.getpid() % 20000  # control ports 5560-5563 + offset, per test run
+    # Control ports 5560-5563 + offset, per test run, below the kernel's ephemeral range (32768+) that `_free_port`
+    # draws the listening port from: the two can never be the same port.
+    port, offset = _free_port(), 10000 + os.getpid() % 15000
     log = folder / "pushpin.log"
     env = {**os.environ, "PUSHPIN_DIR": str(folder / "run"), "PUSHPIN_ORIGIN": f"127.0.0.1:{origin.server_port}",
            "PUSHPIN_BIND": f"127.0.0.1:{port}", "PUSHPIN_PORT_OFFSET": str(offset), "GRIP_SIG_KEY": SIG_KEY}
@@ -123,6 +178,7 @@ def pushpin(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pu
     try:
         _wait_for_port(port, process, log)
         _wait_for_port(5561 + offset, process, log)
+        _wait_for_origin(port, app.config["BASE_DOMAIN"], process, log)
         yield Pushpin(app.config["BASE_DOMAIN"], port, f"http://127.0.0.1:{5561 + offset}")
     finally:
         process.send_signal(signal.SIGTERM)  # the runner stops condure, zurl, proxy and handler
