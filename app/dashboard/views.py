@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -50,8 +50,6 @@ from app.web import current_rules, family_today, request_now
 
 MAX_REASON = 300  # the rejection reason column's size
 # How a parent hears an assignment's state when their card was out of date (a kid tapped done meanwhile).
-STATE_WORDS = {"open": "open to claim", "pending": "still to do", "pending_verification": "waiting for your approval",
-               "verified": "done and approved", "missed": "missed", "skipped": "skipped"}
 FORM_STATUS = 422  # an invalid form (a missing reason, a bad amount), as opposed to a refused state change
 
 
@@ -243,9 +241,18 @@ def _refused(kid_id: uuid.UUID | None, error: DomainError, *, status: int | None
                      error=translate_message(error.message), error_item=item, status=status)
 
 
+def _state_words(state: str) -> str:
+    """An assignment's state as a parent reads it, in the page's language."""
+    words = {"open": gettext("open to claim"), "pending": gettext("still to do"),
+             "pending_verification": gettext("waiting for your approval"), "verified": gettext("done and approved"),
+             "missed": pgettext("assignment state", "missed"), "skipped": gettext("skipped")}
+    return str(words.get(state, state))
+
+
 def _out_of_date(chore_name: str, kid_id: uuid.UUID | None, state: str) -> BaseResponse:
     """The page showed an older state (someone acted meanwhile): the card as it is now, and a calm word why."""
-    notice = f"{chore_name} changed meanwhile: it is {STATE_WORDS.get(state, state)}. This is how it is now."
+    notice = gettext("%(chore)s changed meanwhile: it is %(state)s. This is how it is now.", chore=chore_name,
+                     state=_state_words(state))
     if not is_htmx():
         return _dashboard(notice=notice)
     if kid_id is None:

@@ -10,6 +10,12 @@
   }
 
   var MIN_DOTS = 4;
+
+  // What the script says on its own, in the page's language (base.html's #script-words; English if missing).
+  function say(name, english) {
+    var words = document.getElementById("script-words");
+    return (words && words.dataset[name]) || english;
+  }
   var idleTimer = null;
   var idleRoot = null;
 
@@ -268,8 +274,8 @@
   }
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
-    sayOnCard(event.detail.elt, status === 413 ? "That photo is too big. Try again with a smaller one."
-      : status === 401 ? "Your turn has ended. Sign in again." : "That didn't work. Please try again.");
+    sayOnCard(event.detail.elt, status === 413 ? say("photoTooBig", "That photo is too big. Try again with a smaller one.")
+      : status === 401 ? say("turnEnded", "Your turn has ended. Sign in again.") : say("failed", "That didn't work. Please try again."));
   });
   // Offline, a tap on a chore without a photo is kept on the tablet and sent when the connection returns. A replay
   // is harmless: the server completes an assignment once, and answers a repeat by the same kid with the card as
@@ -320,10 +326,10 @@
       var taps = queuedTaps().filter(function (tap) { return tap.action !== action; });
       taps.push({ action: action, csrf: csrf.value, key: action + "@" + Date.now() });
       keepTaps(taps);
-      sayOnCard(form, "Saved on the tablet. It will be sent when the connection is back.");
+      sayOnCard(form, say("savedOffline", "Saved on the tablet. It will be sent when the connection is back."));
       return;
     }
-    sayOnCard(event.detail.elt, "No connection. Please try again.");
+    sayOnCard(event.detail.elt, say("noConnection", "No connection. Please try again."));
   });
   window.addEventListener("online", replayTaps);
   replayTaps();
@@ -337,13 +343,13 @@
     var limit = parseInt(input.dataset.maxBytes, 10);
     var file = input.files && input.files[0];
     var tooBig = file && file.size > limit;
-    input.setCustomValidity(tooBig ? "That photo is too big. Try again with a smaller one." : "");
+    input.setCustomValidity(tooBig ? say("photoTooBig", "That photo is too big. Try again with a smaller one.") : "");
     var picker = input.closest(".photo-picker");
     if (picker) {
       picker.classList.toggle("chosen", Boolean(file) && !tooBig);
     }
     if (tooBig) {
-      sayOnCard(input, "That photo is too big. Try again with a smaller one.");
+      sayOnCard(input, say("photoTooBig", "That photo is too big. Try again with a smaller one."));
       input.reportValidity();
     }
   });

@@ -187,6 +187,23 @@ def test_approve_credits_once_and_the_card_shows_the_new_balance(people: People,
         assert reconcile_balances(ctx.session, load_family_rules(ctx.session, "UTC").clock, utcnow()) == []
 
 
+def test_a_stale_card_and_the_scripts_words_are_in_the_parents_language(people: People, parent_client: Any,
+                                                                        post: Poster, waiting: Assignment,
+                                                                        in_family: Any) -> None:
+    with in_family(people.family) as ctx:
+        ctx.session.get(Member, people.parent.id).language = "es"
+        ctx.session.commit()
+    post(parent_client, f"/today/assignments/{waiting.id}/approve", htmx=True)
+
+    again = post(parent_client, f"/today/assignments/{waiting.id}/approve", htmx=True)
+
+    assert one(again.get_data(as_text=True), ".card-notice").text() == (
+        "Dishes cambió mientras tanto: ahora está hecha y aprobada. Así está ahora.")
+    words = one(parent_client.get("/today").get_data(as_text=True), "#script-words").attributes
+    assert words["data-no-connection"] == "Sin conexión. Inténtalo de nuevo."
+    assert words["data-photo-too-big"] == "Esa foto es demasiado grande. Prueba con una más pequeña."
+
+
 def test_actions_tell_the_familys_other_screens_after_the_commit(app: Any, people: People, parent_client: Any,
                                                                  post: Poster, waiting: Assignment) -> None:
     with live_events(app, people.family) as received:
