@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.i18n import refusal_text, translate_message
+from app.i18n import refusal_text
 from app.accounts import bp
 from app.accounts.audit import audit
 from app.accounts.handoff import local_path
@@ -94,11 +94,11 @@ def login() -> BaseResponse:
     except Forbidden as error:
         with unit_of_work(session):
             audit("auth.login_failed", method="password", reason="login disabled")
-        return _login_page(status=403, error=translate_message(error.message), login=login_name, remember=remember)
+        return _login_page(status=403, error=refusal_text(error), login=login_name, remember=remember)
     except AuthenticationFailed as error:
         with unit_of_work(session):  # the lockout counts this failure
             audit("auth.login_failed", method="password", reason="invalid credentials")
-        return _login_page(status=422, error=translate_message(error.message), login=login_name, remember=remember)
+        return _login_page(status=422, error=refusal_text(error), login=login_name, remember=remember)
     with unit_of_work(session):
         sign_in(member, remember=remember)
         audit("auth.login_succeeded", member_id=member.id, method="password", remember=remember)
@@ -161,7 +161,7 @@ def register_this_browser() -> BaseResponse:
         data = parse_input(DeviceInput, {"name": name})
         device, raw_token = register_device(get_session(), parent, name=data.name or "", now=utcnow())
     except ValidationFailed as error:
-        return _devices_page(status=422, error=translate_message(error.message), name=name)
+        return _devices_page(status=422, error=refusal_text(error), name=name)
     audit("device.registered", member_id=parent.id, target_type="tablet_device", target_id=device.id,
           name=device.name)
     # A parent's session left on the shared tablet would let kids into parent pages: the tablet starts signed out.

@@ -28,7 +28,7 @@ from app.allowance.services import (
     set_allowance_schedule,
 )
 from app.auth import current_member
-from app.i18n import format_money, translate_message
+from app.i18n import format_money, refusal_text
 from app.languages import translatable
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
@@ -168,7 +168,7 @@ def card(member_id: str) -> BaseResponse:
 def _refused(kid: Member, form: str, error: DomainError) -> Response:
     """The card again with what was wrong; nothing of the attempt was kept (its unit of work rolled back)."""
     status = FORM_STATUS if isinstance(error, ValidationFailed) else error.status
-    state = _card(kid, error=translate_message(error.message), error_form=form, values=request.form.to_dict())
+    state = _card(kid, error=refusal_text(error), error_form=form, values=request.form.to_dict())
     if not is_htmx():
         return _index([state if c.kid.id == kid.id else c for c in
                        (_card(k) for k in list_children(get_session()))], status=status)

@@ -17,7 +17,7 @@ from flask_babel import gettext, pgettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.i18n import translate_message
+from app.i18n import refusal_text
 from app.assignments.models import Assignment
 from app.assignments.services import (
     assignments_for_day,
@@ -234,11 +234,11 @@ def _refused(kid_id: uuid.UUID | None, error: DomainError, *, status: int | None
     """A rule said no: the card again with the message (htmx), or the page with it; nothing was kept."""
     status = status or error.status
     if not is_htmx():
-        return _dashboard(error=translate_message(error.message), status=status)
+        return _dashboard(error=refusal_text(error), status=status)
     if kid_id is None:
-        return _open_chores(error=translate_message(error.message), status=status)
+        return _open_chores(error=refusal_text(error), status=status)
     return _kid_card(get_member_or_404(get_session(), kid_id, include_inactive=True),
-                     error=translate_message(error.message), error_item=item, status=status)
+                     error=refusal_text(error), error_item=item, status=status)
 
 
 def _state_words(state: str) -> str:
@@ -265,7 +265,7 @@ def _not_found(error: NotFound) -> Response:
     """An id that is not this family's: a short message in the page's toast region (htmx) or the 404 page."""
     if not is_htmx():
         raise error
-    toast = render_template("dashboard/_toast.html", message=translate_message(error.message))
+    toast = render_template("dashboard/_toast.html", message=refusal_text(error))
     response = make_response(toast, error.status)
     return reswap(response, "innerHTML", "#dashboard-toast")
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import g
 from sqlalchemy.orm import Session
 
-from app.i18n import translate_message
+from app.i18n import refusal_text
 from app.db.bases import utcnow
 from app.domain import DomainError, ValidationFailed
 from app.members.models import Member
@@ -66,7 +66,7 @@ class FormState:
         try:
             return clean(*args)
         except ValidationFailed as error:
-            self.errors.setdefault(name, translate_message(error.message))
+            self.errors.setdefault(name, refusal_text(error))
             return None
 
     def refuse(self, error: DomainError) -> None:
@@ -75,9 +75,9 @@ class FormState:
         known = [name for name in names if name in self.values or name in ("password", "pin")]
         if known:
             for name in known:
-                self.errors.setdefault(name, translate_message(error.message))
+                self.errors.setdefault(name, refusal_text(error))
         else:
-            self.message = translate_message(error.message)
+            self.message = refusal_text(error)
 
 
 def _text(form: Mapping[str, str], name: str) -> str:

@@ -9,7 +9,7 @@ from flask import Response, flash, make_response, redirect, render_template, req
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.i18n import translate_message
+from app.i18n import refusal_text
 from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
@@ -51,9 +51,9 @@ class Form:
     def refuse(self, error: DomainError) -> None:
         """Put a service's refusal on the fields it names, or on the form."""
         for name in error.fields:
-            self.errors.setdefault(name, translate_message(error.message))
+            self.errors.setdefault(name, refusal_text(error))
         if not error.fields:
-            self.message = translate_message(error.message)
+            self.message = refusal_text(error)
 
 
 def me() -> Member:

@@ -7,7 +7,7 @@ from flask import Response, current_app, flash, make_response, redirect, render_
 from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.i18n import translate_message
+from app.i18n import refusal_text
 from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import DomainError
@@ -157,7 +157,7 @@ def retry_now(delivery_id: str) -> BaseResponse:
         with unit_of_work(session):
             retry_delivery(session, actor=me(), delivery=delivery, now=request_now())
     except DomainError as error:
-        flash(translate_message(error.message))
+        flash(refusal_text(error))
         return redirect(url_for("notifications.deliveries", status="dead"), 303)
     flash(gettext("Sent again. The log shows how it went."))
     return redirect(url_for("notifications.deliveries", status="dead"), 303)

@@ -10,7 +10,7 @@ from flask import Response, abort, current_app, flash, g, make_response, redirec
 from flask_babel import gettext, ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.i18n import page_language, refusal_text, translate_message
+from app.i18n import page_language, refusal_text
 from app.auth import sign_in, signed_in_member
 from app.auth.decorators import parent_required
 from app.chores.starter import suggest_starter_chores
@@ -193,7 +193,7 @@ def add_chores() -> Response | BaseResponse:
                                             kids=list_children(session), today=family_today(),
                                             language=page_language())
     except DomainError as error:
-        return _render_step("chores", status=422, chores_state=FormState(message=translate_message(error.message)))
+        return _render_step("chores", status=422, chores_state=FormState(message=refusal_text(error)))
     flash(ngettext("Added %(num)d chore.", "Added %(num)d chores.", len(created)) if created
           else gettext("No new chores were added."))
     return _show_step(next_step("chores"))
@@ -219,7 +219,7 @@ LINK_STATUS = {AuthenticationFailed: 400, Conflict: 409, NotFound: 404}
 
 def _invalid_link(error: DomainError, status: int | None = None) -> Response:
     status = status or LINK_STATUS.get(type(error), error.status)
-    return make_response(render_template("join/invalid.html", message=translate_message(error.message)), status)
+    return make_response(render_template("join/invalid.html", message=refusal_text(error)), status)
 
 
 def _join_form(invitation: Invitation, token: str, state: FormState, status: int = 200) -> Response:

@@ -20,6 +20,7 @@ from app.audit import record_audit
 from app.auth.models import MemberSession, TabletDevice
 from app.db.engines import EngineRegistry
 from app.domain import AuthenticationFailed, Conflict, Forbidden, NotFound
+from app.languages import phrase
 from app.platform.models import AuditLog, Family, FamilyMembership, FamilyPlacement, Invitation, MembershipRole, \
     PlatformAnalytics, Subscription, User
 from app.policy import Actor, require_parent
@@ -102,7 +103,7 @@ def delete_family_by_operator(session: Session, operator: User, *, family_id: uu
     if family is None or family.purged_at is not None:
         raise NotFound("There is no such family.")
     if family.deleted_at is not None:
-        raise Conflict(f"{family.name} is already scheduled for deletion.")
+        raise Conflict(phrase("%(name)s is already scheduled for deletion.", name=family.name))
     family.deleted_at = now
     record_audit(session, "family.deletion_requested", family_id=family_id, actor_user_id=operator.id,
                  target_type="family", target_id=family_id, ip_address=ip_address, details={"by": "operator"})
@@ -131,9 +132,10 @@ def cancel_deletion(session: Session, user: User, *, slug: str, now: datetime, g
         # Not the owner looks the same as no such family: the apex does not confirm who owns what.
         raise Forbidden(ONLY_OWNER)
     if family.deleted_at is None:
-        raise Conflict(f"{family.name} is not scheduled for deletion.")
+        raise Conflict(phrase("%(name)s is not scheduled for deletion.", name=family.name))
     if purge_due(family.deleted_at, grace_days) <= now:
-        raise Conflict(f"The grace period for {family.name} has ended; it can no longer be restored.")
+        raise Conflict(phrase("The grace period for %(name)s has ended; it can no longer be restored.",
+                              name=family.name))
     family.deleted_at = None
     record_audit(session, "family.deletion_cancelled", family_id=family.id, actor_user_id=user.id,
                  target_type="family", target_id=family.id, ip_address=ip_address)
@@ -210,7 +212,8 @@ def delete_account(session: Session, user: User, *, password: str, now: datetime
         .where(FamilyMembership.user_id == user.id, FamilyMembership.role == MembershipRole.OWNER,
                Family.deleted_at.is_(None))).all()
     if owned:
-        raise Conflict(f"You own {', '.join(owned)}: delete the family (or hand it over) before your account.")
+        raise Conflict(phrase("You own %(families)s: delete the family (or hand it over) before your account.",
+                              families=", ".join(owned)))
     session.execute(delete(FamilyMembership).where(FamilyMembership.user_id == user.id))
     # Audit rows keep ids and actions only: what they said about this person (failed sign-ins name the email) goes.
     session.execute(update(AuditLog).where(AuditLog.details["email"].as_string() == user.email.lower())

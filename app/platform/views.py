@@ -73,7 +73,7 @@ def login() -> ResponseReturnValue:
         with unit_of_work(db):
             record_audit(db, "user.login_failed", ip_address=request.remote_addr,
                          details={"email": email.lower()[:254]})
-        return render_template("platform/login.html", email=email, error=translate_message(error.message),
+        return render_template("platform/login.html", email=email, error=refusal_text(error),
                                next_path=next_path), 422
     with unit_of_work(db):
         record_audit(db, "user.login_succeeded", actor_user_id=user.id, target_type="user", target_id=user.id,

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.i18n import translate_message
+from app.i18n import refusal_text, translate_message
 from app.languages import translatable
 from app.auth import signed_in_member
 from app.auth.decorators import parent_required
@@ -238,9 +238,9 @@ def _refused(kid: Member, form_name: str, values: dict[str, Any], error: DomainE
     today = family_today()
     panel = KidRules(kid, [], [], _blank_pattern_form(today), _blank_exception_form(today))
     setattr(panel, f"{form_name}_form", values)
-    panel.errors[form_name] = translate_message(error.message)
+    panel.errors[form_name] = refusal_text(error)
     for name in error.fields:
-        panel.error_fields[f"{form_name}-{name}"] = translate_message(error.message)
+        panel.error_fields[f"{form_name}-{name}"] = refusal_text(error)
     month_key = _month_key_from_form()
     if is_htmx():
         return _panel(panel, month_key, status=422)

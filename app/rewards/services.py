@@ -66,7 +66,8 @@ def _apply_reward_fields(reward: Reward, data: RewardInput, *, creating: bool) -
         if data.cost is None:
             raise ValidationFailed("Please give the reward a cost in points", fields={"cost": "required"})
         if not 1 <= data.cost <= MAX_COST:
-            raise ValidationFailed(f"Cost must be between 1 and {MAX_COST:,} points", fields={"cost": "range"})
+            raise ValidationFailed(phrase("Cost must be between 1 and %(most)s points", most=f"{MAX_COST:,}"),
+                                   fields={"cost": "range"})
         reward.cost = data.cost
     if "stock" in given:
         stock = _whole(data.stock, "stock", low=-MAX_STOCK, high=MAX_STOCK, label="Stock")

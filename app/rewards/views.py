@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.allowance.services import conversion_rate
 from app.assignments.photos import MIMETYPE, StagedPhoto, photo_path, prepare_photo, read_upload, stage_photo
-from app.i18n import format_money, page_language, refusal_text, translate_message
+from app.i18n import format_money, page_language, refusal_text
 from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
@@ -271,14 +271,14 @@ def _decide(redemption_id: str, decide: Decision, *events: HxEvent, saying: Sayi
     except NotFound as error:
         if not is_htmx():
             raise
-        return _requests_fragment(error=translate_message(error.message), status=error.status)
+        return _requests_fragment(error=refusal_text(error), status=error.status)
     key = redemption.id
     try:
         with unit_of_work(session):
             decided = decide(session, _me(), key)
     except DomainError as error:
         status = FORM_STATUS if error.fields else error.status
-        message, item = translate_message(error.message), key if error.fields else None
+        message, item = refusal_text(error), key if error.fields else None
         if not is_htmx():
             return _manage_page(error=message, error_item=item, status=status)
         return _requests_fragment(error=message, error_item=item, status=status)
@@ -434,6 +434,6 @@ def restore(reward_id: str) -> BaseResponse:
         with unit_of_work(session):
             update_reward(session, reward, actor=_me(), data=RewardInput(active=True))
     except ValidationFailed as error:
-        return _manage_page(archived=True, error=translate_message(error.message), status=error.status)
+        return _manage_page(archived=True, error=refusal_text(error), status=error.status)
     _published("rewardChanged", reward_id=reward.id)
     return redirect(url_for("rewards.store", archived="1"), 303)

@@ -145,7 +145,7 @@ def unlock(member_id: uuid.UUID) -> BaseResponse:
     try:
         pin = parse_input(PinInput, request.form).pin
     except ValidationFailed as error:
-        return _keypad(kid, status=422, error=translate_message(error.message))
+        return _keypad(kid, status=422, error=refusal_text(error))
     if not pin:
         # An accidental OK with no digits is not a guess, so it does not count against the kid.
         return _keypad(kid, status=422, error=gettext("Type your PIN, then press OK."))
@@ -163,7 +163,7 @@ def unlock(member_id: uuid.UUID) -> BaseResponse:
     except AuthenticationFailed as error:
         with unit_of_work(session):  # the lockout counts this failure
             _audit("auth.pin_login_failed", kid)
-        return _keypad(kid, status=422, error=translate_message(error.message))
+        return _keypad(kid, status=422, error=refusal_text(error))
     with unit_of_work(session):
         sign_in(kid, device=g.tablet_device)
         _audit("auth.pin_login", kid)
