@@ -76,6 +76,7 @@ SELF_OR_PARENT_SERVICES = {
 MEMBER_SERVICES = {
     "app.assignments.services.claim_assignment",  # first claim wins; age limits
     "app.assignments.services.complete_assignment",  # a kid only their own assignment
+    "app.assignments.services.complete_locked",  # the same rule, on a row the caller locked (the kid's tap)
     "app.notifications.services.update_preferences",  # only one's own
     # The family owner only (a narrower rule than "a parent"): tests/transfer/test_download.py, from every side.
     "app.transfer.archive.is_family_owner", "app.transfer.archive.require_family_owner",
