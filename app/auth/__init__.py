@@ -82,8 +82,7 @@ def _load_signed_in_member(token: str) -> SignedInMember | None:
             _say_the_turn_ended()
         return None
     if not is_background_request() and turn_activity_due(record, now):
-        record_turn_activity(record, now, turn_idle_time())
-        g.turn_activity = True  # committed by _keep_turn_activity unless the view commits first
+        g.turn_activity = (record, now)  # written by _keep_turn_activity once the answer is known to be no refusal
     g.member = record.member
     return SignedInMember(member=record.member, record=record, token=token)
 
@@ -101,12 +100,18 @@ def turn_ended_message() -> str | None:
 
 
 def _keep_turn_activity(response: BaseResponse) -> BaseResponse:
-    """Commit the kid's activity when the view did not (a read): without it the turn would end while in use."""
-    if g.pop("turn_activity", False) and g.get("db_session") is not None and get_session().in_transaction():
-        try:
-            commit_now()
-        except (SQLAlchemyError, FamilyReadOnly):  # a move in progress, the database gone: the answer stands
-            log.warning("could not record a tablet turn's activity", exc_info=True)
+    """Extend the kid's turn after a request that was answered (not refused: bad input changes nothing), in a
+    commit of its own: without it the turn would end while in use."""
+    due = g.pop("turn_activity", None)
+    if due is None or response.status_code >= 400 or g.get("db_session") is None:
+        return response
+    record, now = due
+    try:
+        record_turn_activity(record, now, turn_idle_time())
+        commit_now()
+    except (SQLAlchemyError, FamilyReadOnly):  # a move in progress, the database gone: the answer stands
+        get_session().rollback()
+        log.warning("could not record a tablet turn's activity", exc_info=True)
     return response
 
 
