@@ -133,7 +133,7 @@ def test_concurrent_bonuses_all_land(race_app, in_family, family, household, rul
         def give(s: Session) -> int:
             return give_points(s, actor=s.get(Member, parent_id), member=s.get(Member, ava),
                                data=PointsAward(kind="bonus", points=amount, reason="Helping"), clock=rules.clock,
-                               now=NOW).amount
+                               now=NOW).entry.amount
         return give
 
     successes, refusals = _outcomes(run_together(race_app, family.slug, [bonus(a) for a in amounts]))
