@@ -114,7 +114,7 @@ def test_parent_approves_from_the_bell_after_a_kid_finishes_on_the_tablet(browse
     if unread(parent):  # (a first approved chore can also earn Maya a badge, which parents hear about)
         parent.get_by_role("button", name="Mark all read").click()
     expect(parent.get_by_role("link", name="Notifications: 0 unread")).to_be_visible()
-    expect(parent.get_by_role("status")).to_have_text("0 unread")
+    expect(parent.locator("#main").get_by_role("status")).to_have_text("0 unread")
 
     # Maya's day shows the chore done with its points.
     tablet.reload()
@@ -141,11 +141,11 @@ def test_parent_chooses_emails_and_adds_a_webhook_on_a_phone(page: Page, live_se
     assert box is not None and box["width"] >= 44 and box["height"] >= 44, box  # the tap target is the label
     email_box.check()
     page.get_by_role("button", name="Save my choices").click()
-    expect(page.get_by_role("status")).to_contain_text("saved")
+    expect(page.locator("#main").get_by_role("status")).to_contain_text("saved")
     expect(page.get_by_role("checkbox", name="A chore is done and waiting for approval: Email")).to_be_checked()
     page.get_by_label("Daily summary email at (hour, 0–23)").fill("7")
     page.get_by_role("button", name="Save family times").click()
-    expect(page.get_by_role("status")).to_contain_text("delivery times are saved")
+    expect(page.locator("#main").get_by_role("status")).to_contain_text("delivery times are saved")
     expect(page.get_by_label("Daily summary email at (hour, 0–23)")).to_have_value("7")
     # No horizontal scrolling once the page has settled (a toast may slide in from the side for a moment).
     page.wait_for_function(f"document.documentElement.scrollWidth <= {PHONE['width']}", timeout=5_000)
