@@ -63,6 +63,16 @@ class LiveServer:
         return f"http://{host}{path}"
 
 
+def services_app(live_server: LiveServer) -> Any:
+    """An app on the live server's databases and Redis: journeys prepare their data through the real services."""
+    from app import create_app
+    from config import TestConfig
+
+    return create_app(TestConfig, PLATFORM_DATABASE_URL=PLATFORM_URL, FAMILY_DATABASE_URL=FAMILY_URL,
+                      DEDICATED_DATABASE_URL_TEMPLATE=DEDICATED_TEMPLATE, REDIS_URL=REDIS_URL,
+                      REDIS_KEY_PREFIX=REDIS_KEY_PREFIX, BASE_DOMAIN=live_server.base_domain)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from app.auth import DEVICE_COOKIE
-from e2e.conftest import DEDICATED_TEMPLATE, FAMILY_URL, PLATFORM_URL, REDIS_KEY_PREFIX, REDIS_URL, LiveServer
+from e2e.conftest import LiveServer, services_app
 
 TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 800}
@@ -42,7 +42,6 @@ def setup(live_server: LiveServer) -> Iterator[Setup]:
     and registers the family tablet (e2e/test_tablet_journey.py walks through that page)."""
     from sqlalchemy import select
 
-    from app import create_app
     from app.assignments.inputs import AssignmentInput
     from app.assignments.services import create_assignment, load_family_rules
     from app.auth.services import register_device
@@ -51,11 +50,8 @@ def setup(live_server: LiveServer) -> Iterator[Setup]:
     from app.db.bases import utcnow
     from app.members.models import Member
     from app.tenancy.context import family_context
-    from config import TestConfig
 
-    app = create_app(TestConfig, PLATFORM_DATABASE_URL=PLATFORM_URL, FAMILY_DATABASE_URL=FAMILY_URL,
-                     DEDICATED_DATABASE_URL_TEMPLATE=DEDICATED_TEMPLATE, REDIS_URL=REDIS_URL,
-                     REDIS_KEY_PREFIX=REDIS_KEY_PREFIX, BASE_DOMAIN=live_server.base_domain)
+    app = services_app(live_server)
     with app.app_context():
         with family_context("demo") as ctx:
             session = ctx.session

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from app.auth import DEVICE_COOKIE
-from e2e.conftest import DEDICATED_TEMPLATE, FAMILY_URL, PLATFORM_URL, REDIS_KEY_PREFIX, REDIS_URL, LiveServer
+from e2e.conftest import LiveServer, services_app
 
 DESKTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 768, "height": 1024}
@@ -33,7 +33,6 @@ def setup(live_server: LiveServer) -> Iterator[Setup]:
     """Through the services: two chores for Zoe today (one she has done already) and a registered tablet."""
     from sqlalchemy import select
 
-    from app import create_app
     from app.assignments.inputs import AssignmentInput
     from app.assignments.services import complete_assignment, create_assignment, load_family_rules
     from app.auth.services import register_device
@@ -42,11 +41,8 @@ def setup(live_server: LiveServer) -> Iterator[Setup]:
     from app.db.bases import utcnow
     from app.members.models import Member
     from app.tenancy.context import family_context
-    from config import TestConfig
 
-    app = create_app(TestConfig, PLATFORM_DATABASE_URL=PLATFORM_URL, FAMILY_DATABASE_URL=FAMILY_URL,
-                     DEDICATED_DATABASE_URL_TEMPLATE=DEDICATED_TEMPLATE, REDIS_URL=REDIS_URL,
-                     REDIS_KEY_PREFIX=REDIS_KEY_PREFIX, BASE_DOMAIN=live_server.base_domain)
+    app = services_app(live_server)
     with app.app_context():
         with family_context("demo") as ctx:
             session = ctx.session

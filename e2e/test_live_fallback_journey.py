@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from app.auth import DEVICE_COOKIE
-from e2e.conftest import (DEDICATED_TEMPLATE, FAMILY_URL, PLATFORM_URL, REDIS_KEY_PREFIX, REDIS_URL, LiveServer,
+from e2e.conftest import (LiveServer, services_app,
                           start_kid_turn)
 
 CHORE = "Water the tomatoes"
@@ -23,7 +23,6 @@ def tablet_token(live_server: LiveServer) -> Iterator[str]:
     """Leo's one-off chore for today (needs a parent's check), and the family tablet's device token."""
     from sqlalchemy import select
 
-    from app import create_app
     from app.assignments.inputs import AssignmentInput
     from app.assignments.services import create_assignment, load_family_rules
     from app.auth.services import register_device
@@ -32,11 +31,8 @@ def tablet_token(live_server: LiveServer) -> Iterator[str]:
     from app.db.bases import utcnow
     from app.members.models import Member
     from app.tenancy.context import family_context
-    from config import TestConfig
 
-    app = create_app(TestConfig, PLATFORM_DATABASE_URL=PLATFORM_URL, FAMILY_DATABASE_URL=FAMILY_URL,
-                     DEDICATED_DATABASE_URL_TEMPLATE=DEDICATED_TEMPLATE, REDIS_URL=REDIS_URL,
-                     REDIS_KEY_PREFIX=REDIS_KEY_PREFIX, BASE_DOMAIN=live_server.base_domain)
+    app = services_app(live_server)
     with app.app_context():
         with family_context("demo") as ctx:
             session = ctx.session

@@ -145,7 +145,6 @@ def setup(live_server: LiveServer) -> Setup:
     unaffordable): one of Maya's chores waiting for a parent, one approved, and a reward far beyond her points."""
     from sqlalchemy import select
 
-    from app import create_app
     from app.assignments.inputs import AssignmentInput
     from app.assignments.services import complete_assignment, create_assignment, load_family_rules, verify_assignment
     from app.auth.services import register_device
@@ -156,15 +155,12 @@ def setup(live_server: LiveServer) -> Setup:
     from app.rewards.inputs import RewardInput
     from app.rewards.services import create_reward
     from app.tenancy.context import family_context
-    from config import TestConfig
-    from e2e.conftest import DEDICATED_TEMPLATE, FAMILY_URL, PLATFORM_URL, REDIS_KEY_PREFIX, REDIS_URL
+    from e2e.conftest import services_app
 
     suffix = uuid.uuid4().hex[:4]
     names = {"waiting": f"Feed the fish {suffix}", "approved": f"Fold the towels {suffix}",
              "unaffordable": f"Trip to the moon {suffix}"}
-    app = create_app(TestConfig, PLATFORM_DATABASE_URL=PLATFORM_URL, FAMILY_DATABASE_URL=FAMILY_URL,
-                     DEDICATED_DATABASE_URL_TEMPLATE=DEDICATED_TEMPLATE, REDIS_URL=REDIS_URL,
-                     REDIS_KEY_PREFIX=REDIS_KEY_PREFIX, BASE_DOMAIN=live_server.base_domain)
+    app = services_app(live_server)
     with app.app_context():
         with family_context("demo") as ctx:
             session = ctx.session

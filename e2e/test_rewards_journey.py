@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from e2e.conftest import DEDICATED_TEMPLATE, FAMILY_URL, PLATFORM_URL, REDIS_KEY_PREFIX, REDIS_URL, LiveServer
+from e2e.conftest import LiveServer, services_app
 
 TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 800}
@@ -30,7 +30,6 @@ class Store:
 @pytest.fixture(scope="module")
 def store(live_server: LiveServer) -> Iterator[Store]:
     """Two rewards that need approval, and a bonus for Maya so she can afford both (through the services)."""
-    from app import create_app
     from app.assignments.services import load_family_rules
     from app.db import engines
     from app.db.bases import utcnow
@@ -39,14 +38,11 @@ def store(live_server: LiveServer) -> Iterator[Store]:
     from app.points.services import give_points
     from app.rewards.inputs import RewardInput
     from app.rewards.services import create_reward
-    from config import TestConfig
     from app.tenancy.context import family_context
 
     suffix = uuid.uuid4().hex[:4]
     made = Store(movie=f"Movie night {suffix}", story=f"Extra story {suffix}", bike=f"Bike {suffix}")
-    app = create_app(TestConfig, PLATFORM_DATABASE_URL=PLATFORM_URL, FAMILY_DATABASE_URL=FAMILY_URL,
-                     DEDICATED_DATABASE_URL_TEMPLATE=DEDICATED_TEMPLATE, REDIS_URL=REDIS_URL,
-                     REDIS_KEY_PREFIX=REDIS_KEY_PREFIX, BASE_DOMAIN=live_server.base_domain)
+    app = services_app(live_server)
     with app.app_context():
         with family_context("demo") as ctx:
             session = ctx.session
