@@ -66,6 +66,19 @@ def _version_of(endpoint: str, filename: str) -> str | None:
     folder = _static_folder(endpoint)
     if folder is None:
         return None
+    if current_app.debug:  # development: an edited file gets its new fingerprint on the next page
+        return _file_version(folder, filename)
+    return _deployed_version(folder, filename)
+
+
+@lru_cache(maxsize=1024)
+def _deployed_version(folder: str, filename: str) -> str | None:
+    """A running server's files do not change (a deploy restarts it): resolved and hashed once, not per link (a page
+    links about fifteen; resolving each path was a fifth of the landing page's CPU). Bounded: names come from URLs."""
+    return _file_version(folder, filename)
+
+
+def _file_version(folder: str, filename: str) -> str | None:
     path = (Path(folder) / filename).resolve()
     if not path.is_relative_to(Path(folder).resolve()):
         return None

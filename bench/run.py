@@ -75,8 +75,8 @@ def load_average() -> str:
 
 # --- credentials ----------------------------------------------------------------------------------------------
 
-def write_families(path: Path) -> None:
-    """A Lua table: per family its Host, kid and parent cookies, bearer tokens, kid id and tap assignment ids."""
+def credentials() -> tuple[str, list[dict[str, Any]]]:
+    """Each family's Host, kid and parent session cookies, bearer tokens, kid id and tap ids, and the CSRF token."""
     import jwt
     from itsdangerous import URLSafeTimedSerializer
 
@@ -102,25 +102,38 @@ def write_families(path: Path) -> None:
     secret, issuer = app.config["JWT_SECRET"], app.config["JWT_ISSUER"]
     now = int(time.time())
     exp = now + int(timedelta(hours=6).total_seconds())
-    lines = [f'return {{apex = "localhost:{PORT}", csrf = "{csrf_token}",']
+    families = []
     for n in range(1, fleet.POOLED + fleet.DEDICATED + 1):
         family_id = str(fleet.clone_uuid(template_id, n))
         kid, parent = fleet.clone_uuid(kid_id, n), fleet.clone_uuid(parent_id, n)
-        kid_cookie = serializer.dumps({"family_id": family_id, "_user_id": fleet.clone_token(hashes[kid_id], n),
-                                       "_fresh": True, "csrf_token": csrf_raw})
-        parent_cookie = serializer.dumps({"family_id": family_id, "_fresh": True, "csrf_token": csrf_raw,
-                                          "_user_id": fleet.clone_token(hashes[parent_id], n)})
+
+        def cookie(member: uuid.UUID, family_id: str = family_id, n: int = n) -> str:
+            token_hash = fleet.clone_token(hashes[member], n)
+            return "session=" + serializer.dumps({"family_id": family_id, "_user_id": token_hash, "_fresh": True,
+                                                  "csrf_token": csrf_raw})
 
         def token(member: uuid.UUID, username: str, is_parent: bool, family_id: str = family_id) -> str:
             return jwt.encode({"user_id": str(member), "family_id": family_id, "username": username,
                                "is_parent": is_parent, "iss": issuer, "exp": exp, "nbf": now - 60, "iat": now - 60},
                               secret, algorithm="HS256")
 
-        tap_ids = ",".join(f'"{fleet.clone_uuid(t, n)}"' for t in taps)
+        families.append({"host": f"{fleet.slug(n)}.localhost:{PORT}", "kid_cookie": cookie(kid_id),
+                         "parent_cookie": cookie(parent_id), "kid_jwt": token(kid, "maya", False),
+                         "parent_jwt": token(parent, "alex", True), "kid_id": str(kid),
+                         "taps": [str(fleet.clone_uuid(t, n)) for t in taps]})
+    return csrf_token, families
+
+
+def write_families(path: Path) -> None:
+    """The families' credentials as a Lua table for bench/mix.lua."""
+    csrf_token, families = credentials()
+    lines = [f'return {{apex = "localhost:{PORT}", csrf = "{csrf_token}",']
+    for f in families:
+        tap_ids = ",".join(f'"{t}"' for t in f["taps"])
         lines.append(
-            f'{{host = "{fleet.slug(n)}.localhost:{PORT}", kid_cookie = "session={kid_cookie}", '
-            f'parent_cookie = "session={parent_cookie}", kid_jwt = "{token(kid, "maya", False)}", '
-            f'parent_jwt = "{token(parent, "alex", True)}", kid_id = "{kid}", taps = {{{tap_ids}}}}},')
+            f'{{host = "{f["host"]}", kid_cookie = "{f["kid_cookie"]}", parent_cookie = "{f["parent_cookie"]}", '
+            f'kid_jwt = "{f["kid_jwt"]}", parent_jwt = "{f["parent_jwt"]}", kid_id = "{f["kid_id"]}", '
+            f'taps = {{{tap_ids}}}}},')
     lines.append("}")
     path.write_text("\n".join(lines))
 
