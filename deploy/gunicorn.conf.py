@@ -68,3 +68,11 @@ def on_starting(server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
     if exposed:
         raise SystemExit(f"the development config binds only to loopback, not {', '.join(exposed)} "
                          "(deploy with HOUSEPOINTS_CONFIG=production)")
+
+
+def when_ready(_server):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """The preloaded app's objects move to the collector's permanent generation before any worker forks: a
+    collection in a worker then never writes to their pages, which stay shared with the master (copy-on-write)."""
+    import gc
+
+    gc.freeze()
