@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FamilyClient
+
 ROOT = Path(__file__).resolve().parents[1]
 APP_CSS = ROOT / "static" / "css" / "app.css"
 SHEETS = sorted((ROOT / "static" / "css").glob("*.css"))
@@ -89,3 +91,23 @@ def test_text_keeps_aa_contrast(theme: str, text: str, background: str) -> None:
     colours = palettes()[theme]
     ratio = contrast(colours[text], colours[background])
     assert ratio >= 4.5, f"{theme}: {text} {colours[text]} on {background} {colours[background]} is {ratio:.2f}:1"
+
+
+def test_the_installed_tablet_takes_its_colours_from_the_themes(client: FamilyClient) -> None:
+    """The manifest has one colour of each kind, so it takes the light theme's (the top bar, the page); the page's
+    theme-color tags give each theme its own bar, the dark one included."""
+    manifest = client.get("/manifest.webmanifest").get_json()
+    page = (ROOT / "templates" / "base.html").read_text()
+    bars = {media: colour for colour, media in re.findall(
+        r'<meta name="theme-color" content="(#[0-9a-f]{6})" media="\(prefers-color-scheme: (light|dark)\)">', page)}
+    light, dark = palettes()["light"], palettes()["dark"]
+    assert manifest["theme_color"] == bars["light"] == normalised(light["--card"])
+    assert bars["dark"] == normalised(dark["--card"])
+    assert manifest["background_color"] == normalised(light["--bg"])
+
+
+def normalised(colour: str) -> str:
+    """#fff → #ffffff, as the manifest and the theme-color tags write it."""
+    named = {"white": "#ffffff", "black": "#000000"}
+    digits = named.get(colour, colour).lstrip("#").lower()
+    return "#" + ("".join(c * 2 for c in digits) if len(digits) == 3 else digits)

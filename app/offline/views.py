@@ -13,7 +13,9 @@ def manifest() -> BaseResponse:
     response = jsonify({
         "name": f"{g.family.name} · HousePoints", "short_name": g.family.name[:12] or "HousePoints",
         "start_url": url_for("tablet.wall"), "scope": "/", "display": "fullscreen", "orientation": "any",
-        "background_color": "#f7f7fb", "theme_color": "#4b5bdc",
+        # One value each (a manifest cannot follow the device's theme): the light theme's top bar and page colours,
+        # as templates/base.html's light theme-color and static/css/app.css; its dark theme-color tag drives dark.
+        "background_color": "#f7f7fb", "theme_color": "#ffffff",
         "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
     })
     response.mimetype = "application/manifest+json"

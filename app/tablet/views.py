@@ -369,11 +369,9 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
     staged = None
     try:
         with unit_of_work(session) as work:
-            if upload is not None and upload.filename:
-                # Checked and re-encoded before anything changes: a bad file leaves the assignment as it was.
-                photo = prepare_photo(read_upload(upload.stream))
-                staged = stage_photo(uploads_root(), g.family.id, assignment_id, photo)
-                work.stage(staged)  # published after the commit, discarded on any failure
+            # Checked and re-encoded before anything changes (and before the row is locked): a bad file leaves the
+            # assignment as it was.
+            photo = prepare_photo(read_upload(upload.stream)) if upload is not None and upload.filename else None
             # One read: the row, locked, with its chore. It is also the ownership check (a sibling's is not found)
             # and answers a second tap on a card that already flipped without a second transaction.
             assignment = lock_assignment(session, assignment_id)
@@ -381,7 +379,12 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
                 raise NotFound("Assignment not found")
             if (is_htmx() and assignment.status in ("pending_verification", "verified")
                     and assignment.completed_by == kid.id):
-                return _card_fragment(assignment)  # a second tap: nothing changes, nothing to commit
+                # A second tap (a tablet's replayed offline tap, its photo too): nothing changes, and the photo a
+                # parent may already have looked at is not replaced by the repeat's.
+                return _card_fragment(assignment)
+            if photo is not None:
+                staged = stage_photo(uploads_root(), g.family.id, assignment_id, photo)
+                work.stage(staged)  # published after the commit, discarded on any failure
             assignment = complete_locked(session, assignment, actor=kid, rules=current_rules(), now=request_now(),
                                          photo_name=staged.name if staged else None)
             work.after_commit(lambda: _publish_assignment_change(assignment,

@@ -277,10 +277,14 @@
     sayOnCard(event.detail.elt, status === 413 ? say("photoTooBig", "That photo is too big. Try again with a smaller one.")
       : status === 401 ? say("turnEnded", "Your turn has ended. Sign in again.") : say("failed", "That didn't work. Please try again."));
   });
-  // Offline, a tap on a chore without a photo is kept on the tablet and sent when the connection returns. A replay
-  // is harmless: the server completes an assignment once, and answers a repeat by the same kid with the card as
-  // it is (no second credit); the Idempotency-Key names the tap.
+  // Offline, a tap on a chore is kept on the tablet and sent when the connection returns; a photo chosen for it waits
+  // in IndexedDB (localStorage holds only text) and goes with it, as the same form would have sent it. A replay is
+  // harmless: the server completes an assignment once, and answers a repeat by the same kid with the card as it is
+  // (no second credit, the first photo kept); the Idempotency-Key names the tap.
   var QUEUE_KEY = "housepoints.offlineTaps";
+  var PHOTO_DB = "housepoints-offline";
+  var PHOTO_STORE = "photos";
+  var replaying = false;
 
   function queuedTaps() {
     try {
@@ -296,24 +300,103 @@
     } catch (e) { /* private mode: the tap is lost, as it would be without a queue */ }
   }
 
-  function replayTaps() {
-    var taps = queuedTaps();
-    if (!taps.length || !navigator.onLine) {
-      return;
+  // One request on the store of waiting photos (keyed by the tap's key), resolved with its result once committed.
+  function withPhotos(mode, act) {
+    return new Promise(function (resolve, reject) {
+      if (!window.indexedDB) {
+        reject(new Error("no IndexedDB"));
+        return;
+      }
+      var opening = window.indexedDB.open(PHOTO_DB, 1);
+      opening.onupgradeneeded = function () { opening.result.createObjectStore(PHOTO_STORE); };
+      opening.onerror = function () { reject(opening.error); };
+      opening.onsuccess = function () {
+        var db = opening.result;
+        var done = db.transaction(PHOTO_STORE, mode);
+        var request = act(done.objectStore(PHOTO_STORE));
+        done.oncomplete = function () { db.close(); resolve(request.result); };
+        done.onerror = done.onabort = function () { db.close(); reject(done.error); };
+      };
+    });
+  }
+
+  function forgetPhoto(tap) {
+    return tap.photo ? withPhotos("readwrite", function (store) { return store.delete(tap.key); })
+      .catch(function () {}) : Promise.resolve();
+  }
+
+  // The tap's body: its CSRF token, and its photo when it has one (null: the photo is gone, nothing left to send).
+  function tapBody(tap) {
+    if (!tap.photo) {
+      return Promise.resolve(new URLSearchParams({ csrf_token: tap.csrf }));
     }
-    Promise.all(taps.map(function (tap) {
+    return withPhotos("readonly", function (store) { return store.get(tap.key); }).then(function (file) {
+      if (!file) {
+        return null;
+      }
+      var form = new FormData();
+      form.append("csrf_token", tap.csrf);
+      form.append("photo", file, file.name || "photo.jpg");
+      return form;
+    });
+  }
+
+  // Resolves with the tap's key once the server answered it (done, or refused for good), else null (kept).
+  function sendTap(tap) {
+    return tapBody(tap).then(function (body) {
+      if (body === null) {
+        return tap.key;
+      }
       return window.fetch(tap.action, {
-        method: "POST", credentials: "same-origin", body: new URLSearchParams({ csrf_token: tap.csrf }),
+        method: "POST", credentials: "same-origin", body: body,
         headers: { "HX-Request": "true", "X-CSRFToken": tap.csrf, "Idempotency-Key": tap.key },
       }).then(function (response) {
-        return response.status < 500 ? tap.key : null;  // answered: done, or refused for good
-      }).catch(function () {
-        return null;
+        return response.status < 500 ? tap.key : null;
       });
-    })).then(function (sent) {
+    }).catch(function () {
+      return null;
+    });
+  }
+
+  function replayTaps() {
+    var taps = queuedTaps();
+    if (replaying || !taps.length || !navigator.onLine) {
+      return;
+    }
+    replaying = true;
+    Promise.all(taps.map(sendTap)).then(function (sent) {
       keepTaps(queuedTaps().filter(function (tap) { return sent.indexOf(tap.key) === -1; }));
+      return Promise.all(taps.filter(function (tap) { return sent.indexOf(tap.key) !== -1; }).map(forgetPhoto));
+    }).catch(function () { /* what was not sent stays queued */ }).then(function () {
+      replaying = false;
       if (window.htmx && document.body) {
         htmx.trigger(document.body, "livePoll");
+      }
+    });
+  }
+
+  // Keep a tap (and its photo first: a tap whose photo could not be kept is not queued at all).
+  function queueTap(form, csrf) {
+    var action = form.getAttribute("action");
+    var input = form.classList.contains("with-photo") ? form.querySelector("input[type=file]") : null;
+    var file = input && input.files && input.files[0];
+    if (input && !file) {
+      return Promise.reject(new Error("no photo"));
+    }
+    var tap = { action: action, csrf: csrf, key: action + "@" + Date.now(), photo: Boolean(file) };
+    var kept = file ? withPhotos("readwrite", function (store) { return store.put(file, tap.key); })
+      : Promise.resolve();
+    return kept.then(function () {
+      var taps = queuedTaps();
+      keepTaps(taps.filter(function (old) { return old.action !== action; }).concat([tap]));
+      taps.filter(function (old) { return old.action === action; }).forEach(forgetPhoto);
+      if (input) {
+        // The photo is safe on the tablet: an emptied picker lets the cards refresh when the tap has been sent.
+        input.value = "";
+        var picker = input.closest(".photo-picker");
+        if (picker) {
+          picker.classList.remove("chosen");
+        }
       }
     });
   }
@@ -321,15 +404,22 @@
   document.addEventListener("htmx:sendError", function (event) {
     var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form.chore-action");
     var csrf = form && form.querySelector("[name=csrf_token]");
-    if (form && csrf && !form.classList.contains("with-photo")) {
-      var action = form.getAttribute("action");
-      var taps = queuedTaps().filter(function (tap) { return tap.action !== action; });
-      taps.push({ action: action, csrf: csrf.value, key: action + "@" + Date.now() });
-      keepTaps(taps);
-      sayOnCard(form, say("savedOffline", "Saved on the tablet. It will be sent when the connection is back."));
+    var input = form && form.querySelector("input[type=file][data-max-bytes]");
+    var file = input && input.files && input.files[0];
+    if (file && file.size > parseInt(input.dataset.maxBytes, 10)) {
+      // Never kept to be refused later: the kid can take a smaller one now.
+      sayOnCard(form, say("photoTooBig", "That photo is too big. Try again with a smaller one."));
       return;
     }
-    sayOnCard(event.detail.elt, say("noConnection", "No connection. Please try again."));
+    if (!form || !csrf) {
+      sayOnCard(event.detail.elt, say("noConnection", "No connection. Please try again."));
+      return;
+    }
+    queueTap(form, csrf.value).then(function () {
+      sayOnCard(form, say("savedOffline", "Saved on the tablet. It will be sent when the connection is back."));
+    }, function () {
+      sayOnCard(form, say("noConnection", "No connection. Please try again."));
+    });
   });
   window.addEventListener("online", replayTaps);
   replayTaps();

@@ -142,6 +142,34 @@ def test_a_failed_completion_keeps_no_photo(signed_in: Callable[..., FamilyClien
     assert response.status_code == 400 and stored_files(uploads) == []  # the staged files were discarded
 
 
+def test_a_replayed_photo_tap_keeps_the_first_photo_and_credits_once(
+        signed_in: Callable[..., FamilyClient], post: Poster, maya: Member,
+        make_assignment: Callable[..., Assignment], uploads: Path, family: FamilyRecord,
+        load: Callable[..., object], in_family) -> None:  # noqa: ANN001
+    """The tablet replays an offline tap with its photo when the connection returns, and again if the answer was lost:
+    the repeat is answered with the card as it is, and neither the photo nor the points change."""
+    from sqlalchemy import func, select
+
+    from app.points.models import LedgerEntry
+
+    chore = make_assignment(maya, points=7, chore={"requires_photo": True, "requires_verification": False})
+    client = signed_in(maya)
+    assert complete_with(post, client, chore, photo_bytes("JPEG", (800, 600))).status_code == 200
+    first = (uploads / str(family.id) / f"{chore.id}.jpg").read_bytes()
+
+    again = complete_with(post, client, chore, photo_bytes("PNG", (400, 300)), filename="other.png",
+                          content_type="image/png")
+
+    assert again.status_code == 200 and "Done!" in again.get_data(as_text=True)
+    assert stored_files(uploads) == [f"{family.id}/{chore.id}.jpg", f"{family.id}/{chore.id}_thumb.jpg"]
+    assert (uploads / str(family.id) / f"{chore.id}.jpg").read_bytes() == first  # not replaced by the repeat's
+    stored = load(Assignment, chore.id)
+    assert stored.status == "verified" and stored.points_earned == 7
+    with in_family(family) as ctx:
+        assert ctx.session.scalar(select(func.count()).select_from(LedgerEntry)
+                                  .where(LedgerEntry.member_id == maya.id)) == 1  # credited once
+
+
 # --- serving -------------------------------------------------------------------------------------------------------
 
 @pytest.fixture
