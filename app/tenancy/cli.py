@@ -64,7 +64,7 @@ def create_command(slug: str, name: str, placement: str | None, timezone: str, p
         except ProvisioningError as error:
             hint = f" Free alternatives: {', '.join(error.alternatives)}." if error.alternatives else ""
             raise click.ClickException(f"{error}{hint}") from None
-    registry().invalidate(family.slug)  # type: ignore[operator]  # the package's registry(), not its module
+    registry().invalidate(family.slug)  # type: ignore[operator, unused-ignore]  # the package's registry(), not its module
     click.echo(f"Created family {family.slug} ({family.placement}) on cluster {family.cluster} "
                f"in {time.perf_counter() - started:.2f}s")
 
@@ -166,7 +166,7 @@ def move_command(slug: str, to_cluster: str, placement: str | None, offline: boo
     started = time.perf_counter()
     with Session(platform_engine(), expire_on_commit=False) as session:
         try:
-            report = move_family(session, engines(), placement_config(), registry(),  # type: ignore[operator]
+            report = move_family(session, engines(), placement_config(), registry(),  # type: ignore[operator, unused-ignore]
                                  slug=slug, to_cluster=to_cluster, placement=placement,
                                  drain_seconds=current_app.config["MOVE_DRAIN_SECONDS"], offline=offline,
                                  progress=click.echo)
@@ -196,7 +196,7 @@ def purge_command(slug: str | None) -> None:
             purged = purge_families(session, engines(), placement_config(), now=utcnow(), slug=slug,
                                     uploads_root=Path(current_app.config["UPLOADS_DIR"]),
                                     grace_days=current_app.config["DELETION_GRACE_DAYS"],
-                                    forget=registry().invalidate)  # type: ignore[operator]
+                                    forget=registry().invalidate)  # type: ignore[operator, unused-ignore]
         except PurgeRefused as refusal:
             raise click.ClickException(str(refusal)) from None
     for result in purged:
