@@ -32,6 +32,8 @@ ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/12",
     "REDIS_KEY_PREFIX": "hpfleet",
     "BENCH_CEILING_ROUTE": "1",  # the `SELECT 1` ceiling route exists only when this is set
+    # bench/run.py scrapes /metrics after each run (view-cache and registry hit rates); production trusts no network.
+    "OPERATOR_TOKEN": "fleet-bench-operator-token-only-for-this-benchmark",
     "FLASK_APP": "wsgi:app",
 }
 

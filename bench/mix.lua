@@ -1,8 +1,15 @@
 -- The fleet mix for wrk: every request picks a family (uniform or Zipf), then a kind by weight, and sends that
 -- family's Host, cookies, CSRF token or bearer token. Each request carries X-Request-ID "<run>-<kind>-<thread>-<n>"
 -- so bench/run.py can read per-kind server times and statuses from the app's JSON request log.
--- Arguments (after `--`): <families data file> <mode: mix|ceiling> <distribution: uniform|zipf> <run name>
---                         <first family index> <last family index>
+-- Arguments (after `--`): <families data file> <mode: mix|ceiling|sweep> <distribution: uniform|zipf> <run name>
+--                         <first family index> <last family index> <wrk threads>
+--
+-- Mode `sweep` brings a server to steady state before the measured runs: no taps, no landing page, and request i
+-- (counted over all threads) goes to family first + i mod N with the read kind SWEEP_KINDS[(pass + i) mod 6], so
+-- every family is read once per pass and, over six passes, once in each kind. Each thread writes "SWEEP <tid> <n>"
+-- every 250 requests it made; bench/run.py stops wrk (SIGINT) once every thread made its share of the passes.
+-- Sweep requests close their connection: a kept-alive connection stays on the gunicorn worker that accepted it
+-- (24/76 measured), so each read of a family must pick its worker anew for every worker to meet every family.
 
 local threads = {}
 local counter = 0
@@ -23,6 +30,8 @@ local KINDS = {
   {"api_my_assignments", 10}, {"api_points", 5}, {"api_leaderboard", 10}, {"landing", 10},
 }
 local kind_cdf = {}
+-- The sweep's read kinds, in the order a family meets them pass after pass.
+local SWEEP_KINDS = {"kid_view", "parent_today", "api_chores", "api_my_assignments", "api_points", "api_leaderboard"}
 
 function init(args)
   families = dofile(args[1])
@@ -81,11 +90,26 @@ local function next_tap(index)
   return f.taps[slot]
 end
 
+-- Request i of the sweep over all threads (thread t makes i = t - 1, t - 1 + nthreads, …): its family and kind.
+local function sweep_pick()
+  local i = (counter - 1) * nthreads + (tid - 1)
+  local n = last - first + 1
+  local pass = math.floor(i / n)
+  local offset = i % n
+  if counter % 250 == 0 then io.write("SWEEP " .. tid .. " " .. counter .. "\n"); io.stdout:flush() end
+  return first + offset, SWEEP_KINDS[(pass + offset) % #SWEEP_KINDS + 1]
+end
+
 function request()
   counter = counter + 1
-  local index = pick_family()
+  local index, kind
+  if mode == "sweep" then
+    index, kind = sweep_pick()
+  else
+    index = pick_family()
+    kind = mode == "ceiling" and "ceiling" or pick_kind()
+  end
   local f = families[index]
-  local kind = mode == "ceiling" and "ceiling" or pick_kind()
   local headers = {["Host"] = f.host}
   local method, path, body = "GET", nil, nil
   if kind == "ceiling" then
@@ -117,6 +141,7 @@ function request()
   else
     path = "/"; headers["Host"] = apex
   end
+  if mode == "sweep" then headers["Connection"] = "close" end
   headers["X-Request-ID"] = run .. "-" .. kind .. "-" .. tid .. "-" .. counter
   return wrk.format(method, path, headers, body)
 end

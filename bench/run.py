@@ -3,6 +3,13 @@
     .venv/bin/python -m bench.run                  # the full run (seed when missing, refresh, 6 wrk runs)
     .venv/bin/python -m bench.run --duration 15    # shorter wrk runs
     .venv/bin/python -m bench.run --no-write       # print the results, leave docs/PERFORMANCE.md alone
+    .venv/bin/python -m bench.run --no-sweep       # no warm-up sweep: every run meets a cold server
+
+Before the measured runs a sweep reads every family in order, `--sweep-passes` times (kid view, /today and the API
+reads in turn), so each gunicorn worker has seen each family — the steady state of a server that has run for days,
+not one that meets nearly every family for the first time; the sweep's own numbers are the "cold fleet" row.
+After each wrk run `/metrics` is scraped (with the fleet's OPERATOR_TOKEN) for that run's view-cache and registry
+hit rates.
 
 gunicorn runs deploy/gunicorn.conf.py with the production config, the fleet's databases and real Redis, on
 127.0.0.1:<port> with BASE_DOMAIN=localhost:<port>; wrk sends each family's Host header (f00001.localhost:<port>).
@@ -216,20 +223,122 @@ class ConnectionSampler(threading.Thread):
 
 # --- one wrk run ----------------------------------------------------------------------------------------------
 
-def wrk(run: Run, families: Path, *, duration: int, connections: int, threads: int, warmup: int) -> dict[str, Any]:
-    script = str(fleet.ROOT / "bench" / "mix.lua")
-    base = ["wrk", f"-t{threads}", f"-c{connections}", "--timeout", "10s", "--latency", "-s", script,
-            f"http://127.0.0.1:{PORT}/", "--", str(families), run.mode, run.dist]
-    tail = [str(run.first), str(run.last), str(threads)]
-    if warmup:
-        subprocess.run([*base[:6], f"-d{warmup}s", *base[6:], f"warm{run.name}", *tail], capture_output=True,
-                       text=True, timeout=warmup + 60)
-    out = subprocess.run([*base[:6], f"-d{duration}s", *base[6:], run.name, *tail], capture_output=True, text=True,
-                         timeout=duration + 120)
-    found = re.search(r"WRKJSON (\{.*\})", out.stdout)
+def wrk_command(run: Run, families: Path, *, seconds: int, connections: int, threads: int,
+                request_prefix: str) -> list[str]:
+    """wrk running bench/mix.lua for this run; `request_prefix` starts every X-Request-ID it sends."""
+    return ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s",
+            str(fleet.ROOT / "bench" / "mix.lua"), f"http://127.0.0.1:{PORT}/", "--", str(families), run.mode,
+            run.dist, request_prefix, str(run.first), str(run.last), str(threads)]
+
+
+def wrk_result(stdout: str, stderr: str) -> dict[str, Any]:
+    found = re.search(r"WRKJSON (\{.*\})", stdout)
     if not found:
-        raise SystemExit(f"wrk gave no result:\n{out.stdout}\n{out.stderr}")
+        raise SystemExit(f"wrk gave no result:\n{stdout}\n{stderr}")
     return dict(json.loads(found.group(1)))
+
+
+def warm_up(run: Run, families: Path, *, seconds: int, connections: int, threads: int) -> None:
+    """A few seconds of the run's own traffic first, left out of every figure (its requests say `warm<run>`)."""
+    subprocess.run(wrk_command(run, families, seconds=seconds, connections=connections, threads=threads,
+                               request_prefix=f"warm{run.name}"), capture_output=True, text=True, timeout=seconds + 60)
+
+
+def wrk(run: Run, families: Path, *, duration: int, connections: int, threads: int) -> dict[str, Any]:
+    """The measured run."""
+    out = subprocess.run(wrk_command(run, families, seconds=duration, connections=connections, threads=threads,
+                                     request_prefix=run.name), capture_output=True, text=True, timeout=duration + 120)
+    return wrk_result(out.stdout, out.stderr)
+
+
+def sweep(run: Run, families: Path, *, passes: int, connections: int, threads: int,
+          limit_seconds: int) -> dict[str, Any]:
+    """Read every family of the run `passes` times in order (bench/mix.lua mode `sweep`); wrk's result plus timing.
+
+    wrk runs until every thread has made its share of the passes (each writes its request count as it goes), then
+    gets SIGINT, which ends it early with its usual summary; `limit_seconds` caps a sweep that cannot finish.
+    """
+    families_count = run.last - run.first + 1
+    share = math.ceil(passes * families_count / threads)  # requests each thread makes
+    command = wrk_command(run, families, seconds=limit_seconds, connections=connections, threads=threads,
+                          request_prefix=run.name)
+    made: dict[str, int] = {}
+    pass_times: list[float] = []
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        if not line.startswith("SWEEP "):
+            lines.append(line)
+            continue
+        _, thread, count = line.split()
+        made[thread] = int(count)
+        if len(made) < threads:
+            continue
+        slowest = min(made.values())
+        while len(pass_times) < passes and slowest * threads >= (len(pass_times) + 1) * families_count:
+            pass_times.append(time.perf_counter() - started)
+            seconds = pass_times[-1] - (pass_times[-2] if len(pass_times) > 1 else 0.0)
+            say(f"  sweep pass {len(pass_times)}/{passes}: {families_count:,} requests in {seconds:.0f} s "
+                f"({families_count / seconds:.0f} req/s), {pass_times[-1]:.0f} s so far, load {load_average()}")
+        if slowest >= share and process.poll() is None:
+            process.send_signal(signal.SIGINT)  # wrk stops its threads and prints the summary
+    stderr = process.stderr.read() if process.stderr else ""
+    process.wait(timeout=60)
+    result = wrk_result("".join(lines), stderr)
+    per_pass, previous = [], 0.0
+    for moment in pass_times:
+        per_pass.append(round(families_count / (moment - previous), 1))
+        previous = moment
+    return {**result, "passes": passes, "passes_done": len(pass_times),
+            "sweep_seconds": round(time.perf_counter() - started, 1), "pass_rps": per_pass}
+
+
+# --- the server's own counters ----------------------------------------------------------------------------------
+
+CACHE_COUNTERS = {"view cache": "housepoints_view_cache_total", "registry": "housepoints_registry_lookups_total"}
+
+
+def scrape_metrics() -> dict[str, dict[str, float]]:
+    """The cache counters from `/metrics` (summed over the workers), by outcome; empty if the scrape failed."""
+    request = urllib.request.Request(f"http://127.0.0.1:{PORT}/metrics", headers={
+        "Host": f"localhost:{PORT}", "Authorization": f"Bearer {os.environ.get('OPERATOR_TOKEN', '')}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+    except OSError as error:
+        say(f"  /metrics not scraped: {error}")
+        return {}
+    return cache_counters(text)
+
+
+def cache_counters(text: str) -> dict[str, dict[str, float]]:
+    """The cache counters by outcome, read from the Prometheus text format."""
+    counters: dict[str, dict[str, float]] = {name: {} for name in CACHE_COUNTERS}
+    for name, metric in CACHE_COUNTERS.items():
+        for outcome, value in re.findall(rf'^{metric}\{{outcome="(\w+)"\}} (\S+)$', text, re.MULTILINE):
+            counters[name][outcome] = float(value)
+    return counters
+
+
+def hit_rates(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Each cache's hits, lookups and hit share between two scrapes (a run's own traffic)."""
+    rates: dict[str, Any] = {}
+    for name in CACHE_COUNTERS:
+        if name not in before or name not in after:
+            continue
+        delta = {outcome: after[name][outcome] - before[name].get(outcome, 0.0) for outcome in after[name]}
+        lookups = sum(delta.values())
+        rates[name] = {"hits": int(delta.get("hit", 0)), "lookups": int(lookups),
+                       "by_outcome": {outcome: int(count) for outcome, count in sorted(delta.items())},
+                       "hit_rate": round(delta.get("hit", 0) / lookups, 3) if lookups else None}
+    return rates
+
+
+def hit_rate_cell(outcome: dict[str, Any], name: str) -> str:
+    rate = outcome.get("caches", {}).get(name, {}).get("hit_rate")
+    return "–" if rate is None else f"{rate:.0%}"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -282,20 +391,25 @@ def report(results: dict[str, Any]) -> str:
              f"on the same host. wrk {results['wrk_args']}, {results['duration']} s per run after a "
              f"{results['warmup']} s warm-up. Machine: {results['machine']['cpus']} × {results['machine']['cpu']}, "
              f"{results['machine']['memory_gb']} GB; Python {results['machine']['python']}.", "",
-             "| run | families | req/s | p50 | p95 | p99 | errors (wrk) | RSS per worker (MB) | max PG conns | "
-             "load before |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| run | families | req/s | p50 | p95 | p99 | errors (wrk) | view cache hits | registry hits | "
+             "RSS per worker (MB) | max PG conns | load before |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for run in runs:
         r = run["wrk"]
         errors = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"] + r["status_errors"]
-        lines.append(f"| {run['name']} | {run['dist']} {run['first']}–{run['last']} | {r['rps']:,.0f} | "
+        families = f"{run['dist']} {run['first']}–{run['last']}"
+        if run["mode"] == "sweep":
+            families = f"each {r['passes_done']} × in order {run['first']}–{run['last']}"
+        lines.append(f"| {run_label(run)} | {families} | {r['rps']:,.0f} | "
                      f"{r['p50_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {errors} | "
+                     f"{hit_rate_cell(run, 'view cache')} | {hit_rate_cell(run, 'registry')} | "
                      f"{', '.join(map(str, run['rss_mb']))} | {run['max_pg_connections']} | {run['load_before']} |")
+    lines += ["", sweep_note(runs)]
     ratios = results["ratios"]
     lines += ["", "Ratios: " + ", ".join(f"{name} = {value:.2f}" for name, value in ratios.items()), ""]
     for run in runs:
         if not run["kinds"] or run["mode"] == "ceiling":
             continue
-        lines += [f"Server time per kind, `{run['name']}` (request log `duration_ms`):", "",
+        lines += [f"Server time per kind, `{run_label(run)}` (request log `duration_ms`):", "",
                   "| kind | requests | p50 | p95 | p99 | 4xx/5xx |", "|---|---|---|---|---|---|"]
         for kind, k in run["kinds"].items():
             lines.append(f"| {kind} | {k['count']:,} | {k['p50_ms']:.1f} ms | {k['p95_ms']:.1f} ms | "
@@ -313,6 +427,29 @@ def report(results: dict[str, Any]) -> str:
                   f"{tick['jobs_failed']} jobs failed, {tick['jobs_expired']} expired unstarted.", ""]
     lines += [f"Raw results: `{results['results_file']}`.", "", END]
     return "\n".join(lines)
+
+
+def run_label(run: dict[str, Any]) -> str:
+    return "cold fleet (the sweep)" if run["mode"] == "sweep" else run["name"]
+
+
+def sweep_note(runs: list[dict[str, Any]]) -> str:
+    """What the first row is, or that there was no sweep and every run met a cold server."""
+    from app.view_cache import VIEW_CACHE_SECONDS
+
+    swept = next((run for run in runs if run["mode"] == "sweep"), None)
+    if swept is None:
+        return ("No warm-up sweep (`--no-sweep`): the runs met a server whose workers had seen few of the families "
+                "before, so nearly every request was its family's first in that worker (cold caches).")
+    r = swept["wrk"]
+    return (f"Cold fleet: before the measured runs the new server read every family in order, {r['passes_done']} "
+            f"times (of {r['passes']} asked; kid view, parent `/today` and the four API reads in turn, no taps), "
+            f"{r['requests']:,} requests in {r['sweep_seconds']:.0f} s; requests/s per pass "
+            f"{', '.join(f'{rps:,.0f}' for rps in r['pass_rps'])} (the first pass is every family's first request "
+            f"on this server). The runs below met that server, as one that has run for days: their registry hit rate "
+            f"says how many families each worker had already met (rules and remembered days go with it), their view "
+            f"cache hit rate how many reads the cache held (entries live {VIEW_CACHE_SECONDS} s, the dashboard's a "
+            f"minute at most).")
 
 
 def write_doc(text: str) -> None:
@@ -333,6 +470,12 @@ def main() -> int:
     parser.add_argument("--runs", default="ceiling,uniform,zipf,pooled,dedicated,tick",
                         help="which runs, comma-separated (default: all; `tick` is the fleet tick, after the wrk runs)")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/PERFORMANCE.md")
+    parser.add_argument("--no-sweep", action="store_true",
+                        help="no warm-up sweep before the runs: they meet a cold server (the old behaviour)")
+    parser.add_argument("--sweep-passes", type=int, default=5,
+                        help="reads of every family in the warm-up sweep (default 5: with 2 workers each family "
+                             "misses a given worker with probability ~1/32)")
+    parser.add_argument("--sweep-limit", type=int, default=900, help="seconds the sweep may take at most")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `apt-get install -y wrk` (make bench does it as root)")
@@ -367,6 +510,8 @@ def main() -> int:
         "dedicated": Run("dedicated", "mix", "uniform", fleet.POOLED + 1, total),
     }
     runs = [all_runs[name] for name in args.runs.split(",") if name != "tick"]
+    if not args.no_sweep and runs:
+        runs.insert(0, Run("sweep", "sweep", "in-order", 1, total))
     server = Server(log_path)
     say(f"starting gunicorn on 127.0.0.1:{PORT}; log {log_path}")
     server.start()
@@ -377,18 +522,27 @@ def main() -> int:
             say(f"run {run.name} ({run.mode}, {run.dist} {run.first}–{run.last}), load {load}")
             sampler = ConnectionSampler()
             sampler.start()
-            result = wrk(run, families, duration=args.duration, connections=args.connections, threads=args.threads,
-                         warmup=args.warmup)
+            if run.mode != "sweep" and args.warmup:
+                warm_up(run, families, seconds=args.warmup, connections=args.connections, threads=args.threads)
+            before = scrape_metrics()
+            if run.mode == "sweep":
+                result = sweep(run, families, passes=args.sweep_passes, connections=args.connections,
+                               threads=args.threads, limit_seconds=args.sweep_limit)
+            else:
+                result = wrk(run, families, duration=args.duration, connections=args.connections,
+                             threads=args.threads)
+            after = scrape_metrics()
             sampler.stopping.set()
             sampler.join()
             outcome = {"name": run.name, "mode": run.mode, "dist": run.dist, "first": run.first, "last": run.last,
                        "wrk": result, "rss_mb": server.rss_mb(), "load_before": load,
-                       "max_pg_connections": max(sampler.samples or [0])}
+                       "max_pg_connections": max(sampler.samples or [0]), "caches": hit_rates(before, after)}
             time.sleep(1.0)  # the last log lines
             outcome["kinds"] = per_kind(log_path, run.name)
             say(f"  {result['rps']:.0f} req/s, p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
                 f"p99 {result['p99_ms']:.1f} ms, status errors {result['status_errors']}, "
-                f"RSS {outcome['rss_mb']}, PG conns {outcome['max_pg_connections']}")
+                f"RSS {outcome['rss_mb']}, PG conns {outcome['max_pg_connections']}, hit rates: view cache "
+                f"{hit_rate_cell(outcome, 'view cache')}, registry {hit_rate_cell(outcome, 'registry')}")
             for kind, k in outcome["kinds"].items():
                 say(f"    {kind:20s} n={k['count']:6d} p50 {k['p50_ms']:7.1f} p95 {k['p95_ms']:7.1f} "
                     f"p99 {k['p99_ms']:7.1f} ms  statuses {k['statuses']}")
@@ -415,7 +569,7 @@ def main() -> int:
                "dedicated": fleet.DEDICATED, "seed_note": seed_note, "machine": machine(),
                "gunicorn": gunicorn_conf, "pg": pg_settings(),
                "wrk_args": f"-t{args.threads} -c{args.connections} --timeout 10s", "duration": args.duration,
-               "warmup": args.warmup, "runs": outcomes, "ratios": ratios, "tick": tick,
+               "warmup": args.warmup, "sweep": not args.no_sweep, "runs": outcomes, "ratios": ratios, "tick": tick,
                "total_seconds": round(time.perf_counter() - started, 1),
                "results_file": str(results_file.relative_to(fleet.ROOT))}
     results_file.write_text(json.dumps(results, indent=2))

@@ -12,7 +12,8 @@ socket (COPY and bulk inserts are refused under row-level security) with `sessio
     .venv/bin/python -m bench.seed --fresh    # drop the fleet's databases and seed again
 
 `refresh()` (every `bench/run.py`) re-makes only what the mix consumes: the template's today and tap assignments
-and the sessions, cloned again to every family, so each run starts from the same state on the day it runs.
+and the sessions, cloned again to every family, so each run starts from the same state on the day it runs. A fleet
+seeded by an older template (`template_version` in instance/bench-fleet.json) is patched first (`upgrade_fleet`).
 """
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ from bench import fleet
 # Tables the mix writes to (taps, sessions' last_seen, the bell): refreshed every run, the rest is seeded once.
 VOLATILE = ("assignments", "materialised_days", "member_sessions", "notifications", "deliveries")
 CHUNK = 1000  # families per INSERT … SELECT
+# What the template holds; a reused fleet made at an older version is patched (`upgrade_fleet`), not seeded again.
+# 2: the default point presets, which a family otherwise writes on its first dashboard read (a version bump).
+TEMPLATE_VERSION = 2
 
 
 def superuser(db: str, *, autocommit: bool = False) -> psycopg.Connection[Any]:
@@ -108,7 +112,7 @@ def make_app() -> Any:
 
 
 def build_template(app: Any) -> None:
-    """The template family: the demo household (2 parents, 3 kids, 12 chores), a tablet, sessions, some points."""
+    """The template family: a used demo household (2 parents, 3 kids, 12 chores), a tablet, sessions, some points."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
@@ -118,7 +122,7 @@ def build_template(app: Any) -> None:
     from app.family_rules import load_family_rules
     from app.members.models import Member
     from app.platform.models import Family
-    from app.points.services import post_entry
+    from app.points.services import list_presets, post_entry
     from app.seed import seed_demo_family
     from app.tenancy.cli import placement_config
     from app.tenancy.context import family_context
@@ -143,6 +147,7 @@ def build_template(app: Any) -> None:
             for amount in (25, 10, 5):
                 post_entry(session, kid.id, amount=amount, kind="bonus", description="Seeded bonus",
                            clock=rules.clock, now=now, actor_id=parent.id)
+            list_presets(session)  # the defaults a family makes on its first dashboard read: clones start used
             session.commit()
         engines().dispose_all()
 
@@ -191,6 +196,19 @@ def refresh_template_day(app: Any) -> None:
                 create_assignment(session, actor=parent, rules=rules, now=now, data=AssignmentInput(
                     chore_id=chore.id, assigned_to=kid.id, points_offered=5, due_date=today))
             session.commit()
+        engines().dispose_all()
+
+
+def make_template_presets(app: Any) -> None:
+    """The template's default point presets, made as the dashboard makes them (a no-op when it has them)."""
+    from app.db import engines
+    from app.points.services import list_presets
+    from app.tenancy.context import family_context
+
+    with app.app_context():
+        with family_context(fleet.TEMPLATE_SLUG) as ctx:
+            list_presets(ctx.session)
+            ctx.session.commit()
         engines().dispose_all()
 
 
@@ -341,7 +359,7 @@ def seed() -> dict[str, Any]:
         with superuser(db, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
     state = {"template_id": str(template_id), "pooled": fleet.POOLED, "dedicated": fleet.DEDICATED,
-             "heads": schema_heads(),
+             "heads": schema_heads(), "template_version": TEMPLATE_VERSION,
              "seed_seconds": round(time.perf_counter() - started, 1), "seeded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                                     time.gmtime())}
     fleet.STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -366,10 +384,35 @@ def forget_cached_views(app: Any) -> None:
         client.delete(*batch)
 
 
+def upgrade_fleet(app: Any) -> None:
+    """Patch a reused fleet seeded by an older template up to TEMPLATE_VERSION (seconds, not a new seed)."""
+    state = json.loads(fleet.STATE_FILE.read_text())
+    version = int(state.get("template_version", 1))
+    if version >= TEMPLATE_VERSION:
+        return
+    started = time.perf_counter()
+    template_id = template_family_id()
+    if version < 2:
+        # Every clone gets the template's presets, replacing any a clone made itself on a dashboard read.
+        say("patching the fleet: the default point presets in the template and every clone")
+        make_template_presets(app)
+        with superuser(pooled_db()) as conn:
+            conn.execute("DELETE FROM point_presets WHERE family_id <> %s", (template_id,))
+            conn.commit()
+        clone_pooled(["point_presets"], template_id, 1, fleet.POOLED)
+        dedicated = list(range(fleet.POOLED + 1, fleet.POOLED + fleet.DEDICATED + 1))
+        in_parallel(lambda n: clone_dedicated(["point_presets"], template_id, n, truncate=True), dedicated,
+                    "patched")
+    state["template_version"] = TEMPLATE_VERSION
+    fleet.STATE_FILE.write_text(json.dumps(state, indent=2))
+    say(f"fleet patched to template version {TEMPLATE_VERSION} in {time.perf_counter() - started:.1f}s")
+
+
 def refresh(app: Any | None = None) -> float:
-    """Today's template rows again, then every clone's volatile rows; returns the seconds it took."""
+    """Patch an older fleet, today's template rows again, then every clone's volatile rows; returns the seconds."""
     started = time.perf_counter()
     app = app or make_app()
+    upgrade_fleet(app)
     refresh_template_day(app)
     template_id = template_family_id()
     with superuser(pooled_db()) as conn:
