@@ -2,6 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python -m bench.profile                       # CPU ms and statements per kind, cold and warm
     PYTHONPATH=. .venv/bin/python -m bench.profile --profile kid_view    # + cProfile of that kind's warm requests
+    PYTHONPATH=. .venv/bin/python -m bench.profile --miss                # every cached view rendered (a miss's cost)
 
 The app is built with the production config and the fleet's databases (bench/fleet.py), as gunicorn builds it, and
 driven by Werkzeug's test client: no HTTP parsing, no other processes, so the CPU time this process spends is the
@@ -87,6 +88,8 @@ def main() -> int:
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--profile", default="", help="kinds to cProfile (warm requests), comma-separated")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--miss", action="store_true",
+                        help="never serve from the view cache: every request renders (the cost of a miss)")
     args = parser.parse_args()
     fleet.apply_env()
     os.environ["BASE_DOMAIN"] = "localhost:7801"
@@ -101,6 +104,9 @@ def main() -> int:
     step = max(1, total // args.families)
     sample = families[::step][:args.families]
     app = create_app(config_from_env())
+    if args.miss:
+        from app import view_cache
+        view_cache._read = lambda *_args: None  # renders and stores as on a miss, the entry is just never read
     client = app.test_client(use_cookies=False)  # each request sends its own Cookie header, as wrk does
     # The request log's JSON lines (real work, kept) go to /dev/null; this report goes to the original stdout.
     report = os.fdopen(os.dup(1), "w", buffering=1)

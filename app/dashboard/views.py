@@ -6,10 +6,7 @@ updated kid card (plus HX-Trigger events other widgets listen for) or a plain br
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
@@ -20,7 +17,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.i18n import refusal_text
 from app.assignments.models import Assignment
 from app.assignments.services import (
-    assignments_for_day,
     complete_assignment,
     ensure_day,
     get_assignment_or_404,
@@ -33,9 +29,10 @@ from app.assignments.services import (
 from app.auth import signed_in_member
 from app.auth.decorators import parent_required
 from app.dashboard import bp
+from app.dashboard.cards import KidCard, Page, by_kid
+from app.dashboard.services import TodayAssignment, list_day_assignments
 from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
-from app.family_time import END_OF_DAY
 from app.htmx import HxEvent, announcement, is_htmx, reswap, trigger, vary_on_htmx
 from app.inputs import parse_action
 from app.live.events import publish_event
@@ -53,89 +50,18 @@ MAX_REASON = 300  # the rejection reason column's size
 FORM_STATUS = 422  # an invalid form (a missing reason, a bad amount), as opposed to a refused state change
 
 
-# --- what a kid card shows ---------------------------------------------------------------------------------------
+# --- what the page shows ----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class WeekDay:
-    """One bar of the week at a glance."""
-
-    day: date
-    done: int
-    total: int
-    is_today: bool
-    is_future: bool
+def _page() -> Page:
+    """What this page's cards share: phrases, URL patterns, the family's clock and week."""
+    return Page(current_rules().clock, family_today(), request_now())
 
 
-@dataclass
-class KidCard:
-    """One kid's day sorted into what the parent acts on, and their week."""
-
-    kid: Member
-    waiting: list[Assignment] = field(default_factory=list)
-    overdue: list[Assignment] = field(default_factory=list)
-    todo: list[Assignment] = field(default_factory=list)
-    done: list[Assignment] = field(default_factory=list)
-    skipped: list[Assignment] = field(default_factory=list)
-    week: list[WeekDay] = field(default_factory=list)
-    weekly_points: int = 0
-    error: str | None = None  # a refused action, shown at the top of the card
-    notice: str | None = None  # calm news: the card was out of date, here it is as it is now
-    error_item: uuid.UUID | None = None  # the item a form error belongs to (its reject form stays open)
-
-    @property
-    def week_done(self) -> int:
-        return sum(d.done for d in self.week)
-
-    @property
-    def week_total(self) -> int:
-        return sum(d.total for d in self.week)
-
-    @property
-    def week_max(self) -> int:
-        return max([d.total for d in self.week] + [1])
-
-
-def _sort_into(card: KidCard, assignments: list[Assignment], now: datetime) -> None:
-    for assignment in assignments:
-        status = assignment.status
-        if status == "verified":
-            card.done.append(assignment)
-        elif status == "pending_verification":
-            card.waiting.append(assignment)
-        elif status == "skipped":
-            card.skipped.append(assignment)
-        elif status == "missed" or assignment.due_at < now:
-            card.overdue.append(assignment)
-        else:
-            card.todo.append(assignment)
-
-
-def _week(kid_id: uuid.UUID, summary: dict[tuple[uuid.UUID, date], dict[str, int]], first: date,
-          today: date) -> list[WeekDay]:
-    days = []
-    for offset in range(7):
-        day = first + timedelta(days=offset)
-        entry = summary.get((kid_id, day), {"total": 0, "verified": 0})
-        days.append(WeekDay(day, entry["verified"], entry["total"], day == today, day > today))
-    return days
-
-
-def _cards(kids: list[Member], assignments: list[Assignment]) -> list[KidCard]:
+def _cards(page: Page, kids: list[Member], assignments: list[TodayAssignment]) -> list[KidCard]:
     """A card per kid: their assignments for today, sorted; their family week from one summary query."""
-    rules, today, now = current_rules(), family_today(), request_now()
-    first = rules.clock.week_start_date(today)
-    summary = last_days_summary(get_session(), first, first + timedelta(days=6))
-    by_kid: dict[uuid.UUID, list[Assignment]] = defaultdict(list)
-    for assignment in assignments:
-        if assignment.assigned_to is not None:
-            by_kid[assignment.assigned_to].append(assignment)
-    cards = []
-    for kid in kids:
-        card = KidCard(kid, week=_week(kid.id, summary, first, today),
-                       weekly_points=weekly_points_now(kid, rules.clock, now))
-        _sort_into(card, by_kid[kid.id], now)
-        cards.append(card)
-    return cards
+    summary = last_days_summary(get_session(), page.week[0].day, page.week[-1].day)
+    mine = by_kid(assignments)
+    return [page.card(kid, mine[kid.id], summary, weekly_points_now(kid, page.clock, page.now)) for kid in kids]
 
 
 def _presets() -> dict[str, list[PointPreset]]:
@@ -145,23 +71,17 @@ def _presets() -> dict[str, list[PointPreset]]:
             "deduction": [p for p in presets if p.kind == "deduction"]}
 
 
-def _due_label(assignment: Assignment) -> str:
-    local = current_rules().clock.local(assignment.due_at)
-    return str(gettext("today")) if local.time().replace(microsecond=0) == END_OF_DAY else local.strftime("%H:%M")
-
-
-def _render(template: str, **context: Any) -> str:
-    return render_template(template, due_label=_due_label, today=family_today(), **context)
+def _render(template: str, page: Page, **context: Any) -> str:
+    return render_template(template, page=page, words=page.words, today=family_today(), **context)
 
 
 def _dashboard(*, presets: dict[str, list[PointPreset]] | None = None, error: str | None = None,
                notice: str | None = None, status: int = 200) -> Response:
     """The whole page: the summary, a card per kid, the open chores."""
-    session = get_session()
-    kids = list_children(session)
-    assignments = assignments_for_day(session, family_today())
-    cards = _cards(kids, assignments)
-    body = _render("dashboard/index.html", cards=cards, presets=presets or _presets(), page_error=error,
+    session, page = get_session(), _page()
+    assignments = list_day_assignments(session, family_today())
+    cards = _cards(page, list_children(session), assignments)
+    body = _render("dashboard/index.html", page, cards=cards, presets=presets or _presets(), page_error=error,
                    page_notice=notice,
                    open_chores=[a for a in assignments if a.status == "open"])
     return vary_on_htmx(make_response(body, status))
@@ -170,11 +90,12 @@ def _dashboard(*, presets: dict[str, list[PointPreset]] | None = None, error: st
 def _kid_card(kid: Member, *, error: str | None = None, error_item: uuid.UUID | None = None,
               notice: str | None = None, status: int = 200) -> Response:
     """One kid's card, fresh from the database."""
-    mine = [a for a in assignments_for_day(get_session(), family_today(), member_id=kid.id)
+    page = _page()
+    mine = [a for a in list_day_assignments(get_session(), family_today(), member_id=kid.id)
             if a.assigned_to == kid.id]
-    card = _cards([kid], mine)[0]
+    card = _cards(page, [kid], mine)[0]
     card.error, card.error_item, card.notice = error, error_item, notice
-    response = make_response(_render("dashboard/_kid_card.html", card=card, presets=_presets()), status)
+    response = make_response(_render("dashboard/_kid_card.html", page, card=card, presets=_presets()), status)
     if status >= 400:
         # htmx only swaps 4xx answers that name their target (the 4xx rule in app.htmx).
         reswap(response, "outerHTML", f"#kid-{kid.id}")
@@ -182,8 +103,8 @@ def _kid_card(kid: Member, *, error: str | None = None, error_item: uuid.UUID | 
 
 
 def _open_chores(*, error: str | None = None, status: int = 200) -> Response:
-    assignments = assignments_for_day(get_session(), family_today())
-    response = make_response(_render("dashboard/_open_chores.html", open_chores=[a for a in assignments
+    assignments = list_day_assignments(get_session(), family_today())
+    response = make_response(_render("dashboard/_open_chores.html", _page(), open_chores=[a for a in assignments
                                                                                   if a.status == "open"],
                                      open_error=error), status)
     if status >= 400:
@@ -343,9 +264,9 @@ def summary() -> BaseResponse:
     """The counts across kids and the waiting list (htmx refreshes it on assignmentChanged)."""
     if not is_htmx():
         return redirect(url_for("dashboard.index"))
-    session = get_session()
-    cards = _cards(list_children(session), assignments_for_day(session, family_today()))
-    return vary_on_htmx(make_response(_render("dashboard/_summary.html", cards=cards)))
+    session, page = get_session(), _page()
+    cards = _cards(page, list_children(session), list_day_assignments(session, family_today()))
+    return vary_on_htmx(make_response(_render("dashboard/_summary.html", page, cards=cards)))
 
 
 @bp.post("/today/assignments/<assignment_id>/approve")
