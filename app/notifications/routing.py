@@ -8,7 +8,8 @@ request reads them again. Plain values only: nothing here is bound to a session,
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,6 +22,7 @@ from app.notifications.models import NotificationPreference, Webhook
 
 # session.info: keep(load) -> Routing, the request's per-family cache; absent (jobs, CLI, tests): read each time.
 ROUTING_CACHE = "notifications.routing_cache"
+HELD = "notifications.routing_held"  # session.info: the routing read once for a block that writes no routing rows
 
 
 class Recipient(Protocol):
@@ -107,7 +109,21 @@ def load_routing(session: Session) -> Routing:
 
 def family_routing(session: Session) -> Routing:
     """The routing for this transaction: from the request's cache when it offers one, else from the database."""
+    held: Routing | None = session.info.get(HELD)
+    if held is not None:
+        return held
     keep: Callable[[Callable[[], Routing]], Routing] | None = session.info.get(ROUTING_CACHE)
-    if keep is None:
-        return load_routing(session)
-    return keep(lambda: load_routing(session))
+    routing = load_routing(session) if keep is None else keep(lambda: load_routing(session))
+    if HELD in session.info:
+        session.info[HELD] = routing
+    return routing
+
+
+@contextmanager
+def routing_held(session: Session) -> Iterator[None]:
+    """Inside the block the routing is read at most once (a round of notifications, which change no routing rows)."""
+    session.info[HELD] = None
+    try:
+        yield
+    finally:
+        session.info.pop(HELD, None)

@@ -26,7 +26,7 @@ from app.events import (
 )
 from app.languages import Phrase, phrase, plural_phrase
 from app.members.models import Member
-from app.notifications.routing import Recipient, family_routing
+from app.notifications.routing import Recipient, family_routing, routing_held
 from app.notifications.services import queue_notification
 
 # Pages the notifications link to (paths on the family's site; tests check each one still routes to its page).
@@ -155,13 +155,14 @@ def notify_about(session: Session, events: list[Any]) -> None:
     if session.info.get("family_id") is None:
         return
     parents: Sequence[Recipient] | None = None
-    for change in events:
-        member = session.get(Member, change.member_id) if change.member_id else None
-        if member is None:
-            continue
-        if parents is None and isinstance(change, NEEDS_PARENTS):
-            parents = family_routing(session).parents  # the same cached read the bell's channels come from
-        HANDLERS[type(change)](session, change, member, parents or ())
+    with routing_held(session):  # one read of the routing for the round, however many notifications it writes
+        for change in events:
+            member = session.get(Member, change.member_id) if change.member_id else None
+            if member is None:
+                continue
+            if parents is None and isinstance(change, NEEDS_PARENTS):
+                parents = family_routing(session).parents
+            HANDLERS[type(change)](session, change, member, parents or ())
 
 
 def register(dispatcher: Dispatcher) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -18,11 +18,13 @@ import redis
 from flask import Flask
 from sqlalchemy import select
 
+from app.assignments.services import complete_assignment
 from app.members.models import Member
 from app.members.services import deactivate_member, set_language
 from app.members.inputs import LanguageChoice
 from app.notifications.inputs import PreferencesInput, WebhookInput
 from app.notifications.models import Delivery, Notification, Webhook
+from app.notifications.scheduled import queue_reminders
 from app.notifications.services import update_preferences
 from app.notifications.webhooks import create_webhook, delete_webhook, update_webhook
 from app.notifications.worker import delivery_queue
@@ -30,7 +32,8 @@ from app.settings.inputs import SettingValue
 from app.settings.services import set_setting
 from tests.conftest import Auth, FamilyClient, app_on_both_engines
 from tests.forms import Poster
-from tests.notifications.conftest import Family, Receiver, make_assignment
+from tests.notifications.conftest import RULES, Family, Receiver, make_assignment
+from tests.test_query_budgets import statements_sent
 
 app = app_on_both_engines()
 
@@ -207,3 +210,24 @@ def test_the_family_defaults_changing_are_followed_at_the_next_tap(taps: Taps, f
     defaults = SettingValue(key="notification_defaults", value={"email": {"chore_waiting": True}})
     taps.change(lambda session: set_setting(session, _member(session, fam.mum), defaults))
     assert taps.deliveries(taps.tap()) == {("email", "mum@example.test"), ("email", "dad@example.test")}
+
+
+def test_a_round_of_notifications_reads_the_routing_once_without_a_cache(fam: Family) -> None:
+    """Jobs and the CLI have no per-process copy: a round (the reaction to a commit, a run of reminders) still reads
+    the routing once, not once per notification."""
+    soon = datetime.now(timezone.utc) + timedelta(minutes=10)
+    with fam.session() as ctx:
+        kid = _member(ctx.session, fam.kid)
+        waiting = make_assignment(ctx.session, kid, name="Bins")
+        for name in ("Dishes", "Bed"):
+            make_assignment(ctx.session, kid, name=name, due_at=soon)
+        ctx.session.commit()
+        with statements_sent() as sent:
+            complete_assignment(ctx.session, actor=_member(ctx.session, fam.kid), assignment_id=waiting.id,
+                                rules=RULES, now=NOW)
+            ctx.session.commit()
+        assert sum("FROM webhooks" in statement for statement in sent) == 1
+        with statements_sent() as sent:
+            assert queue_reminders(ctx.session, RULES, datetime.now(timezone.utc),
+                                   {"reminder_lead_minutes": 30}) == 2
+        assert sum("FROM webhooks" in statement for statement in sent) == 1
