@@ -33,7 +33,7 @@ from cachetools import LRUCache
 from flask import Flask, current_app, g, has_app_context, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -166,16 +166,36 @@ def _note_version_first() -> None:
 # --- bumping on commit -------------------------------------------------------------------------------------------
 
 WRITTEN = "view_cache.tables"  # session.info: the family tables this transaction wrote (None: some unknown ones)
-SETTINGS_TABLES = frozenset({"family_settings"})
+# Writes that move the settings version: the family's rules, and who the bell tells and how (the parents, their
+# choices and addresses, the webhooks: `app/notifications/routing.py` keeps them by this version).
+SETTINGS_TABLES = frozenset({"family_settings", "notification_preferences", "webhooks", "members.routing"})
+# A member row changes often (points, streaks, last seen): only these columns, an insert or a delete move routing.
+ROUTING_MEMBER_COLUMNS = ("role", "is_active", "email", "language")
 # Written on their own, these change no cached view: a tablet turn's activity (every few seconds while a kid taps) or a
 # sign-in/out would otherwise empty the family's cache. Signed-out requests never reach it (auth runs first).
 VIEWLESS_TABLES = frozenset({"member_sessions"})
 
 
+def _written_names(session: Session) -> set[str]:
+    """The tables the session's pending changes write, with "members.routing" when a member's routing changes."""
+    names = {getattr(obj, "__tablename__", "") for obj in (*session.new, *session.dirty, *session.deleted)}
+    if "members" in names and any(_changes_routing(obj, new=obj in session.new or obj in session.deleted)
+                                  for obj in (*session.new, *session.dirty, *session.deleted)
+                                  if getattr(obj, "__tablename__", "") == "members"):
+        names.add("members.routing")
+    return names
+
+
+def _changes_routing(member: Any, *, new: bool) -> bool:
+    if new:
+        return True
+    attrs = inspect(member).attrs
+    return any(attrs[column].history.has_changes() for column in ROUTING_MEMBER_COLUMNS)
+
+
 def _note_flushed_tables(session: Session, _context: Any) -> None:
-    """After a flush: which tables it wrote (the settings version moves only for the settings table)."""
-    tables = {getattr(obj, "__tablename__", "") for obj in (*session.new, *session.dirty, *session.deleted)}
-    _note_tables(session, tables)
+    """After a flush (its objects and their history still pre-flush): which tables it wrote."""
+    _note_tables(session, _written_names(session))
 
 
 def _note_executed_tables(state: ORMExecuteState) -> None:
@@ -183,7 +203,18 @@ def _note_executed_tables(state: ORMExecuteState) -> None:
     if state.is_select:
         return
     table = getattr(state.statement, "table", None)
-    _note_tables(state.session, {table.name} if isinstance(table, Table) else None)
+    if not isinstance(table, Table):
+        _note_tables(state.session, None)
+        return
+    # Which member columns a statement sets is not worth guessing: any DML on members may change routing.
+    _note_tables(state.session, {table.name, "members.routing"} if table.name == "members" else {table.name})
+
+
+def wrote_settings(session: Session) -> bool:
+    """Whether this transaction changed (or is about to flush) rows kept by settings version: a value cached at
+    the request's version would be older than the transaction's own view."""
+    written = session.info.get(WRITTEN, set())
+    return written is None or bool((written | _written_names(session)) & SETTINGS_TABLES)
 
 
 def _note_tables(session: Session, tables: set[str] | None) -> None:

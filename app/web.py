@@ -1,17 +1,20 @@
 """Request-level helpers shared by family pages and the API: the family's rules and clock for this request."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO
 
 from flask import Response, current_app, g
+from sqlalchemy.orm import Session
 
 from app.family_rules import FamilyRules, load_family_rules
 from app.db import get_session
 from app.db.bases import utcnow
-from app.view_cache import cached_by_settings
+from app.notifications.routing import ROUTING_CACHE, Routing
+from app.view_cache import cached_by_settings, wrote_settings
 
 
 def current_rules() -> FamilyRules:
@@ -21,11 +24,22 @@ def current_rules() -> FamilyRules:
         session, family = get_session(), g.family
         rules = cached_by_settings("rules", family.id, family.timezone,
                                   lambda: load_family_rules(session, family.timezone))
-        # Notifications written in this session read the family's language from here instead of asking again.
+        # Notifications written in this session read the family's language from here instead of asking again,
+        # and who to tell from this process's copy at the family's settings version.
         session.info["family_language"] = rules.language
+        session.info[ROUTING_CACHE] = _routing_cache(session, family.id)
         g.family_rules = rules
     cached: FamilyRules = g.family_rules
     return cached
+
+
+def _routing_cache(session: Session, family_id: uuid.UUID) -> Callable[[Callable[[], Routing]], Routing]:
+    """Keep the family's notification routing by settings version, except in a transaction that changed it."""
+    def keep(load: Callable[[], Routing]) -> Routing:
+        if wrote_settings(session):
+            return load()  # the cached copy predates this transaction's own change
+        return cached_by_settings("notification_routing", family_id, "", load)
+    return keep
 
 
 def request_now() -> datetime:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from app.achievements.rules import (
     BadgeRule,
     rule_for,
 )
-from app.assignments.models import Assignment, AssignmentStatus
+from app.assignments.models import Assignment
 from app.family_rules import FamilyRules
 from app.domain import Forbidden
 from app.events import BadgeAwarded, record
@@ -51,22 +51,57 @@ class AwardedBadge:
 
 def measure_progress(session: Session, member: Member, measures: Iterable[str], rules: FamilyRules,
                      now: datetime) -> dict[str, int]:
-    """The kid's record for each measure asked for (only those: each one costs a query at most)."""
+    """The kid's record for each measure asked for (only those), the counted ones in one query of subqueries."""
     wanted = set(measures)
+    counts = _counted(member, wanted, rules, now)
+    row = session.execute(select(*(c.label(name) for name, c in counts.items()))).mappings().one() if counts else {}
+    return _progress(member, wanted, row)
+
+
+def held_and_progress(session: Session, member: Member, catalog: Sequence[BadgeRule], rules: FamilyRules,
+                      now: datetime) -> tuple[set[str], dict[str, int]]:
+    """The badges of the catalogue the kid holds, and their record on its every measure: one query."""
+    wanted = {rule.measure for rule in catalog}
+    columns: dict[str, ColumnElement[Any]] = dict(_counted(member, wanted, rules, now))
+    for i, rule in enumerate(catalog):
+        columns[f"held_{i}"] = select(MemberBadge.id).where(MemberBadge.member_id == member.id,
+                                                             MemberBadge.badge == rule.key).exists()
+    row = session.execute(select(*(c.label(name) for name, c in columns.items()))).mappings().one()
+    return {rule.key for i, rule in enumerate(catalog) if row[f"held_{i}"]}, _progress(member, wanted, row)
+
+
+def _counted(member: Member, wanted: set[str], rules: FamilyRules, now: datetime) -> dict[str, ColumnElement[int]]:
+    """The measures counted in the database, as scalar subqueries (one statement asks them all)."""
+    counts: dict[str, ColumnElement[int]] = {}
+    if CHORES in wanted:
+        counts[CHORES] = _count(Assignment, Assignment.assigned_to == member.id, Assignment.status == "verified")
+    if REWARDS in wanted:
+        counts[REWARDS] = _count(Redemption, Redemption.member_id == member.id,
+                                 Redemption.status.in_(("approved", "fulfilled")))
+    if FULL_WEEK in wanted:
+        # Every one of the kid's assignments last family week verified or excused, none missed, at least one done.
+        first, last = last_completed_week(rules, now)
+        in_week = (Assignment.assigned_to == member.id, Assignment.due_date >= first, Assignment.due_date <= last)
+        counts["week_done"] = _count(Assignment, *in_week, Assignment.status == "verified")
+        counts["week_unfinished"] = _count(Assignment, *in_week, Assignment.status.not_in(("verified", "skipped")))
+    return counts
+
+
+def _progress(member: Member, wanted: set[str], row: Mapping[Any, Any]) -> dict[str, int]:
+    """Each wanted measure's value: the member's own columns, else the counted row."""
     values: dict[str, int] = {}
     if STREAK in wanted:
         values[STREAK] = member.streak_days
     if LIFETIME_POINTS in wanted:
         values[LIFETIME_POINTS] = member.lifetime_points_earned
-    if CHORES in wanted:
-        values[CHORES] = session.scalar(select(func.count()).select_from(Assignment).where(
-            Assignment.assigned_to == member.id, Assignment.status == "verified")) or 0
-    if REWARDS in wanted:
-        values[REWARDS] = session.scalar(select(func.count()).select_from(Redemption).where(
-            Redemption.member_id == member.id, Redemption.status.in_(("approved", "fulfilled")))) or 0
+    values.update({name: int(row[name] or 0) for name in (CHORES, REWARDS) if name in wanted})
     if FULL_WEEK in wanted:
-        values[FULL_WEEK] = int(had_full_week(session, member.id, rules, now))
+        values[FULL_WEEK] = int(row["week_done"] >= 1 and row["week_unfinished"] == 0)
     return values
+
+
+def _count(model: type[Assignment] | type[Redemption], *where: ColumnElement[bool]) -> ColumnElement[int]:
+    return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
 
 def last_completed_week(rules: FamilyRules, now: datetime) -> tuple[date, date]:
@@ -74,17 +109,6 @@ def last_completed_week(rules: FamilyRules, now: datetime) -> tuple[date, date]:
     this_week = rules.clock.week_start_date(rules.clock.today(now))
     first = this_week - timedelta(days=7)
     return first, first + timedelta(days=6)
-
-
-def had_full_week(session: Session, member_id: uuid.UUID, rules: FamilyRules, now: datetime) -> bool:
-    """Every one of the kid's assignments last family week was verified or excused, none missed, at least one done."""
-    first, last = last_completed_week(rules, now)
-    counts = dict(session.execute(
-        select(Assignment.status, func.count()).where(Assignment.assigned_to == member_id,
-                                                      Assignment.due_date >= first, Assignment.due_date <= last)
-        .group_by(Assignment.status)).all())
-    unfinished = sum(count for status, count in counts.items() if status not in ("verified", "skipped"))
-    return counts.get(AssignmentStatus.VERIFIED, 0) >= 1 and unfinished == 0
 
 
 def earned_rules(progress: dict[str, int], candidates: Iterable[BadgeRule]) -> list[BadgeRule]:
@@ -131,12 +155,8 @@ def award_earned_badges(session: Session, member_id: uuid.UUID, rules: FamilyRul
     if member is None or member.is_parent or not member.is_active:
         return []
     member = lock_member(session, member_id)
-    held = set(session.scalars(select(MemberBadge.badge).where(MemberBadge.member_id == member_id)))
-    candidates = [rule for rule in catalog if rule.key not in held]
-    if not candidates:
-        return []
-    progress = measure_progress(session, member, {rule.measure for rule in candidates}, rules, now)
-    earned = earned_rules(progress, candidates)
+    held, progress = held_and_progress(session, member, catalog, rules, now)
+    earned = earned_rules(progress, [rule for rule in catalog if rule.key not in held])
     if not earned:
         return []
     bonuses = achievement_bonuses(session)

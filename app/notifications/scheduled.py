@@ -23,6 +23,7 @@ from app.family_time import END_OF_DAY
 from app.languages import DEFAULT_LANGUAGE, Phrase, phrase
 from app.members.models import Member
 from app.notifications.models import Delivery
+from app.notifications.routing import routing_held
 from app.notifications.services import (
     channel_choices,
     family_parents,
@@ -153,7 +154,14 @@ def queue_reminders(session: Session, rules: FamilyRules, now: datetime,
     Each is at most once per assignment (keyed rows); only chores still to do, with a due time, are considered.
     Returns how many notifications were made.
     """
-    lead = (settings or notification_settings(session))["reminder_lead_minutes"]
+    with routing_held(session):  # the routing read once for every reminder of this run
+        made = _queue_reminders(session, rules, now, (settings or notification_settings(session))
+                                ["reminder_lead_minutes"])
+    session.flush()
+    return made
+
+
+def _queue_reminders(session: Session, rules: FamilyRules, now: datetime, lead: int) -> int:
     made = 0
     todo = (select(Assignment).where(Assignment.status == "pending", Assignment.assigned_to.is_not(None))
             .options(*WITH_CHORE_AND_ASSIGNEE).order_by(Assignment.due_at))
@@ -178,5 +186,4 @@ def queue_reminders(session: Session, rules: FamilyRules, now: datetime,
             body=phrase("It was due at %(time)s.", time=f"{rules.clock.local(assignment.due_at):%H:%M}"),
             link=KID_HOME, data={"assignment_id": assignment.id, "member_id": assignment.assigned_to,
                                  "chore": assignment.chore.name}, key=f"chore_overdue|{assignment.id}"))
-    session.flush()
     return made

@@ -16,15 +16,14 @@ from app.languages import Phrase, render_text, translatable
 from app.members.models import FamilySetting, Member
 from app.notifications.catalog import (
     EVENTS,
-    MEMBER_CHANNELS,
     built_in_default,
     channel_applies,
     events_for_role,
 )
 from app.inputs import ascii_int
 from app.notifications.inputs import PreferencesInput
-from app.notifications.models import (NOTIFICATION_EVENTS, Channel, Delivery, Notification, NotificationPreference,
-                                      Webhook)
+from app.notifications.models import NOTIFICATION_EVENTS, Channel, Delivery, Notification, NotificationPreference
+from app.notifications.routing import Recipient, Routing, family_routing, notification_defaults_from
 from app.policy import require_parent
 
 # Rows made under a key (reminders, digests) get ids derived from it, so the same key can never make a second row.
@@ -40,7 +39,7 @@ def family_parents(session: Session) -> list[Member]:
     return list(session.scalars(select(Member).where(Member.role == "parent", Member.is_active.is_(True))))
 
 
-def notify(session: Session, *, event: str, recipients: Iterable[Member], title: str, body: str | None = None,
+def notify(session: Session, *, event: str, recipients: Iterable[Recipient], title: str, body: str | None = None,
            link: str | None = None, data: dict[str, Any] | None = None) -> list[Notification]:
     """Create one in-app notification per recipient in the caller's transaction.
 
@@ -53,7 +52,7 @@ def notify(session: Session, *, event: str, recipients: Iterable[Member], title:
     return created
 
 
-def queue_notification(session: Session, *, event: str, recipients: Iterable[Member], title: str | Phrase,
+def queue_notification(session: Session, *, event: str, recipients: Iterable[Recipient], title: str | Phrase,
                        body: str | Phrase | None = None, link: str | None = None, data: dict[str, Any] | None = None,
                        key: str | None = None, webhooks: bool = True) -> list[Notification]:
     """`notify` without the flush (session events may not flush); `key` makes it at-most-once per key.
@@ -69,25 +68,25 @@ def queue_notification(session: Session, *, event: str, recipients: Iterable[Mem
     notifications: list[Notification] = []
     deliveries: list[Delivery] = []
     with session.no_autoflush:
-        wants = channel_choices(session, [m.id for m in members], event)
+        routing = family_routing(session) if members or webhooks else None
         family_language = _family_language(session) if members else None
         for member in members:
             # Each person reads it in their own language (their choice, else the family's); webhooks get English.
             language = member.language or family_language
             said, told = (render_text(title, language) or "")[:200], render_text(body, language)
-            if channel_applies(event, "in_app") and wants(member.id, "in_app"):
+            if channel_applies(event, "in_app") and routing and routing.wants(member.id, event, "in_app"):
                 notifications.append(Notification(id=_row_id(key, "in_app", member.id), member_id=member.id,
                                                   event=event, title=said, body=told, link=link, data=details))
-            if member.email and wants(member.id, "email"):
+            if member.email and routing and routing.wants(member.id, event, "email"):
                 deliveries.append(Delivery(id=_row_id(key, "email", member.id), channel="email", event=event,
                                            recipient=member.email, subject=said,
                                            payload={"body": told, "link": link, "member_id": str(member.id),
                                                     "language": language}))
-        if webhooks:
+        if routing and webhooks:
             english_title = (render_text(title, None) or "")[:200]
             message = {**details, "title": english_title, "body": render_text(body, None), "link": link,
                        "member_ids": [str(m.id) for m in members]}
-            for hook in subscribed_webhooks(session, event):
+            for hook in routing.hooks_for(event):
                 deliveries.append(Delivery(id=_row_id(key, "webhook", hook.id), channel="webhook", event=event,
                                            webhook_id=hook.id, recipient=hook.url, subject=english_title,
                                            payload={"data": message}))
@@ -100,7 +99,7 @@ def queue_notification(session: Session, *, event: str, recipients: Iterable[Mem
     return notifications
 
 
-def reader_language(session: Session, member: Member) -> str | None:
+def reader_language(session: Session, member: Recipient) -> str | None:
     """The language a notification to `member` is written in: theirs, else the family's (None: English)."""
     return member.language or _family_language(session)
 
@@ -165,11 +164,8 @@ def _jsonable(value: Any) -> Any:
 
 def family_notification_defaults(session: Session) -> dict[str, dict[str, bool]]:
     """The family's own defaults ({"email": {"chore_waiting": true}}), from the `notification_defaults` setting."""
-    raw = session.scalar(select(FamilySetting.value).where(FamilySetting.key == "notification_defaults"))
-    if not isinstance(raw, dict):
-        return {}
-    return {channel: {event: value for event, value in events.items() if isinstance(value, bool)}
-            for channel, events in raw.items() if channel in MEMBER_CHANNELS and isinstance(events, dict)}
+    return notification_defaults_from(session.scalar(select(FamilySetting.value)
+                                                     .where(FamilySetting.key == "notification_defaults")))
 
 
 def channel_choices(session: Session, member_ids: list[uuid.UUID],
@@ -177,23 +173,8 @@ def channel_choices(session: Session, member_ids: list[uuid.UUID],
     """wants(member_id, channel) for one event: the member's choice, else the family's default, else ours."""
     if not member_ids:
         return lambda _member_id, _channel: False
-    chosen = {(member_id, channel): enabled for member_id, channel, enabled in session.execute(
-        select(NotificationPreference.member_id, NotificationPreference.channel, NotificationPreference.enabled)
-        .where(NotificationPreference.member_id.in_(member_ids), NotificationPreference.event == event))}
-    defaults = family_notification_defaults(session)
-
-    def wants(member_id: uuid.UUID, channel: str) -> bool:
-        key = (member_id, Channel(channel))
-        if key in chosen:
-            return chosen[key]
-        return defaults.get(channel, {}).get(event, built_in_default(event, channel))
-    return wants
-
-
-def subscribed_webhooks(session: Session, event: str) -> list[Webhook]:
-    """Active webhooks that want this event (an empty event list means every event)."""
-    hooks = session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.created_at))
-    return [hook for hook in hooks if not hook.events or event in hook.events]
+    routing: Routing = family_routing(session)
+    return lambda member_id, channel: routing.wants(member_id, event, channel)
 
 
 # --- preferences ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ notifies the same way — and a rollback drops both. `create_app` registers it; 
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,7 +26,8 @@ from app.events import (
 )
 from app.languages import Phrase, phrase, plural_phrase
 from app.members.models import Member
-from app.notifications.services import family_parents, queue_notification
+from app.notifications.routing import Recipient, family_routing, routing_held
+from app.notifications.services import queue_notification
 
 # Pages the notifications link to (paths on the family's site; tests check each one still routes to its page).
 KID_HOME = "/me"
@@ -42,14 +43,14 @@ def _chore_data(change: Chore, kid: Member) -> dict[str, Any]:
     return {"assignment_id": change.assignment_id, "member_id": kid.id, "chore": change.chore}
 
 
-def _chore_waiting(session: Session, change: ChoreCompleted, kid: Member, parents: list[Member]) -> None:
+def _chore_waiting(session: Session, change: ChoreCompleted, kid: Member, parents: Sequence[Recipient]) -> None:
     queue_notification(session, event="chore_waiting", recipients=parents,
                        title=phrase("%(name)s finished %(chore)s", name=kid.display_name, chore=change.chore),
                        body=phrase("It is waiting for your approval."),
                        link=f"{DASHBOARD}#assignment-{change.assignment_id}", data=_chore_data(change, kid))
 
 
-def _chore_approved(session: Session, change: ChoreApproved, kid: Member, _parents: list[Member]) -> None:
+def _chore_approved(session: Session, change: ChoreApproved, kid: Member, _parents: Sequence[Recipient]) -> None:
     if not change.reviewed:
         return  # auto-approved: nobody was asked, nobody is told
     points = change.points
@@ -60,13 +61,13 @@ def _chore_approved(session: Session, change: ChoreApproved, kid: Member, _paren
                        link=KID_HOME, data={**_chore_data(change, kid), "points": points})
 
 
-def _chore_rejected(session: Session, change: ChoreRejected, kid: Member, _parents: list[Member]) -> None:
+def _chore_rejected(session: Session, change: ChoreRejected, kid: Member, _parents: Sequence[Recipient]) -> None:
     queue_notification(session, event="chore_rejected", recipients=[kid],
                        title=phrase("Try again: %(chore)s", chore=change.chore),
                        body=change.reason, link=KID_HOME, data={**_chore_data(change, kid), "reason": change.reason})
 
 
-def _chore_missed(session: Session, change: ChoreMissed, kid: Member, parents: list[Member]) -> None:
+def _chore_missed(session: Session, change: ChoreMissed, kid: Member, parents: Sequence[Recipient]) -> None:
     data = _chore_data(change, kid)
     queue_notification(session, event="chore_missed", recipients=[kid],
                        title=phrase("Missed: %(chore)s", chore=change.chore),
@@ -78,7 +79,7 @@ def _chore_missed(session: Session, change: ChoreMissed, kid: Member, parents: l
                        link=f"{DASHBOARD}#assignment-{change.assignment_id}", data=data, webhooks=False)
 
 
-def _points(session: Session, change: PointsPosted, kid: Member, _parents: list[Member]) -> None:
+def _points(session: Session, change: PointsPosted, kid: Member, _parents: Sequence[Recipient]) -> None:
     if change.kind not in ("bonus", "deduction"):
         return  # chores, rewards and badges have their own, more telling notifications
     amount, event = change.amount, f"points_{change.kind}"
@@ -89,7 +90,7 @@ def _points(session: Session, change: PointsPosted, kid: Member, _parents: list[
                                             "entry_id": change.entry_id})
 
 
-def _badge(session: Session, change: BadgeAwarded, kid: Member, parents: list[Member]) -> None:
+def _badge(session: Session, change: BadgeAwarded, kid: Member, parents: Sequence[Recipient]) -> None:
     won = (phrase("%(description)s (+%(bonus)s points). Look at your badge wall!", description=change.description,
                   bonus=change.bonus_points) if change.bonus_points
            else phrase("%(description)s. Look at your badge wall!", description=change.description))
@@ -104,7 +105,7 @@ def _badge(session: Session, change: BadgeAwarded, kid: Member, parents: list[Me
                        link=f"{BADGE_WALL}/{kid.id}", data=data)
 
 
-def _coparent_joined(session: Session, change: CoparentJoined, newcomer: Member, parents: list[Member]) -> None:
+def _coparent_joined(session: Session, change: CoparentJoined, newcomer: Member, parents: Sequence[Recipient]) -> None:
     others = [p for p in parents if p.id != newcomer.id]
     queue_notification(session, event="coparent_joined", recipients=others,
                        title=phrase("%(name)s joined the family", name=newcomer.display_name),
@@ -112,7 +113,7 @@ def _coparent_joined(session: Session, change: CoparentJoined, newcomer: Member,
                        data={"member_id": newcomer.id})
 
 
-def _reward_requested(session: Session, change: RewardRequested, kid: Member, parents: list[Member]) -> None:
+def _reward_requested(session: Session, change: RewardRequested, kid: Member, parents: Sequence[Recipient]) -> None:
     title = (phrase("%(name)s got %(reward)s: ready to hand over", name=kid.display_name, reward=change.reward)
              if change.status == "approved"
              else phrase("%(name)s asked for %(reward)s", name=kid.display_name, reward=change.reward))
@@ -124,7 +125,7 @@ def _reward_requested(session: Session, change: RewardRequested, kid: Member, pa
                              "member_id": str(kid.id), "status": change.status})
 
 
-def _reward_decided(session: Session, change: RewardDecided, kid: Member, _parents: list[Member]) -> None:
+def _reward_decided(session: Session, change: RewardDecided, kid: Member, _parents: Sequence[Recipient]) -> None:
     if not kid.is_active:
         return
     decided: dict[str, tuple[str, Phrase, Phrase | None]] = {
@@ -140,7 +141,7 @@ def _reward_decided(session: Session, change: RewardDecided, kid: Member, _paren
                              "status": change.status})
 
 
-Handler = Callable[[Session, Any, Member, list[Member]], None]
+Handler = Callable[[Session, Any, Member, Sequence[Recipient]], None]
 HANDLERS: dict[type[DomainEvent], Handler] = {
     ChoreCompleted: _chore_waiting, ChoreApproved: _chore_approved, ChoreRejected: _chore_rejected,
     ChoreMissed: _chore_missed, PointsPosted: _points, BadgeAwarded: _badge, CoparentJoined: _coparent_joined,
@@ -153,14 +154,15 @@ def notify_about(session: Session, events: list[Any]) -> None:
     """Before the commit: one handler per event, each writing its notifications in the transaction."""
     if session.info.get("family_id") is None:
         return
-    parents: list[Member] | None = None
-    for change in events:
-        member = session.get(Member, change.member_id) if change.member_id else None
-        if member is None:
-            continue
-        if parents is None and isinstance(change, NEEDS_PARENTS):
-            parents = family_parents(session)
-        HANDLERS[type(change)](session, change, member, parents or [])
+    parents: Sequence[Recipient] | None = None
+    with routing_held(session):  # one read of the routing for the round, however many notifications it writes
+        for change in events:
+            member = session.get(Member, change.member_id) if change.member_id else None
+            if member is None:
+                continue
+            if parents is None and isinstance(change, NEEDS_PARENTS):
+                parents = family_routing(session).parents
+            HANDLERS[type(change)](session, change, member, parents or ())
 
 
 def register(dispatcher: Dispatcher) -> None:

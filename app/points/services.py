@@ -27,14 +27,32 @@ DEFAULT_PRESETS = (("bonus", "Extra helpful", 5), ("bonus", "Great attitude", 5)
                    ("deduction", "Left a mess", 3))
 
 
+# session.info: (the transaction, ids of the members it locked). Keyed by the innermost transaction object, so a
+# lock taken in a savepoint that was rolled back (which releases it) or in an earlier transaction is taken again.
+LOCKED_MEMBERS = "points.locked_members"
+
+
 def lock_member(session: Session, member_id: uuid.UUID) -> Member:
     """The member row, locked for this transaction (money-like changes serialise per member)."""
     # FOR NO KEY UPDATE: balances are not keys, and a plain FOR UPDATE would deadlock against the KEY SHARE locks
     # that composite foreign keys (completed_by, actor_id…) take on this row in concurrent transactions.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    locked = session.info.get(LOCKED_MEMBERS)
+    if transaction is not None and locked is not None and locked[0] is transaction and member_id in locked[1]:
+        # Already locked (and refreshed) in this very transaction: nobody else can have changed the row since.
+        held = session.get(Member, member_id)
+        if held is not None:
+            return held
     member = session.scalar(select(Member).where(Member.id == member_id).with_for_update(key_share=True)
                             .execution_options(populate_existing=True))
     if member is None:
         raise NotFound("User not found")
+    transaction = session.get_nested_transaction() or session.get_transaction()  # the one the SELECT ran in
+    if locked is None or locked[0] is not transaction:
+        ids: set[uuid.UUID] = set()
+        locked = (transaction, ids)
+        session.info[LOCKED_MEMBERS] = locked
+    locked[1].add(member_id)
     return member
 
 
