@@ -43,7 +43,7 @@ test: setup services lint audit
 
 # Style, types and the areas' import contracts (configured in pyproject.toml); `make test` runs it first.
 lint: $(VENV)/.installed
-	$(BIN)/ruff check app tests faults
+	$(BIN)/ruff check app tests faults bench
 	$(BIN)/mypy --strict app
 	PYTHONPATH=. $(BIN)/lint-imports
 
