@@ -91,3 +91,17 @@ def test_the_family_tablet_can_install_the_site_and_its_worker_covers_every_page
     assert "OFFLINE_PAGES" in script
     # Parents' pages and visitors are not offered the install (only the family tablet is).
     assert 'rel="manifest"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_workers_offline_page_links_to_the_wall_and_shows_nobody(
+        client: FamilyClient, auth: Auth, family: FamilyRecord, create_member) -> None:  # noqa: ANN001
+    """Kept by the worker at install and shown to whichever kid opens an unsaved page offline: nothing of a turn."""
+    from tests.html import one, text
+
+    auth.sign_in(client, create_member(role="child", username="kim", display_name="Kim"), family)
+    page = client.get("/offline")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-cache"
+    assert "You're offline" in text(page, "h1")
+    assert one(page, "a.button").attrs["href"] == "/tablet"
+    html = page.get_data(as_text=True)
+    assert "csrf" not in html and "data-member-id" not in html

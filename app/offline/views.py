@@ -1,7 +1,7 @@
-"""`/manifest.webmanifest` and `/sw.js`: the worker must come from the root so its scope covers every page."""
+"""`/manifest.webmanifest`, `/sw.js` and its `/offline` page: the worker must come from the root (scope: every page)."""
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, send_from_directory, url_for
+from flask import current_app, g, jsonify, make_response, render_template, send_from_directory, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.offline import bp
@@ -29,4 +29,12 @@ def service_worker() -> BaseResponse:
     response.headers["Content-Type"] = "text/javascript; charset=utf-8"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/offline")
+def offline_page() -> BaseResponse:
+    """The page the worker shows offline for a page it has no copy of (kept when it installs): back to the wall."""
+    response = make_response(render_template("offline/offline.html"))
+    response.headers["Cache-Control"] = "no-cache"
     return response

@@ -321,7 +321,7 @@ def kid_home() -> BaseResponse | str:
     session = get_session()
     today = _ensure_today()
     day = kid_day(session, member, today, current_rules().clock)
-    return render_template("tablet/kid_home.html", kid=member, day=day, streak=day.streak)
+    return render_template("tablet/kid_home.html", kid=member, day=day, streak=day.streak, today=today)
 
 
 @bp.get("/me/chores")
@@ -357,11 +357,20 @@ def still_here() -> Response:
     return response
 
 
+def check_tapped_by(kid: Member) -> None:
+    """A tap kept on the tablet while offline names its kid (X-Tapped-By): sent during anyone else's turn it is
+    refused as theirs to send (403, the tablet keeps it), never answered "not found" (404, which would end it)."""
+    tapped_by = request.headers.get("X-Tapped-By")
+    if tapped_by is not None and tapped_by != str(kid.id):
+        abort(403, description="This tap was made by another kid: it waits for their turn.")
+
+
 @bp.post("/me/assignments/<uuid:assignment_id>/complete")
 @kid_required
 def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
     """Tap → done in one step (with the photo when the chore needs one): the card flips, the points count up."""
     kid = signed_in_kid()
+    check_tapped_by(kid)
     session = get_session()
     upload = request.files.get("photo")
     if upload is not None and upload.filename:

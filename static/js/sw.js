@@ -1,6 +1,7 @@
 // The family tablet's service worker (served as /sw.js so its scope is the whole family site): our own static
 // files from the cache, and the wall and the kid's today view from the network when it answers, else from their
-// last good copy, so the tablet still shows the day while offline (the page says so with a banner).
+// last good copy, so the tablet still shows the day while offline (the page says so with a banner); any other page
+// opened offline gets a small page saying so, with a link to the wall.
 "use strict";
 // v2: static files are now pruned per path; the new name drops v1's cache, grown with every deploy's fingerprints.
 var CACHE = "housepoints-v2";
@@ -10,8 +11,15 @@ var OFFLINE_PAGES = ["/wall", "/me", "/tablet"];
 // sees them; the picker the tablet goes back to is kept again as it loads.
 var TURN_ENDS = ["/tablet/done", "/logout", "/account/sign-out-everywhere"];
 
-self.addEventListener("install", function () {
+// A page opened offline that the worker has no copy of (the kid's page after the turn ended, any other page) gets
+// this small page instead of the browser's own error: it says so and links to the family wall. Kept at install.
+var OFFLINE_FALLBACK = "/offline";
+
+self.addEventListener("install", function (event) {
   self.skipWaiting();
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return cache.add(new Request(OFFLINE_FALLBACK, { cache: "reload" }));
+  }));
 });
 
 self.addEventListener("activate", function (event) {
@@ -54,6 +62,12 @@ function rememberStatic(request, response) {
   }).then(function () { return response; }, function () { return response; });
 }
 
+function offlineFallback() {
+  return caches.match(OFFLINE_FALLBACK).then(function (hit) {
+    return hit || Response.error();
+  });
+}
+
 function forgetTurn() {
   return caches.open(CACHE).then(function (cache) {
     return Promise.all(OFFLINE_PAGES.map(function (path) {
@@ -70,8 +84,10 @@ self.addEventListener("fetch", function (event) {
   }
   if (request.method === "POST" && TURN_ENDS.indexOf(url.pathname) !== -1) {
     // A form's navigation or htmx's boosted request alike; forgotten before the request leaves (and even when it
-    // cannot: an offline "I'm done" still ends the copy).
-    event.respondWith(forgetTurn().catch(function () {}).then(function () { return fetch(request); }));
+    // cannot: an offline "I'm done", which the idle timer presses too, still ends the copy, and shows the offline
+    // page with its way back to the wall).
+    var leaving = forgetTurn().catch(function () {}).then(function () { return fetch(request); });
+    event.respondWith(request.mode === "navigate" ? leaving.catch(offlineFallback) : leaving);
     return;
   }
   if (request.method !== "GET") {
@@ -83,7 +99,10 @@ self.addEventListener("fetch", function (event) {
     }));
     return;
   }
-  if (request.mode === "navigate" && OFFLINE_PAGES.indexOf(url.pathname) !== -1) {
+  if (request.mode !== "navigate") {
+    return;
+  }
+  if (OFFLINE_PAGES.indexOf(url.pathname) !== -1) {
     event.respondWith(fetch(request).then(function (response) {
       if (url.pathname === "/me" && response.type === "opaqueredirect") {
         // The server sent the kid's page elsewhere: the turn is over (ended by the server's idle time).
@@ -92,8 +111,10 @@ self.addEventListener("fetch", function (event) {
       return remember(request, response);
     }).catch(function () {
       return caches.match(request).then(function (hit) {
-        return hit || Response.error();
+        return hit || offlineFallback();
       });
     }));
+    return;
   }
+  event.respondWith(fetch(request).catch(offlineFallback));
 });

@@ -281,6 +281,12 @@
   // in IndexedDB (localStorage holds only text) and goes with it, as the same form would have sent it. A replay is
   // harmless: the server completes an assignment once, and answers a repeat by the same kid with the card as it is
   // (no second credit, the first photo kept); the Idempotency-Key names the tap.
+  // A kept tap is its kid's: it records whose page it was tapped on and is sent only while that kid is signed in on
+  // the tablet again (this page's "Signed in as", data-member-id), naming them (X-Tapped-By: the server refuses it with
+  // 403 for anyone else). Offline longer than the turn's idle time, the kid's turn has ended on the server: the tap
+  // waits for the kid's next turn instead of being lost, and never goes to a sibling signed in meanwhile.
+  // It counts for the family's day it was tapped on (the kid's page, data-family-day): once a page shows a later day,
+  // that day's chores are over (done, or missed by the server) and a tap still waiting is dropped unsent.
   var QUEUE_KEY = "housepoints.offlineTaps";
   var PHOTO_DB = "housepoints-offline";
   var PHOTO_STORE = "photos";
@@ -298,6 +304,32 @@
     try {
       window.localStorage.setItem(QUEUE_KEY, JSON.stringify(taps));
     } catch (e) { /* private mode: the tap is lost, as it would be without a queue */ }
+  }
+
+  // The member this page was rendered for (null: nobody signed in).
+  function signedInMember() {
+    var who = document.querySelector("[data-member-id]");
+    return who ? who.dataset.memberId : null;
+  }
+
+  // The family's day an element's page shows (YYYY-MM-DD), else null.
+  function familyDay(element) {
+    var shown = (element && element.closest && element.closest("[data-family-day]")) ||
+      document.querySelector("[data-family-day]");
+    return shown ? shown.dataset.familyDay : null;
+  }
+
+  // The tablet's own date: only for a tap on a page that does not show the family's day.
+  function tabletDay() {
+    var now = new Date();
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return now.getFullYear() + "-" + two(now.getMonth() + 1) + "-" + two(now.getDate());
+  }
+
+  // Sent only during its own kid's turn (a tap kept before taps named their kid: during anyone's).
+  function tapOfThisPage(tap) {
+    var who = signedInMember();
+    return Boolean(who) && (!tap.member || tap.member === who);
   }
 
   // One request on the store of waiting photos (keyed by the tap's key), resolved with its result once committed.
@@ -325,51 +357,99 @@
       .catch(function () {}) : Promise.resolve();
   }
 
+  // Taps from a day before the one this page shows are over: dropped with their photos.
+  function dropPastDays() {
+    var today = familyDay(null);
+    var taps = queuedTaps();
+    var past = taps.filter(function (tap) { return today && tap.day && tap.day < today; });
+    if (past.length) {
+      keepTaps(taps.filter(function (tap) { return past.indexOf(tap) === -1; }));
+      past.forEach(forgetPhoto);
+    }
+  }
+
+  // The current page's CSRF token (a new turn has a new session): the tap's own is only the fallback.
+  function csrfToken(tap) {
+    var field = document.querySelector("input[name=csrf_token]");
+    return (field && field.value) || tap.csrf;
+  }
+
   // The tap's body: its CSRF token, and its photo when it has one (null: the photo is gone, nothing left to send).
-  function tapBody(tap) {
+  function tapBody(tap, csrf) {
     if (!tap.photo) {
-      return Promise.resolve(new URLSearchParams({ csrf_token: tap.csrf }));
+      return Promise.resolve(new URLSearchParams({ csrf_token: csrf }));
     }
     return withPhotos("readonly", function (store) { return store.get(tap.key); }).then(function (file) {
       if (!file) {
         return null;
       }
       var form = new FormData();
-      form.append("csrf_token", tap.csrf);
+      form.append("csrf_token", csrf);
       form.append("photo", file, file.name || "photo.jpg");
       return form;
     });
   }
 
-  // Resolves with the tap's key once the server answered it (done, or refused for good), else null (kept).
+  // Over for good for its kid: done (2xx), refused for this chore (a 4xx that brings the card back in place, HX-Retarget:
+  // already done, missed, not open yet), gone (404: another kid gets 403 first) or its photo too big (413). Signed out
+  // (401), someone else (403), a token refused (400 without a card), too many taps (429), 5xx: kept for next time.
+  function answeredForGood(response) {
+    var status = response.status;
+    return (status >= 200 && status < 300) || status === 404 || status === 413 ||
+      (status >= 400 && status < 500 && response.headers.has("HX-Retarget"));
+  }
+
+  // Resolves with the server's status once it answered the tap for good, -status when it is kept (0: no answer).
   function sendTap(tap) {
-    return tapBody(tap).then(function (body) {
+    var csrf = csrfToken(tap);
+    return tapBody(tap, csrf).then(function (body) {
       if (body === null) {
-        return tap.key;
+        return 200;
       }
-      return window.fetch(tap.action, {
-        method: "POST", credentials: "same-origin", body: body,
-        headers: { "HX-Request": "true", "X-CSRFToken": tap.csrf, "Idempotency-Key": tap.key },
-      }).then(function (response) {
-        return response.status < 500 ? tap.key : null;
-      });
+      var headers = { "HX-Request": "true", "X-CSRFToken": csrf, "Idempotency-Key": tap.key };
+      if (tap.member) {
+        headers["X-Tapped-By"] = tap.member;
+      }
+      return window.fetch(tap.action, { method: "POST", credentials: "same-origin", body: body, headers: headers })
+        .then(function (response) { return answeredForGood(response) ? response.status : -response.status; });
     }).catch(function () {
-      return null;
+      return 0;
+    });
+  }
+
+  // "Saved on the tablet" on each card whose tap is still waiting (after a reload, or a refresh of the cards).
+  function showWaitingTaps() {
+    dropPastDays();
+    queuedTaps().filter(tapOfThisPage).forEach(function (tap) {
+      var forms = document.querySelectorAll("form.chore-action");
+      for (var i = 0; i < forms.length; i++) {
+        if (forms[i].getAttribute("action") === tap.action) {
+          sayOnCard(forms[i], say("savedOffline", "Saved on the tablet. It will be sent when the connection is back."));
+        }
+      }
     });
   }
 
   function replayTaps() {
-    var taps = queuedTaps();
+    dropPastDays();
+    var taps = queuedTaps().filter(tapOfThisPage);
     if (replaying || !taps.length || !navigator.onLine) {
       return;
     }
     replaying = true;
-    Promise.all(taps.map(sendTap)).then(function (sent) {
+    var turnOver = false;
+    Promise.all(taps.map(sendTap)).then(function (answers) {
+      var sent = taps.filter(function (tap, i) { return answers[i] > 0; }).map(function (tap) { return tap.key; });
+      turnOver = answers.indexOf(-401) !== -1;
       keepTaps(queuedTaps().filter(function (tap) { return sent.indexOf(tap.key) === -1; }));
       return Promise.all(taps.filter(function (tap) { return sent.indexOf(tap.key) !== -1; }).map(forgetPhoto));
     }).catch(function () { /* what was not sent stays queued */ }).then(function () {
       replaying = false;
-      if (window.htmx && document.body) {
+      var bar = document.querySelector("[data-still-here]");
+      if (turnOver && bar && bar.dataset.picker) {
+        // The server ended this turn while the tablet was offline: the tap waits for the kid's next one.
+        window.location.assign(bar.dataset.picker);
+      } else if (window.htmx && document.body) {
         htmx.trigger(document.body, "livePoll");
       }
     });
@@ -383,7 +463,8 @@
     if (input && !file) {
       return Promise.reject(new Error("no photo"));
     }
-    var tap = { action: action, csrf: csrf, key: action + "@" + Date.now(), photo: Boolean(file) };
+    var tap = { action: action, csrf: csrf, key: action + "@" + Date.now(), photo: Boolean(file),
+                member: signedInMember(), day: familyDay(form) || tabletDay() };
     var kept = file ? withPhotos("readwrite", function (store) { return store.put(file, tap.key); })
       : Promise.resolve();
     return kept.then(function () {
@@ -422,6 +503,21 @@
     });
   });
   window.addEventListener("online", replayTaps);
+  // New content: its cards say which taps still wait; a page swapped in for a member (a boosted navigation) may be
+  // the turn of a kid whose taps wait.
+  document.addEventListener("htmx:load", function (event) {
+    var content = event.target;
+    showWaitingTaps();
+    if (content && content.querySelector &&
+        (content.matches("[data-member-id]") || content.querySelector("[data-member-id]"))) {
+      replayTaps();
+    }
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showWaitingTaps);
+  } else {
+    showWaitingTaps();
+  }
   replayTaps();
 
   // A photo over the limit is refused before it is sent (the server refuses it too).

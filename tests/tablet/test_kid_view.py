@@ -132,6 +132,31 @@ def test_a_kid_cannot_complete_a_siblings_chore(signed_in: Callable[..., FamilyC
     assert load(Assignment, theirs.id).status == "pending"
 
 
+def test_a_tap_kept_on_the_tablet_is_refused_during_another_kids_turn_and_taken_during_its_own(
+        signed_in: Callable[..., FamilyClient], post: Poster, maya: Member, leo: Member,
+        make_assignment: Callable[..., Assignment], load: Callable[..., object]) -> None:
+    """X-Tapped-By names the kid a replayed tap belongs to: anyone else is told 403 (the tablet keeps the tap), not
+    404 (which would tell it the chore is gone); its own kid gets it done."""
+    chore = make_assignment(maya)
+    path = f"/me/assignments/{chore.id}/complete"
+
+    for tapped_by in (str(maya.id), "not-a-member", "\u00e9" * 300):  # Maya's tap, sent during Leo's turn
+        refused = post(signed_in(leo), path, headers={"X-Tapped-By": tapped_by})
+        assert refused.status_code == 403 and "HX-Retarget" not in refused.headers
+    assert load(Assignment, chore.id).status == "pending"
+
+    done = post(signed_in(maya), path, headers={"X-Tapped-By": str(maya.id)})
+    assert done.status_code == 200 and "Waiting for a parent" in done.get_data(as_text=True)
+    assert load(Assignment, chore.id).status == "pending_verification"
+
+
+def test_the_kids_page_says_whose_it_is_and_which_day(signed_in: Callable[..., FamilyClient], maya: Member) -> None:
+    """The tablet's script keeps an offline tap for the kid and the family's day the page shows."""
+    html = signed_in(maya).get("/me").get_data(as_text=True)
+    assert one(html, "[data-member-id]").attrs["data-member-id"] == str(maya.id)
+    assert len(one(html, "#kid-chores[data-family-day]").attrs["data-family-day"]) == len("2026-12-06")
+
+
 def test_a_chore_that_is_not_open_yet_says_when(signed_in: Callable[..., FamilyClient], post: Poster, maya: Member,
                                                 make_assignment: Callable[..., Assignment]) -> None:
     from datetime import time
