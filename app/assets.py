@@ -18,6 +18,7 @@ COMPRESSED_TYPES = ["text/html", "text/css", "text/javascript", "application/jav
                     "application/manifest+json", "image/svg+xml"]
 STATIC_ENDPOINTS = ("static", "operator.static")
 YEAR = 365 * 24 * 3600
+BROTLI_QUALITY = 3
 
 
 def init_app(app: Flask) -> None:
@@ -25,6 +26,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     # Brotli for browsers (all of ours send `br`), gzip for the rest; zstd is left out (one encoding fewer to test).
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    # Every answer is packed afresh (pages carry their CSRF token), so brotli's quality is paid per request: 3 packs
+    # the kid's view in half the CPU of Flask-Compress's default 4 for ~5 % more bytes (docs/PERFORMANCE.md).
+    app.config.setdefault("COMPRESS_BR_LEVEL", BROTLI_QUALITY)
     # Nothing streamed is compressed (downloads, the live stream); static files are read whole first (below).
     app.config.setdefault("COMPRESS_STREAMS", False)
     compress.init_app(app)

@@ -4,8 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from babel.support import NullTranslations
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, format_currency, format_date, format_decimal, format_time, gettext, ngettext
+from flask_babel import (Babel, format_currency, format_date, format_decimal, format_time, get_translations, gettext,
+                         ngettext)
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from app.domain import DomainError, LockedOut
 from app.languages import DEFAULT_LANGUAGE, LANGUAGES
@@ -18,9 +22,44 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path + "/../translations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Flask-Babel's template callables look the request's translations up again for every string (a dashboard has
+    # ~140): each render looks them up once instead, and templates' strings read them from the render's context.
+    app.context_processor(lambda: {TRANSLATIONS: get_translations()})
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+        gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True,
+        pgettext=_template_pgettext, npgettext=_template_npgettext)
     app.jinja_env.globals.update(languages=LANGUAGES, page_language=page_language, format_money=format_money,
                                  format_day=format_day, format_clock=format_clock, format_number=format_number,
                                  translated=translate_message)
+
+
+TRANSLATIONS = "_render_translations"  # the render context's translations, looked up once per render
+
+
+def _render_translations(context: Context) -> NullTranslations:
+    """The translations this render started with (a macro imported without context looks them up itself)."""
+    translations = context.get(TRANSLATIONS)
+    return translations if isinstance(translations, NullTranslations) else get_translations()
+
+
+@pass_context
+def _template_gettext(context: Context, message: str) -> str:
+    return str(_render_translations(context).ugettext(message))
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, number: int) -> str:
+    return str(_render_translations(context).ungettext(singular, plural, number))
+
+
+@pass_context
+def _template_pgettext(context: Context, message_context: str, message: str) -> str:
+    return str(_render_translations(context).upgettext(message_context, message))
+
+
+@pass_context
+def _template_npgettext(context: Context, message_context: str, singular: str, plural: str, number: int) -> str:
+    return str(_render_translations(context).unpgettext(message_context, singular, plural, number))
 
 
 DATABASE_DOWN_FLAG = "database_down"  # g: set by app/errors.py when the database cannot be reached

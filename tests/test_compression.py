@@ -53,6 +53,16 @@ def test_pages_come_compressed_only_to_a_browser_that_accepts_it(parent_client) 
     assert token.sub(b"", _plain(br)) == token.sub(b"", plain.get_data()) == token.sub(b"", _plain(gz))
 
 
+def test_pages_are_packed_at_a_brotli_quality_cheap_enough_for_every_request(parent_client) -> None:
+    """Each answer is compressed afresh, so quality costs CPU per request (Flask-Compress's default is 4)."""
+    from app.assets import BROTLI_QUALITY
+
+    br = parent_client.get("/today", headers=BROWSER)
+    assert BROTLI_QUALITY == 3
+    assert br.get_data() == brotli.compress(_plain(br), quality=BROTLI_QUALITY)  # brotli's output is deterministic
+    assert br.get_data() != brotli.compress(_plain(br), quality=4)
+
+
 def test_styles_and_scripts_are_compressed_fingerprinted_and_kept_a_year(parent_client) -> None:
     page = parent_client.get("/today").get_data(as_text=True)
     assets = re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js)\?v=[0-9a-f]{12})"', page)

@@ -311,3 +311,21 @@ def test_a_tablet_turns_activity_leaves_the_cache_alone(household: Household, vi
         kid.display_name = kid.display_name + "!"
         ctx.session.commit()
     assert viewers.kid.get("/me").headers.get("X-View-Cache") == "miss"
+
+
+def test_a_revoked_session_is_refused_on_the_next_request_with_its_view_cached(household: Household,  # noqa: F811
+                                                                              viewers: Viewers, in_family) -> None:  # noqa: ANN001
+    """Revoking writes member_sessions alone (no version bump, so the kid's entry stays): the lookup runs anyway."""
+    from sqlalchemy import update
+
+    from app.auth.models import MemberSession
+
+    for _ in range(3):
+        me = viewers.kid.get("/me")
+    assert me.status_code == 200 and me.headers.get("X-View-Cache") == "hit"
+    with in_family(household.family) as ctx:
+        ctx.session.execute(update(MemberSession).where(MemberSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+        ctx.session.commit()
+    refused = viewers.kid.get("/me")
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
+    assert "X-View-Cache" not in refused.headers

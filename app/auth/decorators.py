@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Response, abort, current_app, g, jsonify, redirect, request, url_for
+from sqlalchemy import bindparam, select
 
 from app.auth import current_member, signed_in_member, turn_ended_message
 from app.auth.tokens import decode_api_token
@@ -60,6 +61,10 @@ def _api_error(message: str, status: int) -> Response:
     return response
 
 
+# Built once, like the page session's lookup: every API request runs it (Session.get builds a statement each time).
+_MEMBER_BY_ID = select(Member).where(Member.id == bindparam("member_id"))
+
+
 def api_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Bearer-token API routes, with the previous service's messages; g.member is the token's live member."""
     @wraps(view)
@@ -77,7 +82,7 @@ def api_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
             return _api_error(error.message, 401)
         if claims["family_id"] != g.family.id:
             return _api_error("Token does not belong to this family", 403)
-        member = get_session().get(Member, claims["user_id"])
+        member = get_session().scalar(_MEMBER_BY_ID, {"member_id": claims["user_id"]})
         if member is None or not member.can_log_in:
             # A deactivated member's token stops working at once.
             return _api_error("Invalid token", 401)
