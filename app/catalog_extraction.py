@@ -11,8 +11,8 @@ from typing import IO, Any
 
 from babel.messages.extract import extract_python
 
-DOMAIN_ERRORS = frozenset({"DomainError", "ValidationFailed", "NotFound", "Forbidden", "Conflict",
-                           "AuthenticationFailed", "LockedOut", "PlanLimitReached"})
+DOMAIN_ERRORS = frozenset({"DomainError", "ValidationFailed", "NotFound", "Forbidden", "Conflict", "Unprocessable",
+                           "AuthenticationFailed", "LockedOut", "PlanLimitReached", "PhotoTooLarge"})
 Extracted = tuple[Any, ...]  # (line, gettext function or None, message(s), translator comments)
 
 

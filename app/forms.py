@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain import DomainError
+from app.i18n import refusal_text
 
 
 @dataclass
@@ -16,9 +17,10 @@ class FormState:
     message: str | None = None
 
     def add_error(self, error: DomainError) -> None:
-        """Attach a service's refusal to the fields it names (or to the form as a whole)."""
+        """Attach a service's refusal, in the page's language, to the fields it names (or to the form as a whole)."""
+        said = refusal_text(error)
         if error.fields:
             for name in error.fields:
-                self.errors.setdefault(name, error.message)
+                self.errors.setdefault(name, said)
         else:
-            self.message = error.message
+            self.message = said

@@ -11,7 +11,7 @@ from flask_babel import (Babel, format_currency, format_date, format_decimal, fo
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from app.domain import DomainError, LockedOut
+from app.domain import DomainError, LockedOut, Sayable
 from app.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 babel = Babel()
@@ -142,6 +142,10 @@ def refusal_text(error: DomainError) -> str:
     if isinstance(error, LockedOut) and isinstance(seconds, int):
         return str(ngettext("Too many tries. Please wait %(num)d minute or ask a parent.",
                             "Too many tries. Please wait %(num)d minutes or ask a parent.", max(1, -(-seconds // 60))))
-    if error.said is not None:  # a refusal with names or numbers in it, said whole in the page's language
-        return error.said.render(page_language())
-    return translate_message(error.message)
+    return say(error.said if error.said is not None else error.message)
+
+
+def say(text: str | Sayable) -> str:
+    """A service's text on a page: a literal message looked up in the catalog, a phrase (names or numbers in it)
+    said whole in the page's language."""
+    return translate_message(text) if isinstance(text, str) else text.render(page_language())

@@ -18,6 +18,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       ValidationInfo)
 
 from app.domain import ValidationFailed
+from app.languages import Phrase, phrase, translatable
 
 if TYPE_CHECKING:  # only for the annotation: this module stays free of Flask at import time
     from flask import Flask
@@ -38,20 +39,31 @@ _ASCII_MIDNIGHT = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T00:00(:00(\.0{1,6})?
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+class FieldProblem(ValueError):
+    """A field's refusal with a number or a name in it, raised in a validator: `str()` is the English the API sends,
+    `said` the same for a page to say in its language (literal messages are marked `translatable` instead)."""
+
+    def __init__(self, said: Phrase) -> None:
+        super().__init__(said.render(None))
+        self.said = said
+
+
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """Why `value` cannot be stored as text (NUL, a lone surrogate, a control or direction-override character,
     a line break in one-line text), or None."""
     for char in value:
         code = ord(char)
+        # The end of a sentence that starts with the field's name ("Device name contains a line break"); marked
+        # for the catalog so a page can say the whole sentence in its language.
         if 0xD800 <= code <= 0xDFFF:
-            return "contains an invalid character"
+            return translatable("contains an invalid character")
         category = unicodedata.category(char)
         if category == "Cc" and not (multiline and char in ALLOWED_CONTROLS):
-            return "contains a control character"
+            return translatable("contains a control character")
         if char in BIDI_CONTROLS:
-            return "contains a text-direction control character"
+            return translatable("contains a text-direction control character")
         if category in ("Zl", "Zp") and not multiline:
-            return "contains a line break"
+            return translatable("contains a line break")
     return None
 
 
@@ -59,7 +71,7 @@ def ascii_int(text: str) -> int:
     """A whole number written in ASCII digits (an optional sign, at most 12 digits); ValueError otherwise."""
     stripped = text.strip()
     if not _ASCII_INT.fullmatch(stripped):
-        raise ValueError("must be a whole number")
+        raise ValueError(translatable("must be a whole number"))
     return int(stripped)
 
 
@@ -67,7 +79,7 @@ def ascii_month(text: str) -> date:
     """`2026-12` (ASCII digits) as the month's first day; ValueError otherwise."""
     match = _ASCII_MONTH.fullmatch(text.strip())
     if match is None:
-        raise ValueError("must be a month like 2026-12")
+        raise ValueError(translatable("must be a month like 2026-12"))
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
@@ -78,7 +90,7 @@ def ascii_date(text: str, *, midnight_instant: bool = False) -> date:
     if not _ASCII_DATE.fullmatch(stripped):
         match = _ASCII_MIDNIGHT.fullmatch(stripped) if midnight_instant else None
         if match is None:
-            raise ValueError("must be a date like 2026-03-14")
+            raise ValueError(translatable("must be a date like 2026-03-14"))
         stripped = match.group(1)
     return date.fromisoformat(stripped)
 
@@ -86,7 +98,7 @@ def ascii_date(text: str, *, midnight_instant: bool = False) -> date:
 def clean_text(value: Any, *, multiline: bool = False) -> str:
     """Text as stored: a string, NFC, trimmed, with no NUL, lone surrogate or control character."""
     if not isinstance(value, str):
-        raise ValueError("must be text")
+        raise ValueError(translatable("must be text"))
     problem = text_problem(value, multiline=multiline)
     if problem:
         raise ValueError(problem)
@@ -96,10 +108,10 @@ def clean_text(value: Any, *, multiline: bool = False) -> str:
 def _strict_int(value: Any) -> Any:
     """Whole numbers only, written with ASCII digits (no 1.5, no True, no Arabic-Indic digits)."""
     if isinstance(value, bool):
-        raise ValueError("must be a whole number")
+        raise ValueError(translatable("must be a whole number"))
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("must be a whole number")
+            raise ValueError(translatable("must be a whole number"))
         return int(value)
     if isinstance(value, str):
         return ascii_int(value)
@@ -110,7 +122,7 @@ def _strict_time(value: Any) -> Any:
     if isinstance(value, time):
         return value
     if not isinstance(value, str) or not _ASCII_TIME.fullmatch(value.strip()):
-        raise ValueError("must be a time like 18:30")
+        raise ValueError(translatable("must be a time like 18:30"))
     return time.fromisoformat(value.strip())
 
 
@@ -118,16 +130,16 @@ def _strict_date(value: Any) -> Any:
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not _ASCII_DATE.fullmatch(value.strip()):
-        raise ValueError("must be a date like 2026-03-14")
+        raise ValueError(translatable("must be a date like 2026-03-14"))
     try:
         return ascii_date(value)
     except ValueError:
-        raise ValueError("must be a real date") from None
+        raise ValueError(translatable("must be a real date")) from None
 
 
 def _weekday(value: Any) -> str:
     if not isinstance(value, str) or value.strip().lower() not in WEEKDAYS:
-        raise ValueError(f"must be one of {', '.join(WEEKDAYS)}")
+        raise FieldProblem(phrase("must be one of %(choices)s", choices=", ".join(WEEKDAYS)))
     return value.strip().lower()
 
 
@@ -163,43 +175,49 @@ def parse_input(model: type[ModelT], data: Mapping[str, Any] | None) -> ModelT:
     try:
         return model.model_validate(dict(data))
     except ValidationError as error:
-        fields = field_messages(error)
-        first_field, first_message = next(iter(fields.items()))
-        raise ValidationFailed(f"{first_field} {first_message}", fields=fields) from None
+        problems = field_problems(error)
+        fields = {name: problem.render(None) for name, problem in problems.items()}
+        first_field, first_problem = next(iter(problems.items()))
+        raise ValidationFailed(phrase("%(field)s %(problem)s", field=first_field, problem=first_problem),
+                               fields=fields) from None
 
 
-def field_messages(error: ValidationError) -> dict[str, str]:
-    """One short message per field name, from pydantic's errors."""
-    fields: dict[str, str] = {}
+def field_problems(error: ValidationError) -> dict[str, Phrase]:
+    """One short message per field name, from pydantic's errors (English for the API's `fields`, any language on
+    a page)."""
+    fields: dict[str, Phrase] = {}
     for item in error.errors(include_url=False, include_input=False):
         name = ".".join(str(part) for part in item["loc"]) or "body"
-        fields.setdefault(name, _message(item))
+        fields.setdefault(name, _problem(item))
     return fields
 
 
-def _message(item: Mapping[str, Any]) -> str:
+def _problem(item: Mapping[str, Any]) -> Phrase:
     kind, context = item["type"], item.get("ctx") or {}
     if kind == "missing":
-        return "is required"
+        return phrase("is required")
     if kind in ("string_too_long", "too_long"):
-        return f"can be at most {context.get('max_length')} characters"
+        return phrase("can be at most %(most)s characters", most=context.get("max_length"))
     if kind in ("string_too_short", "too_short"):
-        return "is required" if context.get("min_length") == 1 else f"needs at least {context.get('min_length')}"
+        return phrase("is required") if context.get("min_length") == 1 else phrase(
+            "needs at least %(least)s", least=context.get("min_length"))
     if kind == "less_than_equal":
-        return f"must be at most {context.get('le')}"
+        return phrase("must be at most %(most)s", most=context.get("le"))
     if kind == "greater_than_equal":
-        return f"must be at least {context.get('ge')}"
+        return phrase("must be at least %(least)s", least=context.get("ge"))
     if kind == "value_error":
-        return str(context.get("error", item["msg"]))
+        problem = context.get("error", item["msg"])
+        # A validator's own words: a FieldProblem says them in any language; a literal is looked up in the catalog.
+        return problem.said if isinstance(problem, FieldProblem) else phrase(str(problem))
     if kind in ("uuid_parsing", "uuid_type"):
-        return "must be an id"
+        return phrase("must be an id")
     if kind in ("bool_parsing", "bool_type"):
-        return "must be true or false"
+        return phrase("must be true or false")
     if kind in ("string_type",):
-        return "must be text"
+        return phrase("must be text")
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return "must be a whole number"
-    return str(item["msg"]).lower()
+        return phrase("must be a whole number")
+    return phrase(str(item["msg"]).lower())  # pydantic's own words, for shapes no form sends
 
 
 # --- the door: what no field of ours accepts is refused before any view runs ---------------------------------------
@@ -240,10 +258,10 @@ def init_app(app: Flask) -> None:
             if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") else ()
         name = unstorable_input(request.args.items(multi=True), form, json_body, request.view_args)
         if name is not None:
-            why = f"{name} contains a character that is not allowed (NUL, control or invalid)"
+            why = phrase("%(name)s contains a character that is not allowed (NUL, control or invalid)", name=name)
             if request.path.startswith("/api/"):  # the contract's message for any unusable body, with the reason
                 message = "Invalid query parameter" if name.startswith("query ") else "Invalid request body"
-                raise ValidationFailed(message, details=why, fields={name: "invalid character"})
+                raise ValidationFailed(message, details=why.render(None), fields={name: "invalid character"})
             raise ValidationFailed(why, fields={name: "invalid character"})
 
 
@@ -264,15 +282,16 @@ def _text_list(value: Any) -> Any:
     if value is None:
         return None
     if not isinstance(value, (list, tuple)):
-        raise ValueError("must be a list")  # noqa: TRY004 - pydantic reports ValueError as the field's message
+        # pydantic reports a ValueError as the field's message
+        raise ValueError(translatable("must be a list"))  # noqa: TRY004
     items = []
     for item in value:
         try:
             items.append(clean_text(item))
         except ValueError:
-            raise ValueError("must be a list of names") from None
+            raise ValueError(translatable("must be a list of names")) from None
         if len(items[-1]) > 100:
-            raise ValueError("must be a list of names of at most 100 characters")
+            raise ValueError(translatable("must be a list of names of at most 100 characters"))
     return items
 
 
@@ -282,7 +301,8 @@ TextList = Annotated[list[str] | None, BeforeValidator(_text_list)]
 def _secret(value: Any) -> str:
     """A password or PIN exactly as typed (never trimmed or normalised), but nothing a database cannot store."""
     if not isinstance(value, str):
-        raise ValueError("must be text")  # noqa: TRY004 - pydantic reports ValueError as the field's message
+        # pydantic reports a ValueError as the field's message
+        raise ValueError(translatable("must be text"))  # noqa: TRY004
     problem = text_problem(value)
     if problem:
         raise ValueError(problem)
@@ -304,14 +324,14 @@ def blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def points_problem(value: int, *, allow_zero: bool = False, allow_negative: bool = False) -> str | None:
+def points_problem(value: int, *, allow_zero: bool = False, allow_negative: bool = False) -> Phrase | None:
     """Why `value` cannot be the points of one ledger row (±10,000; zero and negatives only when allowed), or None."""
     if not -LEDGER_POINTS_LIMIT <= value <= LEDGER_POINTS_LIMIT:
-        return f"must be between -{LEDGER_POINTS_LIMIT} and {LEDGER_POINTS_LIMIT}"
+        return phrase("must be between -%(limit)s and %(limit)s", limit=LEDGER_POINTS_LIMIT)
     if value < 0 and not allow_negative:
-        return "cannot be negative"
+        return phrase("cannot be negative")
     if value == 0 and not allow_zero:
-        return "must not be zero"
+        return phrase("must not be zero")
     return None
 
 
@@ -319,10 +339,10 @@ def _ledger_points(*, allow_zero: bool) -> Any:
     def check(value: Any) -> int:
         number = _strict_int(value)
         if not isinstance(number, int):
-            raise ValueError("must be a whole number")
+            raise ValueError(translatable("must be a whole number"))
         problem = points_problem(number, allow_zero=allow_zero)
         if problem:
-            raise ValueError(problem)
+            raise FieldProblem(problem)
         return number
     return BeforeValidator(check)
 
@@ -332,9 +352,9 @@ def Between(low: int, high: int) -> Any:  # noqa: N802 - a type factory
     def check(value: Any) -> int:
         number = _strict_int(value)
         if not isinstance(number, int):
-            raise ValueError("must be a whole number")
+            raise ValueError(translatable("must be a whole number"))
         if not low <= number <= high:
-            raise ValueError(f"must be between {low} and {high}")
+            raise FieldProblem(phrase("must be between %(low)s and %(high)s", low=low, high=high))
         return number
     return Annotated[int, BeforeValidator(check)]
 
@@ -343,15 +363,15 @@ def _weekday_numbers(value: Any) -> list[int]:
     if isinstance(value, str):  # "1,3" from a query string or an old client
         value = [part for part in value.split(",") if part.strip()]
     if not isinstance(value, (list, tuple)):
-        raise ValueError("must be a list of weekday numbers")
+        raise ValueError(translatable("must be a list of weekday numbers"))
     try:
         days = {_strict_int(day) for day in value}
     except ValueError:
-        raise ValueError("are numbers 0 (Monday) to 6 (Sunday)") from None
+        raise ValueError(translatable("are numbers 0 (Monday) to 6 (Sunday)")) from None
     if not all(isinstance(day, int) for day in days):
-        raise ValueError("are numbers 0 (Monday) to 6 (Sunday)")
+        raise ValueError(translatable("are numbers 0 (Monday) to 6 (Sunday)"))
     if any(not 0 <= day <= 6 for day in days):
-        raise ValueError("Pick weekdays between 0 (Monday) and 6 (Sunday)")
+        raise ValueError(translatable("Pick weekdays between 0 (Monday) and 6 (Sunday)"))
     return sorted(days)
 
 
@@ -364,20 +384,21 @@ def Choice(*choices: str) -> Any:  # noqa: N802 - a type factory
     """One of a fixed set of words (a kind, a strategy, a difficulty)."""
     def check(value: Any) -> str:
         if not isinstance(value, str) or value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
+            raise FieldProblem(phrase("must be one of %(choices)s", choices=", ".join(choices)))
         return value
     return Annotated[str, BeforeValidator(check)]
 
 
 def Reworded(field_type: Any, message: str) -> Any:  # noqa: N802 - a type factory
-    """`field_type`, refused with `message` (may name `{field}`) where the API contract fixes the wording."""
+    """`field_type`, refused with `message` (may name `%(field)s`; mark it `translatable`) where the API contract
+    fixes the wording."""
     adapter: TypeAdapter[Any] = TypeAdapter(field_type)
 
     def check(value: Any, info: ValidationInfo) -> Any:
         try:
             return adapter.validate_python(value)
         except ValidationError:
-            raise ValueError(message.format(field=info.field_name)) from None
+            raise FieldProblem(phrase(message, field=info.field_name)) from None
     return Annotated[Any, BeforeValidator(check)]
 
 
@@ -395,7 +416,8 @@ def parse_action(model: type[ModelT], data: Mapping[str, Any] | None) -> ModelT:
     except ValidationFailed as error:
         first = next(iter(error.fields.values()), "")
         if first[:1].isupper():
-            raise ValidationFailed(first, fields=error.fields, **error.extra) from None
+            sentence = error.said.params["problem"] if isinstance(error.said, Phrase) else first
+            raise ValidationFailed(sentence, fields=error.fields, **error.extra) from None
         raise
 
 

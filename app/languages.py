@@ -22,7 +22,8 @@ def clean_language(value: Any, key: str = "language") -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or value.strip().lower() not in LANGUAGES:
-        raise ValidationFailed(f"The language must be one of: {', '.join(LANGUAGES)}", fields={key: "invalid"})
+        raise ValidationFailed(phrase("The language must be one of: %(choices)s", choices=", ".join(LANGUAGES)),
+                               fields={key: "invalid"})
     return value.strip().lower()
 
 
@@ -45,13 +46,15 @@ class Phrase:
     count: int | None = None
 
     def render(self, language: str | None) -> str:
-        """The text in `language` (English when unknown or untranslated), placeholders filled in."""
+        """The text in `language` (English when unknown or untranslated), placeholders filled in; a placeholder that
+        is itself a Phrase (a field's label, a status word) is said in the same language."""
         translations = _translations(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+        params = {key: value.render(language) if isinstance(value, Phrase) else value
+                  for key, value in self.params.items()}
         if self.plural is not None and self.count is not None:
             chosen = str(translations.ungettext(self.text, self.plural, self.count))
-            return chosen % {"num": self.count, **self.params}
-        return str(translations.ugettext(self.text)) % self.params if self.params else str(
-            translations.ugettext(self.text))
+            return chosen % {"num": self.count, **params}
+        return str(translations.ugettext(self.text)) % params if params else str(translations.ugettext(self.text))
 
 
 def phrase(text: str, **params: Any) -> Phrase:

@@ -5,10 +5,11 @@ import uuid
 from typing import Final, final
 
 from app.domain import Forbidden
+from app.languages import translatable
 from app.members.models import Member
 
-PARENTS_ONLY = "Only parents can do that"
-SELF_OR_PARENT_ONLY = "Only parents can do that for someone else"
+PARENTS_ONLY = translatable("Only parents can do that")
+SELF_OR_PARENT_ONLY = translatable("Only parents can do that for someone else")
 
 
 @final

@@ -5,6 +5,7 @@ import uuid
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -15,6 +16,7 @@ from app.auth.decorators import login_required
 from app.db import get_session
 from app.domain import AuthenticationFailed
 from app.htmx import is_htmx_request, redirect_to
+from app.i18n import refusal_text
 from app.members.models import Member
 from app.platform.models import Family, FamilyMembership
 from app.platform.services import consume_handoff, families_of, issue_handoff
@@ -73,8 +75,8 @@ def handoff() -> ResponseReturnValue:
         if member is None or not member.can_log_in:
             raise AuthenticationFailed("This account can't sign in to this family any more. Ask the family's owner.")
     except AuthenticationFailed as error:
-        return render_template("platform/link_problem.html", message=error.message,
-                               title="That sign-in link didn't work"), 400
+        return render_template("platform/link_problem.html", message=refusal_text(error),
+                               title=gettext("That sign-in link didn't work")), 400
     with unit_of_work(session):
         sign_in(member)
         record_audit(session, "auth.handoff", family_id=g.family.id, actor_user_id=membership.user_id,

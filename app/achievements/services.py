@@ -29,6 +29,7 @@ from app.family_rules import FamilyRules
 from app.domain import Forbidden
 from app.events import BadgeAwarded, record
 from app.members.models import FamilySetting, Member
+from app.points.descriptions import BADGE, ledger_text
 from app.points.services import lock_member, post_entry
 from app.policy import acts_for
 from app.rewards.models import Redemption
@@ -166,7 +167,7 @@ def award_earned_badges(session: Session, member_id: uuid.UUID, rules: FamilyRul
     for badge in awarded:
         if badge.bonus_points:
             post_entry(session, member_id, amount=badge.bonus_points, kind="achievement",
-                       description=f"Badge: {badge.rule.name}", clock=rules.clock, now=now,
+                       description=ledger_text(BADGE, badge=badge.rule.name), clock=rules.clock, now=now,
                        reference_id=badge.id)
     if awarded:
         _announce(session, member, awarded)

@@ -18,6 +18,7 @@ from app.domain import ValidationFailed
 from app.family_rules import FamilyRules
 from app.members.models import FamilySetting, Member
 from app.points.models import EARNING_KINDS, LedgerEntry
+from app.points.descriptions import CONVERTED, WEEKLY_ALLOWANCE, ledger_text
 from app.points.services import clean_points, lock_member, post_entry
 from app.policy import require_parent
 
@@ -85,8 +86,9 @@ def parse_amount_cents(value: Any, *, field_name: str = "amount") -> int:
 def _clean_cents(value: int, *, allow_zero: bool, field_name: str = "amount_cents") -> int:
     low = 0 if allow_zero else 1
     if not low <= value <= MAX_AMOUNT_CENTS:
-        raise ValidationFailed(f"The amount must be between {format_money(low, 'USD')[1:]} and "
-                               f"{format_money(MAX_AMOUNT_CENTS, 'USD')[1:]}", fields={field_name: "range"})
+        raise ValidationFailed(phrase("The amount must be between %(low)s and %(high)s",
+                                      low=format_money(low, "USD")[1:], high=format_money(MAX_AMOUNT_CENTS, "USD")[1:]),
+                               fields={field_name: "range"})
     return value
 
 
@@ -107,15 +109,16 @@ def record_payout(session: Session, parent: Member, kid: Member, data: Conversio
     rate = conversion_rate(session)
     cents = rate.cents_for(amount)
     if cents < 1:
-        raise ValidationFailed(f"{amount} points are worth less than one cent at {rate.describe()}",
+        raise ValidationFailed(phrase("%(amount)s points are worth less than one cent at %(rate)s", amount=amount,
+                                      rate=rate.phrase(format_money(100, rate.currency))),
                                fields={"points": "too few"})
     payout = Payout(id=uuid.uuid4(), member_id=kid.id, kind="conversion", points=amount, amount_cents=cents,
                     currency=rate.currency, method=method, note=note, paid_by=parent.id,
                     paid_on=rules.clock.today(now), created_at=now)
     try:
         entry = post_entry(session, kid.id, amount=-amount, kind="conversion",
-                           description=f"Converted to {format_money(cents, rate.currency)}", clock=rules.clock,
-                           now=now, actor_id=parent.id, reference_id=payout.id)
+                           description=ledger_text(CONVERTED, money=format_money(cents, rate.currency)),
+                           clock=rules.clock, now=now, actor_id=parent.id, reference_id=payout.id)
     except ValidationFailed as error:
         if "points_short" in error.extra:
             raise ValidationFailed("Insufficient points", fields=None, **error.extra) from None
@@ -151,7 +154,8 @@ def set_allowance_schedule(session: Session, parent: Member, kid: Member, data: 
     _check_payee(parent, kid)
     mode, payday, active = data.mode, data.payday, data.active
     if mode not in tuple(AllowanceMode):
-        raise ValidationFailed(f"mode must be one of {', '.join(AllowanceMode)}", fields={"mode": "invalid"})
+        raise ValidationFailed(phrase("mode must be one of %(choices)s", choices=", ".join(AllowanceMode)),
+                               fields={"mode": "invalid"})
     if not 0 <= payday <= 6:
         raise ValidationFailed("payday must be a weekday 0-6 (Monday = 0)", fields={"payday": "invalid"})
     cents = _clean_cents(data.amount_cents, allow_zero=True)
@@ -226,7 +230,7 @@ def _pay_schedule(session: Session, schedule: AllowanceSchedule, kid: Member, ra
                     currency=rate.currency, method="weekly allowance", note="This week's points",
                     schedule_id=schedule.id, paid_on=today, created_at=now)
     entry = post_entry(session, kid.id, amount=-points, kind="conversion",
-                       description=f"Weekly allowance: converted to {format_money(cents, rate.currency)}",
+                       description=ledger_text(WEEKLY_ALLOWANCE, money=format_money(cents, rate.currency)),
                        clock=rules.clock, now=now, reference_id=payout.id)
     payout.ledger_entry_id = entry.id
     session.add(payout)

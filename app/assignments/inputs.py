@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
+from app.languages import translatable
 from app.inputs import AwardPointsOrZero, Blankable, Input, LocalDate, Reworded, Text
 
-DUE_FORMAT = "Invalid due_date format. Use YYYY-MM-DD or RFC3339"
+DUE_FORMAT = translatable("Invalid due_date format. Use YYYY-MM-DD or RFC3339")
 NOTES_LIMIT = 1000
 _DAY: TypeAdapter[date] = TypeAdapter(LocalDate)
 
@@ -38,8 +39,9 @@ def _due(value: Any) -> date | datetime:
 class AssignmentInput(Input):
     """A one-off assignment: which chore, for whom (nobody: open to claim), how many points, due when."""
 
-    chore_id: Reworded(uuid.UUID, "Invalid chore_id format")  # type: ignore[valid-type]
-    assigned_to: Blankable(Reworded(uuid.UUID, "Invalid assigned_to format")) = None  # type: ignore[valid-type]
+    chore_id: Reworded(uuid.UUID, translatable("Invalid chore_id format"))  # type: ignore[valid-type]
+    assigned_to: Blankable(Reworded(uuid.UUID,  # type: ignore[valid-type]
+                                    translatable("Invalid assigned_to format"))) = None
     points_offered: Blankable(AwardPointsOrZero) = None  # type: ignore[valid-type]  # 0 or none: the chore's
     due_date: Blankable(Annotated[datetime | date, BeforeValidator(_due)]) = None  # type: ignore[valid-type]
 

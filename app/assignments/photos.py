@@ -13,6 +13,7 @@ from typing import IO
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.domain import DomainError, ValidationFailed
+from app.languages import phrase, translatable
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
@@ -25,7 +26,7 @@ MIMETYPE = "image/jpeg"
 READ_CHUNK = 64 * 1024
 # The only names this module ever stores; anything else found in a row is not served.
 STORED_NAME = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jpg$")
-NOT_A_PHOTO = "That file isn't a photo: please send a JPEG, PNG or WebP picture."
+NOT_A_PHOTO = translatable("That file isn't a photo: please send a JPEG, PNG or WebP picture.")
 
 
 class PhotoTooLarge(DomainError):
@@ -72,7 +73,8 @@ def read_upload(stream: IO[bytes], limit: int = MAX_PHOTO_BYTES) -> bytes:
             break
         size += len(chunk)
         if size > limit:
-            raise PhotoTooLarge(f"That photo is too big: the limit is {limit // (1024 * 1024)} MB.",
+            raise PhotoTooLarge(phrase("That photo is too big: the limit is %(megabytes)s MB.",
+                                       megabytes=limit // (1024 * 1024)),
                                 fields={"photo": "too large"})
         chunks.append(chunk)
     if size == 0:

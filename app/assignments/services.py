@@ -20,17 +20,32 @@ from app.assignments.models import (ACTIVE_STATUSES, WITH_CHORE, WITH_CHORE_AND_
 from app.chores.models import WITH_SCHEDULE_AND_ASSIGNEES, Chore
 from app.chores.schedules import occurs_on
 from app.domain import Forbidden, NotFound, ValidationFailed
+from app.languages import Phrase, phrase
 from app.events import ChoreApproved, ChoreCompleted, ChoreMissed, ChoreRejected, record
 # The rules moved to app.family_rules; the tests still import both names from here (an explicit re-export).
 from app.family_rules import FamilyRules as FamilyRules, load_family_rules as load_family_rules
 from app.members.models import Member
 from app.points.models import LedgerEntry
+from app.points.descriptions import COMPLETED, MISSED, PENALTY_RETURNED, UNDONE, ledger_text
 from app.points.services import clean_points, post_entry
 from app.policy import require_parent
 from app.presence.services import presence_map
 
 FAIR_SHARE_WINDOW = timedelta(days=7)
 MAX_DAYS_AHEAD = 366
+# An assignment's status inside a refusal ("Cannot undo assignment with status: missed"): the code in English (the
+# API's wire text), a word in the reader's language on a page.
+STATUS_WORDS: dict[str, Phrase] = {
+    AssignmentStatus.OPEN: phrase("open"), AssignmentStatus.PENDING: phrase("pending"),
+    AssignmentStatus.PENDING_VERIFICATION: phrase("pending_verification"),
+    AssignmentStatus.VERIFIED: phrase("verified"), AssignmentStatus.MISSED: phrase("missed"),
+    AssignmentStatus.SKIPPED: phrase("skipped"),
+}
+
+
+def status_word(status: str) -> Phrase:
+    """An assignment status for a refusal: said in the reader's language, the code itself in English."""
+    return STATUS_WORDS[AssignmentStatus(status)]
 
 
 # --- who does it ----------------------------------------------------------------------------------------------
@@ -91,7 +106,7 @@ def choose_assignees(chore: Chore, order: list[Member], present: set[uuid.UUID],
     if strategy == "random":
         pool = [m for m in here if m.id != last] or here
         return [rng.choice(pool)]
-    raise ValidationFailed(f"Unknown assignment type {strategy}")
+    raise ValidationFailed(phrase("Unknown assignment type %(strategy)s", strategy=strategy))
 
 
 def _history(session: Session, rules: FamilyRules, day: date, chores: list[Chore]) -> History:
@@ -388,7 +403,7 @@ def _credit(session: Session, assignment: Assignment, points: int, rules: Family
     assignment.points_earned = points
     if points and assignment.assigned_to is not None:
         post_entry(session, assignment.assigned_to, amount=points, kind="chore",
-                   description=f"Completed: {assignment.chore.name}", clock=rules.clock, now=now,
+                   description=ledger_text(COMPLETED, name=assignment.chore.name), clock=rules.clock, now=now,
                    actor_id=actor_id, assignment_id=assignment.id)
         _refresh_streak(session, assignment.assigned_to, rules, now)
 
@@ -427,13 +442,15 @@ def complete_locked(session: Session, assignment: Assignment, *, actor: Member, 
     if not actor.is_parent and assignment.assigned_to != actor.id:
         raise Forbidden("Not authorized to complete this assignment")
     if assignment.status != "pending":
-        raise ValidationFailed(f"Cannot complete assignment with status: {assignment.status}",
+        raise ValidationFailed(phrase("Cannot complete assignment with status: %(status)s",
+                                      status=status_word(assignment.status)),
                                current_status=assignment.status)
     chore = assignment.chore
     if chore.not_before_time is not None and not actor.is_parent:
         opens = rules.clock.at(assignment.due_date, chore.not_before_time)
         if now < opens:
-            raise ValidationFailed(f"Not yet: this chore opens at {chore.not_before_time.strftime('%H:%M')}")
+            raise ValidationFailed(phrase("Not yet: this chore opens at %(time)s",
+                                          time=chore.not_before_time.strftime("%H:%M")))
     if chore.requires_photo and photo_name is None and not actor.is_parent:
         raise ValidationFailed("This chore needs a photo", fields={"photo": "required"})
     assignment.completed_at = now
@@ -475,7 +492,8 @@ def verify_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
     require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status != "pending_verification":
-        raise ValidationFailed(f"Cannot verify assignment with status: {assignment.status}",
+        raise ValidationFailed(phrase("Cannot verify assignment with status: %(status)s",
+                                      status=status_word(assignment.status)),
                                current_status=assignment.status)
     if assignment.assigned_to is None:
         raise ValidationFailed("Assignment has no assignee")
@@ -507,12 +525,13 @@ def undo_completion(session: Session, *, actor: Member, assignment_id: uuid.UUID
     require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status not in ("verified", "pending_verification"):
-        raise ValidationFailed(f"Cannot undo assignment with status: {assignment.status}",
+        raise ValidationFailed(phrase("Cannot undo assignment with status: %(status)s",
+                                      status=status_word(assignment.status)),
                                current_status=assignment.status)
     if assignment.status == "verified" and assignment.points_earned and assignment.assigned_to is not None:
         post_entry(session, assignment.assigned_to, amount=-assignment.points_earned, kind="chore",
-                   description=f"Undone: {assignment.chore.name}", clock=rules.clock, now=now, actor_id=actor.id,
-                   assignment_id=assignment.id)
+                   description=ledger_text(UNDONE, name=assignment.chore.name), clock=rules.clock, now=now,
+                   actor_id=actor.id, assignment_id=assignment.id)
     assignment.status = AssignmentStatus.PENDING
     assignment.points_earned = 0
     assignment.completed_at = assignment.verified_at = None
@@ -528,7 +547,8 @@ def skip_assignment(session: Session, *, actor: Member, assignment_id: uuid.UUID
     require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status not in ACTIVE_STATUSES + ("missed",):
-        raise ValidationFailed(f"Cannot skip assignment with status: {assignment.status}",
+        raise ValidationFailed(phrase("Cannot skip assignment with status: %(status)s",
+                                      status=status_word(assignment.status)),
                                current_status=assignment.status)
     assignment.status = AssignmentStatus.SKIPPED
     assignment.skipped_by = actor.id
@@ -542,13 +562,14 @@ def reopen_assignment(session: Session, *, actor: Member, assignment_id: uuid.UU
     require_parent(actor)
     assignment = lock_assignment(session, assignment_id)
     if assignment.status != "missed":
-        raise ValidationFailed(f"Cannot re-open assignment with status: {assignment.status}",
+        raise ValidationFailed(phrase("Cannot re-open assignment with status: %(status)s",
+                                      status=status_word(assignment.status)),
                                current_status=assignment.status)
     penalty = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
                              .where(LedgerEntry.assignment_id == assignment.id, LedgerEntry.kind == "penalty"))
     if penalty and assignment.assigned_to is not None:
         post_entry(session, assignment.assigned_to, amount=-penalty, kind="penalty",
-                   description=f"Penalty returned: {assignment.chore.name}", clock=rules.clock, now=now,
+                   description=ledger_text(PENALTY_RETURNED, name=assignment.chore.name), clock=rules.clock, now=now,
                    actor_id=actor.id, assignment_id=assignment.id)
     assignment.status = AssignmentStatus.PENDING if assignment.assigned_to else AssignmentStatus.OPEN
     assignment.missed_at = None
@@ -571,7 +592,7 @@ def mark_missed(session: Session, rules: FamilyRules, now: datetime) -> int:
         penalty = assignment.chore.penalty_points
         if penalty and assignment.assigned_to is not None:
             post_entry(session, assignment.assigned_to, amount=-penalty, kind="penalty",
-                       description=f"Missed: {assignment.chore.name}", clock=rules.clock, now=now,
+                       description=ledger_text(MISSED, name=assignment.chore.name), clock=rules.clock, now=now,
                        assignment_id=assignment.id)
         if assignment.assigned_to is not None:
             record(session, ChoreMissed(assignment_id=assignment.id, member_id=assignment.assigned_to,

@@ -12,6 +12,7 @@ from app.auth import current_member, signed_in_member, turn_ended_message
 from app.auth.tokens import decode_api_token
 from app.db import get_session
 from app.domain import AuthenticationFailed
+from app.languages import translatable
 from app.htmx import is_htmx, is_htmx_request, redirect_to
 from app.members.models import Member
 from app.policy import is_parent
@@ -49,7 +50,7 @@ def parent_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @login_required
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not is_parent(signed_in_member()):
-            abort(403, description="Only parents can open this page.")
+            abort(403, description=translatable("Only parents can open this page."))
         return view(*args, **kwargs)
     wrapped.parents_only = True  # type: ignore[attr-defined]  # read by tests/test_policy.py's route matrix
     return wrapped

@@ -18,11 +18,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.domain import LockedOut
+from app.languages import plural_phrase
 from app.platform.models import LoginLockout
 
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_WINDOW = timedelta(minutes=15)
-LOCKED_MESSAGE = "Too many tries. Please wait {minutes} minute{plural} or ask a parent."
 
 
 def user_account(user_id: uuid.UUID) -> str:
@@ -49,7 +49,9 @@ def locked_out(remaining: timedelta, **extra: str) -> LockedOut:
     """The refusal for a locked account, saying how long to wait (and Retry-After in `extra`)."""
     seconds = max(1, int(remaining.total_seconds()) + (remaining.total_seconds() % 1 > 0))
     minutes = max(1, -(-seconds // 60))
-    refusal = LockedOut(LOCKED_MESSAGE.format(minutes=minutes, plural="s" * (minutes != 1)), retry_after=seconds)
+    refusal = LockedOut(plural_phrase("Too many tries. Please wait %(num)d minute or ask a parent.",
+                                      "Too many tries. Please wait %(num)d minutes or ask a parent.", minutes),
+                        retry_after=seconds)
     refusal.extra.update(extra)  # who is locked (member_id / user_id), for the audit row
     return refusal
 

@@ -17,6 +17,7 @@ from app.auth.lockout import (
 from app.auth.models import MemberSession, TabletDevice
 from app.domain import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
 from app.inputs import clean_text
+from app.languages import phrase, translatable
 from app.members.models import Member
 from app.platform.models import FamilyMembership, User
 from app.policy import require_parent
@@ -29,7 +30,7 @@ TABLET_TURN_LIFETIME = timedelta(minutes=30)  # a kid's turn on the tablet never
 # later after its last activity (never sooner: activity in between may not have been written yet).
 TURN_ACTIVITY_RESOLUTION = timedelta(seconds=5)
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)  # write last_seen_at at most this often
-GENERIC_LOGIN_ERROR = "Invalid username or password"
+GENERIC_LOGIN_ERROR = translatable("Invalid username or password")
 # Verifying against a real hash when the account does not exist keeps timing from revealing which names exist.
 _DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
 
@@ -218,7 +219,8 @@ def register_device(session: Session, actor: Member, *, name: str, now: datetime
     try:
         name = clean_text(name) or "Family tablet"
     except ValueError as problem:
-        raise ValidationFailed(f"Device name {problem}", fields={"name": "invalid"}) from None
+        raise ValidationFailed(phrase("Device name %(problem)s", problem=phrase(str(problem))),
+                               fields={"name": "invalid"}) from None
     if len(name) > 80:
         raise ValidationFailed("Device name is too long (80 characters at most)", fields={"name": "too long"})
     raw, digest = new_token()

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from app.chores.models import AssignmentStrategy, Difficulty, IntervalUnit, ScheduleKind
+from app.languages import phrase, translatable
 from app.inputs import (
+    FieldProblem,
     Age,
     AwardPoints,
     AwardPointsOrZero,
@@ -29,7 +31,7 @@ def _kind(value: Any) -> str:
     if value in (None, ""):
         return "daily"
     if value not in tuple(ScheduleKind):
-        raise ValueError(f"Schedule kind must be one of {', '.join(ScheduleKind)}")
+        raise FieldProblem(phrase("Schedule kind must be one of %(choices)s", choices=", ".join(ScheduleKind)))
     return str(value)
 
 
@@ -37,26 +39,26 @@ def _unit(value: Any) -> str:
     if value in (None, ""):
         return "days"
     if value not in tuple(IntervalUnit):
-        raise ValueError("Repeat every … days, weeks or months")
+        raise ValueError(translatable("Repeat every … days, weeks or months"))
     return str(value)
 
 
 def _member_ids(value: Any) -> list[uuid.UUID]:
     if not isinstance(value, (list, tuple)):
-        raise ValueError("Unknown member in assignees")
+        raise ValueError(translatable("Unknown member in assignees"))
     try:
         ids = [item if isinstance(item, uuid.UUID) else uuid.UUID(str(item)) for item in value]
     except ValueError:
-        raise ValueError("Unknown member in assignees") from None
+        raise ValueError(translatable("Unknown member in assignees")) from None
     return list(dict.fromkeys(ids))  # the first mention keeps its place in the rotation
 
 
 def _tags(value: Any) -> list[str]:
     if not isinstance(value, list) or len(value) > MAX_TAGS:
-        raise ValueError(f"must be a list of up to {MAX_TAGS} short words")
+        raise FieldProblem(phrase("must be a list of up to %(most)s short words", most=MAX_TAGS))
     tags = [clean_text(tag) for tag in value]
     if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
-        raise ValueError(f"must be a list of up to {MAX_TAGS} short words")
+        raise FieldProblem(phrase("must be a list of up to %(most)s short words", most=MAX_TAGS))
     return [tag for tag in tags if tag]
 
 

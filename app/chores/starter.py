@@ -12,7 +12,7 @@ from app.chores.models import Chore
 from app.chores.services import create_chore
 from app.domain import ValidationFailed
 from app.inputs import parse_input
-from app.languages import Phrase, translatable
+from app.languages import Phrase, phrase, translatable
 from app.members.models import Member
 from app.policy import require_parent
 
@@ -77,7 +77,7 @@ def add_starter_chores(session: Session, *, actor: Member, keys: list[str], kids
     by_key = {chore.key: chore for chore in STARTER_PACK}
     unknown = [key for key in keys if key not in by_key]
     if unknown:
-        raise ValidationFailed(f"Unknown starter chore: {', '.join(unknown)}")
+        raise ValidationFailed(phrase("Unknown starter chore: %(keys)s", keys=", ".join(unknown)))
     existing = set(session.scalars(select(Chore.name)))
     created = []
     turn = 0

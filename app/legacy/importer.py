@@ -30,13 +30,15 @@ from app.legacy.reader import COUNTED_ONLY, LegacyData
 from app.members.models import FamilySetting, Member
 from app.notifications.models import Notification
 from app.points.models import LedgerEntry, PointPreset
+from app.points.descriptions import (LEGACY_ADJUSTMENT, LEGACY_CONVERTED, LEGACY_DEDUCTION, LEGACY_OPENING,
+                                     LEGACY_REWARD, ledger_text)
 from app.points.services import post_entry
 from app.presence.models import PresenceException
 from app.rewards.models import Redemption, Reward
 
 LEGACY_NAMESPACE = uuid.UUID("5b7f2f0e-6c1a-4f0e-9a57-3c1d0a6f4b21")  # ids made for rows the old database lacked
 MARKER_KEY = "legacy_import"  # a family setting: which legacy database the family came from, and when
-OPENING_DESCRIPTION = "Opening balance carried over from the previous HousePoints"
+OPENING_DESCRIPTION = LEGACY_OPENING
 MAX_POINTS = 10_000
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -487,7 +489,7 @@ class _Planner:
                 continue
             tally.imported += 1
             postings.append(Posting(id=row["id"], member_id=member, amount=-amount, kind="deduction",
-                                    description=str(row.get("reason") or "Deduction")[:300],
+                                    description=str(row.get("reason") or LEGACY_DEDUCTION)[:300],
                                     created_at=row["created_at"], actor_id=actor))
         tally = self.report.tally("points_history")
         for row in self.data.rows["points_history"]:
@@ -505,7 +507,7 @@ class _Planner:
                 continue
             tally.imported += 1
             postings.append(Posting(id=row["id"], member_id=member, amount=amount, kind="adjustment",
-                                    description=str(row.get("reason") or "Adjustment")[:300],
+                                    description=str(row.get("reason") or LEGACY_ADJUSTMENT)[:300],
                                     created_at=row["created_at"]))
         self._conversions()
         self._redemptions()
@@ -528,8 +530,8 @@ class _Planner:
             assert moment is not None
             tally.imported += 1
             self.plan.postings.append(Posting(id=row["id"], member_id=member, amount=-points, kind="conversion",
-                                              description=f"Converted {points} points", created_at=moment,
-                                              reference_id=legacy_id("payout", row["id"])))
+                                              description=ledger_text(LEGACY_CONVERTED, points=points),
+                                              created_at=moment, reference_id=legacy_id("payout", row["id"])))
             self.plan.add(Payout, {
                 "id": legacy_id("payout", row["id"]), "member_id": member, "kind": "conversion", "points": points,
                 "amount_cents": int((Decimal(dollars) * 100).to_integral_value()),
@@ -570,7 +572,8 @@ class _Planner:
             # Fulfilled: the legacy charge. Pending / approved: the hold HousePoints places at request time.
             self.plan.postings.append(Posting(
                 id=legacy_id("redemption", row["id"]), member_id=member, amount=-points, kind="redemption",
-                description=f"Reward: {next(r['name'] for r in self.data.rows['rewards'] if r['id'] == reward)}"[:300],
+                description=ledger_text(
+                    LEGACY_REWARD, name=next(r["name"] for r in self.data.rows["rewards"] if r["id"] == reward))[:300],
                 created_at=requested, reference_id=row["id"]))
             if status != "fulfilled":
                 next(b for b in self.report.balances if b.member_id == member).held += points

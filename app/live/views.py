@@ -17,6 +17,7 @@ from app.auth import current_member
 from app.auth.services import load_device
 from app.db import get_session
 from app.db.bases import utcnow
+from app.languages import translatable
 from app.live import bp
 from app.live import push
 from app.live.events import events_channel
@@ -53,7 +54,7 @@ def events() -> Response:
         return push.hold_stream(events_channel(g.family.id))
     client = get_redis()
     if client is None:
-        abort(404, description="Live updates need Redis; this page refreshes by polling.")
+        abort(404, description=translatable("Live updates need Redis; this page refreshes by polling."))
     slots = _slots()
     if not redis_up() or not slots.acquire(blocking=False):
         return _try_later()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import Conflict, Forbidden, NotFound, PlanLimitReached, ValidationFailed
 from app.inputs import ascii_date, clean_text
-from app.languages import clean_language
+from app.languages import clean_language, phrase
 from app.members.inputs import LanguageChoice, MemberChanges, MemberInput, MemberPreferences
 from app.members.models import Member, MemberRole
 from app.platform.models import FamilyMembership, MembershipRole
@@ -41,7 +41,8 @@ def clean_display_name(name: str | None) -> str:
     try:
         name = clean_text(name or "")  # NFC, trimmed; no control, direction-override or line-break character
     except ValueError as problem:
-        raise ValidationFailed(f"Names {problem}", fields={"display_name": "invalid"}) from None
+        raise ValidationFailed(phrase("Names %(problem)s", problem=phrase(str(problem))),
+                               fields={"display_name": "invalid"}) from None
     if not name:
         raise ValidationFailed("Please enter a name", fields={"display_name": "required"})
     if len(name) > 80:
@@ -62,10 +63,10 @@ def check_password_strength(password: str | None) -> str:
     """At least 10 characters, not a well-known password, not one repeated character."""
     password = password if isinstance(password, str) else ""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters; a short phrase works well",
-                               fields={"password": "too short"})
+        raise ValidationFailed(phrase("Passwords need at least %(least)s characters; a short phrase works well",
+                                      least=MIN_PASSWORD_LENGTH), fields={"password": "too short"})
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValidationFailed(f"Passwords can be at most {MAX_PASSWORD_LENGTH} characters",
+        raise ValidationFailed(phrase("Passwords can be at most %(most)s characters", most=MAX_PASSWORD_LENGTH),
                                fields={"password": "too long"})
     if password.lower() in COMMON_PASSWORDS or len(set(password)) < 3:
         raise ValidationFailed("That password is too easy to guess", fields={"password": "too common"})
@@ -162,8 +163,10 @@ def check_plan_allows(session: Session, plan: str, role: str) -> None:
         return
     limit = limits[role]
     if count_active(session, role) >= limit:
-        noun = "parents" if role == "parent" else "kids"
-        raise PlanLimitReached(f"The free plan includes up to {limit} {noun}. Upgrade to premium to add more.")
+        raise PlanLimitReached(
+            phrase("The free plan includes up to %(limit)s parents. Upgrade to premium to add more.", limit=limit)
+            if role == "parent" else
+            phrase("The free plan includes up to %(limit)s kids. Upgrade to premium to add more.", limit=limit))
 
 
 def suggested_colors(session: Session) -> list[str]:
@@ -210,7 +213,8 @@ def _apply_profile(member: Member, changes: MemberChanges) -> None:
         if value is None:
             continue
         if key == "daily_goal" and not 0 <= value <= 10_000:
-            raise ValidationFailed(f"{key} must be a whole number from 0 to 10000", fields={key: "invalid"})
+            raise ValidationFailed(phrase("%(key)s must be a whole number from 0 to 10000", key=key),
+                                   fields={key: "invalid"})
         setattr(member, key, (value or None) if isinstance(value, str) else value)
 
 
@@ -375,7 +379,8 @@ def approximate_birthdate(age: int | str | None, today: date) -> date:
     except ValueError:
         raise ValidationFailed("Ages are whole numbers of years", fields={"age": "invalid"}) from None
     if not 0 <= years <= MAX_KID_AGE:
-        raise ValidationFailed(f"Ages go from 0 to {MAX_KID_AGE} years", fields={"age": "out of range"})
+        raise ValidationFailed(phrase("Ages go from 0 to %(most)s years", most=MAX_KID_AGE),
+                               fields={"age": "out of range"})
     try:
         birthday = today.replace(year=today.year - years)
     except ValueError:  # 29 February in a year without one

@@ -12,6 +12,7 @@ from app.auth.decorators import login_required, parent_required
 from app.db import get_session
 from app.domain import DomainError
 from app.htmx import HxEvent, is_htmx, trigger, vary_on_htmx
+from app.i18n import refusal_text
 from app.inputs import parse_input
 from app.languages import translatable
 from app.members import bp
@@ -127,7 +128,7 @@ def _row_result(member: Member, *, status: int = 200, error: str | None = None, 
 
 
 def _refused(member: Member, error: DomainError) -> Response | BaseResponse:
-    return _row_result(member, status=422, error=error.message)
+    return _row_result(member, status=422, error=refusal_text(error))
 
 
 # --- the list --------------------------------------------------------------------------------------------------
@@ -356,7 +357,7 @@ def language() -> Response:
     """Choose the language of your pages (kids too); a parent may choose for another member."""
     member = _language_target()
     if member.id != signed_in_member().id and not signed_in_member().is_parent:
-        abort(403, description="Only parents can choose another member's language.")
+        abort(403, description=translatable("Only parents can choose another member's language."))
     return make_response(render_template("members/language.html", member=member, error=None))
 
 

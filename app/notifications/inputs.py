@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, StrictBool
 
 from app.domain import ValidationFailed
+from app.languages import phrase
 from app.inputs import Input, TextList, Url
 from app.notifications.catalog import EVENTS, MEMBER_CHANNELS, channel_applies
 
@@ -25,15 +26,18 @@ def _choices(value: Any) -> Any:
         raise ValidationFailed("preferences must be an object of events", fields={"preferences": "invalid"})
     for event, channels in value.items():
         if event not in EVENTS:
-            raise ValidationFailed(f"Unknown notification event: {event}", fields={event: "unknown"})
+            raise ValidationFailed(phrase("Unknown notification event: %(event)s", event=event),
+                                   fields={event: "unknown"})
         if not isinstance(channels, Mapping):
-            raise ValidationFailed(f"{event} must be an object of channels", fields={event: "invalid"})
+            raise ValidationFailed(phrase("%(event)s must be an object of channels", event=event),
+                                   fields={event: "invalid"})
         for channel, enabled in channels.items():
             name = f"{event}.{channel}"
             if channel not in MEMBER_CHANNELS or not channel_applies(event, channel):
-                raise ValidationFailed(f"Unknown channel for {event}: {channel}", fields={name: "unknown"})
+                raise ValidationFailed(phrase("Unknown channel for %(event)s: %(channel)s", event=event,
+                                              channel=channel), fields={name: "unknown"})
             if not isinstance(enabled, bool):
-                raise ValidationFailed(f"{name} must be true or false", fields={name: "invalid"})
+                raise ValidationFailed(phrase("%(name)s must be true or false", name=name), fields={name: "invalid"})
     return value
 
 

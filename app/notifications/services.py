@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.domain import Forbidden, NotFound, ValidationFailed
 from app.events import NotificationsQueued, record
-from app.languages import Phrase, render_text, translatable
+from app.languages import Phrase, phrase, render_text, translatable
 from app.members.models import FamilySetting, Member
 from app.notifications.catalog import (
     EVENTS,
@@ -221,7 +221,8 @@ def update_preferences(session: Session, *, actor: Member, member: Member,
     cleaned: dict[tuple[str, str], bool] = {}
     for event, channels in choices.choices.items():
         if event not in allowed:
-            raise ValidationFailed(f"Unknown notification event: {event}", fields={event: "unknown"})
+            raise ValidationFailed(phrase("Unknown notification event: %(event)s", event=event),
+                                   fields={event: "unknown"})
         for channel, enabled in channels.items():
             if channel == "email" and enabled and not member.email:
                 raise ValidationFailed("Add an email address to your profile to get emails",
@@ -338,7 +339,7 @@ def update_notification_settings(session: Session, *, actor: Member, values: Map
     unknown = set(values) - set(SETTING_DEFAULTS)
     if unknown:
         name = sorted(unknown)[0]
-        raise ValidationFailed(f"Unknown setting: {name}", fields={name: "unknown"})
+        raise ValidationFailed(phrase("Unknown setting: %(name)s", name=name), fields={name: "unknown"})
     cleaned = {}
     if "digest_hour" in values:
         cleaned["digest_hour"] = clean_digest_hour(values["digest_hour"])

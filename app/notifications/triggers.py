@@ -91,17 +91,19 @@ def _points(session: Session, change: PointsPosted, kid: Member, _parents: Seque
 
 
 def _badge(session: Session, change: BadgeAwarded, kid: Member, parents: Sequence[Recipient]) -> None:
-    won = (phrase("%(description)s (+%(bonus)s points). Look at your badge wall!", description=change.description,
+    # A badge's name and description are the catalog's own English words: said in each reader's language.
+    name, description = phrase(change.name), phrase(change.description)
+    won = (phrase("%(description)s (+%(bonus)s points). Look at your badge wall!", description=description,
                   bonus=change.bonus_points) if change.bonus_points
-           else phrase("%(description)s. Look at your badge wall!", description=change.description))
+           else phrase("%(description)s. Look at your badge wall!", description=description))
     data = {"member_id": str(kid.id), "badge": change.badge, "badge_id": str(change.badge_id),
             "bonus_points": change.bonus_points}
     queue_notification(session, event="badge_earned", recipients=[kid],
-                       title=phrase("New badge: %(badge)s", badge=change.name),
+                       title=phrase("New badge: %(badge)s", badge=name),
                        body=won, link=BADGE_WALL, data=data)
     queue_notification(session, event="badge_earned", recipients=[p for p in parents if p.id != kid.id],
                        title=phrase("%(name)s earned a badge: %(badge)s", name=kid.display_name,
-                                    badge=change.name), body=change.description,
+                                    badge=name), body=description,
                        link=f"{BADGE_WALL}/{kid.id}", data=data)
 
 

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.domain import NotFound, ValidationFailed
+from app.domain import NotFound, Sayable, ValidationFailed
+from app.languages import phrase, translatable
 from app.members.models import Member
 from app.notifications.inputs import WebhookInput
 from app.notifications.models import NOTIFICATION_EVENTS, Delivery, DeliveryStatus, Webhook
@@ -30,7 +31,14 @@ Resolver = Callable[..., list[tuple[Any, ...]]]
 
 
 class UnsafeAddress(ValueError):
-    """The webhook's host is (or resolves to) an address a hosted service must never call."""
+    """The webhook's host is (or resolves to) an address a hosted service must never call.
+
+    `str(error)` is English (the delivery log, the API); `said` the same for the parent's page in its language.
+    """
+
+    def __init__(self, message: Sayable) -> None:
+        super().__init__(message.render(None))
+        self.said = message
 
 
 def check_webhook_url(url: object, *, allow_private: bool, resolve: Resolver = socket.getaddrinfo) -> str:
@@ -39,7 +47,7 @@ def check_webhook_url(url: object, *, allow_private: bool, resolve: Resolver = s
         raise ValidationFailed("Give the URL the events should be sent to", fields={"url": "required"})
     url = url.strip()
     if len(url) > MAX_URL:
-        raise ValidationFailed(f"URLs are at most {MAX_URL} characters", fields={"url": "too_long"})
+        raise ValidationFailed(phrase("URLs are at most %(most)s characters", most=MAX_URL), fields={"url": "too_long"})
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -57,7 +65,7 @@ def check_webhook_url(url: object, *, allow_private: bool, resolve: Resolver = s
         try:
             public_addresses(parts.hostname, port or (443 if parts.scheme == "https" else 80), resolve=resolve)
         except UnsafeAddress as error:
-            raise ValidationFailed(str(error), fields={"url": "private"}) from None
+            raise ValidationFailed(error.said, fields={"url": "private"}) from None
     return url
 
 
@@ -66,17 +74,17 @@ def public_addresses(host: str, port: int, *, resolve: Resolver = socket.getaddr
     try:
         infos = resolve(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise UnsafeAddress(f"The host {host} could not be found") from None
+        raise UnsafeAddress(phrase("The host %(host)s could not be found", host=host)) from None
     addresses = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         if not address.is_global or address.is_multicast:
-            raise UnsafeAddress("Webhooks cannot be sent to private, loopback or reserved addresses")
+            raise UnsafeAddress(phrase("Webhooks cannot be sent to private, loopback or reserved addresses"))
         addresses.append(str(address))
     if not addresses:
-        raise UnsafeAddress(f"The host {host} could not be found")
+        raise UnsafeAddress(phrase("The host %(host)s could not be found", host=host))
     return addresses
 
 
@@ -94,7 +102,7 @@ def clean_events(events: object) -> list[str]:
     cleaned: list[str] = []
     for event in events:
         if not isinstance(event, str) or event not in NOTIFICATION_EVENTS:
-            raise ValidationFailed(f"Unknown event: {event}", fields={"events": "unknown"})
+            raise ValidationFailed(phrase("Unknown event: %(event)s", event=event), fields={"events": "unknown"})
         if event not in cleaned:
             cleaned.append(event)
     return cleaned
@@ -109,7 +117,7 @@ def list_webhooks(session: Session) -> list[Webhook]:
 
 def get_webhook_or_404(session: Session, webhook_id: object) -> Webhook:
     """A webhook of this family; another family's id or a malformed one is not found."""
-    key = _uuid_or_404(webhook_id, "Webhook not found")
+    key = _uuid_or_404(webhook_id, translatable("Webhook not found"))
     webhook = session.get(Webhook, key)
     if webhook is None:
         raise NotFound("Webhook not found")
@@ -123,7 +131,8 @@ def create_webhook(session: Session, *, actor: Member, data: WebhookInput, allow
     clean_url = check_webhook_url(data.url, allow_private=allow_private, resolve=resolve)
     clean = clean_events(data.events)
     if len(list_webhooks(session)) >= MAX_WEBHOOKS:
-        raise ValidationFailed(f"A family can have at most {MAX_WEBHOOKS} webhooks", fields={"url": "limit"})
+        raise ValidationFailed(phrase("A family can have at most %(most)s webhooks", most=MAX_WEBHOOKS),
+                               fields={"url": "limit"})
     webhook = Webhook(url=clean_url, events=clean, secret=secrets.token_hex(32), active=True, created_by=actor.id)
     session.add(webhook)
     session.flush()
@@ -167,7 +176,8 @@ def clean_status(status: object) -> str | None:
     if status in (None, ""):
         return None
     if status not in tuple(DeliveryStatus):
-        raise ValidationFailed(f"status must be one of: {', '.join(DeliveryStatus)}", fields={"status": "invalid"})
+        raise ValidationFailed(phrase("status must be one of: %(choices)s", choices=", ".join(DeliveryStatus)),
+                               fields={"status": "invalid"})
     return str(status)
 
 
@@ -185,7 +195,7 @@ def list_deliveries(session: Session, *, actor: Member, webhook_id: uuid.UUID | 
 
 def get_delivery_or_404(session: Session, delivery_id: object) -> Delivery:
     """A delivery of this family."""
-    delivery = session.get(Delivery, _uuid_or_404(delivery_id, "Delivery not found"))
+    delivery = session.get(Delivery, _uuid_or_404(delivery_id, translatable("Delivery not found")))
     if delivery is None:
         raise NotFound("Delivery not found")
     return delivery

@@ -20,7 +20,7 @@ from app.audit import record_audit
 from app.auth.models import MemberSession, TabletDevice
 from app.db.engines import EngineRegistry
 from app.domain import AuthenticationFailed, Conflict, Forbidden, NotFound
-from app.languages import phrase
+from app.languages import phrase, translatable
 from app.platform.models import AuditLog, Family, FamilyMembership, FamilyPlacement, Invitation, MembershipRole, \
     PlatformAnalytics, Subscription, User
 from app.policy import Actor, require_parent
@@ -31,8 +31,8 @@ from app.tenancy.provisioning import Placement
 from app.tenancy.registry import family_database_url
 
 GRACE_DAYS = 30
-WRONG_PASSWORD = "That password is not right."
-ONLY_OWNER = "Only the family's owner can delete the family or cancel its deletion."
+WRONG_PASSWORD = translatable("That password is not right.")
+ONLY_OWNER = translatable("Only the family's owner can delete the family or cancel its deletion.")
 
 
 class PurgeRefused(ValueError):

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
+from app.languages import translatable
 from app.auth.lockout import LOCKOUT_WINDOW, check_and_count_failure, clear_failures, locked_out, user_account
 from app.auth.tokens import read_link, sign_link
 from app.db.engines import EngineRegistry
@@ -31,7 +32,7 @@ INVITE_LIFETIME = timedelta(days=7)
 RESET_LIFETIME = timedelta(hours=1)
 VERIFY_LIFETIME = timedelta(days=3)
 HANDOFF_LIFETIME = timedelta(seconds=60)
-GENERIC_SIGN_IN_ERROR = "Invalid email or password"
+GENERIC_SIGN_IN_ERROR = translatable("Invalid email or password")
 _DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
 
 
@@ -81,7 +82,7 @@ def sign_up_family(platform_session: Session, engines: EngineRegistry, placement
     try:
         check_slug_available(platform_session, slug)
     except ProvisioningError as error:
-        raise ValidationFailed(str(error), fields={"slug": "unavailable"}, alternatives=error.alternatives) from None
+        raise ValidationFailed(error.said, fields={"slug": "unavailable"}, alternatives=error.alternatives) from None
     if find_user_by_email(platform_session, email) is not None:
         # Same words whether or not the address exists elsewhere: sign-up never confirms an account.
         raise Conflict("We couldn't create an account with that email. If you already have one, sign in instead.",
@@ -105,7 +106,7 @@ def sign_up_family(platform_session: Session, engines: EngineRegistry, placement
         family = provision_family(platform_session, engines, placement, slug=slug, name=family_name,
                                   placement=placement_kind, timezone=timezone, populate=populate)
     except ProvisioningError as error:
-        raise ValidationFailed(str(error), alternatives=error.alternatives) from None
+        raise ValidationFailed(error.said, alternatives=error.alternatives) from None
     except IntegrityError:
         # A double-submitted form or a race for the same slug or email: the loser gets a clear answer.
         raise Conflict("That family address or email was just taken. Please check and try again.") from None

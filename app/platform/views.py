@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext
 from flask.typing import ResponseReturnValue
 
-from app.i18n import refusal_text, translate_message
+from app.i18n import refusal_text
 from app.db import get_session
 from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, Conflict, LockedOut, ValidationFailed
@@ -143,8 +143,7 @@ def delete_account() -> ResponseReturnValue:
         with unit_of_work(db):
             delete_account_service(db, g.platform_user, password=confirm.password, now=utcnow())
     except (ValidationFailed, AuthenticationFailed, Conflict) as refusal:
-        message = refusal.fields.get("password") or refusal.message
-        return render_template("platform/delete_account.html", error=message), 422
+        return render_template("platform/delete_account.html", error=refusal_text(refusal)), 422
     session.clear()
     return render_template("platform/account_deleted.html")
 
@@ -208,9 +207,9 @@ def reset_password(token: str) -> ResponseReturnValue:
                                                  now=utcnow())
             sign_out_of_every_family(user.id, utcnow())  # the old password's sessions and API tokens end
         except AuthenticationFailed as problem:
-            return _link_problem(translate_message(problem.message))
+            return _link_problem(refusal_text(problem))
         except ValidationFailed as problem:
-            error = translate_message(problem.message)
+            error = refusal_text(problem)
         else:
             return render_template("platform/reset_password_done.html")
     else:
@@ -218,7 +217,7 @@ def reset_password(token: str) -> ResponseReturnValue:
         if link_problem is not None:
             return _link_problem(link_problem)
         if request.method == "POST":
-            error = "The two passwords don't match"
+            error = gettext("The two passwords don't match")
     return render_template("platform/reset_password.html", token=token, error=error), 422 if error else 200
 
 
@@ -229,7 +228,7 @@ def _reset_link_problem(token: str) -> str | None:
     try:
         check_password_reset_token(get_session(), current_app.config["SECRET_KEY"], token)
     except AuthenticationFailed as problem:
-        return translate_message(problem.message)
+        return refusal_text(problem)
     return None
 
 
@@ -249,10 +248,10 @@ def verify_email_page(token: str) -> ResponseReturnValue:
                 record_audit(db, "user.email_verified", actor_user_id=user.id, target_type="user",
                              target_id=user.id, ip_address=request.remote_addr)
     except AuthenticationFailed as problem:
-        return _link_problem(translate_message(problem.message))
+        return _link_problem(refusal_text(problem))
     return render_template("platform/verify_email.html", user=user, newly_verified=newly_verified)
 
 
 def _link_problem(message: str) -> tuple[str, int]:
     return render_template("platform/link_problem.html", message=message,
-                           title="That link didn't work"), 400
+                           title=gettext("That link didn't work")), 400

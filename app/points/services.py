@@ -12,6 +12,7 @@ from app.domain import NotFound, Unprocessable, ValidationFailed
 from app.events import record, PointsPosted
 from app.family_time import FamilyClock
 from app.inputs import LEDGER_POINTS_LIMIT, points_problem
+from app.languages import phrase
 from app.members.models import Member
 from app.points.inputs import PointsAward, PresetInput
 from app.points.models import EARNING_KINDS, LedgerEntry, LedgerKind, PointPreset
@@ -63,11 +64,13 @@ def clean_points(value: object, *, field: str = "points", allow_zero: bool = Fal
         try:
             value = int(str(value).strip())
         except (TypeError, ValueError):
-            raise ValidationFailed(f"{field} must be a whole number", fields={field: "invalid"}) from None
+            raise ValidationFailed(phrase("%(field)s must be a whole number", field=field),
+                                   fields={field: "invalid"}) from None
     problem = points_problem(value, allow_zero=allow_zero, allow_negative=allow_negative)
     if problem:
-        code = "range" if problem.startswith("must be between") else "negative" if "negative" in problem else "zero"
-        raise ValidationFailed(f"{field} {problem}", fields={field: code})
+        code = ("range" if problem.text.startswith("must be between") else "negative" if "negative" in problem.text
+                else "zero")
+        raise ValidationFailed(phrase("%(field)s %(problem)s", field=field, problem=problem), fields={field: code})
     return value
 
 
@@ -84,7 +87,7 @@ def post_entry(session: Session, member_id: uuid.UUID, *, amount: int, kind: str
     original id, and a past spend is recorded even where the old service let a balance dip below zero.
     """
     if kind not in tuple(LedgerKind):
-        raise ValidationFailed(f"Unknown ledger kind {kind}")
+        raise ValidationFailed(phrase("Unknown ledger kind %(kind)s", kind=kind))
     clean_points(amount, field="amount", allow_negative=True)
     member = lock_member(session, member_id)
     if (kind in SPENDING_KINDS or no_overdraft) and member.available_points + amount < 0 and not allow_overdraft:

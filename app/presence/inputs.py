@@ -5,17 +5,18 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from app.languages import translatable
 from app.inputs import Blankable, Choice, Input, LocalDate, LocalTime, Reworded, Text, WeekdayNumbers
 from app.presence.models import PatternKind
 
 # The wording of these refusals is fixed by the API's tests and clients; the forms show the same sentences.
-Day = Reworded(LocalDate, "Invalid {field} format. Use YYYY-MM-DD")
-ChangeoverTime = Blankable(Reworded(LocalTime, "Times look like 18:00"))
+Day = Reworded(LocalDate, translatable("Invalid %(field)s format. Use YYYY-MM-DD"))
+ChangeoverTime = Blankable(Reworded(LocalTime, translatable("Times look like 18:00")))
 
 
 def _some_weekdays(days: list[int]) -> list[int]:
     if not days:
-        raise ValueError("Pick weekdays between 0 (Monday) and 6 (Sunday)")
+        raise ValueError(translatable("Pick weekdays between 0 (Monday) and 6 (Sunday)"))
     return days
 
 

@@ -13,6 +13,7 @@ from app.assignments.models import Assignment
 from app.chores.models import Chore
 from app.family_time import FamilyClock
 from app.members.models import Member
+from app.points.descriptions import say_ledger_text
 from app.points.models import LedgerEntry
 from app.reports.services import Period
 
@@ -57,8 +58,10 @@ def _local(clock: FamilyClock, moment: datetime | None) -> str:
     return clock.local(moment).strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""
 
 
-def ledger_rows(session: Session, clock: FamilyClock, period: Period) -> Iterator[tuple[object, ...]]:
-    """Ledger rows stamped on the range's family days, oldest first, with family-local dates and times."""
+def ledger_rows(session: Session, clock: FamilyClock, period: Period, *,
+                language: str | None = None) -> Iterator[tuple[object, ...]]:
+    """Ledger rows stamped on the range's family days, oldest first, with family-local dates and times and each
+    description in `language` (the stored English without one)."""
     start, end = clock.day_bounds(period.start)[0], clock.day_bounds(period.end)[1]
     query = (select(LedgerEntry, Member.display_name, Member.username)
              .join(Member, Member.id == LedgerEntry.member_id)
@@ -68,7 +71,8 @@ def ledger_rows(session: Session, clock: FamilyClock, period: Period) -> Iterato
     for entry, name, username in session.execute(query):
         local = clock.local(entry.created_at)
         yield (local.date().isoformat(), local.strftime("%H:%M:%S"), name, username, entry.kind, entry.amount,
-               entry.description, entry.assignment_id or "", entry.reference_id or "", entry.id)
+               say_ledger_text(entry.kind, entry.description, language), entry.assignment_id or "",
+               entry.reference_id or "", entry.id)
 
 
 def assignment_rows(session: Session, clock: FamilyClock, period: Period) -> Iterator[tuple[object, ...]]:

@@ -18,14 +18,16 @@ from app.assignments.services import ensure_day
 from app.family_rules import FamilyRules
 from app.chores.models import Chore
 from app.domain import NotFound
+from app.languages import phrase, translatable
 from app.members.models import Member
 from app.notifications.models import CalendarFeed
 
 FEED_DAYS = 30
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,100}$")
 DEFAULT_MINUTES = 15
-STATUS_WORDS = {"open": "Open to claim", "pending": "To do", "pending_verification": "Waiting for a parent",
-                "verified": "Done", "missed": "Missed"}
+STATUS_WORDS = {"open": translatable("Open to claim"), "pending": translatable("To do"),
+                "pending_verification": translatable("Waiting for a parent"), "verified": translatable("Done"),
+                "missed": translatable("Missed")}
 
 
 def hash_token(token: str) -> str:
@@ -80,15 +82,18 @@ def upcoming_assignments(session: Session, member_id: uuid.UUID, today: date) ->
         .order_by(Assignment.due_at, Chore.name)).unique())
 
 
-def build_calendar(member: Member, assignments: list[Assignment], *, family_name: str, timezone: str) -> bytes:
-    """An RFC 5545 calendar: one event per assignment at its due time in the family's zone, with stable UIDs."""
+def build_calendar(member: Member, assignments: list[Assignment], *, family_name: str, timezone: str,
+                   language: str | None = None) -> bytes:
+    """An RFC 5545 calendar: one event per assignment at its due time in the family's zone, with stable UIDs; its
+    words in `language` (the member's)."""
     zone = ZoneInfo(timezone)
     calendar = Calendar()
     calendar.add("prodid", "-//HousePoints//Chores//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"{member.display_name}'s chores · {family_name}")
+    calendar.add("x-wr-calname", phrase("%(name)s's chores · %(family)s", name=member.display_name,
+                                        family=family_name).render(language))
     calendar.add("x-wr-timezone", timezone)
     for assignment in assignments:
         chore = assignment.chore
@@ -99,9 +104,10 @@ def build_calendar(member: Member, assignments: list[Assignment], *, family_name
         event.add("dtstart", start)
         event.add("duration", timedelta(minutes=chore.estimated_minutes or DEFAULT_MINUTES))
         event.add("summary", f"{chore.icon} {chore.name}".strip())
-        status = STATUS_WORDS.get(assignment.status, assignment.status)
-        event.add("description", f"{status} · {assignment.points_offered} points"
-                                 + (f"\n{chore.instructions}" if chore.instructions else ""))
+        status = phrase(STATUS_WORDS.get(assignment.status, assignment.status))
+        event.add("description", phrase("%(status)s · %(points)s points", status=status,
+                                        points=assignment.points_offered).render(language)
+                  + (f"\n{chore.instructions}" if chore.instructions else ""))
         event.add("categories", [chore.category])
         event.add("status", "CONFIRMED")
         event.add("transp", "TRANSPARENT")
@@ -122,4 +128,4 @@ def calendar_for_token(session: Session, token: str, rules: FamilyRules, now: da
     for day in (today, today + timedelta(days=1)):
         ensure_day(session, rules, day, now)
     return build_calendar(member, upcoming_assignments(session, member.id, today), family_name=family_name,
-                          timezone=timezone)
+                          timezone=timezone, language=member.language or rules.language)

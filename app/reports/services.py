@@ -25,6 +25,7 @@ from app.assignments.models import Assignment
 from app.assignments.services import compute_streak, compute_streaks
 from app.chores.models import Chore
 from app.domain import ValidationFailed
+from app.languages import phrase
 from app.family_time import FamilyClock
 from app.members.models import Member
 from app.points.models import EARNING_KINDS, LedgerEntry
@@ -61,7 +62,8 @@ def parse_day(raw: str, name: str) -> date:
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed(f"Invalid {name} format. Use YYYY-MM-DD", fields={name: "invalid"}) from None
+        raise ValidationFailed(phrase("Invalid %(name)s format. Use YYYY-MM-DD", name=name),
+                               fields={name: "invalid"}) from None
 
 
 def parse_period(start_raw: str | None, end_raw: str | None, *, default: Period,
@@ -70,9 +72,11 @@ def parse_period(start_raw: str | None, end_raw: str | None, *, default: Period,
     start = parse_day(start_raw, names[0]) if start_raw not in (None, "") else default.start
     end = parse_day(end_raw, names[1]) if end_raw not in (None, "") else default.end
     if end < start:
-        raise ValidationFailed(f"{names[1]} must not be before {names[0]}", fields={names[1]: "before start"})
+        raise ValidationFailed(phrase("%(end)s must not be before %(start)s", end=names[1], start=names[0]),
+                               fields={names[1]: "before start"})
     if max_days is not None and (end - start).days + 1 > max_days:
-        raise ValidationFailed(f"The range can be at most {max_days} days", fields={names[1]: "range"})
+        raise ValidationFailed(phrase("The range can be at most %(days)s days", days=max_days),
+                               fields={names[1]: "range"})
     return Period(start, end)
 
 

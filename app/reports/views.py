@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 
 from flask import Response, g, make_response, render_template, request, stream_with_context
+from flask_babel import gettext, ngettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.i18n import translate_message
+from app.i18n import page_language, refusal_text
 from app.auth.decorators import parent_required
 from app.db import get_session
 from app.domain import ValidationFailed
@@ -36,7 +38,7 @@ def index() -> Response:
     try:
         period = parse_period(request.args.get("start"), request.args.get("end"), default=default)
     except ValidationFailed as refusal:
-        period, error, status = default, translate_message(refusal.message), FORM_STATUS
+        period, error, status = default, refusal_text(refusal), FORM_STATUS
     report = family_report(get_session(), current_rules().clock, period, family_today(), request_now())
     body = render_template("reports/index.html", report=report, charts=report_charts(report), error=error,
                            form_start=request.args.get("start", period.start.isoformat()),
@@ -47,8 +49,8 @@ def index() -> Response:
 
 def _presets() -> list[tuple[str, Period]]:
     clock, today = current_rules().clock, family_today()
-    return [(f"Last {weeks} weeks", recent_weeks_period(clock, today, weeks)) for weeks in (4, 8, 12)] + [
-        ("Last 12 months", Period(today - timedelta(days=364), today))]
+    return [(ngettext("Last %(num)d week", "Last %(num)d weeks", weeks), recent_weeks_period(clock, today, weeks))
+            for weeks in (4, 8, 12)] + [(gettext("Last 12 months"), Period(today - timedelta(days=364), today))]
 
 
 RowsFor = Callable[[Session, FamilyClock, Period], Iterator[tuple[object, ...]]]
@@ -74,8 +76,9 @@ def _csv(kind: str, header: tuple[str, ...], rows_for: RowsFor) -> Response:
 @bp.get("/reports/export/ledger.csv")
 @parent_required
 def export_ledger() -> Response:
-    """Every ledger row stamped on the range's family days (`start`, `end` as YYYY-MM-DD), as CSV."""
-    return _csv("ledger", LEDGER_HEADER, ledger_rows)
+    """Every ledger row stamped on the range's family days (`start`, `end` as YYYY-MM-DD), as CSV; descriptions in
+    the parent's language."""
+    return _csv("ledger", LEDGER_HEADER, partial(ledger_rows, language=page_language()))
 
 
 @bp.get("/reports/export/assignments.csv")

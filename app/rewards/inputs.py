@@ -5,11 +5,12 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
+from app.languages import translatable
 from app.inputs import BlankIsNone, Id, Input, LocalDate, Text, WholeNumber, clean_text
 
 # Ranges and consistency (cost 1-10,000, stock not negative, a window that makes sense) are the service's rules,
 # with the messages the API contract fixes; these models settle types, lengths and characters.
-WEEKDAYS_MESSAGE = "must be a list of weekdays 0-6 (Monday = 0)"
+WEEKDAYS_MESSAGE = translatable("must be a list of weekdays 0-6 (Monday = 0)")
 
 
 def _weekday_numbers(value: Any) -> Any:

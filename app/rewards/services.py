@@ -14,8 +14,9 @@ from app.family_rules import FamilyRules
 from app.domain import Conflict, Forbidden, NotFound, ValidationFailed
 from app.events import RewardDecided, RewardRequested, record
 from app.family_time import WEEKDAY_NAMES, FamilyClock
-from app.languages import DEFAULT_LANGUAGE, Phrase, phrase
+from app.languages import DEFAULT_LANGUAGE, Phrase, phrase, translatable
 from app.members.models import Member
+from app.points.descriptions import REDEEMED, REFUNDED, ledger_text
 from app.points.services import lock_member, post_entry
 from app.rewards.inputs import RedeemInput, RejectInput, RewardInput, SavingsGoalInput
 from app.policy import require_parent, require_self_or_parent
@@ -42,10 +43,11 @@ STORE_LINK = "/rewards"
 
 # --- validating a reward ----------------------------------------------------------------------------------------
 
-def _whole(value: int | None, key: str, *, low: int, high: int, label: str) -> int | None:
+def _whole(value: int | None, key: str, *, low: int, high: int, label: Phrase) -> int | None:
     """A whole number in [low, high] (None means "no value"), with the message the contract fixes."""
     if value is not None and not low <= value <= high:
-        raise ValidationFailed(f"{label} must be between {low:,} and {high:,}", fields={key: "range"})
+        raise ValidationFailed(phrase("%(label)s must be between %(low)s and %(high)s", label=label, low=f"{low:,}",
+                                      high=f"{high:,}"), fields={key: "range"})
     return value
 
 
@@ -70,23 +72,23 @@ def _apply_reward_fields(reward: Reward, data: RewardInput, *, creating: bool) -
                                    fields={"cost": "range"})
         reward.cost = data.cost
     if "stock" in given:
-        stock = _whole(data.stock, "stock", low=-MAX_STOCK, high=MAX_STOCK, label="Stock")
+        stock = _whole(data.stock, "stock", low=-MAX_STOCK, high=MAX_STOCK, label=phrase("Stock"))
         if stock is not None and stock < 0:
             raise ValidationFailed("Stock cannot be negative (leave it empty for unlimited)", fields={"stock": "range"})
         reward.stock = stock
-    for key, label in (("max_per_week", "The weekly limit"), ("max_per_month", "The monthly limit")):
+    for key, label in (("max_per_week", phrase("The weekly limit")), ("max_per_month", phrase("The monthly limit"))):
         if key in given:
             limit = _whole(getattr(data, key), key, low=-MAX_LIMIT, high=MAX_LIMIT, label=label)
             if limit is not None and limit < 1:
-                raise ValidationFailed(f"{label} must be at least 1 (leave it empty for no limit)",
-                                       fields={key: "range"})
+                raise ValidationFailed(phrase("%(label)s must be at least 1 (leave it empty for no limit)",
+                                              label=label), fields={key: "range"})
             setattr(reward, key, limit)
     for key in ("requires_approval", "active"):
         if getattr(data, key) is not None:
             setattr(reward, key, getattr(data, key))
     if "value_in_cents" in given:
         reward.value_in_cents = _whole(data.value_in_cents, "value_in_cents", low=0, high=MAX_VALUE_IN_CENTS,
-                                       label="value_in_cents")
+                                       label=phrase("value_in_cents"))
     if data.availability is not None:
         _set_availability_word(reward, data.availability)
     if "available_from" in given:
@@ -114,7 +116,7 @@ def _set_availability_word(reward: Reward, word: str) -> None:
         reward.availability = Availability(word)
         reward.legacy_availability = None
     else:
-        raise ValidationFailed(f"availability must be one of {', '.join(AVAILABILITY_WORDS)}",
+        raise ValidationFailed(phrase("availability must be one of %(choices)s", choices=", ".join(AVAILABILITY_WORDS)),
                                fields={"availability": "invalid"})
 
 
@@ -154,7 +156,7 @@ def list_rewards(session: Session, *, include_archived: bool = False) -> list[Re
 
 def get_reward_or_404(session: Session, reward_id: uuid.UUID | str, *, include_archived: bool = False) -> Reward:
     """A reward of this family; another family's id (or an archived reward, unless asked for) is not found."""
-    key = _uuid_or_404(reward_id, "Reward not found")
+    key = _uuid_or_404(reward_id, translatable("Reward not found"))
     reward = session.get(Reward, key)
     if reward is None or (not reward.active and not include_archived):
         raise NotFound("Reward not found")
@@ -302,7 +304,7 @@ def _uuid_or_404(value: uuid.UUID | str, message: str) -> uuid.UUID:
 
 def lock_reward(session: Session, reward_id: uuid.UUID | str) -> Reward:
     """The reward row, locked: requests for one reward take turns, so stock and limits hold under concurrency."""
-    key = _uuid_or_404(reward_id, "Reward not found")
+    key = _uuid_or_404(reward_id, translatable("Reward not found"))
     reward = session.scalar(select(Reward).where(Reward.id == key).with_for_update()
                             .execution_options(populate_existing=True))
     if reward is None:
@@ -312,7 +314,7 @@ def lock_reward(session: Session, reward_id: uuid.UUID | str) -> Reward:
 
 def lock_redemption(session: Session, redemption_id: uuid.UUID | str) -> Redemption:
     """The request row, locked: two parents deciding at once take turns (the second sees the first's answer)."""
-    key = _uuid_or_404(redemption_id, "Redemption not found")
+    key = _uuid_or_404(redemption_id, translatable("Redemption not found"))
     redemption = session.scalar(select(Redemption).where(Redemption.id == key).with_for_update(of=Redemption)
                                 .options(joinedload(Redemption.reward)).execution_options(populate_existing=True))
     if redemption is None:
@@ -345,8 +347,9 @@ def request_reward(session: Session, kid: Member, reward_id: uuid.UUID | str, ru
     notes = data.notes if data is not None else None
     redemption_id = uuid.uuid4()
     try:
-        post_entry(session, kid.id, amount=-reward.cost, kind="redemption", description=f"Redeemed: {reward.name}",
-                   clock=rules.clock, now=now, actor_id=kid.id, reference_id=redemption_id)
+        post_entry(session, kid.id, amount=-reward.cost, kind="redemption",
+                   description=ledger_text(REDEEMED, name=reward.name), clock=rules.clock, now=now, actor_id=kid.id,
+                   reference_id=redemption_id)
     except ValidationFailed as error:
         if "points_short" in error.extra:
             raise ValidationFailed("Insufficient points", fields=None, **error.extra) from None
@@ -372,13 +375,20 @@ def _decided(session: Session, redemption: Redemption, reward_name: str, now: da
                                   points=redemption.points_spent, at=now, reason=redemption.rejection_reason))
 
 
+# Why a request decided meanwhile cannot be decided again, each status said whole.
+ALREADY_DECIDED = {RedemptionStatus.PENDING: phrase("Redemption is already pending"),
+                   RedemptionStatus.APPROVED: phrase("Redemption is already approved"),
+                   RedemptionStatus.REJECTED: phrase("Redemption is already rejected"),
+                   RedemptionStatus.FULFILLED: phrase("Redemption is already fulfilled")}
+
+
 def approve_redemption(session: Session, actor: Member, redemption_id: uuid.UUID | str,
                        now: datetime) -> Redemption:
     """A parent says yes to a waiting request (once); it is then ready to hand over."""
     require_parent(actor)
     redemption = lock_redemption(session, redemption_id)
     if redemption.status != "pending":
-        raise ValidationFailed(f"Redemption is already {redemption.status}")
+        raise ValidationFailed(ALREADY_DECIDED[RedemptionStatus(redemption.status)])
     redemption.status = RedemptionStatus.APPROVED
     redemption.decided_at = now
     redemption.decided_by = actor.id
@@ -396,10 +406,10 @@ def reject_redemption(session: Session, actor: Member, redemption_id: uuid.UUID 
         raise ValidationFailed("Please give a reason (up to 300 characters)", fields={"reason": "required"})
     redemption = lock_redemption(session, redemption_id)
     if redemption.status not in ("pending", "approved"):
-        raise ValidationFailed(f"Redemption is already {redemption.status}")
+        raise ValidationFailed(ALREADY_DECIDED[RedemptionStatus(redemption.status)])
     reward = lock_reward(session, redemption.reward_id)  # stock is read-modify-write: take the reward's turn
     post_entry(session, redemption.member_id, amount=redemption.points_spent, kind="refund",
-               description=f"Refund: {reward.name}", clock=rules.clock, now=now, actor_id=actor.id,
+               description=ledger_text(REFUNDED, name=reward.name), clock=rules.clock, now=now, actor_id=actor.id,
                reference_id=redemption.id)
     if reward.stock is not None:
         reward.stock += 1
@@ -420,7 +430,7 @@ def fulfil_redemption(session: Session, actor: Member, redemption_id: uuid.UUID 
     if redemption.status == "pending":
         raise ValidationFailed("Approve this request before marking it fulfilled")
     if redemption.status != "approved":
-        raise ValidationFailed(f"Redemption is already {redemption.status}")
+        raise ValidationFailed(ALREADY_DECIDED[RedemptionStatus(redemption.status)])
     redemption.status = RedemptionStatus.FULFILLED
     redemption.fulfilled_at = now
     if redemption.decided_by is None:
@@ -434,7 +444,7 @@ def fulfil_redemption(session: Session, actor: Member, redemption_id: uuid.UUID 
 
 def get_redemption_or_404(session: Session, redemption_id: uuid.UUID | str) -> Redemption:
     """A request of this family (another family's id is simply not found)."""
-    redemption = session.get(Redemption, _uuid_or_404(redemption_id, "Redemption not found"),
+    redemption = session.get(Redemption, _uuid_or_404(redemption_id, translatable("Redemption not found")),
                              options=[joinedload(Redemption.reward)])
     if redemption is None:
         raise NotFound("Redemption not found")
@@ -446,7 +456,7 @@ def list_redemptions(session: Session, *, member_id: uuid.UUID | None = None, st
     """Requests newest first, optionally one member's and/or in some statuses."""
     unknown = set(statuses) - set(RedemptionStatus)
     if unknown:
-        raise ValidationFailed(f"Invalid status. Use one of: {', '.join(RedemptionStatus)}")
+        raise ValidationFailed(phrase("Invalid status. Use one of: %(choices)s", choices=", ".join(RedemptionStatus)))
     query = select(Redemption).options(joinedload(Redemption.reward))
     if member_id is not None:
         query = query.where(Redemption.member_id == member_id)

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.allowance.services import conversion_rate
 from app.assignments.photos import MIMETYPE, StagedPhoto, photo_path, prepare_photo, read_upload, stage_photo
 from app.i18n import format_money, page_language, refusal_text
+from app.languages import translatable
 from app.auth import current_member
 from app.auth.decorators import login_required, parent_required
 from app.db import get_session
@@ -124,7 +125,7 @@ def _kid_only() -> Member:
     """The signed-in kid; parents manage the store rather than shop in it."""
     member = _me()
     if member.is_parent:
-        abort(403, description="Rewards are requested by kids; parents decide on this page.")
+        abort(403, description=translatable("Rewards are requested by kids; parents decide on this page."))
     return member
 
 

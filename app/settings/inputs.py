@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, StrictBool
 
-from app.domain import ValidationFailed
-from app.inputs import Input, parse_input, text_problem
+from app.domain import Sayable, ValidationFailed
+from app.inputs import FieldProblem, Input, parse_input, text_problem
+from app.languages import phrase, translatable
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 MAX_VALUE_BYTES = 10_000
@@ -18,25 +19,25 @@ MAX_VALUE_BYTES = 10_000
 def _setting_key(value: Any) -> str:
     """A setting name: 1-100 letters, digits, `_`, `-` or `.` (it is also a URL segment)."""
     if not isinstance(value, str) or not KEY_PATTERN.match(value):
-        raise ValueError("must be up to 100 letters, digits, _, - or .")
+        raise ValueError(translatable("must be up to 100 letters, digits, _, - or ."))
     return value
 
 
 def _storable_json(value: Any) -> Any:
     """Any JSON value but null, at most 10,000 bytes, whose text (keys too) PostgreSQL's json can hold."""
     if value is None:
-        raise ValueError("is required")
+        raise ValueError(translatable("is required"))
     try:
         encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
-        raise ValueError("must be a JSON value") from None
+        raise ValueError(translatable("must be a JSON value")) from None
     if len(encoded.encode("utf-8", "surrogatepass")) > MAX_VALUE_BYTES:
-        raise ValueError(f"is too large (at most {MAX_VALUE_BYTES} bytes of JSON)")
+        raise FieldProblem(phrase("is too large (at most %(most)s bytes of JSON)", most=MAX_VALUE_BYTES))
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str) and text_problem(item, multiline=True):
-            raise ValueError("contains a character that cannot be stored")
+            raise ValueError(translatable("contains a character that cannot be stored"))
         if isinstance(item, dict):
             pending += [*item.keys(), *item.values()]
         elif isinstance(item, list):
@@ -60,13 +61,15 @@ def parse_settings(values: Mapping[str, Any]) -> list[SettingValue]:
     """A group of settings (the settings page), each checked; one message per key for every bad one."""
     parsed: list[SettingValue] = []
     errors: dict[str, str] = {}
-    first_message = None
+    said: dict[str, str | Sayable] = {}  # each key's refusal for a page to say in its language (not in the API)
+    first: ValidationFailed | None = None
     for key, value in values.items():
         try:
             parsed.append(parse_input(SettingValue, {"key": key, "value": value}))
         except ValidationFailed as error:
             errors[key] = error.message
-            first_message = first_message or error.message
-    if errors:
-        raise ValidationFailed(first_message or "Please check the values", fields=errors)
+            said[key] = error.said or error.message
+            first = first or error
+    if first is not None:
+        raise ValidationFailed(first.said or first.message, fields=errors, said_fields=said)
     return parsed

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.achievements.rules import MAX_BONUS, RULES_BY_KEY
-from app.domain import Forbidden, NotFound, ValidationFailed
+from app.domain import Forbidden, NotFound, Sayable, ValidationFailed
 from app.family_time import WEEKDAY_NAMES
 from app.inputs import clean_text
-from app.languages import translatable, clean_language
+from app.languages import phrase, translatable, clean_language
 from app.members.models import FamilySetting, Member
 from app.notifications.catalog import MEMBER_CHANNELS, channel_applies
 from app.notifications.models import NOTIFICATION_EVENTS
@@ -53,9 +53,9 @@ def _text(value: Any, key: str, message: str) -> str:
 
 def clean_family_name(value: Any) -> str:
     """1-120 characters of plain text."""
-    name = _text(value, "family_name", "The family name must be text")
+    name = _text(value, "family_name", translatable("The family name must be text"))
     if not name or len(name) > MAX_FAMILY_NAME or any(ord(ch) < 32 for ch in name):
-        raise ValidationFailed(f"The family name must be 1 to {MAX_FAMILY_NAME} characters",
+        raise ValidationFailed(phrase("The family name must be 1 to %(most)s characters", most=MAX_FAMILY_NAME),
                                fields={"family_name": "invalid"})
     return name
 
@@ -72,15 +72,15 @@ def timezone_names() -> list[str]:
 
 def clean_timezone(value: Any) -> str:
     """An IANA zone name such as Europe/London (the family's clock)."""
-    zone = _text(value, "timezone", "The timezone must be text such as Europe/London")
+    zone = _text(value, "timezone", translatable("The timezone must be text such as Europe/London"))
     if zone not in _timezones():
-        raise ValidationFailed(f"Unknown timezone: {zone[:64]}", fields={"timezone": "invalid"})
+        raise ValidationFailed(phrase("Unknown timezone: %(zone)s", zone=zone[:64]), fields={"timezone": "invalid"})
     return zone
 
 
 def clean_week_start(value: Any) -> str:
     """The day the family week starts on, monday … sunday."""
-    day = _text(value, "week_start", "week_start must be a day name").lower()
+    day = _text(value, "week_start", translatable("week_start must be a day name")).lower()
     if day not in WEEKDAY_NAMES:
         raise ValidationFailed("week_start must be a day name, monday to sunday", fields={"week_start": "invalid"})
     return day
@@ -88,7 +88,7 @@ def clean_week_start(value: Any) -> str:
 
 def clean_currency(value: Any) -> str:
     """An ISO 4217 code: three letters (USD, EUR, GBP)."""
-    code = _text(value, "currency", "The currency must be a three-letter code such as USD").upper()
+    code = _text(value, "currency", translatable("The currency must be a three-letter code such as USD")).upper()
     if not CURRENCY_PATTERN.match(code):
         raise ValidationFailed("The currency must be a three-letter code such as USD", fields={"currency": "invalid"})
     return code
@@ -97,7 +97,7 @@ def clean_currency(value: Any) -> str:
 def clean_points_per_unit(value: Any) -> int:
     """How many points make one unit of the family currency (1-100,000)."""
     return _whole(value, "points_per_currency_unit", 1, 100_000,
-                  "Points per currency unit must be a whole number from 1 to 100000")
+                  translatable("Points per currency unit must be a whole number from 1 to 100000"))
 
 
 def clean_auto_approve(value: Any) -> bool:
@@ -109,25 +109,25 @@ def clean_auto_approve(value: Any) -> bool:
 
 def clean_digest_hour(value: Any) -> int:
     """The family-local hour (0-23) the parents' daily digest goes out."""
-    return _whole(value, "digest_hour", 0, 23, "The digest hour must be a whole hour from 0 to 23")
+    return _whole(value, "digest_hour", 0, 23, translatable("The digest hour must be a whole hour from 0 to 23"))
 
 
 def clean_tablet_idle(value: Any) -> int:
     """Seconds without a touch after which a kid's turn on the family tablet ends (15-600)."""
     return _whole(value, "tablet_idle_seconds", 15, 600,
-                  "The tablet's idle time must be a whole number of seconds from 15 to 600")
+                  translatable("The tablet's idle time must be a whole number of seconds from 15 to 600"))
 
 
 def clean_reminder_lead(value: Any) -> int:
     """Minutes before a chore is due that its reminder goes out (0-1440; 0 turns reminders off)."""
     return _whole(value, "reminder_lead_minutes", 0, 1440,
-                  "The reminder time must be a whole number of minutes from 0 to 1440")
+                  translatable("The reminder time must be a whole number of minutes from 0 to 1440"))
 
 
 def clean_notification_defaults(value: Any) -> dict[str, dict[str, bool]]:
     """The family's channel defaults: {"email": {"chore_waiting": true}, "in_app": {...}}."""
-    message = ('notification_defaults must be an object of channels (in_app, email) to objects of events '
-               'to true or false')
+    message = translatable('notification_defaults must be an object of channels (in_app, email) to objects of '
+                           'events to true or false')
     if not isinstance(value, dict):
         raise ValidationFailed(message, fields={"notification_defaults": "invalid"})
     cleaned: dict[str, dict[str, bool]] = {}
@@ -136,8 +136,9 @@ def clean_notification_defaults(value: Any) -> dict[str, dict[str, bool]]:
             raise ValidationFailed(message, fields={"notification_defaults": "invalid"})
         for event, enabled in events.items():
             if event not in NOTIFICATION_EVENTS or not channel_applies(event, channel) or not isinstance(enabled, bool):
-                raise ValidationFailed(f"notification_defaults: {channel}.{str(event)[:40]} is not a known event "
-                                       "set to true or false", fields={"notification_defaults": "invalid"})
+                raise ValidationFailed(phrase("notification_defaults: %(channel)s.%(event)s is not a known event set "
+                                              "to true or false", channel=channel, event=str(event)[:40]),
+                                       fields={"notification_defaults": "invalid"})
         cleaned[channel] = dict(events)
     return cleaned
 
@@ -149,10 +150,11 @@ def clean_achievement_bonus(value: Any) -> dict[str, int]:
                                fields={"achievement_bonus": "invalid"})
     for badge, points in value.items():
         if badge not in RULES_BY_KEY:
-            raise ValidationFailed(f"achievement_bonus: unknown badge {str(badge)[:40]}",
+            raise ValidationFailed(phrase("achievement_bonus: unknown badge %(badge)s", badge=str(badge)[:40]),
                                    fields={"achievement_bonus": "invalid"})
         if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= MAX_BONUS:
-            raise ValidationFailed(f"achievement_bonus: {badge} must be a whole number from 0 to {MAX_BONUS}",
+            raise ValidationFailed(phrase("achievement_bonus: %(badge)s must be a whole number from 0 to %(most)s",
+                                          badge=badge, most=MAX_BONUS),
                                    fields={"achievement_bonus": "range"})
     return dict(value)
 
@@ -333,16 +335,18 @@ def save_settings(session: Session, actor: Member, settings: Sequence[SettingVal
     require_parent(actor)
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    first_message = None
+    said: dict[str, str | Sayable] = {}  # each key's refusal for a page to say in its language (not in the API)
+    first: ValidationFailed | None = None
     for setting in settings:
         key = setting.key
         try:
             cleaned[key] = clean_value(key, setting.value)
         except ValidationFailed as error:
             errors[key] = error.message
-            first_message = first_message or error.message
-    if errors:
-        raise ValidationFailed(first_message or "Please check the values", fields=errors)
+            said[key] = error.said or error.message
+            first = first or error
+    if first is not None:
+        raise ValidationFailed(first.said or first.message, fields=errors, said_fields=said)
     changes = [_write(session, key, value, is_private=None) for key, value in cleaned.items()]
     session.flush()
     return changes

@@ -11,7 +11,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.accounts.handoff import navigate_to
-from app.i18n import translate_message
+from app.i18n import refusal_text, say
 from app.achievements.rules import BADGE_RULES
 from app.auth import signed_in_member
 from app.auth.decorators import login_required, parent_required
@@ -86,7 +86,11 @@ def save(group: str) -> BaseResponse:
         with unit_of_work(session):
             changes = save_settings(session, signed_in_member(), parse_settings(values))
     except ValidationFailed as refusal:
-        form = GroupForm(group, values=values, errors=dict(refusal.fields), message=translate_message(refusal.message))
+        # Each field's own reason in the page's language beside it; the first one above the form.
+        said_fields = refusal.extra.get("said_fields")
+        errors = {name: say(said_fields[name]) if isinstance(said_fields, dict) and name in said_fields
+                  else refusal_text(refusal) for name in refusal.fields}
+        form = GroupForm(group, values=values, errors=errors, message=refusal_text(refusal))
         context = _context(get_settings(session, include_private=True), {group: form})
         template = "settings/_group.html" if is_htmx() else "settings/index.html"
         return make_response(render_template(template, group=group, **context), FORM_STATUS)
@@ -198,6 +202,6 @@ def delete_family() -> BaseResponse:
             delete_family_service(session, signed_in_member(), family_id=g.family.id, password=confirm.password,
                                   now=request_now(), ip_address=request.remote_addr)
     except (ValidationFailed, AuthenticationFailed) as refusal:
-        return _delete_page(refusal.fields.get("password") or refusal.message, FORM_STATUS)
+        return _delete_page(refusal_text(refusal), FORM_STATUS)
     registry().invalidate(g.family.slug)
     return navigate_to(url_for("platform.families", _external=True, deleted=g.family.slug))

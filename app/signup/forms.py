@@ -7,10 +7,13 @@ from functools import cache
 from typing import cast
 from zoneinfo import available_timezones
 
+from flask_babel import gettext
 from sqlalchemy import String
 from sqlalchemy.orm import Session
 
 from app.domain import DomainError, ValidationFailed
+from app.i18n import refusal_text, say
+from app.languages import phrase
 from app.members.services import check_password_strength, clean_display_name
 from app.platform.models import Family
 from app.platform.services import clean_email
@@ -47,7 +50,7 @@ def slug_status(session: Session, slug: str, *, city: str | None = None) -> Slug
         check_slug_available(session, slug, city=city or None)
     except ProvisioningError as error:
         alternatives = error.alternatives or _alternatives_for_unusable(session, slug, city)
-        return SlugStatus(slug, message=str(error), alternatives=tuple(alternatives))
+        return SlugStatus(slug, message=say(error.said), alternatives=tuple(alternatives))
     return SlugStatus(slug, available=True)
 
 
@@ -99,24 +102,25 @@ class SignUpForm:
             try:
                 check()
             except ValidationFailed as error:
-                self.errors[name] = error.message
+                self.errors[name] = refusal_text(error)
         status = slug_status(session, self.slug, city=self.city)
         if not status.available:
-            self.errors["slug"] = status.message or "Please choose your family's web address"
+            self.errors["slug"] = status.message or gettext("Please choose your family's web address")
             self.alternatives = status.alternatives
         return not self.errors
 
     def add_service_error(self, error: DomainError) -> None:
         """Put the sign-up service's refusal next to the field it names (or above the form)."""
         name = next((key for key in error.fields if key in FIELDS), "form")
-        self.errors[name] = error.message
+        self.errors[name] = refusal_text(error)
         alternatives = error.extra.get("alternatives")
         if isinstance(alternatives, list):
             self.alternatives = tuple(alternatives)
 
     def _check_family_name(self) -> None:
         if not 1 <= len(self.family_name) <= FAMILY_NAME_MAX:
-            raise ValidationFailed(f"Please give your family a name (up to {FAMILY_NAME_MAX} characters)")
+            raise ValidationFailed(phrase("Please give your family a name (up to %(most)s characters)",
+                                          most=FAMILY_NAME_MAX))
 
     def _check_timezone(self) -> None:
         if self.timezone not in timezone_choices():

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from flask_babel import gettext
 
 from app.languages import translatable
-from app.i18n import refusal_text, translate_message
+from app.i18n import refusal_text
 from app.accounts.audit import audit
 from app.assignments.models import Assignment
 from app.assignments.photos import MIMETYPE, photo_path, prepare_photo, read_upload, stage_photo
@@ -243,7 +243,7 @@ def kid_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @login_required
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if signed_in_member().is_parent:
-            abort(403, description="This is a kid's page: parents approve chores on the Today page.")
+            abort(403, description=translatable("This is a kid's page: parents approve chores on the Today page."))
         return view(*args, **kwargs)
     return wrapped
 
@@ -404,7 +404,7 @@ def complete_chore(assignment_id: uuid.UUID) -> BaseResponse:
         if not is_htmx():
             raise
         assignment = get_assignment_or_404(session, assignment_id)
-        return _card_fragment(assignment, error=translate_message(refused.message), status=refused.status)
+        return _card_fragment(assignment, error=refusal_text(refused), status=refused.status)
     if not is_htmx():
         return redirect(url_for("tablet.kid_home"), 303)
     response = _card_fragment(assignment, flipped=True)
@@ -431,7 +431,7 @@ def claim_chore(assignment_id: uuid.UUID) -> BaseResponse:
             return _chores_fragment(kid)  # already mine: a second tap
         too_late = assignment.assigned_to is not None
         return _chores_fragment(kid, notice=gettext("Too late: someone else is already doing that one!") if too_late
-                                else translate_message(refused.message), status=409 if too_late else refused.status)
+                                else refusal_text(refused), status=409 if too_late else refused.status)
     _publish_assignment_change(assignment, points=False)
     if not is_htmx():
         return redirect(url_for("tablet.kid_home"), 303)

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from app.db.clusters import DEFAULT_CLUSTER, Cluster
 from app.db.engines import EngineRegistry
 from app.db.session import open_session
+from app.domain import Sayable
+from app.languages import phrase
 from app.members.models import FamilySetting
 from app.platform.models import Family, FamilyPlacement, Plan, Subscription
 from app.tenancy.slugs import propose_alternatives, slug_problem
@@ -37,10 +39,15 @@ _pooled_at_head: set[str] = set()  # pooled databases this process has already b
 
 
 class ProvisioningError(ValueError):
-    """The family cannot be provisioned as asked; the message says why and nothing was created."""
+    """The family cannot be provisioned as asked; the message says why and nothing was created.
 
-    def __init__(self, message: str, *, alternatives: list[str] | None = None) -> None:
-        super().__init__(message)
+    `str(error)` is English (the CLI, the operator and the JSON API); `said` is the same refusal for a page to say in
+    its language (the sign-up form), when the message was given as a phrase.
+    """
+
+    def __init__(self, message: str | Sayable, *, alternatives: list[str] | None = None) -> None:
+        super().__init__(message if isinstance(message, str) else message.render(None))
+        self.said: str | Sayable = message
         self.alternatives = alternatives or []
 
 
@@ -84,10 +91,10 @@ def check_slug_available(session: Session, slug: str, *, city: str | None = None
     """Raise ProvisioningError (with free alternatives when taken) unless `slug` can be used."""
     problem = slug_problem(slug)
     if problem:
-        raise ProvisioningError(f"The address '{slug}' {problem}.")
+        raise ProvisioningError(phrase("The address '%(slug)s' %(problem)s.", slug=slug, problem=problem))
     if taken_slugs(session, [slug]):
         alternatives = propose_alternatives(slug, lambda c: taken_slugs(session, list(c)), city=city)
-        raise ProvisioningError(f"The address '{slug}' is taken.", alternatives=alternatives)
+        raise ProvisioningError(phrase("The address '%(slug)s' is taken.", slug=slug), alternatives=alternatives)
 
 
 def provision_family(platform_session: Session, engines: EngineRegistry, placement_config: Placement, *,
@@ -105,7 +112,7 @@ def provision_family(platform_session: Session, engines: EngineRegistry, placeme
     name = name.strip()
     check_slug_available(platform_session, slug)
     if not 1 <= len(name) <= 120:
-        raise ProvisioningError("The family name must be 1-120 characters.")
+        raise ProvisioningError(phrase("The family name must be 1-120 characters."))
     if placement not in tuple(FamilyPlacement):
         raise ProvisioningError(f"Placement must be one of {', '.join(FamilyPlacement)}.")
     if plan not in tuple(Plan):
@@ -113,7 +120,7 @@ def provision_family(platform_session: Session, engines: EngineRegistry, placeme
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ProvisioningError(f"Unknown timezone '{timezone}'.") from None
+        raise ProvisioningError(phrase("Unknown timezone '%(timezone)s'.", timezone=timezone)) from None
 
     home = choose_cluster(platform_session, placement_config, cluster)
     family = Family(slug=slug, name=name, placement=placement, timezone=timezone, plan=plan, status=status,

@@ -5,21 +5,24 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
+from app.languages import Phrase, phrase
+
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 RESERVED_SLUGS = frozenset({"api", "www", "app", "admin", "staging", "dev", "support", "help", "blog", "docs"})
 MIN_LENGTH, MAX_LENGTH = 3, 50
 
 
-def slug_problem(slug: str) -> str | None:
-    """Why `slug` cannot name a family, or None when it is well-formed and not reserved."""
+def slug_problem(slug: str) -> Phrase | None:
+    """Why `slug` cannot name a family (the end of a sentence, in any language), or None when it is well-formed
+    and not reserved."""
     if not MIN_LENGTH <= len(slug) <= MAX_LENGTH:
-        return f"must be {MIN_LENGTH}-{MAX_LENGTH} characters"
+        return phrase("must be %(low)s-%(high)s characters", low=MIN_LENGTH, high=MAX_LENGTH)
     if not SLUG_PATTERN.match(slug):
-        return "may use only lowercase letters, digits and inner hyphens"
+        return phrase("may use only lowercase letters, digits and inner hyphens")
     if "--" in slug:
-        return "may not contain two hyphens in a row"
+        return phrase("may not contain two hyphens in a row")
     if slug in RESERVED_SLUGS:
-        return "is reserved"
+        return phrase("is reserved")
     return None
 
 

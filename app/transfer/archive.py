@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapper, Session
 from app.assignments.photos import family_folder
 from app.audit import record_audit
 from app.db.bases import FamilyBase
+from app.languages import translatable
 from app.db.engines import EngineRegistry
 from app.domain import Forbidden
 from app.members.models import FamilySetting, Member
@@ -46,7 +47,7 @@ PHOTO_NAME = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 MAX_ENTRY_BYTES = 64 * 1024 * 1024  # one table document or photo
 MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024  # everything, uncompressed (a zip bomb stops here)
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so two exports of the same family are byte-comparable
-OWNER_ONLY = "Only the family owner can download the family's data"
+OWNER_ONLY = translatable("Only the family owner can download the family's data")
 
 
 class ArchiveError(ValueError):

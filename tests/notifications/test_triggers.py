@@ -105,20 +105,27 @@ def test_bonuses_and_deductions_tell_the_kid_why(fam, kind: str, amount: int, ti
         assert notifications_of(ctx.session, fam.mum) == []
 
 
-def test_a_new_badge_is_celebrated_once(fam) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(("language", "title", "body"), [
+    (None, "New badge: First chore", "Finished a first chore. Look at your badge wall!"),
+    ("es", "Insignia nueva: Primera tarea", "Terminó su primera tarea. ¡Mira tu muro de insignias!"),
+])
+def test_a_new_badge_is_celebrated_once(fam, language: str | None, title: str, body: str) -> None:  # noqa: ANN001
     """The award is announced once per recipient (the old flush trigger on new MemberBadge rows would have been a
-    second announcement, had a badge ever been added through the ORM)."""
+    second announcement, had a badge ever been added through the ORM), the badge named and described in each
+    reader's language."""
     with fam.session() as ctx:
+        ctx.session.get(Member, fam.kid.id).language = language
         assignment = make_assignment(ctx.session, fam.kid, requires_verification=False)
         ctx.session.commit()
         complete_assignment(ctx.session, actor=ctx.session.get(Member, fam.kid.id), assignment_id=assignment.id,
                             rules=RULES, now=NOW)
         ctx.session.commit()
         [note] = notifications_of(ctx.session, fam.kid, "badge_earned")
-        assert note.title == "New badge: First chore"
+        assert (note.title, note.body) == (title, body)
         for parent in (fam.mum, fam.dad):
             [parent_note] = notifications_of(ctx.session, parent, "badge_earned")
-            assert parent_note.title == "Maya earned a badge: First chore"
+            assert (parent_note.title, parent_note.body) == ("Maya earned a badge: First chore",
+                                                             "Finished a first chore")
 
 
 def test_a_badge_row_added_directly_announces_nothing(fam) -> None:  # noqa: ANN001
@@ -166,3 +173,4 @@ def test_a_parent_added_without_an_invitation_is_not_announced(fam) -> None:  # 
         ctx.session.add(Member(username="owner", display_name="Owner", role="parent", user_id=uuid.uuid4()))
         ctx.session.commit()
         assert ctx.session.scalars(select(Notification)).all() == []
+

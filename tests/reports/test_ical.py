@@ -157,3 +157,19 @@ def test_a_deactivated_members_feed_stops(app, client_for, auth, berlin, people,
         ctx.session.commit()
 
     assert client_for(berlin).get(f"/{path}").status_code == 404
+
+
+def test_a_spanish_members_feed_speaks_spanish(app, client_for, auth, berlin, people, in_family) -> None:  # noqa: ANN001
+    _parent, kid, _sibling = people
+    today = FamilyClock(ZONE).today(utcnow())
+    path = _make_feed(app, client_for, auth, berlin, kid)
+    with in_family(berlin) as ctx:
+        ctx.session.get(type(kid), kid.id).language = "es"
+        add_assignment(ctx.session, add_chore(ctx.session, "Platos"), kid, today + timedelta(days=1), zone=ZONE)
+        ctx.session.commit()
+
+    calendar = Calendar.from_ical(client_for(berlin).get(f"/{path}").data)
+
+    assert str(calendar["x-wr-calname"]) == f"Tareas de Maya · {berlin.name}"
+    [event] = calendar.walk("VEVENT")
+    assert str(event["description"]).startswith("Por hacer · ") and "points" not in str(event["description"])

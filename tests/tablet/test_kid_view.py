@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from app.assignments.models import Assignment
@@ -157,15 +159,24 @@ def test_the_kids_page_says_whose_it_is_and_which_day(signed_in: Callable[..., F
     assert len(one(html, "#kid-chores[data-family-day]").attrs["data-family-day"]) == len("2026-12-06")
 
 
+@pytest.mark.parametrize(("language", "said", "button"), [
+    (None, "Not yet: this chore opens at 23:59", "I did it!"),
+    ("es", "Todavía no: esta tarea se abre a las 23:59", "¡La hice!"),
+])
 def test_a_chore_that_is_not_open_yet_says_when(signed_in: Callable[..., FamilyClient], post: Poster, maya: Member,
-                                                make_assignment: Callable[..., Assignment]) -> None:
+                                                make_assignment: Callable[..., Assignment], in_family: Any,
+                                                family: FamilyRecord, language: str | None, said: str,
+                                                button: str) -> None:
     from datetime import time
 
+    with in_family(family) as ctx:
+        ctx.session.get(Member, maya.id).language = language
+        ctx.session.commit()
     chore = make_assignment(maya, chore={"not_before_time": time(23, 59, 58)})
     response = post(signed_in(maya), f"/me/assignments/{chore.id}/complete")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Not yet: this chore opens at 23:59" in html and "I did it!" in html
+    assert said in html and button in html
     # The 4xx rule (app.htmx): a refusal names where it goes, so htmx swaps it onto the card tapped.
     assert response.headers["HX-Retarget"] == f"#chore-{chore.id}" and response.headers["HX-Reswap"] == "outerHTML"
 
