@@ -362,7 +362,7 @@ def check_tapped_by(kid: Member) -> None:
     refused as theirs to send (403, the tablet keeps it), never answered "not found" (404, which would end it)."""
     tapped_by = request.headers.get("X-Tapped-By")
     if tapped_by is not None and tapped_by != str(kid.id):
-        abort(403, description="This tap was made by another kid: it waits for their turn.")
+        abort(403, description=translatable("This tap was made by another kid: it waits for their turn."))
 
 
 @bp.post("/me/assignments/<uuid:assignment_id>/complete")
