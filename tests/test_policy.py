@@ -264,7 +264,7 @@ KID_ROUTES = {
     "family_health.health", "family_health.health_detailed", "family_home.index", "live.events",
     "notifications.bell", "notifications.index", "notifications.mark_all_read", "notifications.mark_read",
     "notifications.open", "notifications.preferences",
-    "offline.manifest", "offline.service_worker",
+    "offline.manifest", "offline.offline_page", "offline.service_worker",
     "onboarding.join",
     "reports.calendar_feed",
     "rewards.request_item", "rewards.reward_photo", "rewards.save_for", "rewards.stop_saving", "rewards.store",

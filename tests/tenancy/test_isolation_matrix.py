@@ -50,7 +50,7 @@ ROUTE_CLASSES: dict[str, str] = {
     **dict.fromkeys([
         "family_home.index", "accounts.login", "accounts.logout", "accounts.handoff", "api.login", "api.api_docs",
         "api.openapi_document", "api.version", "api.family_info", "onboarding.join", "reports.calendar_feed",
-        "tablet.done", "offline.manifest", "offline.service_worker",
+        "tablet.done", "offline.manifest", "offline.service_worker", "offline.offline_page",
     ], PUBLIC),
     **dict.fromkeys([
         "accounts.devices", "accounts.register_this_browser", "accounts.revoke", "accounts.sign_out_everywhere",
@@ -138,6 +138,7 @@ ANONYMOUS: dict[tuple[str, str], int | tuple[int, str]] = {
     ("family_home.index", "GET"): 200,
     ("offline.manifest", "GET"): 200,  # the family's name only, as on its home page
     ("offline.service_worker", "GET"): 200,
+    ("offline.offline_page", "GET"): 200,  # the family's name only: no member, points or form on it
     ("accounts.login", "GET"): 200,
     ("accounts.login", "POST"): 422,  # no login and password in the form
     ("accounts.logout", "POST"): (302, "/"),
