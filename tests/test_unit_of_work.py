@@ -230,3 +230,21 @@ def test_a_transactional_view_commits_a_success_and_keeps_nothing_of_an_error_an
 def test_after_commit_outside_a_unit_of_work_is_refused(app: Flask) -> None:
     with app.test_request_context(), pytest.raises(RuntimeError, match="outside a unit of work"):
         after_commit(print)
+
+
+def test_a_connection_lost_after_the_answer_does_not_fail_the_teardown(app: Flask, family: FamilyRecord,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """PostgreSQL crashing between a read's answer and the teardown's rollback: the teardown logs it and drops the
+    broken connection instead of raising (gunicorn turned the finished answer into a 500; faults/ caught it)."""
+    from sqlalchemy import text
+
+    from app.db import close_session, get_session
+
+    with app.test_request_context("/", base_url=f"http://{family.slug}.{app.config['BASE_DOMAIN']}"):
+        app.preprocess_request()
+        session = get_session()
+        backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with session.get_bind().engine.connect() as other:  # type: ignore[union-attr]
+            assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar_one()
+        close_session()
+    assert "database connection lost while closing" in caplog.text

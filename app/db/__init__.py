@@ -1,12 +1,17 @@
 """Database wiring: the engine registry, the request session and its teardown."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from app.db.clusters import pooled_cluster_urls
 from app.db.engines import EngineRegistry
 from app.db.session import TenantSession, install_move_guard, open_session
+
+log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "housepoints.engines"
 
@@ -52,5 +57,12 @@ def get_session() -> TenantSession:
 def close_session(_exc: BaseException | None = None) -> None:
     """Teardown: anything the view did not commit is rolled back here."""
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except DBAPIError:
+        # The server went away after the answer was made (a crash or restart): a lost connection keeps nothing
+        # uncommitted, so the answer stands (it was a 500 from the teardown); the pool drops the broken connection.
+        log.warning("database connection lost while closing the request's session")
+        session.invalidate()
