@@ -25,13 +25,30 @@ if ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 && can_apt; then
   apt_install fonts-noto-color-emoji || say "no emoji font; screenshots will show boxes for emoji"
 fi
 
-if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-  say "starting PostgreSQL"
-  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+# PostgreSQL may be up, down, or still starting: a machine that has just booted (or stopped without a clean shutdown)
+# runs crash recovery first, and pg_isready says "rejecting connections" meanwhile. Wait for a starting server rather
+# than starting a second one; start one only when none is running.
+pg_version() { ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1; }
+pg_ready() { pg_isready -q -h 127.0.0.1 -p 5432; }
+pg_wait() {
+  for _ in $(seq 1 "$1"); do pg_ready && return 0; sleep 1; done
+  pg_ready && return 0
+  local log; log=$(ls -t /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -n 1 || true)
+  [ -z "$log" ] || { printf '[services] the end of %s:\n' "$log" >&2; tail -n 20 "$log" >&2 || true; }
+  return 1
+}
+if ! pg_ready; then
+  version=$(pg_version)
   [ -n "$version" ] || die "PostgreSQL is installed but has no cluster in /etc/postgresql"
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start || die "could not start PostgreSQL $version"
-  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
-  pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL did not come up on 127.0.0.1:5432"
+  if pg_ctlcluster --skip-systemctl-redirect "$version" main status >/dev/null 2>&1; then
+    say "PostgreSQL $version is running but not accepting connections yet (starting or recovering); waiting"
+  else
+    say "starting PostgreSQL $version"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start \
+      || pg_ctlcluster --skip-systemctl-redirect "$version" main status >/dev/null 2>&1 \
+      || die "could not start PostgreSQL $version"
+  fi
+  pg_wait 300 || die "PostgreSQL did not accept connections on 127.0.0.1:5432 within 5 minutes"
 fi
 
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
@@ -58,9 +75,8 @@ max_conn=$(psql_super -c "SHOW max_connections")
 if [ "${max_conn:-0}" -lt 300 ]; then
   say "raising PostgreSQL max_connections from $max_conn to 300 (restart)"
   psql_super -c "ALTER SYSTEM SET max_connections = 300"
-  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
-  pg_ctlcluster --skip-systemctl-redirect "$version" main restart || die "could not restart PostgreSQL"
-  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  pg_ctlcluster --skip-systemctl-redirect "$(pg_version)" main restart || die "could not restart PostgreSQL"
+  pg_wait 300 || die "PostgreSQL did not come back after the restart"
 fi
 
 # Two roles, so the app cannot switch its own walls off. hp_owner owns every table and database: migrations and
