@@ -207,6 +207,28 @@ def _read_until(response: http.client.HTTPResponse, needle: str, seconds: float 
     return seen
 
 
+def _until_heard(app: Flask, family_id: uuid.UUID, stream: http.client.HTTPResponse) -> str:
+    """Publish a probe on the family's channel until its held stream hears it; the probe's marker.
+
+    Pushpin's handler subscribes the stream just after the origin's answer, so an event published before then is
+    lost: wait for a probe to come through rather than for a fixed time.
+    """
+    marker, heard = uuid.uuid4().hex, threading.Event()
+
+    def keep_publishing() -> None:
+        with app.app_context():
+            while not heard.is_set():
+                publish_event(family_id, "assignmentChanged", {"probe": marker})
+                heard.wait(0.1)
+
+    threading.Thread(target=keep_publishing, daemon=True).start()
+    try:
+        _read_until(stream, marker)
+    finally:
+        heard.set()
+    return marker
+
+
 def _signed_in(app: Flask, auth: Any, client_for: Callable[..., Any], create_member: Callable[..., Any],
                family: FamilyRecord, name: str) -> str:
     parent = create_member(family_record=family, role="parent", username=name)
@@ -229,7 +251,7 @@ def test_pushpin_holds_each_familys_stream_on_its_own_channel(app, through_pushp
     assert a_stream.status == 200 and a_stream.getheader("Content-Type", "").startswith("text/event-stream")
     assert a_stream.getheader("Grip-Hold") is None and a_stream.getheader("Grip-Channel") is None  # Pushpin's own
     assert "retry: 2000" in _read_until(a_stream, "retry:") and "retry:" in _read_until(b_stream, "retry:")
-    time.sleep(0.3)  # the handler subscribes just after the origin's answer
+    probe_a, probe_b = _until_heard(app, a.id, a_stream), _until_heard(app, b.id, b_stream)
     marker_a, marker_b = uuid.uuid4().hex, uuid.uuid4().hex
     with app.app_context():
         assert publish_event(b.id, "pointsChanged", {"secret": marker_b}) is True
@@ -239,6 +261,7 @@ def test_pushpin_holds_each_familys_stream_on_its_own_channel(app, through_pushp
     assert f'event: assignmentChanged\ndata: {{"assignment_id": "{marker_a}"}}' in received_a
     assert marker_b not in received_a and "pointsChanged" not in received_a
     assert marker_a not in received_b
+    assert probe_b not in received_a and probe_a not in received_b
 
 
 @needs_pushpin
