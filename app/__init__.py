@@ -105,6 +105,7 @@ def register_reactions(app: Flask) -> None:
     """The one dispatcher of domain events and every reaction, in the order they run (badges before notifications)."""
     from app import events
     from app.achievements import triggers as badges
+    from app.live import events as live
     from app.assignments.services import install_day_memory
     from app.db.session import TenantSession
     from app.notifications import dispatch
@@ -114,6 +115,7 @@ def register_reactions(app: Flask) -> None:
     badges.register(dispatcher)     # before the commit: badges and their bonus ledger rows
     notices.register(dispatcher)    # before the commit: bell rows and deliveries, in the same transaction
     dispatch.register(dispatcher)   # after the commit: deliveries to the worker, the bell's live event
+    live.register(dispatcher)       # after the commit: a revoked sign-in's open streams end
     install_day_memory(TenantSession)  # after the commit: a day materialised here needs no query again
 
 

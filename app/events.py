@@ -132,6 +132,16 @@ class CoparentJoined(DomainEvent):
 
 
 @dataclass(frozen=True)
+class AccessRevoked(DomainEvent):
+    """Sessions, a member's every sign-in, tablets or the whole family were signed out: their open streams must end."""
+
+    session_ids: tuple[uuid.UUID, ...] = ()
+    member_ids: tuple[uuid.UUID, ...] = ()
+    device_ids: tuple[uuid.UUID, ...] = ()
+    whole_family: bool = False
+
+
+@dataclass(frozen=True)
 class NotificationsQueued(DomainEvent):
     """Bell rows and deliveries were written: ring the bells and send the deliveries once they are committed."""
 

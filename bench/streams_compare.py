@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -57,6 +58,9 @@ class StubOrigin(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         if self.mode.startswith("grip"):
             self.send_header("Grip-Hold", "stream")
+            if "rev" in self.mode:  # as the app answers since revocations close streams: + session and member
+                own = uuid.uuid4().hex
+                channel = f"{channel}, {channel}:session:{own}, {channel}:member:{own}"
             self.send_header("Grip-Channel", channel)
             if "ka" in self.mode:  # the app's keep-alive (app/live/push.py)
                 self.send_header("Grip-Keep-Alive", ": keepalive\\n\\n; format=cstring; timeout=15")
@@ -263,7 +267,9 @@ def main() -> int:
         os.execvp("flock", ["flock", LOCK, sys.executable, "-m", "bench.streams_compare", *sys.argv[1:]])
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    for tool in ("pushpin", "nginx"):
+    needed = {"pushpin" if holder.startswith("pushpin") else "nginx" for holder in args.holders.split(",")
+              if holder != "asyncio"}
+    for tool in sorted(needed):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing (Debian: apt-get install -y pushpin nginx-light libnginx-mod-nchan)")
     ThreadingHTTPServer.request_queue_size = 1024  # listen backlog: read when the server binds
@@ -272,7 +278,8 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="streams-compare-") as tmp:
         for holder in args.holders.split(","):
-            # pushpin, pushpin-ka (+ the app's keep-alive), pushpin-ka-link (+ its re-check link)
+            # pushpin, pushpin-ka (+ the app's keep-alive), pushpin-ka-link (+ its re-check link), pushpin-ka-rev (+ the
+            # session and member channels a sign-out closes, as shipped)
             StubOrigin.mode = holder.replace("pushpin", "grip") if holder.startswith("pushpin") else "accel"
             folder = Path(tmp) / holder
             folder.mkdir()

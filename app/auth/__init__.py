@@ -146,6 +146,16 @@ def current_member() -> Member | None:
     return member
 
 
+def current_session_record() -> MemberSession | None:
+    """The server-side session behind this request's page cookie (None for an API token or nobody)."""
+    from flask_login import current_user
+
+    if g.get("family") is None or not current_user.is_authenticated:
+        return None
+    record: MemberSession = current_user.record  # a SignedInMember behind Flask-Login's proxy
+    return record
+
+
 def signed_in_member() -> Member:
     """The acting member where the access decorators have already refused anyone signed out."""
     member = current_member()

@@ -15,6 +15,7 @@ from app.auth.lockout import (
     LOCKOUT_WINDOW, check_and_count_failure, clear_failures, locked_out, member_password_account,
     member_pin_account, user_account)
 from app.auth.models import MemberSession, TabletDevice
+from app.events import AccessRevoked, record
 from app.domain import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
 from app.inputs import clean_text
 from app.languages import phrase, translatable
@@ -196,9 +197,12 @@ def record_turn_activity(record: MemberSession, now: datetime, idle: timedelta) 
 
 
 def end_session(session: Session, raw_token: str, now: datetime) -> None:
-    """Sign this browser out."""
-    session.execute(update(MemberSession).where(MemberSession.token_hash == hash_token(raw_token),
-                                                MemberSession.revoked_at.is_(None)).values(revoked_at=now))
+    """Sign this browser out (its open live stream ends once this commits)."""
+    ended = session.scalars(update(MemberSession).where(MemberSession.token_hash == hash_token(raw_token),
+                                                        MemberSession.revoked_at.is_(None))
+                            .values(revoked_at=now).returning(MemberSession.id)).all()
+    if ended:
+        record(session, AccessRevoked(session_ids=tuple(ended)))
 
 
 def end_all_sessions(session: Session, member: Member, now: datetime) -> int:
@@ -208,6 +212,7 @@ def end_all_sessions(session: Session, member: Member, now: datetime) -> int:
     result = session.execute(update(MemberSession).where(MemberSession.member_id == member.id,
                                                          MemberSession.revoked_at.is_(None))
                              .values(revoked_at=now))
+    record(session, AccessRevoked(member_ids=(member.id,)))  # every open stream of theirs ends, token or cookie
     return cast("CursorResult[Any]", result).rowcount or 0  # an UPDATE answers with a cursor result
 
 
@@ -257,4 +262,5 @@ def revoke_device(session: Session, actor: Member, device_id: uuid.UUID, now: da
         device.revoked_at = now
         session.execute(update(MemberSession).where(MemberSession.device_id == device.id,
                                                     MemberSession.revoked_at.is_(None)).values(revoked_at=now))
+        record(session, AccessRevoked(device_ids=(device.id,)))
     return device

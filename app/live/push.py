@@ -12,6 +12,8 @@ import json
 import logging
 import threading
 import urllib.parse
+from collections.abc import Sequence
+from typing import Any
 
 import jwt
 from flask import Response, current_app, request
@@ -47,11 +49,11 @@ def request_via_push_server() -> bool:
     return True
 
 
-def hold_stream(channel: str) -> Response:
-    """Ask the push server to keep this SSE response open on `channel` (and send keep-alives itself)."""
+def hold_stream(channels: Sequence[str]) -> Response:
+    """Ask the push server to keep this SSE response open on `channels` (and send keep-alives itself)."""
     response = Response("retry: 2000\n\n", mimetype="text/event-stream")
     response.headers["Grip-Hold"] = "stream"
-    response.headers["Grip-Channel"] = channel
+    response.headers["Grip-Channel"] = ", ".join(channels)
     response.headers["Grip-Keep-Alive"] = f": keepalive\\n\\n; format=cstring; timeout={KEEPALIVE_SECONDS}"
     # No `Grip-Link` re-check: with one, Pushpin 1.36 delivered 24 of 400 events on time to 10,000 held streams
     # (bench/streams_compare.py `pushpin-ka-link`, docs/PERFORMANCE.md).
@@ -66,7 +68,18 @@ def publish(channel: str, event: str, data_json: str) -> bool:
     logged and counted (housepoints_live_push_published_total{outcome="failed"}), never failed up to the request.
     """
     content = f"event: {event}\ndata: {data_json}\n\n"
-    body = json.dumps({"items": [{"channel": channel, "formats": {"http-stream": {"content": content}}}]})
+    return _publish([{"channel": channel, "formats": {"http-stream": {"content": content}}}], event)
+
+
+def close(channels: Sequence[str]) -> bool:
+    """End every stream held on any of `channels` (a revoked sign-in's); never raises."""
+    return _publish([{"channel": channel, "formats": {"http-stream": {"action": "close"}}} for channel in channels],
+                    "close")
+
+
+def _publish(items: list[dict[str, Any]], what: str) -> bool:
+    """POST items to the push server's publish endpoint: logged and counted on failure, never raised."""
+    body = json.dumps({"items": items})
     for attempt in (1, 2):  # a kept-alive connection the server has since closed gets one fresh retry
         reused = getattr(_local, "connection", None) is not None
         try:
@@ -81,7 +94,7 @@ def publish(channel: str, event: str, data_json: str) -> bool:
             if reused and attempt == 1:
                 continue
             PUBLISHED.labels("failed").inc()
-            log.warning("live event %s not handed to the push server", event, exc_info=True)
+            log.warning("live %s not handed to the push server", what, exc_info=True)
             return False
         PUBLISHED.labels("ok").inc()
         return True

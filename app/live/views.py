@@ -13,14 +13,14 @@ from collections.abc import Iterator
 import redis
 from flask import Response, abort, current_app, g, request
 
-from app.auth import current_member
+from app.auth import current_member, current_session_record
 from app.auth.services import load_device
 from app.db import get_session
 from app.db.bases import utcnow
 from app.languages import translatable
 from app.live import bp
 from app.live import push
-from app.live.events import events_channel
+from app.live.events import stream_channels
 from app.redis_store import get_redis, redis_up
 from app.uow import commit_now
 
@@ -46,41 +46,52 @@ def events() -> Response:
     """Stream this family's events to a signed-in member or the registered family tablet."""
     from app.auth import DEVICE_COOKIE
 
-    if current_member() is None and load_device(get_session(), request.cookies.get(DEVICE_COOKIE), utcnow()) is None:
+    member = current_member()
+    device = load_device(get_session(), request.cookies.get(DEVICE_COOKIE), utcnow())
+    if member is None and device is None:
         abort(401)
+    record = current_session_record()
+    # The channels come from the Host's family alone: a query string or header cannot name another family's. Beside
+    # the family's events, the stream hears the channels that end it when what let it in is signed out.
+    channels = stream_channels(g.family.id, session_id=record.id if record is not None else None,
+                               member_id=member.id if member is not None else None,
+                               device_id=device.id if device is not None else None)
     if push.request_via_push_server():
-        # The channel comes from the Host's family alone: a query string or header cannot name another family's.
         commit_now()
-        return push.hold_stream(events_channel(g.family.id))
+        return push.hold_stream(channels)
     client = get_redis()
     if client is None:
         abort(404, description=translatable("Live updates need Redis; this page refreshes by polling."))
     slots = _slots()
     if not redis_up() or not slots.acquire(blocking=False):
         return _try_later()
-    channel = events_channel(g.family.id)
     commit_now()  # nothing to keep: the stream must not hold a database connection
 
     def stream() -> Iterator[str]:
         pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]  # redis-py leaves pubsub() unannotated
         try:
             try:
-                pubsub.subscribe(channel)
+                pubsub.subscribe(*channels)
             except redis.RedisError:
                 yield "retry: 10000\n\n"  # Redis went away between the check and now: come back later
                 return
             yield "retry: 2000\n\n"
             deadline = time.monotonic() + STREAM_SECONDS
+            keepalive_at = time.monotonic() + KEEPALIVE_SECONDS
             while time.monotonic() < deadline:
                 try:
-                    message = pubsub.get_message(timeout=KEEPALIVE_SECONDS)
+                    message = pubsub.get_message(timeout=max(0.0, keepalive_at - time.monotonic()))
                 except redis.RedisError:
                     yield "retry: 10000\n\n"  # Redis stopped: end the stream; the browser reconnects later
                     return
-                if message is None:
-                    yield ": keepalive\n\n"
+                if message is None:  # a quiet spell, or a subscription's own confirmation (skipped)
+                    if time.monotonic() >= keepalive_at:
+                        yield ": keepalive\n\n"
+                        keepalive_at = time.monotonic() + KEEPALIVE_SECONDS
                     continue
                 payload = json.loads(message["data"])
+                if payload.get("close"):
+                    return  # what let this stream in was signed out: its reconnect is refused
                 yield f"event: {payload['event']}\ndata: {json.dumps(payload['data'])}\n\n"
         finally:
             pubsub.close()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import SECRET_WORDS, record_audit
 from app.domain import AuthenticationFailed, Conflict, Forbidden, NotFound, ValidationFailed
+from app.events import AccessRevoked, record
 from app.inputs import text_problem
 from app.members.services import check_password_strength
 from app.auth.models import MemberSession, TabletDevice
@@ -285,6 +286,7 @@ def delete_family_for_operator(session: Session, operator: User, slug: str, data
     family.updated_at = now
     session.execute(update(MemberSession).where(MemberSession.revoked_at.is_(None)).values(revoked_at=now))
     session.execute(update(TabletDevice).where(TabletDevice.revoked_at.is_(None)).values(revoked_at=now))
+    record(session, AccessRevoked(whole_family=True))  # the family's open streams end with its sign-ins
     _audit_family(session, operator, "operator.family_deleted", family, ip_address,
                   purge_due=purge_due(now).isoformat())
     return family

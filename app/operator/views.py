@@ -18,6 +18,7 @@ from app.db.bases import utcnow
 from app.domain import AuthenticationFailed, Conflict, LockedOut, ValidationFailed
 from app.extensions import limiter
 from app.inputs import parse_input
+from app.live.events import close_family_streams
 from app.operator import bp
 from app.operator.analytics import measure_family
 from app.operator.inputs import AuditQuery, DeleteInput, FamilyQuery, MoveInput, OperatorSignInInput, PlanInput, \
@@ -147,10 +148,10 @@ def family(slug: str) -> ResponseReturnValue:
 @bp.post("/families/<slug>/suspend")
 @operator_required
 def suspend(slug: str) -> ResponseReturnValue:
-    """Suspend the family: its site answers 403 until reactivated."""
+    """Suspend the family: its site answers 403 until reactivated, and its open live streams end."""
     data = parse_input(SuspendInput, request.form.to_dict())
     return _family_action(slug, lambda db: suspend_family(db, g.operator, slug, data, now=utcnow(),
-                                                          ip_address=request.remote_addr))
+                                                          ip_address=request.remote_addr), end_streams=True)
 
 
 @bp.post("/families/<slug>/reactivate")
@@ -232,12 +233,15 @@ def export(slug: str) -> ResponseReturnValue:
     return spooled_download(archive, filename=f"housepoints-{family.slug}-{utcnow():%Y%m%d-%H%M%S}-no-photos.zip")
 
 
-def _family_action(slug: str, action: Callable[[Any], Any]) -> ResponseReturnValue:
-    """Run one action in one unit of work; every process forgets the family's cached record once it is kept."""
+def _family_action(slug: str, action: Callable[[Any], Any], *, end_streams: bool = False) -> ResponseReturnValue:
+    """Run one action in one unit of work; every process forgets the family's cached record once it is kept (and,
+    when the family's site closes, its open live streams end)."""
     db = get_session()
     with unit_of_work(db) as work:
         changed = action(db)
         work.after_commit(registry().invalidate, changed.slug)
+        if end_streams:
+            work.after_commit(close_family_streams, changed.id)
     return redirect(url_for("operator.family", slug=changed.slug), 303)
 
 

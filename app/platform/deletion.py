@@ -20,6 +20,7 @@ from app.audit import record_audit
 from app.auth.models import MemberSession, TabletDevice
 from app.db.engines import EngineRegistry
 from app.domain import AuthenticationFailed, Conflict, Forbidden, NotFound
+from app.events import AccessRevoked, record
 from app.languages import phrase, translatable
 from app.platform.models import AuditLog, Family, FamilyMembership, FamilyPlacement, Invitation, MembershipRole, \
     PlatformAnalytics, Subscription, User
@@ -84,6 +85,7 @@ def delete_family(session: Session, actor: Actor, *, family_id: uuid.UUID, passw
     family.deleted_at = now
     session.execute(update(MemberSession).where(MemberSession.revoked_at.is_(None)).values(revoked_at=now))
     session.execute(update(TabletDevice).where(TabletDevice.revoked_at.is_(None)).values(revoked_at=now))
+    record(session, AccessRevoked(whole_family=True))  # the family's open streams end with its sign-ins
     record_audit(session, "family.deletion_requested", family_id=family_id, actor_user_id=user.id,
                  actor_member_id=member.id, target_type="family", target_id=family_id, ip_address=ip_address)
     session.flush()

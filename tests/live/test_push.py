@@ -27,6 +27,7 @@ from werkzeug.serving import make_server
 
 from app.live.events import events_channel, publish_event
 from app.tenancy.registry import FamilyRecord
+from tests.forms import post_form
 
 ROOT = Path(__file__).resolve().parents[2]
 SIG_KEY = "test-grip-sig-key-for-this-suite-only"
@@ -207,6 +208,20 @@ def _read_until(response: http.client.HTTPResponse, needle: str, seconds: float 
     return seen
 
 
+def _read_to_end(response: http.client.HTTPResponse, seconds: float = 10.0) -> None:
+    """The stream ends within `seconds` (what it carries meanwhile is ignored)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if not response.read1(4096):
+                return
+        except TimeoutError:
+            continue
+        except (ConnectionError, http.client.IncompleteRead):
+            return
+    raise AssertionError(f"the stream was still open after {seconds:.0f} s")
+
+
 def _until_heard(app: Flask, family_id: uuid.UUID, stream: http.client.HTTPResponse) -> str:
     """Publish a probe on the family's channel until its held stream hears it; the probe's marker.
 
@@ -265,6 +280,29 @@ def test_pushpin_holds_each_familys_stream_on_its_own_channel(app, through_pushp
 
 
 @needs_pushpin
+def test_signing_out_closes_the_stream_pushpin_holds(app, through_pushpin, make_family,  # noqa: ANN001
+                                                     create_member, auth, client_for) -> None:
+    pushpin = through_pushpin
+    family = make_family()
+    parent = create_member(family_record=family, role="parent", username="mum")
+    laptop, phone = client_for(family), client_for(family)
+    cookies = [_session_cookie(app, family, auth.sign_in(browser, parent, family)) for browser in (laptop, phone)]
+    on_laptop, on_phone = (pushpin.get(family, "/events", {"Cookie": cookie, "Accept": "text/event-stream"})
+                           for cookie in cookies)
+    for stream in (on_laptop, on_phone):
+        assert stream.status == 200 and "retry:" in _read_until(stream, "retry:")
+        _until_heard(app, family.id, stream)
+
+    assert post_form(laptop, "/logout").status_code == 302
+    _read_to_end(on_laptop)  # Pushpin closed it: the browser's reconnect is then refused
+    assert pushpin.get(family, "/events", {"Cookie": cookies[0]}).status == 401
+    marker = uuid.uuid4().hex
+    with app.app_context():
+        assert publish_event(family.id, "rewardChanged", {"marker": marker}) is True
+    assert marker in _read_until(on_phone, marker)  # the parent's other browser still hears the family
+
+
+@needs_pushpin
 def test_another_familys_cookie_or_token_gets_no_stream(app, through_pushpin, make_family,  # noqa: ANN001
                                                         create_member, auth, client_for) -> None:
     pushpin = through_pushpin
@@ -294,8 +332,11 @@ def test_the_channel_is_the_hosts_family_whatever_the_request_says(app, grip_con
     response = client.get(f"/events?channel={b_channel}", headers={"Grip-Sig": _grip_sig(),
                                                                    "Grip-Channel": b_channel})
     assert response.status_code == 200
-    assert response.headers["Grip-Hold"] == "stream" and response.headers["Grip-Channel"] == a_channel
-    assert str(a.id) in a_channel and str(b.id) not in response.headers["Grip-Channel"]
+    channels = response.headers["Grip-Channel"].split(", ")
+    # The family's events, then this session's and this member's channels (a sign-out closes the stream on them).
+    assert response.headers["Grip-Hold"] == "stream" and channels[0] == a_channel and len(channels) == 3
+    assert all(channel.startswith(a_channel) and str(a.id) in channel for channel in channels)
+    assert str(b.id) not in response.headers["Grip-Channel"] and b_channel not in channels
     assert "Grip-Link" not in response.headers  # Pushpin 1.36 delays deliveries on streams with one
 
 

@@ -14,6 +14,7 @@ from app.platform.models import AuditLog, Family, Subscription
 from app.tenancy.registry import FamilyRecord
 from tests.conftest import FamilyClient, set_family_status
 from tests.html import texts
+from tests.live.streams import ended, open_stream
 from tests.operator.conftest import admin_client, compute_analytics, form_token
 from tests.platform.apex import Account, audit_actions
 
@@ -138,9 +139,13 @@ def test_a_nul_in_the_address_is_refused(console: FamilyClient) -> None:
 # --- actions ------------------------------------------------------------------------------------------------------
 
 def test_suspend_closes_the_family_site_and_reactivate_opens_it(app: Flask, console: FamilyClient, operator: Account,
-                                                                family, family_client) -> None:
+                                                                family, family_client, create_member,
+                                                                auth) -> None:
     home = family_client(family)
     assert home.get("/").status_code == 200
+    kids_browser = family_client(family)
+    auth.sign_in(kids_browser, create_member(username="leo"), family)
+    stream = open_stream(kids_browser)
 
     response = post_action(console, family, "suspend", reason="unpaid invoices")
 
@@ -148,6 +153,7 @@ def test_suspend_closes_the_family_site_and_reactivate_opens_it(app: Flask, cons
     assert family_row(app, family)[0] == "suspended"
     assert home.get("/").status_code == 403  # the registry was told at once
     assert home.get("/api/family/info").status_code == 403
+    assert ended(stream)  # its open live streams too, not at their next reconnect
     with app.app_context(), Session(platform_engine()) as session:
         entry = session.scalar(select(AuditLog).where(AuditLog.action == "operator.family_suspended",
                                                       AuditLog.family_id == family.id))
