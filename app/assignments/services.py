@@ -289,9 +289,9 @@ def last_days_summary(session: Session, start: date, end: date) -> dict[tuple[uu
     return summary
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DayChore:
-    """The few chore columns a kid's card shows (plain values, no ORM object)."""
+    """The few chore columns a card shows (plain values, no ORM object)."""
 
     name: str
     icon: str
@@ -299,9 +299,10 @@ class DayChore:
     min_age: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DayAssignment:
-    """One assignment of a kid's day as plain values, shaped like the ORM row the cards also accept."""
+    """One assignment of a day as plain values, shaped like the ORM row the cards also accept: the kid's day on the
+    tablet and the parent's Today page read the same columns into it."""
 
     id: uuid.UUID
     status: str
@@ -310,8 +311,25 @@ class DayAssignment:
     points_offered: int
     points_earned: int | None
     rejection_reason: str | None
+    completion_notes: str | None
     photo_name: str | None
     chore: DayChore
+
+
+# The columns a DayAssignment is read from, in the order `day_assignment` takes them.
+DAY_COLUMNS = (Assignment.id, Assignment.status, Assignment.assigned_to, Assignment.due_at, Assignment.points_offered,
+               Assignment.points_earned, Assignment.rejection_reason, Assignment.completion_notes,
+               Assignment.photo_name, Chore.name, Chore.icon, Chore.requires_photo, Chore.min_age)
+
+
+def day_assignment(row: Any) -> DayAssignment:
+    """A row of DAY_COLUMNS as a DayAssignment."""
+    return DayAssignment(id=row.id, status=row.status, assigned_to=row.assigned_to, due_at=row.due_at,
+                         points_offered=row.points_offered, points_earned=row.points_earned,
+                         rejection_reason=row.rejection_reason, completion_notes=row.completion_notes,
+                         photo_name=row.photo_name, chore=DayChore(name=row.name, icon=row.icon,
+                                                                   requires_photo=row.requires_photo,
+                                                                   min_age=row.min_age))
 
 
 def streak_column(member_id: uuid.UUID, today: date, *, max_days: int = 366) -> ColumnElement[int]:
@@ -339,20 +357,13 @@ def kid_day_rows(session: Session, member_id: uuid.UUID, day: date) -> tuple[lis
     on_day = and_(Assignment.due_date == day,
                   or_(Assignment.assigned_to == member_id, Assignment.status == "open"))
     rows = session.execute(
-        select(streak.c.streak, Assignment.id, Assignment.status, Assignment.assigned_to, Assignment.due_at,
-               Assignment.points_offered, Assignment.points_earned, Assignment.rejection_reason,
-               Assignment.photo_name, Chore.name, Chore.icon, Chore.requires_photo, Chore.min_age)
+        select(streak.c.streak, *DAY_COLUMNS)
         .select_from(streak)
         .outerjoin(Assignment, on_day)
         .outerjoin(Chore, and_(Chore.id == Assignment.chore_id, Chore.family_id == Assignment.family_id))
         .where(or_(Assignment.id.is_(None), and_(Chore.id.is_not(None), Chore.active.is_(True))))
         .order_by(Assignment.due_at, Chore.name)).all()
-    found = [DayAssignment(id=row.id, status=row.status, assigned_to=row.assigned_to, due_at=row.due_at,
-                           points_offered=row.points_offered, points_earned=row.points_earned,
-                           rejection_reason=row.rejection_reason, photo_name=row.photo_name,
-                           chore=DayChore(name=row.name, icon=row.icon, requires_photo=row.requires_photo,
-                                          min_age=row.min_age))
-             for row in rows if row.id is not None]
+    found = [day_assignment(row) for row in rows if row.id is not None]
     return found, int(rows[0].streak or 0) if rows else 0
 
 

@@ -17,7 +17,7 @@ from flask import url_for
 from flask_babel import gettext
 from markupsafe import Markup
 
-from app.dashboard.services import TodayAssignment
+from app.assignments.services import DayAssignment
 from app.family_time import END_OF_DAY, FamilyClock
 from app.i18n import format_day
 from app.members.models import Member
@@ -88,7 +88,7 @@ class Action:
 class Item:
     """An assignment on a kid's card with its line of points and due time and the buttons its state allows."""
 
-    a: TodayAssignment
+    a: DayAssignment
     meta: Markup
     actions: tuple[Action, ...]
 
@@ -135,11 +135,11 @@ class KidCard:
     """One kid's day sorted into what the parent acts on, and their week."""
 
     kid: Member
-    waiting: list[TodayAssignment] = field(default_factory=list)
-    overdue: list[TodayAssignment] = field(default_factory=list)
-    todo: list[TodayAssignment] = field(default_factory=list)
-    done: list[TodayAssignment] = field(default_factory=list)
-    skipped: list[TodayAssignment] = field(default_factory=list)
+    waiting: list[DayAssignment] = field(default_factory=list)
+    overdue: list[DayAssignment] = field(default_factory=list)
+    todo: list[DayAssignment] = field(default_factory=list)
+    done: list[DayAssignment] = field(default_factory=list)
+    skipped: list[DayAssignment] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
     weekly_points: int = 0
@@ -168,12 +168,12 @@ class Page:
                          format_day(day, "weekday")[:2], day == today, day > today)
                      for day in (first + timedelta(days=offset) for offset in range(7))]
 
-    def due_label(self, assignment: TodayAssignment) -> str:
+    def due_label(self, assignment: DayAssignment) -> str:
         """"today" for a chore due by the day's end, else its local time."""
         local = self.clock.local(assignment.due_at)
         return self.words.due_today if local.time().replace(microsecond=0) == END_OF_DAY else local.strftime("%H:%M")
 
-    def card(self, kid: Member, assignments: Iterable[TodayAssignment],
+    def card(self, kid: Member, assignments: Iterable[DayAssignment],
              summary: dict[tuple[uuid.UUID, date], dict[str, int]], weekly_points: int) -> KidCard:
         """The kid's assignments sorted into lists with their items, and their week's bars."""
         card = KidCard(kid, weekly_points=weekly_points)
@@ -196,7 +196,7 @@ class Page:
         card.bars = self.bars(kid.id, summary)
         return card
 
-    def item(self, a: TodayAssignment, kid: Member) -> Item:
+    def item(self, a: DayAssignment, kid: Member) -> Item:
         """An item's line and the buttons its state allows."""
         words, urls, name = self.words, self.urls, a.chore.name
         points = a.points_earned if a.status == "verified" else a.points_offered
@@ -239,9 +239,9 @@ class Page:
         return bars
 
 
-def by_kid(assignments: Iterable[TodayAssignment]) -> dict[uuid.UUID, list[TodayAssignment]]:
+def by_kid(assignments: Iterable[DayAssignment]) -> dict[uuid.UUID, list[DayAssignment]]:
     """The day's assignments grouped by who they are for (open ones are nobody's)."""
-    grouped: dict[uuid.UUID, list[TodayAssignment]] = defaultdict(list)
+    grouped: dict[uuid.UUID, list[DayAssignment]] = defaultdict(list)
     for assignment in assignments:
         if assignment.assigned_to is not None:
             grouped[assignment.assigned_to].append(assignment)

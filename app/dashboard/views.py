@@ -30,7 +30,8 @@ from app.auth import signed_in_member
 from app.auth.decorators import parent_required
 from app.dashboard import bp
 from app.dashboard.cards import KidCard, Page, by_kid
-from app.dashboard.services import TodayAssignment, list_day_assignments
+from app.assignments.services import DayAssignment
+from app.dashboard.services import list_day_assignments
 from app.db import get_session
 from app.domain import DomainError, NotFound, ValidationFailed
 from app.htmx import HxEvent, announcement, is_htmx, reswap, trigger, vary_on_htmx
@@ -57,7 +58,7 @@ def _page() -> Page:
     return Page(current_rules().clock, family_today(), request_now())
 
 
-def _cards(page: Page, kids: list[Member], assignments: list[TodayAssignment]) -> list[KidCard]:
+def _cards(page: Page, kids: list[Member], assignments: list[DayAssignment]) -> list[KidCard]:
     """A card per kid: their assignments for today, sorted; their family week from one summary query."""
     summary = last_days_summary(get_session(), page.week[0].day, page.week[-1].day)
     mine = by_kid(assignments)

@@ -11,7 +11,8 @@ import pytest
 from flask import Flask, url_for
 
 from app.dashboard.cards import Page, url_pattern
-from app.dashboard.services import TodayAssignment, TodayChore, list_day_assignments
+from app.assignments.services import DayAssignment, DayChore
+from app.dashboard.services import list_day_assignments
 from app.db.bases import utcnow
 from app.family_time import FamilyClock
 from app.members.models import Member
@@ -23,11 +24,12 @@ TODAY = utcnow().date()
 SUNDAY = date(2026, 12, 6)  # the last day of its week (weeks start on Monday)
 
 
-def _assignment(status: str, *, name: str = "Dishes <&>", due_at: datetime | None = None) -> TodayAssignment:
-    return TodayAssignment(id=uuid.uuid4(), status=status, assigned_to=uuid.uuid4(),
-                           due_at=due_at or FamilyClock("UTC").at(SUNDAY, None), points_offered=10,
-                           points_earned=8 if status == "verified" else None, rejection_reason=None,
-                           completion_notes=None, photo_name=None, chore=TodayChore(name=name, icon="🧽"))
+def _assignment(status: str, *, name: str = "Dishes <&>", due_at: datetime | None = None) -> DayAssignment:
+    return DayAssignment(id=uuid.uuid4(), status=status, assigned_to=uuid.uuid4(),
+                         due_at=due_at or FamilyClock("UTC").at(SUNDAY, None), points_offered=10,
+                         points_earned=8 if status == "verified" else None, rejection_reason=None,
+                         completion_notes=None, photo_name=None,
+                         chore=DayChore(name=name, icon="🧽", requires_photo=False, min_age=0))
 
 
 @pytest.fixture
@@ -122,7 +124,7 @@ def test_the_days_rows_are_plain_values_of_active_chores_in_due_order(
         everyone = list_day_assignments(session, TODAY)
         mayas = list_day_assignments(session, TODAY, member_id=people.maya.id)
 
-    assert all(type(row) is TodayAssignment for row in everyone)
+    assert all(type(row) is DayAssignment for row in everyone)
     assert [(row.chore.name, row.assigned_to) for row in everyone] == [
         ("Early", people.maya.id), ("Late", people.maya.id), ("Other", people.leo.id), ("Spare", None)]
     assert everyone[0].completion_notes == "All done" and everyone[0].status == "pending_verification"
