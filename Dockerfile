@@ -18,7 +18,38 @@ RUN mkdir -p /src/static/vendor \
     && cp node_modules/htmx-ext-sse/dist/sse.min.js /src/static/vendor/
 
 # ---------------------------------------------------------------------------
-# Stage 2: the Python runtime that serves the app (and runs the worker).
+# Stage 2 (`--target pushpin`): Pushpin, the push server that holds the
+# live-update streams (/events) in production so no gunicorn thread waits per
+# open tablet (docs/OPERATIONS.md). Debian bookworm's pushpin 1.36 is the
+# version measured in docs/PERFORMANCE.md; scripts/run-pushpin.sh renders
+# deploy/pushpin/pushpin.conf.in from the environment and execs it.
+# ---------------------------------------------------------------------------
+FROM debian:bookworm-slim AS pushpin
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends pushpin \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 housepoints \
+    && useradd --system --uid 10001 --gid housepoints --no-create-home \
+       --home-dir /srv --shell /usr/sbin/nologin housepoints
+
+WORKDIR /srv
+COPY scripts/run-pushpin.sh ./scripts/run-pushpin.sh
+COPY deploy/pushpin/pushpin.conf.in ./deploy/pushpin/pushpin.conf.in
+
+USER housepoints
+# Browsers connect on 7999; 5561 is the publish endpoint, for the app and the
+# worker only (never routed from outside: anyone reaching it can refresh any
+# family's pages).
+ENV PUSHPIN_DIR=/tmp/pushpin \
+    PUSHPIN_BIND=0.0.0.0:7999 \
+    PUSHPIN_PUBLISH_ADDR=0.0.0.0
+EXPOSE 7999 5561
+ENTRYPOINT ["bash", "/srv/scripts/run-pushpin.sh"]
+
+# ---------------------------------------------------------------------------
+# Stage 3 (the default): the Python runtime that serves the app (and runs the
+# worker).
 # ---------------------------------------------------------------------------
 FROM python:3.11-slim AS runtime
 

@@ -132,7 +132,13 @@ def test_ingress_routes_apex_and_wildcard_to_service():
     rules = {rule["host"]: rule for rule in ingress["spec"]["rules"]}
     assert set(rules) == {"housepoints.ai", "*.housepoints.ai"}
     for host, rule in rules.items():
-        (path,) = rule["http"]["paths"]
+        *streams, path = rule["http"]["paths"]
+        if host == "*.housepoints.ai":  # a family's live stream goes to Pushpin, which holds it
+            (events,) = streams
+            assert (events["path"], events["pathType"]) == ("/events", "Exact")
+            assert events["backend"]["service"] == {"name": "housepoints-pushpin", "port": {"number": 80}}
+        else:
+            assert not streams, "the apex has no live stream"
         assert path["path"] == "/", host
         assert path["pathType"] == "Prefix", host
         backend = path["backend"]["service"]
@@ -168,8 +174,35 @@ def test_configmap_values():
         "FAMILY_PLACEMENT": "pooled",
         "HOUSEPOINTS_CONFIG": "production",
         "TRUSTED_PROXIES": "1",
+        "PUSH_SERVER_URL": "http://housepoints-pushpin:5561",
         "WEB_CONCURRENCY": "2",
     }
+
+
+def test_pushpin_holds_streams_and_only_the_app_reaches_its_publish_port():
+    deployment = load_kind("pushpin.yaml", "Deployment")
+    service = load_kind("pushpin.yaml", "Service")
+    policy = load_kind("pushpin.yaml", "NetworkPolicy")
+    assert deployment["spec"]["replicas"] == 1  # a publish reaches one Pushpin: more would miss events
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "housepoints-pushpin:latest"
+    env = {item["name"]: item for item in container["env"]}
+    assert env["PUSHPIN_ORIGIN"]["value"] == "housepoints-web:80"
+    assert env["GRIP_SIG_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "housepoints-secrets", "key": "GRIP_SIG_KEY"}
+    assert {port["name"]: port["containerPort"] for port in container["ports"]} == {"http": 7999, "publish": 5561}
+    assert container["securityContext"]["runAsUser"] == 10001
+    ports = {port["name"]: port["port"] for port in service["spec"]["ports"]}
+    assert ports == {"http": 80, "publish": 5561}
+    # PUSH_SERVER_URL names this Service's publish port; the ingress never routes to it.
+    url = load_kind("configmap.yaml", "ConfigMap")["data"]["PUSH_SERVER_URL"]
+    assert url == f"http://{service['metadata']['name']}:{ports['publish']}"
+    ingress = load_kind("ingress.yaml", "Ingress")
+    backends = [path["backend"]["service"] for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]]
+    assert {"name": "housepoints-pushpin", "port": {"number": 5561}} not in backends
+    open_port, publish = policy["spec"]["ingress"]
+    assert "from" not in open_port and open_port["ports"] == [{"port": "http", "protocol": "TCP"}]
+    assert publish["ports"] == [{"port": "publish", "protocol": "TCP"}]
+    assert [peer["podSelector"]["matchLabels"]["component"] for peer in publish["from"]] == ["web", "worker"]
 
 
 def test_cronjob_runs_tick_without_overlap():
@@ -207,7 +240,13 @@ def test_compose_services_and_dependencies():
 
     app = services["app"]
     assert app["build"]["context"] == ".."
-    assert "8000:8000" in app["ports"]
+    assert "ports" not in app, "the app is reached through Pushpin only"
+    pushpin = services["pushpin"]
+    assert pushpin["build"]["target"] == "pushpin" and pushpin["ports"] == ["8000:7999"]
+    assert pushpin["environment"]["PUSHPIN_ORIGIN"] == "app:8000"
+    assert pushpin["environment"]["GRIP_SIG_KEY"] == app["environment"]["GRIP_SIG_KEY"]
+    assert app["environment"]["PUSH_SERVER_URL"] == "http://pushpin:5561"
+    assert app["environment"]["TRUSTED_PROXIES"] == "1"
     for dependency in ("postgres", "redis"):
         assert app["depends_on"][dependency]["condition"] == "service_healthy"
         assert "healthcheck" in services[dependency], dependency
@@ -232,7 +271,7 @@ def test_compose_app_and_worker_share_environment():
     assert "@postgres:5432/housepoints_platform" in app_env["PLATFORM_DATABASE_URL"]
     assert "{slug}" in app_env["DEDICATED_DATABASE_URL_TEMPLATE"]
     # Secrets must be required, never defaulted.
-    for key in ("SECRET_KEY", "JWT_SECRET"):
+    for key in ("SECRET_KEY", "JWT_SECRET", "GRIP_SIG_KEY"):
         assert re.fullmatch(r"\$\{" + key + r":\?[^}]+\}", app_env[key]), key
 
 
@@ -254,6 +293,17 @@ def test_dockerfile_is_multistage_with_node_assets():
     assert any(
         instruction == "COPY" and "--from=assets" in arg for instruction, arg in final_body
     )
+
+
+def test_dockerfile_builds_pushpin_with_the_repository_config():
+    (base, body), = [(base, body) for base, body in dockerfile_stages() if base.endswith(" AS pushpin")]
+    assert base.startswith("debian:bookworm")  # pushpin 1.36, the version measured
+    assert any(instruction == "RUN" and "apt-get install" in arg and "pushpin" in arg for instruction, arg in body)
+    copied = [arg.split()[0] for instruction, arg in body if instruction == "COPY"]
+    assert copied == ["scripts/run-pushpin.sh", "deploy/pushpin/pushpin.conf.in"]
+    users = [arg for instruction, arg in body if instruction == "USER"]
+    assert users and users[-1] not in {"root", "0"}
+    assert ("ENTRYPOINT", '["bash", "/srv/scripts/run-pushpin.sh"]') in body
 
 
 def test_dockerfile_runs_as_non_root_via_entrypoint():
