@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import redis
-from playwright.sync_api import Page
+from playwright.sync_api import FloatRect, Locator, Page
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -248,3 +248,12 @@ def start_kid_turn(page: Page, live_server: LiveServer, name: str, pin: str) -> 
     for digit in pin:
         page.get_by_role("button", name=digit, exact=True).click()
     page.get_by_role("button", name="OK").click()
+
+
+def target_box(locator: Locator) -> FloatRect:
+    """Where a tap target is drawn, once its page has loaded: after a full navigation the URL and the DOM arrive
+    before the stylesheets do, and a box measured then is the unstyled one."""
+    locator.page.wait_for_load_state("load")
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} is not drawn"
+    return box

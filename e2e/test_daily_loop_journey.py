@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from app.auth import DEVICE_COOKIE
-from e2e.conftest import LiveServer, services_app
+from e2e.conftest import LiveServer, services_app, target_box
 
 TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 800}
@@ -132,7 +132,7 @@ def test_a_photo_chore_done_on_the_tablet_is_approved_and_every_screen_updates_l
         expect(card).to_contain_text(f"{POINTS} points")
         expect(card).to_contain_text("needs a photo")
         for target in (card.get_by_role("button", name="I did it!"), card.locator(".photo-picker")):
-            box = target.bounding_box()
+            box = target_box(target)
             assert box is not None and box["height"] >= 64, box  # big enough for small fingers
         shot(kid, "01-kid-today")
 
@@ -181,7 +181,7 @@ def test_a_photo_chore_done_on_the_tablet_is_approved_and_every_screen_updates_l
         # The kid's view on a phone: one column, nothing wider than the screen, big buttons still.
         kid.set_viewport_size(PHONE)
         assert kid.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        box = kid.get_by_role("button", name="I did it!").first.bounding_box()
+        box = target_box(kid.get_by_role("button", name="I did it!").first)
         assert box is not None and box["height"] >= 64 and box["x"] + box["width"] <= PHONE["width"], box
         shot(kid, "07-kid-phone")
 

@@ -9,7 +9,7 @@ import uuid
 
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import LiveServer
+from e2e.conftest import LiveServer, target_box
 
 TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 800}
@@ -137,7 +137,7 @@ def test_parent_chooses_emails_and_adds_a_webhook_on_a_phone(page: Page, live_se
     expect(page.get_by_role("heading", level=1, name="Notification settings")).to_be_visible()
     email_box = page.get_by_role("checkbox", name="A chore is done and waiting for approval: Email")
     expect(email_box).not_to_be_checked()
-    box = email_box.locator("xpath=..").bounding_box()
+    box = target_box(email_box.locator("xpath=.."))
     assert box is not None and box["width"] >= 44 and box["height"] >= 44, box  # the tap target is the label
     email_box.check()
     page.get_by_role("button", name="Save my choices").click()

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from app.auth import DEVICE_COOKIE
-from e2e.conftest import ROOT, LiveServer, start_kid_turn
+from e2e.conftest import LiveServer, ROOT, start_kid_turn, target_box
 from e2e.test_operator_journey import PASSWORD as OPERATOR_PASSWORD
 from e2e.test_operator_journey import create_operator
 
@@ -90,12 +90,12 @@ def look(page: Page, live_server: LiveServer, slug: str | None, check: Check, wi
     if check.title:
         heading = page.get_by_role("heading", level=1).first
         expect(heading).to_contain_text(check.title)
-        box = heading.bounding_box()
+        box = target_box(heading)
         if box is None or box["y"] + box["height"] > page.viewport_size["height"]:
             found.first_screen[key] = "title below the first screen"
     if check.action:
         role, name = check.action
-        box = page.get_by_role(role, name=name).first.bounding_box()  # type: ignore[arg-type]
+        box = target_box(page.get_by_role(role, name=name).first)  # type: ignore[arg-type]
         if box is None or box["y"] + box["height"] > page.viewport_size["height"]:
             found.first_screen[key] = f"{role} {name!r} below the first screen"
     wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from e2e.conftest import LiveServer, services_app
+from e2e.conftest import LiveServer, services_app, target_box
 
 TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 800}
@@ -93,7 +93,7 @@ def request(kid: Page, name: str) -> None:
     kid.once("dialog", lambda dialog: dialog.accept())
     card = kid.get_by_role("listitem").filter(has=kid.get_by_role("heading", name=name))
     button = card.get_by_role("button", name=f"Request {name}")
-    box = button.bounding_box()
+    box = target_box(button)
     assert box is not None and box["height"] >= 44 and box["width"] >= 44, box  # a kid-sized target
     button.click()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import LiveServer
+from e2e.conftest import LiveServer, target_box
 
 TABLET = {"width": 768, "height": 1024}
 
@@ -42,7 +42,7 @@ def test_kids_take_turns_on_the_family_tablet(page: Page, live_server: LiveServe
     wall.get_by_role("link", name="Maya").click()
     expect(page.get_by_role("heading", name="Hi Maya! Type your PIN")).to_be_visible()
     for key in ("1", "0", "OK", "Delete"):
-        box = page.get_by_role("button", name=key, exact=True).bounding_box()
+        box = target_box(page.get_by_role("button", name=key, exact=True))
         assert box is not None and box["width"] >= 64 and box["height"] >= 64, (key, box)
     type_pin(page, "99")
     expect(page.locator(".pin-dot.filled")).to_have_count(2)

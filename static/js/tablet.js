@@ -65,6 +65,20 @@
     }
   });
 
+  // The keys come disabled (templates/tablet/keypad.html): a tap before this script listens would be lost, and an
+  // early OK would send an empty PIN that counts towards the lockout. Listening now: they work.
+  function readyKeypads() {
+    document.querySelectorAll("[data-keypad] button[disabled]").forEach(function (button) {
+      button.disabled = false;
+    });
+  }
+  document.addEventListener("htmx:load", readyKeypads);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", readyKeypads);
+  } else {
+    readyKeypads();
+  }
+
   // A keyboard is never needed, but one that is there works too.
   document.addEventListener("keydown", function (event) {
     var keypad = document.querySelector("[data-keypad]");
